@@ -1,0 +1,6 @@
+"""Allow ``python -m offloadlab``."""
+
+from offloadlab.cli import main
+
+if __name__ == "__main__":
+    main()

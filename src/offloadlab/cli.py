@@ -1,0 +1,146 @@
+"""The one entry point: ``offloadlab <command>`` (also ``python -m offloadlab``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from offloadlab.core.errors import InputError, OffloadlabError
+from offloadlab.core.io import dumps, read_json, write_json
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Task-offloading models, solvers and paper figures for edge and satellite computing.")
+EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def parse_extra(args: list[str], what: str) -> dict[str, Any]:
+    """Turn ``--key value`` / ``--flag`` pairs into a dict; values parsed as JSON when possible."""
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        if not tok.startswith("--") or len(tok) < 3:
+            raise InputError(what, f"unexpected argument '{tok}' (expected --name value)")
+        key = tok[2:]
+        if "=" in key:
+            key, raw = key.split("=", 1)
+            i += 1
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            raw = args[i + 1]
+            i += 2
+        else:
+            raw = "true"
+            i += 1
+        out[key.replace("-", "_")] = _parse_value(raw)
+    return out
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def emit(obj: Any, table: bool, title: str = "") -> None:
+    """Print JSON to stdout, or a human table with --table."""
+    if not table:
+        typer.echo(dumps(obj))
+        return
+    from offloadlab.report_table import print_table
+
+    print_table(obj, title)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List scenarios and the solvers available for each."""
+    from offloadlab.core.registry import scenarios, solvers_for
+
+    out = {sc: {n: s.description for n, s in sorted(solvers_for(sc).items())} for sc in scenarios()}
+    typer.echo(json.dumps(out, indent=2))
+
+
+@app.command(context_settings=EXTRA)
+def instance(
+    ctx: typer.Context,
+    scenario: str = typer.Argument(..., help="scenario id, e.g. satellite-mec"),
+    seed: int = typer.Option(0, help="random seed of the instance"),
+    preset: str = typer.Option("default", help="parameter preset (default | paper)"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the instance JSON here"),
+) -> None:
+    """Generate an instance; any further --name value pairs override parameters (e.g. --M 3 --N 10 --I 4)."""
+    from offloadlab.core.registry import get_scenario
+
+    if seed < 0:
+        raise InputError("seed", f"value {seed} outside the allowed range [0, inf)")
+    overrides = parse_extra(ctx.args, "parameter")
+    data = get_scenario(scenario).make_instance(seed, preset, **overrides)
+    if output:
+        write_json(output, data)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(dumps(data))
+
+
+@app.command()
+def evaluate(
+    instance_file: Path = typer.Argument(..., help="instance JSON"),
+    decision_file: Path = typer.Argument(..., help="decision JSON"),
+    table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
+) -> None:
+    """Evaluate one decision on an instance: feasibility, violations and the objective's terms."""
+    from offloadlab.core.registry import get_scenario
+
+    data = read_json(instance_file, "instance")
+    problem = get_scenario(_scenario_of(data))
+    inst = problem.load_instance(data)
+    decision = problem.decision_space(inst).validate(read_json(decision_file, "decision"))
+    ev = problem.evaluate(inst, {k: v[None] for k, v in decision.items()})
+    emit(ev.report(0), table, "evaluation")
+
+
+@app.command(context_settings=EXTRA)
+def solve(
+    ctx: typer.Context,
+    instance_file: Path = typer.Argument(..., help="instance JSON"),
+    solver: str = typer.Option(..., "--solver", help="solver name (see `offloadlab list`)"),
+    seed: int = typer.Option(0, help="random seed of the solver"),
+    budget: Optional[int] = typer.Option(None, help="evaluation budget"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="also write the decision JSON here"),
+    history: bool = typer.Option(False, "--history", help="include the convergence history"),
+    table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
+) -> None:
+    """Solve an instance; further --name value pairs are solver options (e.g. --restarts 4)."""
+    from offloadlab.core.run import solve as run_solve
+
+    data = read_json(instance_file, "instance")
+    options = parse_extra(ctx.args, "solver option")
+    _, _, result = run_solve(data, solver, seed, budget, **options)
+    out = {**result.to_json()["decision"], **result.to_json()["details"],
+           "objective": result.to_json()["objective"], "feasible": result.feasible,
+           "solver": solver, "seed": seed, "stats": result.to_json()["stats"]}
+    if history:
+        out["history"] = result.to_json()["history"]
+    if output:
+        write_json(output, result.to_json()["decision"])
+    emit(out, table, f"{solver} on {instance_file}")
+
+
+def _scenario_of(data: Any) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("scenario"), str):
+        raise InputError("instance.scenario", "missing: the instance must name its scenario")
+    return data["scenario"]
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except OffloadlabError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

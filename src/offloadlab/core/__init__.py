@@ -1,0 +1,1 @@
+"""Abstractions every scenario shares: problems, decision spaces, results, the registry."""

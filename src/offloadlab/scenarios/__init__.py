@@ -1,0 +1,1 @@
+"""One sub-package per scenario; each registers its Problem and solvers on import."""

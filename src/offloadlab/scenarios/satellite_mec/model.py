@@ -1,0 +1,236 @@
+"""Pure, vectorized model of seed 000: eqs. (1)-(8) and the closed-form CPU split of eq. (14).
+
+Shapes: B decisions, M satellites, N terminals, I sub-channels.
+``offload`` is [B, M, N] of 0/1 (alpha), ``power`` is [B, N, I] in watts (P; beta is P > 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import numpy as np
+
+from offloadlab.core.config import parse_model
+from offloadlab.core.errors import InputError
+from offloadlab.core.problem import Evaluation
+from offloadlab.core.space import ArrayField, DecisionSpace, _as_numeric_array
+from offloadlab.physics.geometry import slant_range_m
+from offloadlab.physics.radio import free_space_gain, rician_power
+from offloadlab.physics.units import db_to_linear, dbm_to_w
+from offloadlab.scenarios.satellite_mec.params import SatMecParams, preset_params
+
+SCENARIO_ID = "satellite-mec"
+POWER_TOL = 1e-9  # relative slack on the power budget, for float round-off
+
+
+@dataclass(frozen=True, eq=False)
+class SatMecInstance:
+    """One quasi-static scheduling period: parameters, geometry, fading and task sizes."""
+
+    params: SatMecParams
+    elevation_deg: np.ndarray  # [M]
+    fading_power: np.ndarray  # [M, N, I], |h|^2
+    data_bits: np.ndarray  # [N]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def distance_m(self) -> np.ndarray:
+        """Slant range d_m of each satellite, eqs. (1)-(2)."""
+        p = self.params
+        return slant_range_m(self.elevation_deg, p.earth_radius_m, p.altitude_m)
+
+    @cached_property
+    def gain(self) -> np.ndarray:
+        """Channel gain G[m, n, i], eq. (3), linear."""
+        p = self.params
+        path = db_to_linear(p.antenna_gain_dbi) * free_space_gain(self.distance_m, p.carrier_hz)
+        return path[:, None, None] * self.fading_power
+
+    @cached_property
+    def gain_imn(self) -> np.ndarray:
+        """Gain laid out [I, N, M] so interference sums are batched matrix products."""
+        return np.ascontiguousarray(self.gain.transpose(2, 1, 0))
+
+    @cached_property
+    def noise_w(self) -> float:
+        """Noise power N0 in watts."""
+        return float(dbm_to_w(self.params.noise_dbm))
+
+    @cached_property
+    def sqrt_cycles(self) -> np.ndarray:
+        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
+        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
+
+    @cached_property
+    def local_latency_s(self) -> np.ndarray:
+        """Local computation time, eq. (6)."""
+        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
+
+    def to_json(self) -> dict[str, Any]:
+        """The instance in the JSON contract of DESIGN.md."""
+        return {
+            "scenario": SCENARIO_ID,
+            "params": self.params.model_dump(),
+            "elevation_deg": self.elevation_deg.tolist(),
+            "fading_power": self.fading_power.tolist(),
+            "data_bits": self.data_bits.tolist(),
+            **self.extra,
+        }
+
+
+def generate_instance(params: SatMecParams, seed: int) -> SatMecInstance:
+    """Random instance: elevations U[e_min, 90] deg, Rician fading, sizes U[min, max] MB."""
+    rng = np.random.default_rng(seed)
+    elevation = rng.uniform(params.e_min_deg, 90.0, size=params.M)
+    fading = rician_power(rng, params.rician_k_db, (params.M, params.N, params.I))
+    bits = rng.uniform(params.data_mb_min, params.data_mb_max, size=params.N) * 1e6 * 8
+    return SatMecInstance(params, elevation, fading, bits, extra={"seed": seed})
+
+
+def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
+    """Validate an instance JSON object (shapes, finiteness, physical ranges)."""
+    if not isinstance(data, Mapping):
+        raise InputError("instance", "expected a JSON object")
+    if data.get("scenario", SCENARIO_ID) != SCENARIO_ID:
+        raise InputError("scenario", f"expected '{SCENARIO_ID}', got {data.get('scenario')!r}")
+    for key in ("params", "elevation_deg", "fading_power", "data_bits"):
+        if key not in data:
+            raise InputError(key, "missing")
+    params = parse_model(SatMecParams, data["params"], "params")
+    M, N, I = params.M, params.N, params.I
+    elev = _checked_array(data["elevation_deg"], "elevation_deg", (M,), 0.0, 90.0)
+    fading = _checked_array(data["fading_power"], "fading_power", (M, N, I), 0.0, np.inf)
+    bits = _checked_array(data["data_bits"], "data_bits", (N,), 0.0, np.inf, low_open=True)
+    extra = {k: v for k, v in data.items() if k == "seed"}
+    return SatMecInstance(params, elev, fading, bits, extra=extra)
+
+
+def _checked_array(value: Any, name: str, shape: tuple[int, ...], low: float, high: float,
+                   low_open: bool = False) -> np.ndarray:
+    arr = _as_numeric_array(value, name)
+    if arr.shape != shape:
+        raise InputError(name, f"has shape {list(arr.shape)}, expected {list(shape)} (from params M, N, I)")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(name, "contains NaN or infinite values")
+    bad = (arr <= low if low_open else arr < low) | (arr > high)
+    if bad.any():
+        idx = [int(i) for i in np.argwhere(bad)[0]]
+        rng_txt = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise InputError(name, f"value {arr[tuple(idx)]:g} at index {idx} outside the allowed range {rng_txt}")
+    return arr
+
+
+def decision_space(inst: SatMecInstance) -> DecisionSpace:
+    """alpha as [M, N] 0/1 and P as [N, I] in [0, P_IoT] watts."""
+    p = inst.params
+    return DecisionSpace(
+        fields=(
+            ArrayField("offload", (p.M, p.N), 0, 1, integer=True,
+                       description="offload[m][n] = 1 if terminal n offloads its task to satellite m"),
+            ArrayField("power_w", (p.N, p.I), 0.0, p.p_max_w,
+                       description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i"),
+        ),
+        constraints=(
+            f"each terminal offloads to at most one satellite: sum over m of offload[m][n] <= 1",
+            f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
+            f"every terminal's latency <= deadline {p.deadline_s:g} s",
+        ),
+    )
+
+
+def eq14_cpu_split(inst: SatMecInstance, offload: np.ndarray) -> np.ndarray:
+    """Optimal satellite CPU allocation F[b, m, n] of eq. (14) (0 where not offloaded)."""
+    a = np.asarray(offload, dtype=float)
+    w = a * inst.sqrt_cycles
+    total = w.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(a > 0, inst.params.f_sat_hz * w / total, 0.0)
+
+
+def uplink_rate_bps(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """Rate C[b, n] of each terminal to the satellite it offloads to, eq. (4); 0 if local."""
+    par = inst.params
+    a = np.asarray(offload, dtype=float)
+    B, M, N = a.shape
+    n_off = a.sum(axis=1)
+    tx = (n_off > 0).astype(float)  # only offloading terminals transmit
+    pt = np.clip(power, 0.0, None) * tx[:, :, None]  # [B, N, I]
+    target = a.argmax(axis=1)  # [B, N]; a terminal offloaded twice uses its first satellite
+    g_target = inst.gain[target, np.arange(N)[None, :], :]  # [B, N, I]
+    signal = pt * g_target
+    if par.interference == "physical":
+        # received[b, m, i] = sum_k pt[b, k, i] G[m, k, i], as I batched matmuls
+        received = np.matmul(pt.transpose(2, 0, 1), inst.gain_imn).transpose(1, 2, 0)  # [B, M, I]
+        at_target = received[np.arange(B)[:, None], target]  # [B, N, I]
+    else:
+        at_target = signal.sum(axis=1, keepdims=True)  # sum_k pt G[m'_k, k, i], independent of m
+    interference = np.clip(at_target - signal, 0.0, None)
+    sinr = signal / (interference + inst.noise_w)
+    rate = par.bandwidth_hz * np.log2(1.0 + sinr).sum(axis=-1)
+    return rate * tx
+
+
+def latency_s(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
+              cpu_hz: np.ndarray | None = None) -> np.ndarray:
+    """Per-terminal latency delta[b, n] of eq. (8), with the eq. (14) split unless ``cpu_hz`` is given."""
+    a = np.asarray(offload, dtype=float)
+    B, M, N = a.shape
+    offloaded = a.sum(axis=1) > 0
+    target = a.argmax(axis=1)
+    rate = uplink_rate_bps(inst, a, power)
+    cycles = inst.data_bits * inst.params.rho_cycles_per_bit
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_trans = np.where(offloaded, inst.data_bits / rate, 0.0)  # eq. (5)
+        if cpu_hz is None:
+            # eq. (7) with eq. (14) substituted: sqrt(eps_n rho) * sum_k alpha_mk sqrt(eps_k rho) / F_SAT
+            load = np.einsum("bmn,n->bm", a, inst.sqrt_cycles)
+            t_sat = inst.sqrt_cycles * load[np.arange(B)[:, None], target] / inst.params.f_sat_hz
+        else:
+            f = np.asarray(cpu_hz, dtype=float)[np.arange(B)[:, None], target, np.arange(N)[None, :]]
+            t_sat = cycles / f
+    t_sat = np.where(offloaded, np.nan_to_num(t_sat, nan=np.inf), 0.0)
+    return np.where(offloaded, t_sat + t_trans, inst.local_latency_s)
+
+
+def evaluate(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
+             cpu_hz: np.ndarray | None = None) -> Evaluation:
+    """Evaluate B decisions at once: latency, mean latency, feasibility and named violations.
+
+    Accepts unbatched [M, N] / [N, I] arrays too (treated as B = 1).
+    """
+    par = inst.params
+    a = np.asarray(offload, dtype=float)
+    p = np.asarray(power, dtype=float)
+    if a.ndim == 2:
+        a = a[None]
+    if p.ndim == 2:
+        p = p[None]
+    if a.shape[1:] != (par.M, par.N) or p.shape[1:] != (par.N, par.I) or a.shape[0] != p.shape[0]:
+        raise InputError("decision", f"batched shapes {list(a.shape)} and {list(p.shape)} do not match "
+                                     f"[B, {par.M}, {par.N}] and [B, {par.N}, {par.I}]")
+    lat = latency_s(inst, a, p, cpu_hz)
+    mean = lat.mean(axis=1)
+    checks = {
+        "offload_not_binary": ~np.all((a == 0) | (a == 1), axis=(1, 2)),
+        "offloaded_to_multiple_satellites": np.any(a.sum(axis=1) > 1, axis=1),
+        "negative_power": np.any(p < 0, axis=(1, 2)),
+        "power_budget": np.any(p.sum(axis=2) > par.p_max_w * (1 + POWER_TOL), axis=1),
+        "deadline": np.any(~(lat <= par.deadline_s * (1 + 1e-12)), axis=1),
+    }
+    if cpu_hz is not None:
+        f = np.asarray(cpu_hz, dtype=float)
+        checks["cpu_capacity"] = (np.any(f < 0, axis=(1, 2))
+                                  | np.any((a * f).sum(axis=2) > par.f_sat_hz * (1 + 1e-9), axis=1))
+    bad = np.stack(list(checks.values()), axis=1)  # [B, C]
+    names = list(checks)
+    violations = [[names[c] for c in np.flatnonzero(row)] for row in bad]
+    feasible = ~bad.any(axis=1)
+    objective = np.where(feasible, mean, np.inf)
+    return Evaluation(objective, feasible, violations, {"latency_s": lat, "mean_latency_s": mean})
+
+
+def make_params(preset: str = "default", **overrides: Any) -> SatMecParams:
+    """Validated parameters of a preset with overrides."""
+    return preset_params(preset, **overrides)

@@ -1,0 +1,76 @@
+"""The satellite-mec Problem: binds the pure model to the core protocol."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from offloadlab.core.problem import Evaluation
+from offloadlab.core.space import DecisionSpace
+from offloadlab.scenarios.satellite_mec import model
+from offloadlab.scenarios.satellite_mec.model import SatMecInstance
+
+
+class SatelliteMecProblem:
+    """Seed 000: minimise the mean terminal latency over offloading targets and sub-channel powers."""
+
+    id = model.SCENARIO_ID
+    sequential = False
+    objective_name = "mean_latency_s"
+
+    def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
+        """Generate an instance JSON from a preset, overrides and a seed."""
+        params = model.make_params(preset, **overrides)
+        return model.generate_instance(params, seed).to_json()
+
+    def load_instance(self, data: Mapping[str, Any]) -> SatMecInstance:
+        """Validate instance JSON."""
+        return model.load_instance(data)
+
+    def decision_space(self, instance: SatMecInstance) -> DecisionSpace:
+        """Offload matrix and power matrix."""
+        return model.decision_space(instance)
+
+    def evaluate(self, instance: SatMecInstance, decisions: Mapping[str, np.ndarray]) -> Evaluation:
+        """Batched evaluation with the eq. (14) CPU split."""
+        return model.evaluate(instance, decisions["offload"], decisions["power_w"])
+
+    def random_decisions(self, instance: SatMecInstance, rng: np.random.Generator, batch: int) -> dict[str, np.ndarray]:
+        """The paper's random choice (RC): each task local or on one satellite with equal probability;
+        powers uniform over the feasible set {P >= 0, sum_i P <= P_IoT} (a flat Dirichlet)."""
+        p = instance.params
+        choice = rng.integers(0, p.M + 1, size=(batch, p.N))  # 0 = local, m + 1 = satellite m
+        offload = (choice[:, None, :] == np.arange(1, p.M + 1)[None, :, None]).astype(float)
+        share = rng.dirichlet(np.ones(p.I + 1), size=(batch, p.N))[..., : p.I]
+        power = share * p.p_max_w * (choice > 0)[..., None]
+        return {"offload": offload, "power_w": power}
+
+    def repair(self, instance: SatMecInstance, decisions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Project onto the structural constraints: round alpha, keep one satellite per terminal
+        (the largest entry), clip negative power, scale each terminal's power to the budget,
+        and zero the power of terminals that compute locally."""
+        p = instance.params
+        a = np.asarray(decisions["offload"], dtype=float)
+        pw = np.clip(np.asarray(decisions["power_w"], dtype=float), 0.0, None)
+        best = a.argmax(axis=-2)
+        keep = np.take_along_axis(a, best[..., None, :], axis=-2)[..., 0, :] >= 0.5
+        onehot = (np.arange(p.M)[:, None] == best[..., None, :]) & keep[..., None, :]
+        total = pw.sum(axis=-1, keepdims=True)
+        scale = np.where(total > p.p_max_w, p.p_max_w / np.where(total > 0, total, 1.0), 1.0)
+        return {"offload": onehot.astype(float), "power_w": pw * scale * keep[..., None]}
+
+    def local_decision(self, instance: SatMecInstance) -> dict[str, np.ndarray]:
+        """Processing all locally (PAL): every variable zero."""
+        p = instance.params
+        return {"offload": np.zeros((p.M, p.N)), "power_w": np.zeros((p.N, p.I))}
+
+    def describe(self, instance: SatMecInstance) -> dict[str, Any]:
+        """Template parameters for prompts and reports."""
+        p = instance.params
+        return {**p.model_dump(), "data_bits": instance.data_bits.tolist(),
+                "elevation_deg": instance.elevation_deg.tolist(),
+                "local_latency_s": instance.local_latency_s.tolist()}
+
+
+PROBLEM = SatelliteMecProblem()

@@ -1,0 +1,41 @@
+"""Helpers shared by solvers: penalised scores and result assembly."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from offloadlab.core.problem import Evaluation
+from offloadlab.core.result import Result, Tracker
+
+LATENCY_CAP = 1e6  # seconds; stands in for "never finishes" inside penalised scores
+
+
+def take(decisions: Mapping[str, np.ndarray], b: int) -> dict[str, np.ndarray]:
+    """Decision ``b`` of a batch."""
+    return {k: np.asarray(v)[b] for k, v in decisions.items()}
+
+
+def stack(decisions: list[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack single decisions into a batch."""
+    return {k: np.stack([np.asarray(d[k]) for d in decisions]) for k in decisions[0]}
+
+
+def finish(problem: Any, instance: Any, decision: Mapping[str, np.ndarray], tracker: Tracker,
+           **stats: Any) -> Result:
+    """Evaluate the final decision once more and package a Result."""
+    ev = problem.evaluate(instance, {k: np.asarray(v)[None] for k, v in decision.items()})
+    return Result(
+        decision={k: np.asarray(v) for k, v in decision.items()},
+        objective=float(ev.objective[0]),
+        feasible=bool(ev.feasible[0]),
+        history=tracker.history,
+        stats=tracker.stats(**stats),
+        details=ev.report(0),
+    )
+
+
+def best_index(ev: Evaluation) -> int:
+    """Index of the best decision in a batch (feasible first, then objective)."""
+    return int(np.argmin(ev.objective)) if ev.feasible.any() else 0

@@ -1,0 +1,29 @@
+"""Random choice (RC): the best feasible of ``budget`` random decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from offloadlab.core.registry import register_solver
+from offloadlab.core.result import Result, Tracker
+from offloadlab.solvers.common import finish, take
+
+CHUNK = 256
+
+
+@register_solver("random", description="random choice (RC): best feasible of `budget` random decisions")
+def solve_random(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
+    """Sample ``budget`` decisions (default 1000) with the problem's random rule; keep the best feasible."""
+    tracker = Tracker(budget or 1000)
+    best, best_obj = None, np.inf
+    while not tracker.exhausted:
+        n = min(CHUNK, tracker.remaining)
+        batch = problem.random_decisions(instance, rng, n)
+        ev = problem.evaluate(instance, batch)
+        b = int(np.argmin(ev.objective))
+        if best is None or ev.objective[b] < best_obj:
+            best, best_obj = take(batch, b), float(ev.objective[b])
+        tracker.record(n, best_obj)
+    return finish(problem, instance, best, tracker)
