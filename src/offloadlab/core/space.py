@@ -22,6 +22,9 @@ class ArrayField:
     high: float
     integer: bool = False
     description: str = ""
+    # Soft fields: the upper bound and integrality are constraints that evaluate() reports as
+    # named violations (a well-formed but infeasible decision), not input errors.
+    soft: bool = False
 
     @property
     def size(self) -> int:
@@ -134,14 +137,14 @@ class DecisionSpace:
             if not np.all(np.isfinite(arr)):
                 raise InputError(name, "contains NaN or infinite values")
             lo_bad = arr < f.low - clip_tol
-            hi_bad = arr > f.high + clip_tol
+            hi_bad = arr > f.high + clip_tol if not f.soft else np.zeros(arr.shape, dtype=bool)
             if lo_bad.any() or hi_bad.any():
                 idx = tuple(int(i) for i in np.argwhere(lo_bad | hi_bad)[0])
                 raise InputError(
                     name, f"value {arr[idx]:g} at index {list(idx)} outside the allowed range [{f.low:g}, {f.high:g}]"
                 )
-            arr = np.clip(arr, f.low, f.high)
-            if f.integer:
+            arr = np.clip(arr, f.low, None if f.soft else f.high)
+            if f.integer and not f.soft:
                 if not np.all(arr == np.round(arr)):
                     raise InputError(name, f"must be integers in [{f.low:g}, {f.high:g}]")
             out[f.name] = arr

@@ -127,9 +127,9 @@ def decision_space(inst: SatMecInstance) -> DecisionSpace:
     p = inst.params
     return DecisionSpace(
         fields=(
-            ArrayField("offload", (p.M, p.N), 0, 1, integer=True,
+            ArrayField("offload", (p.M, p.N), 0, 1, integer=True, soft=True,
                        description="offload[m][n] = 1 if terminal n offloads its task to satellite m"),
-            ArrayField("power_w", (p.N, p.I), 0.0, p.p_max_w,
+            ArrayField("power_w", (p.N, p.I), 0.0, p.p_max_w, soft=True,
                        description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i"),
         ),
         constraints=(
