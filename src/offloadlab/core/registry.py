@@ -12,6 +12,7 @@ from offloadlab.core.errors import UnknownNameError
 # Modules that register the built-in scenarios and solvers when imported.
 BUILTIN_MODULES = (
     "offloadlab.scenarios.satellite_mec",
+    "offloadlab.scenarios.sagin_caching",
     "offloadlab.solvers",
 )
 ENTRY_POINT_GROUP = "offloadlab.plugins"

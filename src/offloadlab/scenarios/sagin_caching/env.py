@@ -1,0 +1,65 @@
+"""Gymnasium environment of the DQMSB auctioneer (Section V-B): each step is one MSB round.
+
+State: the bids that price the round's top BS, i.e. its competitors' bids x_{-n} (sorted, descending)
+and the satellite's contract price x0, divided by a fixed scale. Keeping the top bid itself out of the
+state is what keeps the learned mechanism strategy-proof (Theorem 2: rho may depend on x_{-n} only).
+Action a in {0, ..., |A| - 1} sets rho = 10^(a / |A|); the reward is the round's total surplus (eq. 30a)
+divided by the scale. Bids are truthful (MSB is strategy-proof) and do not depend on rho, so the
+episode's rounds are replayed from precomputed valuations [E, K, N + 1] (E episodes of K rounds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from offloadlab.scenarios.sagin_caching import auction
+
+
+def features(rest: np.ndarray, x0: np.ndarray, scale: float) -> np.ndarray:
+    """Observation of a bidder facing competing BS bids ``rest`` [B, N - 1] and contract price x0 [B]: [B, N]."""
+    x0 = np.broadcast_to(np.asarray(x0, dtype=float), rest.shape[:1])
+    return (np.concatenate([rest, x0[:, None]], axis=1) / scale).astype(np.float32)
+
+
+class AuctioneerEnv(gym.Env):
+    """Replays market rounds; the agent picks the price-scaling level of each round."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, values: np.ndarray, x0: float, scale: float, levels: int):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 3 or values.shape[2] < 2:
+            raise ValueError("values must be [episodes, rounds, N + 1] with N >= 1")
+        self.values, self.x0, self.scale, self.levels = values, float(x0), float(scale), int(levels)
+        n_bs = values.shape[2] - 1
+        self.observation_space = spaces.Box(0.0, np.inf, shape=(n_bs,), dtype=np.float32)
+        self.action_space = spaces.Discrete(self.levels)
+        self._episode = 0
+        self._round = 0
+
+    def _obs(self) -> np.ndarray:
+        bs = self.values[self._episode, self._round, 1:]
+        rest = auction.others(bs[None])[0, int(np.argmax(bs))]
+        return features(rest[None], self.x0, self.scale)[0]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start a replayed episode drawn with the env's seeded generator."""
+        super().reset(seed=seed)
+        self._episode = int(self.np_random.integers(len(self.values)))
+        self._round = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        """Run one MSB round with rho = 10^(a / |A|); reward = total surplus / scale."""
+        v = self.values[self._episode, self._round]
+        rho = float(auction.rho_level(int(action), self.levels))
+        out = auction.msb(v[None, 1:], np.array([self.x0]), rho)
+        total = float(auction.surplus(v[None], out)["total"][0])
+        self._round += 1
+        terminated = self._round >= self.values.shape[1]
+        obs = np.zeros(self.observation_space.shape, np.float32) if terminated else self._obs()
+        return obs, total / self.scale, terminated, False, {"surplus": total, "rho": rho}

@@ -1,0 +1,130 @@
+"""Methods of seed 001: caching policies (Least-AoT, FIFO, LFU, cloud-only) and the auctions (SPA,
+myopic MSB, optimal MSB, DQMSB). Each runs through the episode and returns the decision that
+`offloadlab evaluate` replays, with every cost term and the market's surplus in the details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from offloadlab.core.errors import InputError
+from offloadlab.core.registry import register_solver
+from offloadlab.core.result import Result, Tracker
+from offloadlab.scenarios.sagin_caching import auction, dqmsb
+from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate
+from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
+from offloadlab.scenarios.sagin_caching.market import market_stats, training_values, valuations
+from offloadlab.scenarios.sagin_caching.problem import decision_of, market_report
+
+DQMSB_TIMESTEPS = 20_000
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(f"option {name}", f"unknown value {value!r} (allowed: {', '.join(allowed)})")
+
+
+def episode_result(problem: Any, ep: Episode, policy: str, relay: str, rho: np.ndarray | float, tracker: Tracker,
+                   extra: dict[str, Any] | None = None, **stats: Any) -> Result:
+    """Evaluate the decision through the problem, package it with a summary of what was decided."""
+    _check_choice("policy", policy, POLICIES)
+    _check_choice("relay", relay, RELAYS)
+    decision = decision_of(ep, policy, relay, rho)
+    ev = problem.evaluate(ep, {k: v[None] for k, v in decision.items()})
+    tracker.record(1, float(ev.objective[0]))
+    details = ev.report(0)
+    r = decision["rho"]
+    details["decisions"] = {"policy": policy, "relay": relay, "rho_mean": float(r.mean()),
+                            "rho_min": float(r.min()), "rho_max": float(r.max())}
+    details.update(extra or {})
+    return Result(decision, float(ev.objective[0]), bool(ev.feasible[0]), tracker.history, tracker.stats(**stats),
+                  details)
+
+
+def _register_caching(policy: str, description: str) -> None:
+    @register_solver(policy, SCENARIO_ID, description)
+    def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+              relay: str = "ground") -> Result:
+        return episode_result(problem, instance, policy, relay, 1.0, Tracker(budget))
+
+    solve.__doc__ = description
+
+
+_register_caching("laot", "Least-AoT caching (Algorithm 1): evict the cached model with the lowest age of thought")
+_register_caching("fifo", "FIFO caching: evict the model loaded earliest")
+_register_caching("lfu", "LFU caching: evict the model with the fewest requests so far")
+_register_caching("cloud", "cloud-only: no edge caching, every request to the cloud (--relay ground | satellite)")
+
+
+def _market(instance: Episode, policy: str, relay: str):
+    _check_choice("policy", policy, POLICIES)
+    _check_choice("relay", relay, RELAYS)
+    values = valuations(instance, simulate(instance, policy), relay)
+    return values, market_stats(instance, policy)
+
+
+def _auction_result(problem: Any, instance: Episode, policy: str, relay: str, values: np.ndarray,
+                    outcome: auction.Outcome, tracker: Tracker, extra: dict[str, Any] | None = None,
+                    **stats: Any) -> Result:
+    """Result of an auction: the per-round rho as the decision, the mechanism's own report and revenue."""
+    report = market_report(values, outcome)
+    report["revenue"] = float(outcome.p.sum(axis=1).mean())
+    return episode_result(problem, instance, policy, relay, outcome.rho, tracker,
+                          extra={"mechanism": report, **(extra or {})}, **stats)
+
+
+@register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)")
+def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+              policy: str = "laot", relay: str = "ground") -> Result:
+    """SPA; its allocation equals MSB with rho = max(1, E[v0] / x(2)) per round, which is the decision stored."""
+    values, st = _market(instance, policy, relay)
+    out = auction.spa(values[:, 1:], st.spa_bid)
+    equivalent = auction.msb(values[:, 1:], st.spa_bid, auction.myopic_rho).rho
+    return _auction_result(problem, instance, policy, relay, values,
+                           auction.Outcome(out.z, out.p, equivalent), Tracker(budget))
+
+
+@register_solver("msb-myopic", SCENARIO_ID, "MSB with rho = max(1, x0 / x(2)) from the current round")
+def solve_msb_myopic(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+                     policy: str = "laot", relay: str = "ground") -> Result:
+    """Myopic MSB (Section VI-D)."""
+    values, st = _market(instance, policy, relay)
+    out = auction.msb(values[:, 1:], st.x0, auction.myopic_rho)
+    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+
+
+@register_solver("msb-optimal", SCENARIO_ID, "MSB with rho = max(1, E[x0] / E[x(2)]) learned on past episodes")
+def solve_msb_optimal(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+                      policy: str = "laot", relay: str = "ground") -> Result:
+    """Optimal (stationary) MSB of Arnosti et al. (Section V-A)."""
+    values, st = _market(instance, policy, relay)
+    out = auction.msb(values[:, 1:], st.x0, st.rho_optimal)
+    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+
+
+@register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)")
+def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+                policy: str = "laot", relay: str = "ground", timesteps: int = DQMSB_TIMESTEPS,
+                checkpoint: str | None = None, progress: bool = True, gamma: float = 0.0,
+                learning_rate: float = 1e-3) -> Result:
+    """Train on the instance's training episodes (or load --checkpoint), then auction its test episode.
+
+    ``budget``, when given, replaces ``timesteps``. The greedy Q-network prices each bidder from its
+    competitors' bids, which keeps the mechanism strategy-proof.
+    """
+    steps = int(budget or timesteps)
+    if steps < 1:
+        raise InputError("option timesteps", f"value {steps} outside the allowed range [1, inf)")
+    if not 0.0 <= gamma <= 1.0:
+        raise InputError("option gamma", f"value {gamma} outside the allowed range [0, 1]")
+    values, st = _market(instance, policy, relay)
+    levels = instance.params.action_levels
+    train = training_values(instance.params, instance.seed, policy)
+    model, curve = dqmsb.train(train, st, levels, steps, int(rng.integers(2**31 - 1)), gamma=gamma,
+                               learning_rate=learning_rate, progress=progress, checkpoint=checkpoint)
+    out = auction.msb(values[:, 1:], st.x0, dqmsb.rho_rule(model, st, levels))
+    tracker = Tracker(budget)
+    return _auction_result(problem, instance, policy, relay, values, out, tracker,
+                           extra={"training_curve": curve, "checkpoint_loaded": not curve and checkpoint is not None},
+                           timesteps=steps if curve else 0)
