@@ -131,6 +131,83 @@ def solve(
     emit(out, table, f"{solver} on {instance_file}")
 
 
+@app.command("run")
+def run_cmd(
+    spec: Path = typer.Argument(..., help="experiment spec (YAML), e.g. experiments/sat_mec_fig4_terminals.yaml"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="parallel worker processes (or Ray CPUs)"),
+    out: Path = typer.Option(Path("results"), "--out", help="results store directory"),
+    executor: str = typer.Option("local", help="local (worker processes) | ray"),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
+) -> None:
+    """Run an experiment spec; stored runs are skipped, so rerunning resumes an interrupted sweep."""
+    from offloadlab.experiments.runner import make_executor, run_sweep, summary_lines
+    from offloadlab.experiments.spec import load_spec
+
+    parsed = load_spec(spec)
+    summary = run_sweep(parsed, out, make_executor(executor, jobs, ray_address), str(spec), show_progress=not quiet)
+    for line in summary_lines(summary):
+        typer.echo(line, err=True)
+    if not summary.complete:
+        raise typer.Exit(130 if summary.interrupted and not summary.errors else 1)
+
+
+@app.command("plot")
+def plot_cmd(
+    results: Path = typer.Argument(..., help="results store directory (from `offloadlab run --out`)"),
+    figure: Optional[str] = typer.Option(None, "--figure", help="paper figure, e.g. fig3 | fig4 | fig5"),
+    experiment: Optional[str] = typer.Option(None, "--experiment", help="experiment name (instead of --figure)"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="folder for PNG and PDF (default RESULTS/figures)"),
+) -> None:
+    """Draw a stored experiment as the paper's figure (PNG and PDF)."""
+    from offloadlab.experiments import plots
+    from offloadlab.experiments.analysis import find_experiment, open_store
+
+    if not figure and not experiment:
+        raise InputError("figure", "give --figure (e.g. fig4) or --experiment NAME")
+    exp = find_experiment(open_store(results), figure=figure, name=experiment)
+    for path in plots.save(exp, output or results / "figures"):
+        typer.echo(str(path))
+
+
+@app.command("report")
+def report_cmd(
+    results: Path = typer.Argument(..., help="results store directory"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="HTML file (default RESULTS/report.html)"),
+) -> None:
+    """Write one self-contained HTML page: figures, tables, gaps to the reference, paper claims vs measured."""
+    from offloadlab.experiments.analysis import open_store
+    from offloadlab.experiments.report import write_report
+
+    typer.echo(str(write_report(open_store(results), output or results / "report.html")))
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    scenario: str = typer.Argument(..., help="scenario whose paper figures to reproduce, e.g. satellite-mec"),
+    quick: bool = typer.Option(False, "--quick", help="reduced Fig. 4 (few seeds, small budgets), minutes"),
+    jobs: int = typer.Option(2, "--jobs", "-j", help="parallel worker processes"),
+    out: Optional[Path] = typer.Option(None, "--out", help="results folder (default results/SCENARIO[-quick])"),
+    executor: str = typer.Option("local", help="local (worker processes) | ray"),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
+) -> None:
+    """Run the scenario's figure specs with every registered solver, then write figures and report.html."""
+    from offloadlab.experiments.reproduce import reproduce
+    from offloadlab.experiments.runner import make_executor, summary_lines
+
+    out = out or Path("results") / (scenario + ("-quick" if quick else ""))
+    rep = reproduce(scenario, quick, out, make_executor(executor, jobs, ray_address))
+    for summary in rep.summaries:
+        for line in summary_lines(summary):
+            typer.echo(line, err=True)
+    typer.echo(f"results store: {rep.out}")
+    for path in rep.figures:
+        typer.echo(f"figure: {path}")
+    typer.echo(f"report: {rep.report}")
+    if not all(s.complete for s in rep.summaries):
+        raise typer.Exit(1)
+
+
 def _scenario_of(data: Any) -> str:
     if not isinstance(data, dict) or not isinstance(data.get("scenario"), str):
         raise InputError("instance.scenario", "missing: the instance must name its scenario")

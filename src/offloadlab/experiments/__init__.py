@@ -1,0 +1,1 @@
+"""Experiments: spec files -> runs -> results store -> figures -> HTML report."""

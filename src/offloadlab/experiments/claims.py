@@ -1,0 +1,320 @@
+"""'Paper claims vs measured': each claim of a paper is checked against the stored results of the
+experiment that reproduces its figure, and written up with the numbers that decide it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from offloadlab.experiments.analysis import Cell, Experiment
+
+AGREES, DISAGREES, PARTLY, NOT_MEASURED = "agrees", "disagrees", "partly", "not measured"
+# Methods of seed 000's comparisons, by solver name, with the paper's names.
+PAPER_NAMES = {"llm": "LLM", "ga": "GA", "ddpg": "DDPG", "random": "RC", "local": "PAL"}
+CLOSE = 0.05  # relative difference below which two latencies count as "close"
+
+
+@dataclass
+class Claim:
+    """One claim of the paper and what the stored runs say about it."""
+
+    experiment: str
+    figure: str
+    paper: str
+    measured: str
+    verdict: str
+
+
+def fmt(x: float) -> str:
+    """A latency in seconds, 4 significant digits."""
+    return f"{x:.4g} s" if math.isfinite(x) else "n/a"
+
+
+def solver_cells(exp: Experiment, point: dict[str, Any], solvers: list[str]) -> dict[str, Cell]:
+    """The (first-label) cell of each listed solver present in the experiment, with a feasible mean."""
+    out = {}
+    for s in solvers:
+        labels = exp.labels_of(s)
+        if labels:
+            c = exp.cell(labels[0], point)
+            if math.isfinite(c.mean):
+                out[s] = c
+    return out
+
+
+def _name(solver: str) -> str:
+    return PAPER_NAMES.get(solver, solver)
+
+
+def _missing(exp: Experiment, fig: str, paper: str, needed: list[str]) -> Claim | None:
+    absent = [s for s in needed if not any(exp.cell(lab, p).feasible for lab in exp.labels_of(s) for p in exp.points)]
+    if absent:
+        return Claim(exp.name, fig, paper, f"no stored feasible runs of {', '.join(map(_name, absent))}",
+                     NOT_MEASURED)
+    return None
+
+
+def _verdict(hits: int, total: int) -> str:
+    return AGREES if hits == total else DISAGREES if hits == 0 else PARTLY
+
+
+# ---- Fig. 4: latency vs number of terminals -------------------------------------------------------------
+
+def fig4_lowest_mean(exp: Experiment) -> Claim:
+    """LLM has the lowest mean latency at every N."""
+    paper = "LLM achieves the lowest mean latency for every number of terminals N (vs GA, DDPG, RC, PAL)"
+    if miss := _missing(exp, "fig4", paper, ["llm"]):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        cells = solver_cells(exp, p, list(PAPER_NAMES))
+        best = min(cells, key=lambda s: cells[s].mean)
+        hits += best == "llm"
+        parts.append(f"{exp.point_label(p)}: lowest {_name(best)} {fmt(cells[best].mean)}"
+                     + ("" if best == "llm" else f", LLM {fmt(cells['llm'].mean)}"))
+    return Claim(exp.name, "fig4", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
+def fig4_smallest_std(exp: Experiment) -> Claim:
+    """LLM has the smallest standard deviation at every N."""
+    paper = "LLM has the smallest standard deviation for every N (vs GA and DDPG)"
+    if miss := _missing(exp, "fig4", paper, ["llm"]):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        cells = solver_cells(exp, p, ["llm", "ga", "ddpg"])
+        best = min(cells, key=lambda s: cells[s].std)
+        hits += best == "llm"
+        parts.append(f"{exp.point_label(p)}: " + ", ".join(f"{_name(s)} {c.std:.3g}" for s, c in cells.items()))
+    return Claim(exp.name, "fig4", paper, "std (s) " + "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
+def fig4_ranking(exp: Experiment) -> Claim:
+    """LLM, then GA, then DDPG at every N."""
+    paper = "Mean latency ranks LLM < GA < DDPG for every N"
+    if miss := _missing(exp, "fig4", paper, ["llm", "ga", "ddpg"]):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        cells = solver_cells(exp, p, ["llm", "ga", "ddpg"])
+        order = sorted(cells, key=lambda s: cells[s].mean)
+        hits += order == ["llm", "ga", "ddpg"]
+        parts.append(f"{exp.point_label(p)}: " + " < ".join(_name(s) for s in order))
+    return Claim(exp.name, "fig4", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
+def fig4_rises_with_n(exp: Experiment) -> Claim:
+    """Latency rises with N for all schemes."""
+    paper = "Mean latency rises with N for every scheme"
+    x = (exp.spec.get("plot") or {}).get("x", "N")
+    points = sorted(exp.points, key=lambda p: p[x])
+    parts, hits, total = [], 0, 0
+    for s in PAPER_NAMES:
+        means = [solver_cells(exp, p, [s]).get(s) for p in points]
+        if any(c is None for c in means):
+            continue
+        vals = np.array([c.mean for c in means])
+        rising = bool(np.all(np.diff(vals) > 0))
+        hits += rising
+        total += 1
+        parts.append(f"{_name(s)} {' -> '.join(f'{v:.3g}' for v in vals)}{'' if rising else ' (not monotone)'}")
+    if not total:
+        return Claim(exp.name, "fig4", paper, "no method has results at every N", NOT_MEASURED)
+    return Claim(exp.name, "fig4", paper, "; ".join(parts), _verdict(hits, total))
+
+
+# ---- Fig. 3: convergence at (3, 10, 4) -------------------------------------------------------------------
+
+def converged_at(exp: Experiment, label: str, axis: str) -> list[float]:
+    """Per stored run, where on ``axis`` the best objective last improved (its convergence point)."""
+    out = []
+    for rec in exp.records:
+        if rec.label == label and rec.ok and rec.row.get("history"):
+            hist = rec.row["history"]
+            final = hist[-1]["best_objective"]
+            first = next(h for h in hist if h["best_objective"] == final)
+            out.append(float(first[axis]))
+    return out
+
+
+def final_mean(exp: Experiment, label: str) -> float:
+    """Mean final objective of a label over its stored runs (feasible only)."""
+    return exp.cell(label, exp.points[0]).mean
+
+
+def _llm_labels(exp: Experiment) -> list[str]:
+    return exp.labels_of("llm")
+
+
+def fig3_iterations(exp: Experiment) -> Claim:
+    """LLM variants converge within 40-200 iterations."""
+    paper = "LLM (t = 0.5, 0.7, 1) converges within 40 to 200 iterations"
+    if miss := _missing(exp, "fig3", paper, ["llm"]):
+        return miss
+    parts, hits = [], 0
+    labels = _llm_labels(exp)
+    for lab in labels:
+        its = converged_at(exp, lab, "llm_calls")
+        last = float(np.mean(its)) if its else math.nan
+        hits += last <= 200
+        budget = exp.cell(lab, exp.points[0]).llm_calls / max(exp.cell(lab, exp.points[0]).stored, 1)
+        parts.append(f"{lab}: last improvement at LLM call {last:.0f} of {budget:.0f}")
+    return Claim(exp.name, "fig3", paper, "; ".join(parts), _verdict(hits, len(labels)))
+
+
+def fig3_faster(exp: Experiment) -> Claim:
+    """LLM converges faster than GA and DDPG."""
+    paper = "LLM converges significantly faster than GA and DDPG"
+    if miss := _missing(exp, "fig3", paper, ["llm", "ga"]):
+        return miss
+    labels = _llm_labels(exp) + exp.labels_of("ga")[:1] + exp.labels_of("ddpg")[:1]
+    rows = {lab: (np.mean(converged_at(exp, lab, "evaluations")), np.mean(converged_at(exp, lab, "seconds")))
+            for lab in labels if converged_at(exp, lab, "evaluations")}
+    llm_evals = min(v[0] for lab, v in rows.items() if exp.solver_of(lab) == "llm")
+    others = [v[0] for lab, v in rows.items() if exp.solver_of(lab) != "llm"]
+    text = "; ".join(f"{lab}: converged after {e:.0f} evaluations, {t:.3g} s" for lab, (e, t) in rows.items())
+    return Claim(exp.name, "fig3", paper, text + " (evaluation axis; wall-clock shown too)",
+                 AGREES if all(llm_evals < o for o in others) else DISAGREES)
+
+
+def fig3_lower(exp: Experiment) -> Claim:
+    """LLM ends lower than GA and DDPG."""
+    paper = "LLM reaches a lower average latency than GA and DDPG"
+    if miss := _missing(exp, "fig3", paper, ["llm", "ga"]):
+        return miss
+    llm = {lab: final_mean(exp, lab) for lab in _llm_labels(exp)}
+    base = {lab: final_mean(exp, lab) for s in ("ga", "ddpg") for lab in exp.labels_of(s)}
+    best_llm = min(llm.values())
+    ref = exp.reference_label
+    text = "; ".join(f"{lab} {fmt(v)}" for lab, v in {**llm, **base}.items())
+    if ref:
+        text += f"; {ref} {fmt(final_mean(exp, ref))}"
+    return Claim(exp.name, "fig3", paper, text, AGREES if all(best_llm < v for v in base.values()) else DISAGREES)
+
+
+def fig3_temperature(exp: Experiment) -> Claim:
+    """t = 1 gives the best latency among the temperatures."""
+    paper = "t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"
+    by_t = {}
+    for lab in _llm_labels(exp):
+        opts = next(r.options for r in exp.records if r.label == lab)
+        if "temperature" in opts and "prompt" not in opts:
+            by_t[float(opts["temperature"])] = final_mean(exp, lab)
+    if len(by_t) < 2 or 1.0 not in by_t:
+        return Claim(exp.name, "fig3", paper, "needs LLM runs at t = 1 and another temperature", NOT_MEASURED)
+    text = "final latency " + ", ".join(f"t={t:g}: {fmt(v)}" for t, v in sorted(by_t.items()))
+    return Claim(exp.name, "fig3", paper, text, AGREES if by_t[1.0] <= min(by_t.values()) else DISAGREES)
+
+
+def fig3_prompt(exp: Experiment) -> Claim:
+    """A differently worded prompt performs close to the default one."""
+    paper = f"A different prompt wording (DP) performs close to the default prompt (here: within {CLOSE:.0%})"
+    variants = {lab: next(r.options for r in exp.records if r.label == lab) for lab in _llm_labels(exp)}
+    dp = [lab for lab, o in variants.items() if "prompt" in o]
+    if not dp:
+        return Claim(exp.name, "fig3", paper, "no LLM entry with a prompt option", NOT_MEASURED)
+    parts, hits = [], 0
+    for lab in dp:
+        same_t = [b for b, o in variants.items() if "prompt" not in o
+                  and o.get("temperature") == variants[lab].get("temperature")]
+        if not same_t:
+            continue
+        a, b = final_mean(exp, lab), final_mean(exp, same_t[0])
+        rel = abs(a - b) / b if math.isfinite(a) and math.isfinite(b) and b > 0 else math.inf
+        hits += rel <= CLOSE
+        parts.append(f"{lab} {fmt(a)} vs {same_t[0]} {fmt(b)} ({rel:.1%} apart)")
+    if not parts:
+        return Claim(exp.name, "fig3", paper, "no default-prompt entry at the same temperature", NOT_MEASURED)
+    return Claim(exp.name, "fig3", paper, "; ".join(parts), _verdict(hits, len(parts)))
+
+
+# ---- Fig. 5: (N, M, I) grid ------------------------------------------------------------------------------
+
+HARD_POINTS = [(20, 6, 4), (20, 6, 8), (20, 3, 8)]
+
+
+def _nmi(p: dict[str, Any]) -> tuple:
+    return (p.get("N"), p.get("M"), p.get("I"))
+
+
+def fig5_beats_rc(exp: Experiment) -> Claim:
+    """LLM beats RC everywhere."""
+    paper = "LLM outperforms RC at every (N, M, I)"
+    if miss := _missing(exp, "fig5", paper, ["llm", "random"]):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        c = solver_cells(exp, p, ["llm", "random"])
+        win = "llm" in c and "random" in c and c["llm"].mean < c["random"].mean
+        hits += win
+        parts.append(f"{exp.point_label(p)}: LLM {fmt(c['llm'].mean) if 'llm' in c else 'n/a'} vs RC "
+                     f"{fmt(c['random'].mean) if 'random' in c else 'n/a'}")
+    return Claim(exp.name, "fig5", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
+def fig5_ga_wins_hard(exp: Experiment) -> Claim:
+    """GA beats LLM at the three large points, LLM beats GA elsewhere."""
+    paper = ("GA outperforms LLM at (20,6,4), (20,6,8), (20,3,8); LLM is ahead of GA at the other points "
+             "(implied by 'outperformed ... for the scenarios of')")
+    if miss := _missing(exp, "fig5", paper, ["llm", "ga"]):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        c = solver_cells(exp, p, ["llm", "ga"])
+        if len(c) < 2:
+            parts.append(f"{exp.point_label(p)}: missing")
+            continue
+        ga_wins = c["ga"].mean < c["llm"].mean
+        expected = _nmi(p) in HARD_POINTS
+        hits += ga_wins == expected
+        parts.append(f"{exp.point_label(p)}: {'GA' if ga_wins else 'LLM'} lower "
+                     f"(GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})")
+    return Claim(exp.name, "fig5", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
+# ---- Table I read literally ------------------------------------------------------------------------------
+
+def table1_all_local(exp: Experiment) -> Claim:
+    """With Table I literally (P_IoT = 0.2 mW), nothing beats processing all locally."""
+    paper = ("Offloading with the proposed scheme lowers latency below processing all locally (PAL) with the "
+             "parameters of Table I (P_IoT = 0.2 mW)")
+    if miss := _missing(exp, "table1", paper, ["local"]):
+        return miss
+    parts, beats = [], 0
+    for p in exp.points:
+        cells = {lab: exp.cell(lab, p) for lab in exp.labels}
+        local = cells[exp.labels_of("local")[0]].mean
+        for lab, c in cells.items():
+            if exp.solver_of(lab) == "local":
+                continue
+            better = math.isfinite(c.mean) and c.mean < local * (1 - 1e-9)
+            beats += better
+            parts.append(f"{lab} {fmt(c.mean)} ({c.feasible}/{c.stored} feasible)")
+        parts.insert(0, f"{exp.point_label(p)}: PAL {fmt(local)}")
+    verdict = AGREES if beats else DISAGREES
+    note = "" if beats else " — no method offloads: every upload misses the 1 s deadline, so PAL is optimal"
+    return Claim(exp.name, "table1", paper, "; ".join(parts) + note, verdict)
+
+
+CLAIMS: dict[str, dict[str, list[Callable[[Experiment], Claim]]]] = {
+    "satellite-mec": {
+        "fig3": [fig3_iterations, fig3_faster, fig3_lower, fig3_temperature, fig3_prompt],
+        "fig4": [fig4_lowest_mean, fig4_smallest_std, fig4_ranking, fig4_rises_with_n],
+        "fig5": [fig5_beats_rc, fig5_ga_wins_hard],
+        "table1": [table1_all_local],
+    },
+}
+
+
+def evaluate_claims(experiments: list[Experiment]) -> list[Claim]:
+    """Every applicable claim for every experiment with stored runs."""
+    out = []
+    for exp in experiments:
+        if not any(r.ok for r in exp.records):
+            continue
+        for check in CLAIMS.get(exp.spec.get("scenario", ""), {}).get(exp.figure or "", []):
+            out.append(check(exp))
+    return out

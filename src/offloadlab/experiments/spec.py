@@ -1,0 +1,239 @@
+"""Experiment spec files: a validated description of a sweep (scenario, grid, seeds, solvers, budgets).
+
+A spec is checked in two steps, both before any run starts: its structure with pydantic
+(``ExperimentSpec``), then against what is installed (``check_registered``): the scenario and
+every solver must be registered, options must be ones the solver takes, and every grid point
+must give a valid instance.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from offloadlab.core.config import StrictModel, parse_model
+from offloadlab.core.errors import InputError, UnknownNameError
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class SolverEntry(StrictModel):
+    """One method of the sweep: a registered solver with its options and evaluation budget."""
+
+    name: str = Field(min_length=1, description="registered solver name (see `offloadlab list`)")
+    label: str | None = Field(None, min_length=1, description="legend label; defaults to the name")
+    options: dict[str, Any] = Field(default_factory=dict, description="keyword options of the solver")
+    budget: int | None = Field(None, ge=1, description="evaluation budget; defaults to the spec's budget")
+    reference: bool = Field(False, description="drawn as the dashed reference line; gaps are measured to it")
+    optional: bool = Field(False, description="skip (with a notice) instead of failing when not registered")
+
+    @property
+    def shown(self) -> str:
+        """The legend label."""
+        return self.label or self.name
+
+
+class Grid(StrictModel):
+    """Instance grid: explicit points (tuples named by ``keys``, or mappings) times a cartesian product."""
+
+    keys: list[str] | None = Field(None, min_length=1, description="parameter names of tuple points")
+    points: list[Any] | None = Field(None, min_length=1, description="tuples (with keys) or mappings")
+    product: dict[str, list[Any]] = Field(default_factory=dict, description="parameter -> values, all combined")
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "Grid":
+        for name, values in self.product.items():
+            if not values:
+                raise PydanticCustomError("grid", "product.{name} is empty (give at least one value)", {"name": name})
+        for j, point in enumerate(self.points or []):
+            if not isinstance(point, (list, dict)):
+                raise PydanticCustomError("grid", "points.{j} must be a list of values or a mapping (got {p})",
+                                          {"j": j, "p": point})
+            if isinstance(point, list):
+                if self.keys is None:
+                    raise PydanticCustomError("grid", "points.{j} is a list but grid.keys is missing "
+                                                      "(name the tuple entries, e.g. keys: [N, M, I])", {"j": j})
+                if len(point) != len(self.keys):
+                    raise PydanticCustomError("grid", "points.{j} has {n} values, expected {k} (keys {keys})",
+                                              {"j": j, "n": len(point), "k": len(self.keys),
+                                               "keys": ", ".join(self.keys)})
+        expanded = self.expand()
+        seen: set[str] = set()
+        for point in expanded:
+            canon = repr(sorted(point.items()))
+            if canon in seen:
+                raise PydanticCustomError("grid", "point {p} appears twice", {"p": point})
+            seen.add(canon)
+        return self
+
+    def expand(self) -> list[dict[str, Any]]:
+        """Every grid point as a parameter mapping, points first then product, in file order."""
+        base = [dict(zip(self.keys, p)) if isinstance(p, list) else dict(p) for p in (self.points or [{}])]
+        names = list(self.product)
+        combos = [dict(zip(names, c)) for c in itertools.product(*self.product.values())] or [{}]
+        return [{**b, **c} for b in base for c in combos]
+
+
+class PlotSpec(StrictModel):
+    """How the experiment is drawn: convergence curves, lines over a parameter, or bars per grid point."""
+
+    kind: Literal["convergence", "lines", "bars"]
+    x: str | None = Field(None, description="grid parameter on the x axis (lines)")
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+
+
+class ExperimentSpec(StrictModel):
+    """A sweep: every grid point x instance seed x solver x repetition is one run."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="experiment name (letters, digits, _ . -)")
+    title: str = ""
+    figure: str | None = Field(None, pattern=NAME_PATTERN, description="paper figure it reproduces, e.g. fig4")
+    plot: PlotSpec | None = None
+    scenario: str
+    preset: str = "default"
+    params: dict[str, Any] = Field(default_factory=dict, description="parameter overrides of every instance")
+    grid: Grid = Field(default_factory=Grid)
+    seeds: list[int] = Field(description="instance seeds: a count n (seeds 0..n-1), {start, count} or a list")
+    repetitions: int = Field(1, ge=1, le=10_000, description="solver runs per instance (different solver seeds)")
+    budget: int | None = Field(None, ge=1, description="default evaluation budget of every solver")
+    solvers: list[SolverEntry] = Field(min_length=1)
+    add_registered_solvers: bool = Field(False, description="also run every other registered solver")
+    exclude_solvers: list[str] = Field(default_factory=list, description="left out by add_registered_solvers")
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError("seeds", "expected a count, {start, count} or a list of seeds")
+        if isinstance(value, int):
+            if value < 1:
+                raise PydanticCustomError("seeds", "seed count outside the allowed range [1, inf)")
+            return list(range(value))
+        if isinstance(value, dict):
+            if set(value) - {"start", "count"} or "count" not in value:
+                raise PydanticCustomError("seeds", "expected {start, count} (got keys {k})",
+                                          {"k": ", ".join(map(str, value))})
+            start = value.get("start", 0)
+            if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+                raise PydanticCustomError("seeds", "start {s} outside the allowed range [0, inf)", {"s": start})
+            return _seed_range(start, value["count"])
+        if isinstance(value, list):
+            bad = [s for s in value if not isinstance(s, int) or isinstance(s, bool) or s < 0]
+            if bad or not value:
+                raise PydanticCustomError("seeds", "seeds must be a non-empty list of integers >= 0 (got {b})",
+                                          {"b": bad[0] if bad else value})
+            if len(set(value)) != len(value):
+                raise PydanticCustomError("seeds", "a seed appears twice")
+            return value
+        raise PydanticCustomError("seeds", "expected a count, {start, count} or a list of seeds (got {v})",
+                                  {"v": value})
+
+    def points(self) -> list[dict[str, Any]]:
+        """Grid points with the spec-wide overrides applied underneath."""
+        return [{**self.params, **p} for p in self.grid.expand()]
+
+    def reference_entry(self) -> SolverEntry | None:
+        """The entry marked as the reference, if any."""
+        return next((s for s in self.solvers if s.reference), None)
+
+
+def _seed_range(start: int, count: Any) -> list[int]:
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise PydanticCustomError("seeds", "seed count {c} outside the allowed range [1, inf)", {"c": count})
+    return list(range(start, start + count))
+
+
+def parse_spec(data: Any, where: str = "spec") -> ExperimentSpec:
+    """Validate a spec mapping (structure only); InputError names the first bad field."""
+    spec = parse_model(ExperimentSpec, data, where)
+    labels = [s.shown for s in spec.solvers]
+    dup = next((lab for lab in labels if labels.count(lab) > 1), None)
+    if dup is not None:
+        raise InputError(f"{where}.solvers", f"label '{dup}' is used twice (give each entry its own label)")
+    runs: dict[str, str] = {}
+    for entry in spec.solvers:
+        ident = json.dumps([entry.name, entry.options, entry.budget or spec.budget], sort_keys=True, default=str)
+        if ident in runs:
+            raise InputError(f"{where}.solvers", f"entries '{runs[ident]}' and '{entry.shown}' are the same run "
+                                                 "(same solver, options and budget); make them differ or drop one")
+        runs[ident] = entry.shown
+    if sum(s.reference for s in spec.solvers) > 1:
+        raise InputError(f"{where}.solvers", "more than one entry has reference: true")
+    names = set(spec.grid.expand()[0])
+    if spec.plot and spec.plot.kind == "lines" and spec.plot.x not in names:
+        raise InputError(f"{where}.plot.x", f"'{spec.plot.x}' is not a grid parameter "
+                                            f"(grid has: {', '.join(sorted(names)) or 'none'})")
+    return spec
+
+
+def load_spec(path: str | Path, check: bool = True) -> ExperimentSpec:
+    """Read and validate a YAML spec file; with ``check`` also against the registry (see check_registered)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("spec", f"file '{p}' not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise InputError(str(p), f"not valid YAML{where}") from None
+    try:
+        spec = parse_spec(data)
+        return check_registered(spec) if check else spec
+    except InputError as exc:  # name the file, then the field inside it
+        raise InputError(f"{p}: {exc.field.removeprefix('spec.')}", exc.message) from None
+
+
+def check_registered(spec: ExperimentSpec, where: str = "spec") -> ExperimentSpec:
+    """Check the spec against the installed scenarios and solvers; returns it with its solver list resolved.
+
+    Optional entries whose solver is missing are dropped; ``add_registered_solvers`` appends every
+    other registered solver not excluded. Every grid point is turned into an instance once, so a
+    bad parameter fails here, not in the middle of the sweep.
+    """
+    from offloadlab.core.registry import get_scenario, solvers_for
+    from offloadlab.core.run import check_options
+
+    try:
+        problem = get_scenario(spec.scenario)
+    except UnknownNameError as exc:
+        raise InputError(f"{where}.scenario", str(exc)) from None
+    registered = solvers_for(spec.scenario)
+    entries = []
+    for i, entry in enumerate(spec.solvers):
+        if entry.name not in registered:
+            if entry.optional:
+                continue
+            raise InputError(f"{where}.solvers.{i}.name", f"unknown solver '{entry.name}' for {spec.scenario} "
+                                                          f"(registered: {', '.join(sorted(registered))})")
+        try:
+            check_options(spec.scenario, entry.name, entry.options)
+        except InputError as exc:
+            key = exc.field.removeprefix("option ")
+            raise InputError(f"{where}.solvers.{i}.options.{key}", exc.message) from None
+        entries.append(entry)
+    for j, name in enumerate(spec.exclude_solvers):
+        if name not in registered:
+            raise InputError(f"{where}.exclude_solvers.{j}", f"unknown solver '{name}' for {spec.scenario} "
+                                                             f"(registered: {', '.join(sorted(registered))})")
+    if spec.add_registered_solvers:
+        listed = {e.name for e in entries} | set(spec.exclude_solvers)
+        entries += [SolverEntry(name=n) for n in sorted(registered) if n not in listed]
+    if not entries:
+        raise InputError(f"{where}.solvers", "no listed solver is registered")
+    for j, point in enumerate(spec.points()):
+        try:
+            problem.make_instance(spec.seeds[0], spec.preset, **point)
+        except UnknownNameError as exc:
+            raise InputError(f"{where}.preset", str(exc)) from None
+        except InputError as exc:
+            raise InputError(f"{where}.grid point {j} {point}", f"{exc.field}: {exc.message}") from None
+    return spec.model_copy(update={"solvers": entries})
