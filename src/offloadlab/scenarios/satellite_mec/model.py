@@ -50,8 +50,8 @@ class SatMecInstance:
 
     @cached_property
     def gain_imn(self) -> np.ndarray:
-        """Gain laid out [I, N, M] so interference sums are batched matrix products."""
-        return np.ascontiguousarray(self.gain.transpose(2, 1, 0))
+        """Gain laid out [I, M, N] so interference sums are I contiguous matrix products."""
+        return np.ascontiguousarray(self.gain.transpose(2, 0, 1))
 
     @cached_property
     def noise_w(self) -> float:
@@ -149,6 +149,17 @@ def eq14_cpu_split(inst: SatMecInstance, offload: np.ndarray) -> np.ndarray:
         return np.where(a > 0, inst.params.f_sat_hz * w / total, 0.0)
 
 
+def offload_target(a: np.ndarray, n_off: np.ndarray) -> np.ndarray:
+    """Index of the satellite each terminal offloads to, [B, N] (0 if local; the first if several)."""
+    # a weighted sum is exact for one-hot columns and much faster than argmax over a middle axis
+    target = np.einsum("bmn,m->bn", a, np.arange(a.shape[1], dtype=float))
+    target = np.where(n_off == 1, target, 0.0).astype(np.intp)
+    several = n_off > 1
+    if several.any():
+        target[several] = a.argmax(axis=1)[several]
+    return target
+
+
 def uplink_rate_bps(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray) -> np.ndarray:
     """Rate C[b, n] of each terminal to the satellite it offloads to, eq. (4); 0 if local."""
     par = inst.params
@@ -157,18 +168,22 @@ def uplink_rate_bps(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray
     n_off = a.sum(axis=1)
     tx = (n_off > 0).astype(float)  # only offloading terminals transmit
     pt = np.clip(power, 0.0, None) * tx[:, :, None]  # [B, N, I]
-    target = a.argmax(axis=1)  # [B, N]; a terminal offloaded twice uses its first satellite
+    target = offload_target(a, n_off)
     g_target = inst.gain[target, np.arange(N)[None, :], :]  # [B, N, I]
     signal = pt * g_target
     if par.interference == "physical":
-        # received[b, m, i] = sum_k pt[b, k, i] G[m, k, i], as I batched matmuls
-        received = np.matmul(pt.transpose(2, 0, 1), inst.gain_imn).transpose(1, 2, 0)  # [B, M, I]
+        # received[b, m, i] = sum_k G[m, k, i] pt[b, k, i], as I matrix products [M, N] @ [N, B]
+        received = np.matmul(inst.gain_imn, pt.transpose(2, 1, 0)).transpose(2, 1, 0)  # [B, M, I]
         at_target = received[np.arange(B)[:, None], target]  # [B, N, I]
     else:
         at_target = signal.sum(axis=1, keepdims=True)  # sum_k pt G[m'_k, k, i], independent of m
-    interference = np.clip(at_target - signal, 0.0, None)
-    sinr = signal / (interference + inst.noise_w)
-    rate = par.bandwidth_hz * np.log2(1.0 + sinr).sum(axis=-1)
+    # SINR = S / (I + N0) with I = received - S, computed in place to spare temporaries
+    denom = np.subtract(at_target, signal)
+    np.maximum(denom, 0.0, out=denom)
+    denom += inst.noise_w
+    np.divide(signal, denom, out=denom)
+    np.log1p(denom, out=denom)
+    rate = (par.bandwidth_hz / np.log(2.0)) * denom.sum(axis=-1)
     return rate * tx
 
 
@@ -177,8 +192,9 @@ def latency_s(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
     """Per-terminal latency delta[b, n] of eq. (8), with the eq. (14) split unless ``cpu_hz`` is given."""
     a = np.asarray(offload, dtype=float)
     B, M, N = a.shape
-    offloaded = a.sum(axis=1) > 0
-    target = a.argmax(axis=1)
+    n_off = a.sum(axis=1)
+    offloaded = n_off > 0
+    target = offload_target(a, n_off)
     rate = uplink_rate_bps(inst, a, power)
     cycles = inst.data_bits * inst.params.rho_cycles_per_bit
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -225,8 +241,10 @@ def evaluate(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
                                   | np.any((a * f).sum(axis=2) > par.f_sat_hz * (1 + 1e-9), axis=1))
     bad = np.stack(list(checks.values()), axis=1)  # [B, C]
     names = list(checks)
-    violations = [[names[c] for c in np.flatnonzero(row)] for row in bad]
     feasible = ~bad.any(axis=1)
+    violations: list[list[str]] = [[] for _ in range(len(bad))]
+    for b, c in zip(*np.nonzero(bad)):
+        violations[b].append(names[c])
     objective = np.where(feasible, mean, np.inf)
     return Evaluation(objective, feasible, violations, {"latency_s": lat, "mean_latency_s": mean})
 
