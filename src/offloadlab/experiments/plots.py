@@ -46,6 +46,13 @@ def objective_label(exp: Experiment) -> str:
     return (exp.spec.get("plot") or {}).get("ylabel") or "Mean latency (s)"
 
 
+def legend(ax: plt.Axes, exp: Experiment) -> None:
+    """Legend with the methods in spec order and the reference last."""
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda j: labels[j] == exp.reference_label)
+    ax.legend([handles[j] for j in order], [labels[j] for j in order], fontsize=8)
+
+
 def draw(exp: Experiment) -> plt.Figure:
     """The figure of an experiment, by its plot kind."""
     plot = exp.spec.get("plot")
@@ -134,7 +141,7 @@ def draw_convergence(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
         ax.set_xlabel(xlabel)
         ax.set_ylabel(objective_label(exp))
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=8)
+    legend(axes[0], exp)
     return fig
 
 
@@ -159,7 +166,7 @@ def draw_lines(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     ax.set_xlabel(plot.get("xlabel") or x_name)
     ax.set_ylabel(objective_label(exp))
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    legend(ax, exp)
     return fig
 
 
@@ -183,5 +190,5 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     ax.set_xlabel(plot.get("xlabel") or exp.point_keys_label())
     ax.set_ylabel(objective_label(exp))
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    legend(ax, exp)
     return fig
