@@ -18,11 +18,13 @@ from gymnasium import spaces
 
 from offloadlab.scenarios.sagin_caching import auction
 
+OBS_MAX = 1e9  # bids are divided by the mean valuation, so observations stay far below this
+
 
 def features(rest: np.ndarray, x0: np.ndarray, scale: float) -> np.ndarray:
     """Observation of a bidder facing competing BS bids ``rest`` [B, N - 1] and contract price x0 [B]: [B, N]."""
     x0 = np.broadcast_to(np.asarray(x0, dtype=float), rest.shape[:1])
-    return (np.concatenate([rest, x0[:, None]], axis=1) / scale).astype(np.float32)
+    return np.clip(np.concatenate([rest, x0[:, None]], axis=1) / scale, 0.0, OBS_MAX).astype(np.float32)
 
 
 class AuctioneerEnv(gym.Env):
@@ -36,7 +38,7 @@ class AuctioneerEnv(gym.Env):
             raise ValueError("values must be [episodes, rounds, N + 1] with N >= 1")
         self.values, self.x0, self.scale, self.levels = values, float(x0), float(scale), int(levels)
         n_bs = values.shape[2] - 1
-        self.observation_space = spaces.Box(0.0, np.inf, shape=(n_bs,), dtype=np.float32)
+        self.observation_space = spaces.Box(0.0, OBS_MAX, shape=(n_bs,), dtype=np.float32)
         self.action_space = spaces.Discrete(self.levels)
         self._episode = 0
         self._round = 0
