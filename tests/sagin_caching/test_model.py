@@ -99,7 +99,7 @@ def test_hand_worked_episode_with_least_aot():
     assert s["switching_cost"] == pytest.approx(p.switch_cost / 3)  # one load in three slots
     assert s["transmission_cost"] == pytest.approx(3 * 1e-4 * access / 3)  # all served at the edge
     assert s["cloud_cost"] == 0.0
-    acc = 0.1 * ((1 - 0.777) / (0.4 * LN2) + 2 * (1 - 0.777) / (1.4 * LN2)) / 3
+    acc = p.accuracy_weight * ((1 - 0.777) / (0.4 * LN2) + 2 * (1 - 0.777) / (1.4 * LN2)) / 3
     assert s["accuracy_cost"] == pytest.approx(acc)
     comp = 3 * 200 * 3.48e11 / p.compute_flops / 3
     assert s["computation_cost"] == pytest.approx(comp)

@@ -55,27 +55,27 @@ def second_bid(bs_values: np.ndarray) -> np.ndarray:
     return -np.sort(-bs_values, axis=1)[:, 1]
 
 
-def episode_values(params: SaginParams, seed: int, policy: Policy = "laot") -> np.ndarray:
+def episode_values(params: SaginParams, seed: int, policy: Policy = "laot", relay: Relay = "ground") -> np.ndarray:
     """Valuations of a freshly generated episode under a caching policy."""
     ep = generate_episode(params, seed)
-    return valuations(ep, simulate(ep, policy))
+    return valuations(ep, simulate(ep, policy), relay)
 
 
-def training_values(params: SaginParams, seed: int, policy: Policy = "laot") -> np.ndarray:
+def training_values(params: SaginParams, seed: int, policy: Policy = "laot", relay: Relay = "ground") -> np.ndarray:
     """Valuations [E, T, N + 1] of the training episodes derived from an instance's seed."""
     seeds = episode_seeds(seed, params.market_train_episodes, TRAIN_PURPOSE)
-    return np.stack([episode_values(params, s, policy) for s in seeds])
+    return np.stack([episode_values(params, s, policy, relay) for s in seeds])
 
 
 @lru_cache(maxsize=64)
-def _stats_cached(params_json: str, seed: int, policy: Policy) -> MarketStats:
+def _stats_cached(params_json: str, seed: int, policy: Policy, relay: Relay) -> MarketStats:
     params = SaginParams.model_validate_json(params_json)
-    return stats_from_values(training_values(params, seed, policy).reshape(-1, params.num_bs + 1))
+    return stats_from_values(training_values(params, seed, policy, relay).reshape(-1, params.num_bs + 1))
 
 
-def market_stats(ep: Episode, policy: Policy = "laot") -> MarketStats:
+def market_stats(ep: Episode, policy: Policy = "laot", relay: Relay = "ground") -> MarketStats:
     """Market statistics learned on the instance's training episodes (never on its own test episode)."""
-    return _stats_cached(ep.params.model_dump_json(), ep.seed, policy)
+    return _stats_cached(ep.params.model_dump_json(), ep.seed, policy, relay)
 
 
 def stats_from_values(values: np.ndarray) -> MarketStats:

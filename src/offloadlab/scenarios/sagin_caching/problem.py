@@ -60,7 +60,7 @@ def run(ep: Episode, policy: str, relay: str, rho: np.ndarray) -> tuple[dict[str
     traj = simulate(ep, policy)
     out = summarize(ep, traj, relay)
     values = valuations(ep, traj, relay)
-    stats = market_stats(ep, policy)
+    stats = market_stats(ep, policy, relay)
     out.update(market_report(values, auction.msb(values[:, 1:], stats.x0, np.asarray(rho, dtype=float))))
     out["satellite_contract_price"] = stats.x0
     return out, violations(ep, traj)

@@ -61,7 +61,7 @@ def _market(instance: Episode, policy: str, relay: str):
     _check_choice("policy", policy, POLICIES)
     _check_choice("relay", relay, RELAYS)
     values = valuations(instance, simulate(instance, policy), relay)
-    return values, market_stats(instance, policy)
+    return values, market_stats(instance, policy, relay)
 
 
 def _auction_result(problem: Any, instance: Episode, policy: str, relay: str, values: np.ndarray,
@@ -120,11 +120,24 @@ def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.ran
         raise InputError("option gamma", f"value {gamma} outside the allowed range [0, 1]")
     values, st = _market(instance, policy, relay)
     levels = instance.params.action_levels
-    train = training_values(instance.params, instance.seed, policy)
+    train = training_values(instance.params, instance.seed, policy, relay)
     model, curve = dqmsb.train(train, st, levels, steps, int(rng.integers(2**31 - 1)), gamma=gamma,
                                learning_rate=learning_rate, progress=progress, checkpoint=checkpoint)
-    out = auction.msb(values[:, 1:], st.x0, dqmsb.rho_rule(model, st, levels))
-    tracker = Tracker(budget)
-    return _auction_result(problem, instance, policy, relay, values, out, tracker,
-                           extra={"training_curve": curve, "checkpoint_loaded": not curve and checkpoint is not None},
+    rule = dqmsb.rho_rule(model, st, levels)
+    out = auction.msb(values[:, 1:], st.x0, rule)
+    extra = {"training_curve": curve, "checkpoint_loaded": not curve and checkpoint is not None,
+             "training_reference": training_reference(train, st, rule)}
+    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget), extra=extra,
                            timesteps=steps if curve else 0)
+
+
+def training_reference(train: np.ndarray, st: Any, rule: auction.RhoRule) -> dict[str, float]:
+    """Mean total surplus per training episode of every mechanism and of the efficient allocation (Fig. 5 lines)."""
+    E, T, _ = train.shape
+    v = train.reshape(E * T, -1)
+    bs = v[:, 1:]
+    outcomes = {"dqmsb": auction.msb(bs, st.x0, rule), "msb-optimal": auction.msb(bs, st.x0, st.rho_optimal),
+                "msb-myopic": auction.msb(bs, st.x0, auction.myopic_rho), "spa": auction.spa(bs, st.spa_bid)}
+    out = {k: float(auction.surplus(v, o)["total"].sum() / E) for k, o in outcomes.items()}
+    out["optimal"] = float(v.max(axis=1).sum() / E)
+    return out
