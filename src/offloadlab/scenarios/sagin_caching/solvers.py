@@ -4,7 +4,7 @@ myopic MSB, optimal MSB, DQMSB). Each runs through the episode and returns the d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from offloadlab.core.result import Result, Tracker
 from offloadlab.scenarios.sagin_caching import auction, dqmsb
 from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate
 from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
-from offloadlab.scenarios.sagin_caching.market import market_stats, training_values, valuations
+from offloadlab.scenarios.sagin_caching.market import MarketStats, market_stats, training_values, valuations
 from offloadlab.scenarios.sagin_caching.problem import decision_of, market_report
 
 DQMSB_TIMESTEPS = 20_000
@@ -85,22 +85,21 @@ def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.rando
                            auction.Outcome(out.z, out.p, equivalent), Tracker(budget))
 
 
-@register_solver("msb-myopic", SCENARIO_ID, "MSB with rho = max(1, x0 / x(2)) from the current round")
-def solve_msb_myopic(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-                     policy: str = "laot", relay: str = "ground") -> Result:
-    """Myopic MSB (Section VI-D)."""
-    values, st = _market(instance, policy, relay)
-    out = auction.msb(values[:, 1:], st.x0, auction.myopic_rho)
-    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+def _register_msb(name: str, description: str, rho_of: Callable[[MarketStats], Any]) -> None:
+    @register_solver(name, SCENARIO_ID, description)
+    def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+              policy: str = "laot", relay: str = "ground") -> Result:
+        values, st = _market(instance, policy, relay)
+        out = auction.msb(values[:, 1:], st.x0, rho_of(st))
+        return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+
+    solve.__doc__ = description
 
 
-@register_solver("msb-optimal", SCENARIO_ID, "MSB with rho = max(1, E[x0] / E[x(2)]) learned on past episodes")
-def solve_msb_optimal(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-                      policy: str = "laot", relay: str = "ground") -> Result:
-    """Optimal (stationary) MSB of Arnosti et al. (Section V-A)."""
-    values, st = _market(instance, policy, relay)
-    out = auction.msb(values[:, 1:], st.x0, st.rho_optimal)
-    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+_register_msb("msb-myopic", "MSB with rho = max(1, x0 / x(2)) from the current round (Section VI-D)",
+              lambda st: auction.myopic_rho)
+_register_msb("msb-optimal", "MSB with rho = max(1, E[x0] / E[x(2)]) learned on past episodes (Section V-A)",
+              lambda st: st.rho_optimal)
 
 
 @register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)")
@@ -131,7 +130,7 @@ def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.ran
                            timesteps=steps if curve else 0)
 
 
-def training_reference(train: np.ndarray, st: Any, rule: auction.RhoRule) -> dict[str, float]:
+def training_reference(train: np.ndarray, st: MarketStats, rule: auction.RhoRule) -> dict[str, float]:
     """Mean total surplus per training episode of every mechanism and of the efficient allocation (Fig. 5 lines)."""
     E, T, _ = train.shape
     v = train.reshape(E * T, -1)
