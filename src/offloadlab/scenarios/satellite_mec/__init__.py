@@ -6,3 +6,4 @@ from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 register_scenario(PROBLEM)
 
 from offloadlab.scenarios.satellite_mec import solvers as _solvers  # noqa: E402,F401  (registers solvers)
+from offloadlab.rl import ddpg as _ddpg  # noqa: E402,F401  (registers the ddpg solver)
