@@ -139,13 +139,20 @@ def run_cmd(
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
+    skip_unregistered: bool = typer.Option(False, "--skip-unregistered",
+                                           help="leave out spec entries whose solver is not installed"),
+    redo: list[str] = typer.Option([], "--redo", help="run this solver's runs again even if stored (repeatable)"),
 ) -> None:
     """Run an experiment spec; stored runs are skipped, so rerunning resumes an interrupted sweep."""
     from offloadlab.experiments.runner import make_executor, run_sweep, summary_lines
     from offloadlab.experiments.spec import load_spec
 
-    parsed = load_spec(spec)
-    summary = run_sweep(parsed, out, make_executor(executor, jobs, ray_address), str(spec), show_progress=not quiet)
+    parsed = load_spec(spec, skip_unregistered=skip_unregistered)
+    left_out = sorted({s.name for s in load_spec(spec, check=False).solvers} - {s.name for s in parsed.solvers})
+    if left_out:
+        typer.echo(f"not registered, left out: {', '.join(left_out)}", err=True)
+    summary = run_sweep(parsed, out, make_executor(executor, jobs, ray_address), str(spec),
+                        show_progress=not quiet, redo=tuple(redo))
     for line in summary_lines(summary):
         typer.echo(line, err=True)
     if not summary.complete:

@@ -61,49 +61,54 @@ def _verdict(hits: int, total: int) -> str:
     return AGREES if hits == total else DISAGREES if hits == 0 else PARTLY
 
 
+def per_point(exp: Experiment, fig: str, paper: str, needed: list[str], solvers: list[str],
+              judge: Callable[[dict[str, Cell]], tuple[bool, str]]) -> Claim:
+    """Judge every grid point from the cells of ``solvers``: ``judge(cells) -> (claim holds, text)``."""
+    if miss := _missing(exp, fig, paper, needed):
+        return miss
+    parts, hits = [], 0
+    for p in exp.points:
+        cells = solver_cells(exp, p, solvers)
+        if not all(s in cells for s in needed):
+            parts.append(f"{exp.point_label(p)}: no feasible runs of {', '.join(_name(s) for s in needed if s not in cells)}")
+            continue
+        hit, text = judge(cells)
+        hits += hit
+        parts.append(f"{exp.point_label(p)}: {text}")
+    return Claim(exp.name, fig, paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+
+
 # ---- Fig. 4: latency vs number of terminals -------------------------------------------------------------
 
 def fig4_lowest_mean(exp: Experiment) -> Claim:
     """LLM has the lowest mean latency at every N."""
-    paper = "LLM achieves the lowest mean latency for every number of terminals N (vs GA, DDPG, RC, PAL)"
-    if miss := _missing(exp, "fig4", paper, ["llm"]):
-        return miss
-    parts, hits = [], 0
-    for p in exp.points:
-        cells = solver_cells(exp, p, list(PAPER_NAMES))
+    def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         best = min(cells, key=lambda s: cells[s].mean)
-        hits += best == "llm"
-        parts.append(f"{exp.point_label(p)}: lowest {_name(best)} {fmt(cells[best].mean)}"
-                     + ("" if best == "llm" else f", LLM {fmt(cells['llm'].mean)}"))
-    return Claim(exp.name, "fig4", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+        extra = "" if best == "llm" else f", LLM {fmt(cells['llm'].mean)}"
+        return best == "llm", f"lowest {_name(best)} {fmt(cells[best].mean)}{extra}"
+
+    return per_point(exp, "fig4", "LLM achieves the lowest mean latency for every number of terminals N "
+                     "(vs GA, DDPG, RC, PAL)", ["llm"], list(PAPER_NAMES), judge)
 
 
 def fig4_smallest_std(exp: Experiment) -> Claim:
     """LLM has the smallest standard deviation at every N."""
-    paper = "LLM has the smallest standard deviation for every N (vs GA and DDPG)"
-    if miss := _missing(exp, "fig4", paper, ["llm"]):
-        return miss
-    parts, hits = [], 0
-    for p in exp.points:
-        cells = solver_cells(exp, p, ["llm", "ga", "ddpg"])
+    def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         best = min(cells, key=lambda s: cells[s].std)
-        hits += best == "llm"
-        parts.append(f"{exp.point_label(p)}: " + ", ".join(f"{_name(s)} {c.std:.3g}" for s, c in cells.items()))
-    return Claim(exp.name, "fig4", paper, "std (s) " + "; ".join(parts), _verdict(hits, len(exp.points)))
+        return best == "llm", "std " + ", ".join(f"{_name(s)} {c.std:.3g} s" for s, c in cells.items())
+
+    return per_point(exp, "fig4", "LLM has the smallest standard deviation for every N (vs GA and DDPG)",
+                     ["llm"], ["llm", "ga", "ddpg"], judge)
 
 
 def fig4_ranking(exp: Experiment) -> Claim:
     """LLM, then GA, then DDPG at every N."""
-    paper = "Mean latency ranks LLM < GA < DDPG for every N"
-    if miss := _missing(exp, "fig4", paper, ["llm", "ga", "ddpg"]):
-        return miss
-    parts, hits = [], 0
-    for p in exp.points:
-        cells = solver_cells(exp, p, ["llm", "ga", "ddpg"])
+    def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         order = sorted(cells, key=lambda s: cells[s].mean)
-        hits += order == ["llm", "ga", "ddpg"]
-        parts.append(f"{exp.point_label(p)}: " + " < ".join(_name(s) for s in order))
-    return Claim(exp.name, "fig4", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+        return order == ["llm", "ga", "ddpg"], " < ".join(_name(s) for s in order)
+
+    trio = ["llm", "ga", "ddpg"]
+    return per_point(exp, "fig4", "Mean latency ranks LLM < GA < DDPG for every N", trio, trio, judge)
 
 
 def fig4_rises_with_n(exp: Experiment) -> Claim:
@@ -242,37 +247,25 @@ def _nmi(p: dict[str, Any]) -> tuple:
 
 def fig5_beats_rc(exp: Experiment) -> Claim:
     """LLM beats RC everywhere."""
-    paper = "LLM outperforms RC at every (N, M, I)"
-    if miss := _missing(exp, "fig5", paper, ["llm", "random"]):
-        return miss
-    parts, hits = [], 0
-    for p in exp.points:
-        c = solver_cells(exp, p, ["llm", "random"])
-        win = "llm" in c and "random" in c and c["llm"].mean < c["random"].mean
-        hits += win
-        parts.append(f"{exp.point_label(p)}: LLM {fmt(c['llm'].mean) if 'llm' in c else 'n/a'} vs RC "
-                     f"{fmt(c['random'].mean) if 'random' in c else 'n/a'}")
-    return Claim(exp.name, "fig5", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+    def judge(c: dict[str, Cell]) -> tuple[bool, str]:
+        return c["llm"].mean < c["random"].mean, f"LLM {fmt(c['llm'].mean)} vs RC {fmt(c['random'].mean)}"
+
+    pair = ["llm", "random"]
+    return per_point(exp, "fig5", "LLM outperforms RC at every (N, M, I)", pair, pair, judge)
 
 
 def fig5_ga_wins_hard(exp: Experiment) -> Claim:
     """GA beats LLM at the three large points, LLM beats GA elsewhere."""
     paper = ("GA outperforms LLM at (20,6,4), (20,6,8), (20,3,8); LLM is ahead of GA at the other points "
              "(implied by 'outperformed ... for the scenarios of')")
-    if miss := _missing(exp, "fig5", paper, ["llm", "ga"]):
-        return miss
-    parts, hits = [], 0
-    for p in exp.points:
-        c = solver_cells(exp, p, ["llm", "ga"])
-        if len(c) < 2:
-            parts.append(f"{exp.point_label(p)}: missing")
-            continue
+    pair = ["llm", "ga"]
+
+    def judge(c: dict[str, Cell]) -> tuple[bool, str]:
         ga_wins = c["ga"].mean < c["llm"].mean
-        expected = _nmi(p) in HARD_POINTS
-        hits += ga_wins == expected
-        parts.append(f"{exp.point_label(p)}: {'GA' if ga_wins else 'LLM'} lower "
-                     f"(GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})")
-    return Claim(exp.name, "fig5", paper, "; ".join(parts), _verdict(hits, len(exp.points)))
+        return ga_wins == (_nmi(c["ga"].point) in HARD_POINTS), (
+            f"{'GA' if ga_wins else 'LLM'} lower (GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})")
+
+    return per_point(exp, "fig5", paper, pair, pair, judge)
 
 
 # ---- Table I read literally ------------------------------------------------------------------------------
@@ -287,13 +280,11 @@ def table1_all_local(exp: Experiment) -> Claim:
     for p in exp.points:
         cells = {lab: exp.cell(lab, p) for lab in exp.labels}
         local = cells[exp.labels_of("local")[0]].mean
+        parts.append(f"{exp.point_label(p)}: PAL {fmt(local)}")
         for lab, c in cells.items():
-            if exp.solver_of(lab) == "local":
-                continue
-            better = math.isfinite(c.mean) and c.mean < local * (1 - 1e-9)
-            beats += better
-            parts.append(f"{lab} {fmt(c.mean)} ({c.feasible}/{c.stored} feasible)")
-        parts.insert(0, f"{exp.point_label(p)}: PAL {fmt(local)}")
+            if exp.solver_of(lab) != "local":
+                beats += math.isfinite(c.mean) and c.mean < local * (1 - 1e-9)
+                parts.append(f"{lab} {fmt(c.mean)} ({c.feasible}/{c.stored} feasible)")
     verdict = AGREES if beats else DISAGREES
     note = "" if beats else " — no method offloads: every upload misses the 1 s deadline, so PAL is optimal"
     return Claim(exp.name, "table1", paper, "; ".join(parts) + note, verdict)

@@ -148,18 +148,29 @@ def build_report(store: ResultsStore) -> str:
     return "\n".join(parts)
 
 
+def markdown_report(store: ResultsStore) -> str:
+    """The claims and per-method tables as Markdown (for documentation pages)."""
+    exps = load_experiments(store)
+    lines = ["| figure | paper claims | measured | verdict |", "|---|---|---|---|"]
+    lines += [f"| {c.figure} | {c.paper} | {c.measured} | **{c.verdict}** |" for c in evaluate_claims(exps)]
+    for exp in exps:
+        if not any(r.ok for r in exp.records):
+            continue
+        ref = exp.reference_label or "reference"
+        lines += ["", f"**{exp.figure or exp.name}: {exp.title}** (`{exp.name}`)", "",
+                  f"| {exp.point_keys_label() or 'point'} | method | mean (s) | std (s) | gap to {ref} | "
+                  "feasible/stored/planned | wall (s) |", "|---|---|---|---|---|---|---|"]
+        for c in exp.cells():
+            gap = f"{c.gap_mean:+.1%}" if math.isfinite(c.gap_mean) else "–"
+            lines.append(f"| {exp.point_label(c.point)} | {c.label} | {_num(c.mean)} | {_num(c.std, 3)} | {gap} | "
+                         f"{c.feasible}/{c.stored}/{c.planned} | {_num(c.wall_s, 3)} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(store: ResultsStore, out: str | Path) -> Path:
-    """Write the report file."""
+    """Write the report: Markdown when the file name ends in .md, else the HTML page."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(store), encoding="utf-8")
+    text = markdown_report(store) if path.suffix == ".md" else build_report(store)
+    path.write_text(text, encoding="utf-8")
     return path
-
-
-def report_json(store: ResultsStore) -> dict[str, Any]:
-    """Claims and aggregates as JSON (for docs and tests)."""
-    exps = load_experiments(store)
-    return {
-        "claims": [vars(c) for c in evaluate_claims(exps)],
-        "cells": {e.name: [{k: v for k, v in vars(c).items() if k != "values"} for c in e.cells()] for e in exps},
-    }

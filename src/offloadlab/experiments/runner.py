@@ -206,16 +206,21 @@ def manifest(spec: ExperimentSpec, runs: list[RunConfig], source: str | None) ->
 
 
 def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source: str | None = None,
-              show_progress: bool = True) -> SweepSummary:
-    """Expand a registry-checked spec, skip runs already stored, execute the rest and store each on arrival."""
+              show_progress: bool = True, redo: tuple[str, ...] = ()) -> SweepSummary:
+    """Expand a registry-checked spec, skip runs already stored (except those of the solvers in ``redo``),
+    execute the rest and store each on arrival."""
     from offloadlab.experiments.progress import SweepProgress
 
     t0 = time.perf_counter()
     runs = expand(spec)
+    unknown = sorted(set(redo) - {r.solver for r in runs})
+    if unknown:
+        raise InputError("redo", f"'{unknown[0]}' is not a solver of this experiment "
+                                 f"(has: {', '.join(sorted({r.solver for r in runs}))})")
     store = ResultsStore(out).create()
     store.write_experiment(spec.name, manifest(spec, runs, source))
     finished = {k for k, status in store.statuses().items() if status == "ok"}
-    todo = [r for r in runs if r.key not in finished]
+    todo = [r for r in runs if r.key not in finished or r.solver in redo]
     summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(todo))
     version = software_version()
     with SweepProgress(spec.name, summary, enabled=show_progress) as progress:

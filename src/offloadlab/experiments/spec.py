@@ -174,7 +174,7 @@ def parse_spec(data: Any, where: str = "spec") -> ExperimentSpec:
     return spec
 
 
-def load_spec(path: str | Path, check: bool = True) -> ExperimentSpec:
+def load_spec(path: str | Path, check: bool = True, skip_unregistered: bool = False) -> ExperimentSpec:
     """Read and validate a YAML spec file; with ``check`` also against the registry (see check_registered)."""
     p = Path(path)
     if not p.is_file():
@@ -187,15 +187,15 @@ def load_spec(path: str | Path, check: bool = True) -> ExperimentSpec:
         raise InputError(str(p), f"not valid YAML{where}") from None
     try:
         spec = parse_spec(data)
-        return check_registered(spec) if check else spec
+        return check_registered(spec, skip_unregistered=skip_unregistered) if check else spec
     except InputError as exc:  # name the file, then the field inside it
         raise InputError(f"{p}: {exc.field.removeprefix('spec.')}", exc.message) from None
 
 
-def check_registered(spec: ExperimentSpec, where: str = "spec") -> ExperimentSpec:
+def check_registered(spec: ExperimentSpec, where: str = "spec", skip_unregistered: bool = False) -> ExperimentSpec:
     """Check the spec against the installed scenarios and solvers; returns it with its solver list resolved.
 
-    Optional entries whose solver is missing are dropped; ``add_registered_solvers`` appends every
+    Optional entries whose solver is missing (every such entry with ``skip_unregistered``) are dropped; ``add_registered_solvers`` appends every
     other registered solver not excluded. Every grid point is turned into an instance once, so a
     bad parameter fails here, not in the middle of the sweep.
     """
@@ -210,7 +210,7 @@ def check_registered(spec: ExperimentSpec, where: str = "spec") -> ExperimentSpe
     entries = []
     for i, entry in enumerate(spec.solvers):
         if entry.name not in registered:
-            if entry.optional:
+            if entry.optional or skip_unregistered:
                 continue
             raise InputError(f"{where}.solvers.{i}.name", f"unknown solver '{entry.name}' for {spec.scenario} "
                                                           f"(registered: {', '.join(sorted(registered))})")
