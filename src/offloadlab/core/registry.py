@@ -13,6 +13,7 @@ from offloadlab.core.errors import UnknownNameError
 BUILTIN_MODULES = (
     "offloadlab.scenarios.satellite_mec",
     "offloadlab.scenarios.sagin_caching",
+    "offloadlab.scenarios.dt_vehicular",
     "offloadlab.solvers",
 )
 ENTRY_POINT_GROUP = "offloadlab.plugins"
