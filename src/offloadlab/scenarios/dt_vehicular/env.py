@@ -1,0 +1,146 @@
+"""Gymnasium (one agent for all vehicles) and PettingZoo (one agent per vehicle) envs over the model.
+
+Both step the model's Simulator: an agent's action for vehicle n is [omega_n1..omega_nK, alpha_n1..alpha_nK]
+in [0, 1]; the server projects the requested shares onto its capacity (``model.project``). The reward is
+-P2 of the slot (eq. 24), shared by all vehicles (the cooperative reading of MADDPG), scaled and clipped
+so that a policy that lets the queues grow (P2 grows with the backlog squared) keeps the critic's
+targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K normalised backlogs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from offloadlab.scenarios.dt_vehicular.model import Episode, SlotCosts, Simulator, SlotState, generate_episode
+from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
+
+OBS_BOUND = 5.0  # observations are clipped to [-OBS_BOUND, OBS_BOUND]
+
+
+class EpisodeSource:
+    """Episodes for an env: the fixed instance episode, or a fresh seeded one at every reset."""
+
+    def __init__(self, params: DtVehicularParams, episode: Episode | None = None):
+        self.params = params
+        self.fixed = episode
+
+    def draw(self, rng: np.random.Generator) -> Episode:
+        """The fixed episode, or a new one seeded from ``rng``."""
+        if self.fixed is not None:
+            return self.fixed
+        return generate_episode(self.params, int(rng.integers(2**31 - 1)))
+
+
+def agent_observation(state: SlotState) -> np.ndarray:
+    """Per-vehicle observation [N, K + 3 + K]: own s_n(t) and the shared backlogs."""
+    n = state.features.shape[0]
+    obs = np.concatenate([state.features, np.repeat(state.queue_features[None], n, axis=0)], axis=1)
+    return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def split_action(action: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """[N, 2K] (or flat) actions -> (omega [N, K], alpha [N, K])."""
+    a = np.asarray(action, dtype=float).reshape(-1, 2 * K)
+    return a[:, :K], a[:, K:]
+
+
+def slot_reward(costs: SlotCosts, scale: float, clip: float) -> float:
+    """-P2 of the slot, scaled and clipped."""
+    return float(np.clip(-costs.p2[0] * scale, -clip, clip))
+
+
+def slot_info(costs: SlotCosts) -> dict[str, float]:
+    """The slot's cost terms for logging."""
+    return {"p2": float(costs.p2[0]), "energy_j": float(costs.energy[0]), "qos": float(costs.qos[0]),
+            "latency_s": float(costs.latency[0].mean()), "edge_energy_j": float(costs.edge_energy[0])}
+
+
+class DtVehicularEnv(gym.Env):
+    """Single agent deciding omega and alpha for every vehicle; action shape (N * 2K,)."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
+                 reward_clip: float = 100.0):
+        self.params = params
+        self.source = EpisodeSource(params, episode)
+        self.reward_scale, self.reward_clip = reward_scale, reward_clip
+        N, K = params.N, params.K
+        self.observation_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(N * (2 * K + 3),), dtype=np.float32)
+        self.action_space = spaces.Box(0.0, 1.0, shape=(N * 2 * K,), dtype=np.float32)
+        self.sim: Simulator | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode (the fixed one, or a fresh one drawn from the env's seeded generator)."""
+        super().reset(seed=seed)
+        self.sim = Simulator(self.source.draw(self.np_random))
+        return agent_observation(self.sim.state()).ravel(), {}
+
+    def step(self, action: np.ndarray):
+        """Apply one slot's decision; the episode is truncated after ``slots`` slots."""
+        costs = self.sim.step(*split_action(action, self.params.K))
+        obs = agent_observation(self.sim.state()).ravel()
+        return obs, slot_reward(costs, self.reward_scale, self.reward_clip), False, self.sim.done, slot_info(costs)
+
+
+class DtVehicularParallelEnv(ParallelEnv):
+    """One agent per vehicle ("vehicle_0", ...), each choosing its own omega_n and alpha_n; shared reward."""
+
+    metadata = {"render_modes": [], "name": "dt_vehicular_v0"}
+
+    def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
+                 reward_clip: float = 100.0):
+        self.params = params
+        self.source = EpisodeSource(params, episode)
+        self.reward_scale, self.reward_clip = reward_scale, reward_clip
+        self.possible_agents = [f"vehicle_{n}" for n in range(params.N)]
+        self.agents: list[str] = []
+        K = params.K
+        self._obs_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(2 * K + 3,), dtype=np.float32)
+        self._act_space = spaces.Box(0.0, 1.0, shape=(2 * K,), dtype=np.float32)
+        self.rng = np.random.default_rng()
+        self.sim: Simulator | None = None
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        """Own state and the shared backlogs."""
+        return self._obs_space
+
+    def action_space(self, agent: str) -> spaces.Box:
+        """[omega_n1..omega_nK, alpha_n1..alpha_nK]."""
+        return self._act_space
+
+    def state(self) -> np.ndarray:
+        """Global state: every vehicle's observation, flattened (the centralised critic's input)."""
+        return agent_observation(self.sim.state()).ravel()
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        obs = agent_observation(self.sim.state())
+        return {a: obs[i] for i, a in enumerate(self.possible_agents)}
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode; ``seed`` reseeds the episode generator."""
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self.sim = Simulator(self.source.draw(self.rng))
+        return self._observations(), {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, np.ndarray]):
+        """Apply every vehicle's action (a missing agent's action counts as all zeros: compute locally)."""
+        K = self.params.K
+        joint = np.stack([np.asarray(actions.get(a, np.zeros(2 * K)), dtype=float) for a in self.possible_agents])
+        costs = self.sim.step(*split_action(joint, K))
+        reward = slot_reward(costs, self.reward_scale, self.reward_clip)
+        done = self.sim.done
+        obs = self._observations()
+        info = slot_info(costs)
+        out = (obs, {a: reward for a in self.agents}, {a: False for a in self.agents},
+               {a: done for a in self.agents}, {a: dict(info) for a in self.agents})
+        if done:
+            self.agents = []
+        return out

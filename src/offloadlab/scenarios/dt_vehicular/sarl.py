@@ -1,0 +1,88 @@
+"""SARL baseline: one Stable-Baselines3 agent (DDPG by default) deciding for every vehicle.
+
+Trained on the Gymnasium env; three hidden layers (300, 100, 64) with ReLU everywhere, as the paper
+describes its SARL ("the number of hidden layers is the same but the activation function is ReLU").
+The paper names no algorithm for SARL; DDPG is the single-agent counterpart of its MADDPG (TD3 and SAC
+are options).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from offloadlab.core.errors import InputError
+from offloadlab.core.registry import register_solver
+from offloadlab.core.result import Result
+from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
+from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
+from offloadlab.scenarios.dt_vehicular.results import run_and_report
+from offloadlab.scenarios.dt_vehicular.training import seed_torch, training_progress
+
+ALGORITHMS = ("ddpg", "td3", "sac")
+
+
+def _algorithm(name: str):
+    import stable_baselines3 as sb3
+
+    if name not in ALGORITHMS:
+        raise InputError("option algo", f"'{name}' is not one of {', '.join(ALGORITHMS)}")
+    return {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[name]
+
+
+def _progress_callback(update):
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Progress(BaseCallback):
+        """Forwards the step count and the latest episode reward to the progress bar."""
+
+        def _on_step(self) -> bool:
+            rewards = [ep["r"] for ep in self.model.ep_info_buffer] if self.model.ep_info_buffer else []
+            update(self.num_timesteps, f"last episode reward {rewards[-1]:.4g}" if rewards else "")
+            return True
+
+    return Progress()
+
+
+@register_solver("sarl", SCENARIO_ID, "single-agent SB3 (DDPG default) for all vehicles, ReLU networks (--checkpoint)")
+def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
+               checkpoint: str | None = None, algo: str = "ddpg", hidden: list[int] = [300, 100, 64],
+               learning_rate: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
+               progress: bool = True) -> Result:
+    """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
+    import torch.nn as nn
+    from stable_baselines3.common.monitor import Monitor
+
+    p = instance.params
+    cls = _algorithm(algo)
+    seed = seed_torch(rng)
+    env = Monitor(DtVehicularEnv(p))
+    path = Path(checkpoint) if checkpoint else None
+    stats: dict[str, Any]
+    if path is not None and path.exists():
+        model = cls.load(path, device="cpu")
+        if model.observation_space.shape != env.observation_space.shape:
+            raise InputError("option checkpoint", f"'{path}' holds a policy for observations of shape "
+                                                  f"{model.observation_space.shape}, this instance needs "
+                                                  f"{env.observation_space.shape} (N={p.N}, K={p.K})")
+        stats = {"loaded_checkpoint": str(path), "training_steps": 0}
+    else:
+        steps = budget or episodes * p.slots
+        kwargs: dict[str, Any] = {"tau": tau} if algo != "sac" else {}
+        model = cls("MlpPolicy", env, learning_rate=learning_rate, gamma=gamma, batch_size=batch_size, seed=seed,
+                    device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,
+                    policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU}, **kwargs)
+        with training_progress(f"SARL {algo} N={p.N}", steps, progress) as update:
+            model.learn(total_timesteps=steps, callback=_progress_callback(update))
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            model.save(path)
+        stats = {"training_steps": steps, "training_episode_rewards": [float(e) for e in env.get_episode_rewards()]}
+
+    def policy(state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        action, _ = model.predict(agent_observation(state).ravel(), deterministic=True)
+        return split_action(action, p.K)
+
+    return run_and_report(instance, policy, None, algo=algo, **stats)
