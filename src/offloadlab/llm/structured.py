@@ -66,7 +66,7 @@ def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) ->
     what is unambiguous; raises InvalidAnswer otherwise."""
     if not isinstance(obj, dict):
         raise InvalidAnswer("wrong_shape", f"expected a JSON object with keys {[f.name for f in space.fields]}")
-    obj, repairs, clipped = dict(obj), [], set()
+    obj, clipped = dict(obj), set()
     while True:
         try:
             decision = space.validate(obj, where="answer")
@@ -80,7 +80,18 @@ def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) ->
             # a well-formed continuous array with values out of bounds: clipping is unambiguous
             obj[name] = np.clip(np.asarray(obj[name], dtype=float), f.low, f.high).tolist()
             clipped.add(name)
-            repairs.append(f"clipped {name}")
+    for f in space.fields:  # bounds a space declares soft pass validate(); an answer must meet them all
+        arr = decision[f.name]
+        if f.integer:
+            bad = (arr != np.round(arr)) | (arr < f.low) | (arr > f.high)
+            if bad.any():
+                idx = [int(i) for i in np.argwhere(bad)[0]]
+                raise InvalidAnswer("out_of_range", f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
+                                                    f"is not an integer in [{f.low:g}, {f.high:g}]")
+        elif (arr > f.high).any():
+            decision[f.name] = np.minimum(arr, f.high)
+            clipped.add(f.name)
+    repairs = [f"clipped {f.name}" for f in space.fields if f.name in clipped]
     if hasattr(problem, "repair"):
         fixed = problem.repair(instance, {k: v[None] for k, v in decision.items()})
         fixed = {k: np.asarray(v)[0] for k, v in fixed.items()}

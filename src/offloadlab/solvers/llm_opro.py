@@ -19,7 +19,7 @@ from pydantic import Field
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.llm import LLMClient, LLMError, Reply, Request, TokenBudgetExhausted, make_backend
+from offloadlab.llm import Backend, LLMClient, LLMError, Reply, Request, TokenBudgetExhausted, make_backend
 from offloadlab.llm.structured import (Checked, InvalidAnswer, answer_max_tokens, answer_schema, check_answer,
                                        decision_json, parse_json, quantise)
 from offloadlab.llm.templates import PromptBook, templated_scenarios
@@ -224,6 +224,12 @@ def solve_llm(problem: Any, instance: Any, budget: int | None, rng: np.random.Ge
     book = PromptBook(problem.id, prompt)
     backend = make_backend(llm_backend, model=llm_model, base_url=llm_base_url, api_key_env=llm_api_key_env,
                            threads=llm_threads, record=llm_record, replay=llm_replay)
+    return optimize(problem, instance, budget, rng, backend, book, settings)
+
+
+def optimize(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, backend: Backend,
+             book: PromptBook, settings: Settings) -> Result:
+    """Run Algorithm 1 with a given backend and package the result with the LLM accounting."""
     tracker = Tracker(budget)
 
     def account(reply: Reply) -> None:
@@ -237,15 +243,13 @@ def solve_llm(problem: Any, instance: Any, budget: int | None, rng: np.random.Ge
     opt.initialise()
     initial = opt.pool.best.objective
     stop = opt.run()
-    best = opt.pool.best
-    result = finish(problem, instance, best.decision, tracker, **client.usage.stats(),
+    result = finish(problem, instance, opt.pool.best.decision, tracker, **client.usage.stats(),
                     invalid_outputs=sum(opt.invalid.values()), invalid_by_kind=dict(sorted(opt.invalid.items())),
                     repaired=opt.repaired, retried=opt.retried, iterations=len(opt.trajectory),
                     improvements=opt.improvements, initial_objective=initial, stop_reason=stop,
                     backend=backend.name, model=backend.model)
     result.details["trajectory"] = opt.trajectory
     return result
-
 
 for _scenario in templated_scenarios():
     register_solver("llm", _scenario, "LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder "

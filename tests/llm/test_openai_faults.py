@@ -1,0 +1,97 @@
+"""The openai backend against a local fault-injecting server: every fault is survived and counted, no
+malformed decision is ever evaluated, and configuration errors are one clear line."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from offloadlab.core.errors import InputError
+from offloadlab.core.run import solve
+from offloadlab.llm import LLMError
+from tests.llm.conftest import answer
+from tests.llm.fault_server import MODEL, FaultServer
+from tests.llm.test_optimizer import GOOD, LOCAL
+from tests.test_cli import run_cli
+
+FAST = {"llm_backend": "openai", "llm_model": MODEL, "llm_timeout": 0.5, "llm_backoff": 0.0}
+
+
+@pytest.fixture
+def data354(inst354):
+    return inst354.to_json()
+
+
+@pytest.fixture
+def server():
+    servers = []
+
+    def start(script, default=LOCAL):
+        servers.append(FaultServer(script, default))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registry_problem):
+    wrong_shape = answer([[0, 1], [1, 0]], [[0.1]])
+    out_of_range = answer([[2, 0, 0, 0, 0]] * 3, [[0.0] * 4] * 5)
+    clip = answer([[1, 0, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]],
+                  [[0, 0.9, 0.01, 0], [0, 0.04, 0, 0.16], [0, 0, 0.2, 0], [0.2, 0, 0, 0], [0, 0, 0, 0.2]])
+    srv = server([("timeout", 1.5), ("status", 500), ("status", 429), ("text", GOOD),
+                  ("text", GOOD[: len(GOOD) // 2]), ("text", wrong_shape), ("text", out_of_range),
+                  ("text", clip), ("status", 503), ("text", LOCAL)])
+    _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=4, patience=100, answer_retries=2, **FAST)
+    st = res.stats
+    assert st["transport_faults"] == {"rate_limit": 1, "server_error": 2, "timeout": 1}
+    assert st["transport_retries"] == 4
+    assert st["invalid_by_kind"] == {"not_json": 1, "out_of_range": 1, "wrong_shape": 1}
+    assert st["invalid_outputs"] == 3 and st["retried"] == 2 and st["repaired"] == 1
+    assert st["llm_calls"] == 6 and st["prompt_tokens"] == 6 * 400 and st["completion_tokens"] == 6 * 50
+    assert [t["outcome"] for t in res.details["trajectory"]] == ["valid", "invalid", "repaired", "valid"]
+    assert res.feasible and res.objective <= st["initial_objective"]
+    # evaluated: initial draws + 3 usable answers + the final re-evaluation (the guard checked each one)
+    assert sum(guarded_registry_problem) == st["evaluations"] + 1
+    # the decision space's schema went out as response_format on every call
+    fmt = srv.bodies[-1]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["additionalProperties"] is False
+
+
+def test_server_without_structured_output_is_asked_again_without_it(data354, server):
+    srv = server([("no_schema", None), ("text", GOOD)])
+    _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
+    assert "response_format" in srv.bodies[0] and "response_format" not in srv.bodies[1]
+    assert res.stats["llm_calls"] == 1 and res.stats["improvements"] == 1
+
+
+def test_unknown_model_is_one_clear_input_error(data354, server):
+    srv = server([])
+    with pytest.raises(InputError) as exc:
+        solve(data354, "llm", 0, llm_base_url=srv.url, **{**FAST, "llm_model": "nope"})
+    assert exc.value.field == "llm-model" and "'nope' not found" in str(exc.value)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_endpoint_is_one_clear_error(data354):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(LLMError, match=f"cannot reach {url}"):
+        solve(data354, "llm", 0, llm_base_url=url, llm_retries=1, **FAST)
+
+
+def test_cli_reports_an_unreachable_endpoint_in_one_line(tmp_path, data354, capsys, monkeypatch):
+    inst = tmp_path / "inst.json"
+    inst.write_text(json.dumps(data354))
+    code, out, err = run_cli(["solve", inst, "--solver", "llm", "--llm-backend", "openai", "--llm-model", "m",
+                              "--llm-base-url", f"http://127.0.0.1:{free_port()}/v1", "--llm-retries", 0],
+                             capsys, monkeypatch)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and "cannot reach" in err

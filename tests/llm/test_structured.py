@@ -1,0 +1,100 @@
+"""Parsing, validation and repair of LLM answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from offloadlab.llm.structured import (InvalidAnswer, answer_max_tokens, answer_schema, check_answer,
+                                       decision_json, parse_json, quantise)
+from offloadlab.scenarios.satellite_mec.problem import PROBLEM
+from tests.llm.conftest import one_offloaded
+
+
+def check(inst, obj):
+    return check_answer(PROBLEM, inst, PROBLEM.decision_space(inst), obj)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', 'Sure! ```json\n{"a": 1}\n``` done', 'The answer is {"a": 1}.'])
+def test_parse_json_finds_the_object(text):
+    assert parse_json(text) == {"a": 1}
+
+
+@pytest.mark.parametrize("text", ['{"offload": [[1, 0], [0', "no json here", ""])
+def test_parse_json_rejects_truncated_or_missing(text):
+    with pytest.raises(InvalidAnswer) as exc:
+        parse_json(text)
+    assert exc.value.kind == "not_json"
+
+
+def test_valid_answer_is_kept_as_is(inst354):
+    off, pw = one_offloaded(inst354)
+    got = check(inst354, {"offload": off, "power_w": pw, "reasoning": "ignored"})
+    assert got.repairs == []
+    np.testing.assert_array_equal(got.decision["offload"], off)
+    np.testing.assert_array_equal(got.decision["power_w"], pw)
+
+
+def test_power_above_bound_is_clipped_and_budget_renormalised(inst354):
+    off, pw = one_offloaded(inst354)
+    pw[0] = [0.5, 0.1, 0.0, 0.0]  # 0.5 > P_max = 0.2: clip to 0.2, then the row sums to 0.3 > 0.2: rescale
+    got = check(inst354, {"offload": off, "power_w": pw})
+    assert got.repairs == ["clipped power_w", "renormalised power_w"]
+    np.testing.assert_allclose(got.decision["power_w"][0], [0.2 * 2 / 3, 0.2 / 3, 0, 0])
+
+
+def test_power_of_local_terminal_is_zeroed(inst354):
+    off, pw = one_offloaded(inst354)
+    pw[3] = [0.05, 0, 0, 0]  # terminal 3 computes locally: its power is meaningless
+    got = check(inst354, {"offload": off, "power_w": pw})
+    assert got.decision["power_w"][3].sum() == 0 and got.repairs == ["renormalised power_w"]
+
+
+@pytest.mark.parametrize("mutate, kind", [
+    (lambda d: d.update(offload=[[2] * 5] * 3), "out_of_range"),       # integer field: no clipping guess
+    (lambda d: d.update(offload=[[0.5] * 5] * 3), "out_of_range"),     # not binary
+    (lambda d: d.update(offload=[[0] * 4] * 3), "wrong_shape"),
+    (lambda d: d.pop("power_w"), "wrong_shape"),
+    (lambda d: d.update(power_w=[["0.1"] * 4] * 5), "wrong_shape"),    # strings are not numbers
+    (lambda d: d.update(power_w=[[-0.1] * 4] * 5), None),              # clipped to 0: repaired, valid
+    (lambda d: d.update(offload=[[1] * 5, [1] * 5, [0] * 5]), "constraint"),  # two satellites per terminal
+])
+def test_malformed_answers_are_rejected_with_their_kind(inst354, mutate, kind):
+    off, pw = one_offloaded(inst354)
+    obj = {"offload": off, "power_w": pw}
+    mutate(obj)
+    if kind is None:
+        assert check(inst354, obj).repairs
+        return
+    with pytest.raises(InvalidAnswer) as exc:
+        check(inst354, obj)
+    assert exc.value.kind == kind
+    assert "answer." in str(exc.value)  # names the field
+
+
+def test_non_object_answer_is_wrong_shape(inst354):
+    with pytest.raises(InvalidAnswer) as exc:
+        check(inst354, [1, 2, 3])
+    assert exc.value.kind == "wrong_shape"
+
+
+def test_schema_is_closed_and_carries_bounds(inst354):
+    space = PROBLEM.decision_space(inst354)
+    schema = answer_schema(space)
+    assert schema["additionalProperties"] is False and schema["required"] == ["offload", "power_w"]
+    power_item = schema["properties"]["power_w"]["items"]["items"]
+    assert power_item["minimum"] == 0 and power_item["maximum"] == inst354.params.p_max_w
+    assert answer_schema(space, ["power_w"])["required"] == ["power_w"]
+    assert answer_max_tokens(space) > 3 * 15 + 9 * 20
+
+
+def test_quantised_decision_round_trips_through_its_text(inst354):
+    space = PROBLEM.decision_space(inst354)
+    batch = quantise(space, PROBLEM.random_decisions(inst354, np.random.default_rng(0), 20))
+    assert (batch["power_w"].sum(axis=-1) <= inst354.params.p_max_w).all()
+    for b in range(20):
+        d = {k: v[b] for k, v in batch.items()}
+        back = check(inst354, json.loads(decision_json(space, d))).decision
+        np.testing.assert_array_equal(back["power_w"], d["power_w"])
