@@ -101,3 +101,8 @@ def test_repository_specs_are_valid_in_structure():
             load_spec(path)
         except InputError as exc:
             assert "unknown solver" in exc.message, exc
+
+
+def test_entry_budget_null_keeps_the_solver_default(write_spec):
+    spec = load_spec(write_spec(tiny_spec(solvers=[{"name": "local", "budget": None}, {"name": "random"}])))
+    assert {r.solver: r.budget for r in expand(spec)} == {"local": None, "random": 64}

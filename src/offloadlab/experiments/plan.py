@@ -59,7 +59,7 @@ def expand(spec: ExperimentSpec) -> list[RunConfig]:
                     runs.append(RunConfig(
                         scenario=spec.scenario, preset=spec.preset, params=params, instance_seed=seed,
                         solver=entry.name, options=dict(entry.options),
-                        budget=entry.budget if entry.budget is not None else spec.budget,
+                        budget=spec.budget_of(entry),
                         repetition=rep, solver_seed=solver_seed(seed, rep), label=entry.shown,
                         reference=entry.reference, point=dict(point)))
     return runs

@@ -29,7 +29,8 @@ class SolverEntry(StrictModel):
     name: str = Field(min_length=1, description="registered solver name (see `offloadlab list`)")
     label: str | None = Field(None, min_length=1, description="legend label; defaults to the name")
     options: dict[str, Any] = Field(default_factory=dict, description="keyword options of the solver")
-    budget: int | None = Field(None, ge=1, description="evaluation budget; defaults to the spec's budget")
+    budget: int | None = Field(None, ge=1, description="evaluation budget; defaults to the spec's budget "
+                               "(an explicit null: the solver's own default)")
     reference: bool = Field(False, description="drawn as the dashed reference line; gaps are measured to it")
     optional: bool = Field(False, description="skip (with a notice) instead of failing when not registered")
 
@@ -140,9 +141,9 @@ class ExperimentSpec(StrictModel):
         """Grid points with the spec-wide overrides applied underneath."""
         return [{**self.params, **p} for p in self.grid.expand()]
 
-    def reference_entry(self) -> SolverEntry | None:
-        """The entry marked as the reference, if any."""
-        return next((s for s in self.solvers if s.reference), None)
+    def budget_of(self, entry: SolverEntry) -> int | None:
+        """The entry's budget, else the spec's; ``budget: null`` in the entry keeps the solver's default."""
+        return entry.budget if "budget" in entry.model_fields_set else self.budget
 
 
 def _seed_range(start: int, count: Any) -> list[int]:
@@ -160,7 +161,7 @@ def parse_spec(data: Any, where: str = "spec") -> ExperimentSpec:
         raise InputError(f"{where}.solvers", f"label '{dup}' is used twice (give each entry its own label)")
     runs: dict[str, str] = {}
     for entry in spec.solvers:
-        ident = json.dumps([entry.name, entry.options, entry.budget or spec.budget], sort_keys=True, default=str)
+        ident = json.dumps([entry.name, entry.options, spec.budget_of(entry)], sort_keys=True, default=str)
         if ident in runs:
             raise InputError(f"{where}.solvers", f"entries '{runs[ident]}' and '{entry.shown}' are the same run "
                                                  "(same solver, options and budget); make them differ or drop one")
