@@ -26,8 +26,8 @@ from offloadlab.scenarios.dt_vehicular.env import DtVehicularParallelEnv, agent_
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 from offloadlab.scenarios.dt_vehicular.results import run_and_report
-from offloadlab.scenarios.dt_vehicular.training import (check_checkpoint, checkpoint_meta, seed_torch,
-                                                        training_progress)
+from offloadlab.scenarios.dt_vehicular.training import (check_checkpoint, checkpoint_meta, checkpoint_path,
+                                                        seed_torch, training_progress)
 
 HIDDEN = (300, 100, 64)
 
@@ -197,7 +197,7 @@ def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | No
     p = instance.params
     seed_torch(rng)
     meta = checkpoint_meta(p, "maddpg", hidden=list(hidden))
-    path = Path(checkpoint) if checkpoint else None
+    path = checkpoint_path(checkpoint, p, instance.seed)
     if path is not None and path.exists():
         agents = Maddpg(p.N, 2 * p.K + 3, 2 * p.K, tuple(hidden))
         agents.load(path, meta)

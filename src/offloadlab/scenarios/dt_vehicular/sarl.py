@@ -8,7 +8,6 @@ are options).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from offloadlab.core.result import Result
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.scenarios.dt_vehicular.results import run_and_report
-from offloadlab.scenarios.dt_vehicular.training import seed_torch, training_progress
+from offloadlab.scenarios.dt_vehicular.training import checkpoint_path, seed_torch, training_progress
 
 ALGORITHMS = ("ddpg", "td3", "sac")
 
@@ -59,7 +58,7 @@ def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.rand
     cls = _algorithm(algo)
     seed = seed_torch(rng)
     env = Monitor(DtVehicularEnv(p))
-    path = Path(checkpoint) if checkpoint else None
+    path = checkpoint_path(checkpoint, p, instance.seed)
     stats: dict[str, Any]
     if path is not None and path.exists():
         model = cls.load(path, device="cpu")

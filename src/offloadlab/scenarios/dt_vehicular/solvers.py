@@ -47,4 +47,4 @@ def solve_lyapunov(problem: Any, instance: Episode, budget: int | None, rng: np.
     return res
 
 
-from offloadlab.scenarios.dt_vehicular import marl as _marl, sarl as _sarl  # noqa: E402,F401  (register)
+from offloadlab.scenarios.dt_vehicular import icl as _icl, marl as _marl, sarl as _sarl  # noqa: E402,F401  (register)
