@@ -77,7 +77,7 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
     finally:
         torch.set_num_threads(previous_threads)
     return finish(problem, instance, env.best_decision, tracker, env_steps=env.evaluations,
-                  policy_updates=int(model._n_updates))
+                  policy_updates=int(model._n_updates))  # over the model's life
 
 
 def _load(ddpg_cls: Any, path: Path, env: SatMecEnv, seed: int) -> Any:

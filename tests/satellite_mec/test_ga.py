@@ -1,0 +1,121 @@
+"""The pymoo GA: budget, batching, determinism, and its gap to `reference` on calibrated instances."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pytest
+
+from offloadlab.core.problem import Evaluation
+from offloadlab.core.run import solve
+from offloadlab.core.space import ArrayField, DecisionSpace
+from offloadlab.scenarios.satellite_mec.problem import PROBLEM
+from offloadlab.solvers.ga import solve_ga
+
+
+class CountingProblem:
+    """The satellite-mec problem, counting evaluate calls and their batch sizes."""
+
+    def __init__(self):
+        self.batches: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(PROBLEM, name)
+
+    def evaluate(self, instance: Any, decisions: Mapping[str, np.ndarray]) -> Evaluation:
+        self.batches.append(len(decisions["offload"]))
+        return PROBLEM.evaluate(instance, decisions)
+
+
+class Sphere:
+    """A static problem without repair or random rule: minimise |x - 0.3|^2 + k, feasible if sum(x) <= 1."""
+
+    id, sequential, objective_name = "sphere", False, "value"
+
+    def decision_space(self, instance: Any) -> DecisionSpace:
+        return DecisionSpace((ArrayField("x", (3,), 0.0, 1.0), ArrayField("k", (2,), 0, 3, integer=True)))
+
+    def evaluate(self, instance: Any, decisions: Mapping[str, np.ndarray]) -> Evaluation:
+        x, k = decisions["x"], decisions["k"]
+        value = ((x - 0.3) ** 2).sum(axis=1) + k.sum(axis=1)
+        feasible = x.sum(axis=1) <= 1.0
+        violations = [[] if f else ["sum_x"] for f in feasible]
+        return Evaluation(np.where(feasible, value, np.inf), feasible, violations, {"value": value})
+
+
+def test_ga_spends_exactly_the_budget_one_batch_per_generation(small_instance):
+    counting = CountingProblem()
+    res = solve_ga(counting, small_instance, 1000, np.random.default_rng(0))
+    assert res.stats["evaluations"] == 1000
+    # population 400, two full generations of 400 offspring, a last one shortened to 200;
+    # then one more call from the final report of the returned decision
+    assert counting.batches[-1] == 1 and sum(counting.batches[:-1]) == 1000
+    assert len(counting.batches) - 1 == res.stats["generations"] <= 4
+    assert max(counting.batches) <= 400
+
+
+def test_ga_population_shrinks_to_a_small_budget(small_instance):
+    res = solve_ga(PROBLEM, small_instance, 150, np.random.default_rng(0))
+    assert res.stats["pop_size"] == 150 and res.stats["evaluations"] == 150
+
+
+def test_ga_history_is_a_best_so_far_curve(small_instance):
+    res = solve_ga(PROBLEM, small_instance, 2000, np.random.default_rng(1))
+    evals = [h.evaluations for h in res.history]
+    best = [h.best_objective for h in res.history]
+    assert evals == sorted(evals) and evals[-1] == 2000
+    assert all(b2 <= b1 for b1, b2 in zip(best, best[1:]))
+    assert res.feasible and best[-1] == pytest.approx(res.objective)
+
+
+def test_ga_is_deterministic_for_a_seed():
+    data = PROBLEM.make_instance(11, "default", M=3, N=10, I=4)
+    runs = [solve(data, "ga", seed=5, budget=1200)[2] for _ in range(2)]
+    assert runs[0].objective == runs[1].objective
+    for k in ("offload", "power_w"):
+        np.testing.assert_array_equal(runs[0].decision[k], runs[1].decision[k])
+    other = solve(data, "ga", seed=6, budget=1200)[2]
+    assert not np.array_equal(other.decision["power_w"], runs[0].decision["power_w"])
+
+
+def test_ga_returns_repaired_decisions(small_instance):
+    res = solve_ga(PROBLEM, small_instance, 800, np.random.default_rng(2))
+    a, p = res.decision["offload"], res.decision["power_w"]
+    assert set(np.unique(a)) <= {0.0, 1.0} and np.all(a.sum(axis=0) <= 1)
+    assert np.all(p >= 0) and np.all(p.sum(axis=1) <= small_instance.params.p_max_w * (1 + 1e-9))
+    assert np.all(p[a.sum(axis=0) == 0] == 0)  # local terminals do not transmit
+
+
+def test_ga_works_on_a_problem_without_repair():
+    res = solve_ga(Sphere(), None, 3000, np.random.default_rng(0), pop_size=50)
+    assert res.feasible and res.objective < 0.01
+    np.testing.assert_array_equal(res.decision["k"], [0, 0])
+
+
+@pytest.mark.parametrize("seed", [2024])
+def test_ga_within_5_percent_of_reference(seed):
+    # a freshly generated calibrated (3, 10, 4) instance
+    data = PROBLEM.make_instance(seed, "default", M=3, N=10, I=4)
+    ref = solve(data, "reference", seed=0)[2]
+    ga = solve(data, "ga", seed=0, budget=40_000)[2]
+    local = solve(data, "local", seed=0)[2]
+    assert ga.feasible and ref.feasible
+    assert ga.objective <= 1.05 * ref.objective
+    assert ga.objective < 0.95 * local.objective
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(300, 306))
+def test_ga_within_5_percent_of_reference_many_instances(seed):
+    data = PROBLEM.make_instance(seed, "default", M=3, N=10, I=4)
+    ref = solve(data, "reference", seed=0)[2]
+    ga = solve(data, "ga", seed=0, budget=40_000)[2]
+    assert ga.feasible and ga.objective <= 1.05 * ref.objective
+
+
+def test_ga_rejects_bad_options(small_instance):
+    from offloadlab.core.errors import InputError
+
+    with pytest.raises(InputError, match="crossover_prob"):
+        solve_ga(PROBLEM, small_instance, 100, np.random.default_rng(0), crossover_prob=1.5)
