@@ -173,7 +173,11 @@ def draw(exp: Experiment) -> plt.Figure | None:
 
 
 def _ratio_stats(values: list[float]) -> dict[str, float]:
+    """Mean, min and max over the grid points that have runs (nan ones are still running or failed)."""
     arr = np.array(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if not arr.size:
+        return {"mean": math.nan, "min": math.nan, "max": math.nan, "n": 0}
     return {"mean": float(arr.mean()), "min": float(arr.min()), "max": float(arr.max()), "n": int(arr.size)}
 
 
