@@ -20,6 +20,7 @@ from offloadlab.scenarios.dt_vehicular.model import Episode, SlotCosts, Simulato
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 
 OBS_BOUND = 5.0  # observations are clipped to [-OBS_BOUND, OBS_BOUND]
+REWARD_CLIP = 10.0  # |reward| cap: sensible policies score P2 in [-1, 1]; random ones reach 1e3 (late tasks)
 
 
 class EpisodeSource:
@@ -66,7 +67,7 @@ class DtVehicularEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
-                 reward_clip: float = 100.0):
+                 reward_clip: float = REWARD_CLIP):
         self.params = params
         self.source = EpisodeSource(params, episode)
         self.reward_scale, self.reward_clip = reward_scale, reward_clip
@@ -94,7 +95,7 @@ class DtVehicularParallelEnv(ParallelEnv):
     metadata = {"render_modes": [], "name": "dt_vehicular_v0"}
 
     def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
-                 reward_clip: float = 100.0):
+                 reward_clip: float = REWARD_CLIP):
         self.params = params
         self.source = EpisodeSource(params, episode)
         self.reward_scale, self.reward_clip = reward_scale, reward_clip

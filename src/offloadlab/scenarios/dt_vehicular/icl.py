@@ -173,7 +173,7 @@ def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.rando
               llm_threads: int | None = None, llm_timeout: float = 120.0, llm_retries: int = 4,
               llm_backoff: float = 1.0, llm_token_budget: int | None = None, temperature: float = 0.0,
               neighbours: int = 3, case_episodes: int = 2, grow_cases: bool = True, episodes: int = 40,
-              checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 1e-3,
+              checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 2e-4,
               lr_critic: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
               noise: float = 0.2, progress: bool = True) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on

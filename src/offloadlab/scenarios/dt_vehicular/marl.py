@@ -212,7 +212,7 @@ def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | No
 
 @register_solver("marl", SCENARIO_ID, "MADDPG, one agent per vehicle (trained on the PettingZoo env; --checkpoint)")
 def solve_marl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
-               checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 1e-3,
+               checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 2e-4,
                lr_critic: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
                noise: float = 0.2, progress: bool = True) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""

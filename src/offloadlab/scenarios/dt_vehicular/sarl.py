@@ -49,10 +49,11 @@ def _progress_callback(update):
 def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
                checkpoint: str | None = None, algo: str = "ddpg", hidden: list[int] = [300, 100, 64],
                learning_rate: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
-               progress: bool = True) -> Result:
+               noise: float = 0.1, progress: bool = True) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
     import torch.nn as nn
     from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.noise import NormalActionNoise
 
     p = instance.params
     cls = _algorithm(algo)
@@ -69,7 +70,10 @@ def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.rand
         stats = {"loaded_checkpoint": str(path), "training_steps": 0}
     else:
         steps = budget or episodes * p.slots
-        kwargs: dict[str, Any] = {"tau": tau} if algo != "sac" else {}
+        kwargs: dict[str, Any] = {}
+        if algo != "sac":  # SB3's DDPG and TD3 explore only with an explicit action noise
+            size = env.action_space.shape[0]
+            kwargs = {"tau": tau, "action_noise": NormalActionNoise(np.zeros(size), np.full(size, noise))}
         model = cls("MlpPolicy", env, learning_rate=learning_rate, gamma=gamma, batch_size=batch_size, seed=seed,
                     device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,
                     policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU}, **kwargs)
