@@ -94,3 +94,12 @@ def test_llm_icl_validates_falls_back_and_replays(instance_data, tmp_path):
     assert b.objective == a.objective and b.stats["fallbacks"] == 2
     prompt = json.loads(record.read_text().splitlines()[0])["request"]["messages"][0]["content"]
     assert "You are a mathematical tool to predict some models" in prompt and prompt.count("action:") == 3
+
+
+@pytest.mark.slow
+def test_llm_icl_with_the_embedded_model(instance_data):
+    # the real SmolLM2-135M through llama.cpp with schema-constrained answers: every answer must be usable
+    data = {**instance_data, "params": {**instance_data["params"], "slots": 2}}
+    _, _, res = solve(data, "llm-icl", seed=0, neighbours=1, case_episodes=1, **TINY)
+    assert res.stats["llm_calls"] == 2 and res.stats["backend"] == "embedded"
+    assert res.stats["fallbacks"] == res.stats["invalid_outputs"] == 0
