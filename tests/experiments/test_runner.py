@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -114,3 +115,17 @@ def test_ray_executor_runs_the_same_sweep(write_spec, tmp_path):
     assert summary.complete and summary.executed == 8
     a, b = ResultsStore(tmp_path / "ray").rows(), ResultsStore(tmp_path / "local").rows()
     assert {k: r["objective"] for k, r in a.items()} == {k: r["objective"] for k, r in b.items()}
+
+
+def test_thin_history_keeps_the_best_so_far_step_curve():
+    from offloadlab.experiments.runner import thin_history
+
+    bests = [None, 5.0, 5.0, 4.0, 4.0, 4.0, 3.5, 3.5]
+    hist = [{"evaluations": 10 * (j + 1), "seconds": j / 10, "best_objective": b, "llm_calls": 0, "llm_tokens": 0}
+            for j, b in enumerate(bests)]
+    thin = thin_history(hist)
+    assert [h["evaluations"] for h in thin] == [10, 20, 40, 70, 80]
+    assert math.isinf(thin[0]["best_objective"])
+    for h in hist:  # the step curve read at every original point is unchanged
+        last = [t for t in thin if t["evaluations"] <= h["evaluations"]][-1]["best_objective"]
+        assert last == (h["best_objective"] if h["best_objective"] is not None else math.inf)
