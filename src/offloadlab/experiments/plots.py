@@ -46,6 +46,12 @@ def objective_label(exp: Experiment) -> str:
     return (exp.spec.get("plot") or {}).get("ylabel") or "Mean latency (s)"
 
 
+def shown_label(exp: Experiment, label: str, points: list[dict[str, Any]]) -> str:
+    """The legend label, noting the points where every stored run was infeasible (nothing drawn there)."""
+    none = [exp.point_label(p) for p in points if (c := exp.cell(label, p)).stored and not c.feasible]
+    return f"{label} (no feasible run at {'; '.join(none)})" if none else label
+
+
 def legend(ax: plt.Axes, exp: Experiment) -> None:
     """Legend with the methods in spec order and the reference last."""
     handles, labels = ax.get_legend_handles_labels()
@@ -157,7 +163,8 @@ def draw_lines(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
         dodge = (j - (n - 1) / 2) * step * 0.04  # side-by-side error bars
-        ax.errorbar(xs + dodge, [c.mean for c in cells], yerr=[c.std for c in cells], label=label, capsize=3,
+        ax.errorbar(xs + dodge, [c.mean for c in cells], yerr=[c.std for c in cells],
+                    label=shown_label(exp, label, points), capsize=3,
                     color=st["color"], linestyle=st["linestyle"], marker=st["marker"], markersize=5)
     ref = [_reference_mean(exp, p) for p in points]
     if exp.reference_label and np.isfinite(ref).any():
@@ -181,7 +188,8 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
         ax.bar(centers - 0.4 + width * (j + 0.5), [c.mean for c in cells], width, yerr=[c.std for c in cells],
-               label=label, color=st["color"], capsize=2, alpha=0.85, edgecolor="black", linewidth=0.4)
+               label=shown_label(exp, label, points), color=st["color"], capsize=2, alpha=0.85,
+               edgecolor="black", linewidth=0.4)
     for g, p in enumerate(points):
         r = _reference_mean(exp, p)
         if math.isfinite(r):
