@@ -142,6 +142,7 @@ def run_cmd(
     skip_unregistered: bool = typer.Option(False, "--skip-unregistered",
                                            help="leave out spec entries whose solver is not installed"),
     redo: list[str] = typer.Option([], "--redo", help="run this solver's runs again even if stored (repeatable)"),
+    only: list[str] = typer.Option([], "--only", help="run only this solver's runs now (repeatable)"),
 ) -> None:
     """Run an experiment spec; stored runs are skipped, so rerunning resumes an interrupted sweep."""
     from offloadlab.experiments.runner import make_executor, run_sweep, summary_lines
@@ -152,7 +153,7 @@ def run_cmd(
     if left_out:
         typer.echo(f"not registered, left out: {', '.join(left_out)}", err=True)
     summary = run_sweep(parsed, out, make_executor(executor, jobs, ray_address), str(spec),
-                        show_progress=not quiet, redo=tuple(redo))
+                        show_progress=not quiet, redo=tuple(redo), only=tuple(only))
     for line in summary_lines(summary):
         typer.echo(line, err=True)
     if not summary.complete:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from offloadlab.core.errors import InputError
+
 from offloadlab.experiments.plan import expand
 from offloadlab.experiments.runner import execute_run, inline_executor, make_executor, run_sweep
 from offloadlab.experiments.spec import load_spec, parse_spec
@@ -129,3 +131,15 @@ def test_thin_history_keeps_the_best_so_far_step_curve():
     for h in hist:  # the step curve read at every original point is unchanged
         last = [t for t in thin if t["evaluations"] <= h["evaluations"]][-1]["best_objective"]
         assert last == (h["best_objective"] if h["best_objective"] is not None else math.inf)
+
+
+def test_only_runs_the_named_solver_and_the_manifest_keeps_every_run(write_spec, tmp_path):
+    spec = load_spec(write_spec(tiny_spec()))
+    executed: list[str] = []
+    summary = run_sweep(spec, tmp_path / "r", counting(executed), show_progress=False, only=("random",))
+    assert summary.complete and summary.left_out == 4 and len(executed) == 4
+    store = ResultsStore(tmp_path / "r")
+    assert {r["solver"] for r in store.rows().values()} == {"random"}
+    assert len(store.experiments()["tiny"]["runs"]) == 8
+    with pytest.raises(InputError, match="only: 'ga' is not a solver of this experiment"):
+        run_sweep(spec, tmp_path / "r", inline_executor, show_progress=False, only=("ga",))

@@ -17,7 +17,7 @@ class SweepProgress:
         self.console = Console(stderr=True)
         self.enabled = enabled
         self.live = enabled and self.console.is_terminal
-        self.total = summary.planned
+        self.total = summary.planned - summary.left_out
         self.done = summary.skipped
         self.best = math.inf
         self.best_what = ""

@@ -36,14 +36,16 @@ class SweepSummary:
     planned: int
     skipped: int
     executed: int = 0
+    left_out: int = 0  # planned runs not attempted because of ``only``
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
 
     @property
     def complete(self) -> bool:
-        """Every planned run is stored without error."""
-        return not self.interrupted and not self.errors and self.skipped + self.executed == self.planned
+        """Every planned run (not left out) is stored without error."""
+        return (not self.interrupted and not self.errors
+                and self.skipped + self.executed + self.left_out == self.planned)
 
 
 def now_iso() -> str:
@@ -205,23 +207,33 @@ def manifest(spec: ExperimentSpec, runs: list[RunConfig], source: str | None) ->
     }
 
 
+def _check_solver_names(names: tuple[str, ...], runs: list[RunConfig], option: str) -> None:
+    have = sorted({r.solver for r in runs})
+    unknown = [n for n in names if n not in have]
+    if unknown:
+        raise InputError(option, f"'{unknown[0]}' is not a solver of this experiment (has: {', '.join(have)})")
+
+
 def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source: str | None = None,
-              show_progress: bool = True, redo: tuple[str, ...] = ()) -> SweepSummary:
+              show_progress: bool = True, redo: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> SweepSummary:
     """Expand a registry-checked spec, skip runs already stored (except those of the solvers in ``redo``),
-    execute the rest and store each on arrival."""
+    execute the rest (only those of the solvers in ``only``, when given) and store each on arrival.
+
+    The store's manifest always lists every planned run, so figures show what is still missing."""
     from offloadlab.experiments.progress import SweepProgress
 
     t0 = time.perf_counter()
     runs = expand(spec)
-    unknown = sorted(set(redo) - {r.solver for r in runs})
-    if unknown:
-        raise InputError("redo", f"'{unknown[0]}' is not a solver of this experiment "
-                                 f"(has: {', '.join(sorted({r.solver for r in runs}))})")
+    _check_solver_names(redo, runs, "redo")
+    _check_solver_names(only, runs, "only")
     store = ResultsStore(out).create()
     store.write_experiment(spec.name, manifest(spec, runs, source))
     finished = {k for k, status in store.statuses().items() if status == "ok"}
     todo = [r for r in runs if r.key not in finished or r.solver in redo]
-    summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(todo))
+    attempted = [r for r in todo if not only or r.solver in only]
+    summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(todo),
+                           left_out=len(todo) - len(attempted))
+    todo = attempted
     version = software_version()
     with SweepProgress(spec.name, summary, enabled=show_progress) as progress:
         try:
@@ -243,7 +255,8 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source:
 
 def summary_lines(s: SweepSummary) -> list[str]:
     """Human summary of a sweep for the CLI."""
-    lines = [f"{s.experiment}: {s.planned} runs planned, {s.skipped} already stored, {s.executed} run now "
+    left = f", {s.left_out} left out (--only)" if s.left_out else ""
+    lines = [f"{s.experiment}: {s.planned} runs planned, {s.skipped} already stored, {s.executed} run now{left} "
              f"({s.seconds:.1f} s); results in {s.out}"]
     lines += [f"  failed: {e}" for e in s.errors[:10]]
     if len(s.errors) > 10:
