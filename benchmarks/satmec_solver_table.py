@@ -108,19 +108,19 @@ def table(args: argparse.Namespace, done: dict[str, dict[str, Any]], preset: str
             budget, options = settings(args, solver, size[1])
             recs[solver] = [done.get(run_key(preset, size, s, solver, budget, options)) for s in range(args.seeds)]
         ref = recs.get("reference", [None] * args.seeds)
-        cells = [cell(recs[solver], ref) for solver in args.solvers]
+        cells = [cell(recs[solver], None if solver == "reference" else ref) for solver in args.solvers]
         lines.append(f"| ({', '.join(map(str, size))}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def cell(recs: list[dict[str, Any] | None], ref: list[dict[str, Any] | None]) -> str:
-    """'mean ± std; gap; offloaded; infeasible count' of one solver at one size."""
+def cell(recs: list[dict[str, Any] | None], ref: list[dict[str, Any] | None] | None) -> str:
+    """'mean ± std; gap (none for ref=None); offloaded; infeasible count' of one solver at one size."""
     ran = [r for r in recs if r is not None]
     if not ran:
         return "—"
     lat = [r["mean_latency_s"] for r in ran if r["feasible"]]
     gaps = [(r["mean_latency_s"] - q["mean_latency_s"]) / q["mean_latency_s"]
-            for r, q in zip(recs, ref) if r and q and r["feasible"] and q["feasible"]]
+            for r, q in zip(recs, ref or []) if r and q and r["feasible"] and q["feasible"]]
     parts = [f"{np.mean(lat):.4f} ± {np.std(lat):.4f}" if lat else "no feasible"]
     if gaps:
         parts.append(f"gap {100 * np.mean(gaps):+.1f}% (max {100 * np.max(gaps):+.1f}%)")

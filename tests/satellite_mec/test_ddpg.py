@@ -19,21 +19,21 @@ def data():
 
 @pytest.fixture(scope="module")
 def run(data):
-    return solve(data, "ddpg", seed=3, budget=300, **SHORT)[2]
+    return solve(data, "ddpg", seed=3, budget=200, **SHORT)[2]
 
 
 def test_ddpg_spends_the_budget_and_returns_a_feasible_decision(run):
-    assert run.stats["evaluations"] == run.stats["env_steps"] == 300
-    assert run.stats["policy_updates"] == 250
+    assert run.stats["evaluations"] == run.stats["env_steps"] == 200
+    assert run.stats["policy_updates"] == 150
     assert run.feasible and np.isfinite(run.objective)
     evals = [h.evaluations for h in run.history]
     best = [h.best_objective for h in run.history]
-    assert evals == sorted(evals) and evals[-1] == 300
+    assert evals == sorted(evals) and evals[-1] == 200
     assert all(b2 <= b1 for b1, b2 in zip(best, best[1:])) and best[-1] == pytest.approx(run.objective)
 
 
 def test_ddpg_is_deterministic_for_a_seed(data, run):
-    again = solve(data, "ddpg", seed=3, budget=300, **SHORT)[2]
+    again = solve(data, "ddpg", seed=3, budget=200, **SHORT)[2]
     assert again.objective == run.objective
     np.testing.assert_array_equal(again.decision["power_w"], run.decision["power_w"])
 
