@@ -137,7 +137,7 @@ def draw_surplus(exp: Experiment) -> plt.Figure:
     """Fig. 6: total surplus split into ground BSs and satellite per auction at each grid value."""
     points = sorted_points(exp)
     labels = [lab for lab in AUCTIONS if lab in exp.labels]
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(points) + 2), 4.4))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(points) + 2), 5.2))
     width = 0.8 / len(labels)
     colors = dict(zip(AUCTIONS, ("tab:red", "tab:blue", "tab:green", "tab:orange")))
     for j, label in enumerate(labels):
@@ -150,10 +150,10 @@ def draw_surplus(exp: Experiment) -> plt.Figure:
     opt = [mean_of(exp, labels[0], p, "optimal_surplus") for p in points]
     ax.plot(np.arange(len(points)), opt, "k_", markersize=30, label="efficient allocation")
     ax.set_xticks(np.arange(len(points)), [str(p[x_name(exp)]) for p in points])
-    ax.set_xlabel(x_name(exp))
+    ax.set_xlabel(exp.title.split(" vs ")[-1] if " vs " in exp.title else x_name(exp))
     ax.set_ylabel("Total surplus per auction round")
     ax.set_title(exp.title, fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
