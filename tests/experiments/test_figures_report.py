@@ -87,3 +87,16 @@ def test_cli_plot_and_report(tmp_path):
     assert res.exit_code == 0 and (tmp_path / "report.html").stat().st_size > 10_000
     res = runner.invoke(app, ["plot", str(store.root), "--figure", "fig9"])
     assert res.exit_code != 0 and "no experiment for 'fig9'" in str(res.exception)
+
+
+def test_llm_iterations_from_the_stored_trajectory():
+    import json
+
+    from offloadlab.experiments.analysis import Record
+    from offloadlab.experiments.claims import llm_iterations
+
+    bests = [0.5, 0.5, 0.45, 0.45, 0.40, 0.40, 0.40, 0.40]
+    row = {"status": "ok", "stats_json": json.dumps({"initial_objective": 0.5}),
+           "details_json": json.dumps({"trajectory": [{"iteration": j + 1, "best": b} for j, b in enumerate(bests)]})}
+    rec = Record("k", "LLM", "llm", {}, {}, 0, 0, False, row)
+    assert llm_iterations(rec) == (8, [3, 5])
