@@ -25,9 +25,9 @@ def run_one(data: dict, solver: str, seed: int, **options) -> dict:
     st = res.stats
     return {"solver": solver, "objective": res.objective, "feasible": res.feasible,
             "wall_s": round(time.perf_counter() - t0, 1), "evaluations": st.get("evaluations"),
-            **{k: st[k] for k in ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs", "repaired",
-                                  "retried", "iterations", "improvements", "initial_objective", "stop_reason",
-                                  "model") if k in st}}
+            **{k: st[k] for k in ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs",
+                                  "invalid_by_kind", "repaired", "retried", "iterations", "improvements",
+                                  "initial_objective", "stop_reason", "model") if k in st}}
 
 
 def main() -> None:
@@ -46,11 +46,13 @@ def main() -> None:
     for shape in args.shapes:
         M, N, I = (int(x) for x in shape.split(","))
         data = problem.make_instance(args.instance_seed, "default", M=M, N=N, I=I)
-        runs = [run_one(data, s, args.seed) for s in BASELINES if s in solvers_for(problem.id)]
-        runs += [run_one(data, "llm", args.seed, llm_model=m, iterations=args.iterations, patience=args.patience)
+        jobs = [(s, {}) for s in BASELINES if s in solvers_for(problem.id)]
+        jobs += [("llm", {"llm_model": m, "iterations": args.iterations, "patience": args.patience})
                  for m in args.models]
-        ref = runs[0]["objective"]
-        for r in runs:
+        ref = None
+        for solver, options in jobs:  # reference first: every gap is measured against it
+            r = run_one(data, solver, args.seed, **options)
+            ref = ref or r["objective"]
             r.update(shape=shape, gap_pct=round(100 * (r["objective"] / ref - 1), 2))
             with Path(args.out).open("a") as fh:
                 fh.write(json.dumps(r) + "\n")
