@@ -54,8 +54,8 @@ def _biases(data) -> list[float]:
     return sorted({k[1] for k in data})
 
 
-def term_figure(data, term: str, title: str, df: float = 0.0) -> plt.Figure:
-    """(a) every method vs N at one bias, (b) LLM and MARL only, (c) LLM under every bias."""
+def term_figure(data, term: str, title: str, df: float = 0.0, bias_method: str = "LLM") -> plt.Figure:
+    """(a) every method vs N at one bias, (b) LLM and MARL only, (c) one method under every bias."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, labels, what in ((axes[0], _labels(data), "all methods"), (axes[1], ["LLM", "MARL"], "LLM vs MARL")):
         for lab in labels:
@@ -64,11 +64,12 @@ def term_figure(data, term: str, title: str, df: float = 0.0) -> plt.Figure:
                 ax.plot(x, y, marker="o", label=lab)
         ax.set_title(f"({'a' if ax is axes[0] else 'b'}) {what}, delta_f = {df:g}")
     for b in _biases(data):
-        x, y = _series(data, "LLM", b, term)
+        x, y = _series(data, bias_method, b, term)
         if x:
             axes[2].plot(x, y, marker="o", label=f"delta_f = {b:g}")
-    axes[2].set_title("(c) LLM under every bias")
+    axes[2].set_title(f"(c) {bias_method} under every bias")
     for ax in axes:
+        ax.set_xticks(sorted({k[2] for k in data}))
         ax.set_xlabel("Number of vehicles N")
         ax.set_ylabel(TERMS[term])
         ax.grid(alpha=0.3)
@@ -89,6 +90,7 @@ def edge_figure(data) -> plt.Figure:
                 if x:
                     ax.plot(x, y, marker="o", label=lab)
             ax.set_title(f"({'ab'[col]}) delta_f = {df:g}")
+            ax.set_xticks(sorted({k[2] for k in data}))
             ax.set_xlabel("Number of vehicles N")
             ax.set_ylabel(TERMS[term])
             ax.grid(alpha=0.3)
@@ -123,13 +125,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("results", type=Path, help="results store of experiments/dt_vehicular_figs3_6.yaml")
     ap.add_argument("-o", "--output", type=Path, default=Path("docs/figures"), help="folder for the PNG files")
     ap.add_argument("--experiment", default=EXPERIMENT)
+    ap.add_argument("--bias-method", default="LLM", help="method drawn under every bias in panels (c)")
+    ap.add_argument("--prefix", default="dt_", help="file name prefix of the PNG files")
     args = ap.parse_args(argv)
     data = table(find_experiment(open_store(args.results), name=args.experiment))
     args.output.mkdir(parents=True, exist_ok=True)
-    figs = {"dt_fig3_energy.png": term_figure(data, "energy_j", "Fig. 3: system energy"),
-            "dt_fig4_latency.png": term_figure(data, "latency_s", "Fig. 4: task processing latency"),
-            "dt_fig5_qos.png": term_figure(data, "qos", "Fig. 5: QoS"),
-            "dt_fig6_edge.png": edge_figure(data)}
+    m = args.bias_method
+    figs = {f"{args.prefix}fig3_energy.png": term_figure(data, "energy_j", "Fig. 3: system energy", bias_method=m),
+            f"{args.prefix}fig4_latency.png": term_figure(data, "latency_s", "Fig. 4: task processing latency",
+                                                         bias_method=m),
+            f"{args.prefix}fig5_qos.png": term_figure(data, "qos", "Fig. 5: QoS", bias_method=m),
+            f"{args.prefix}fig6_edge.png": edge_figure(data)}
     for name, fig in figs.items():
         fig.savefig(args.output / name, dpi=110)
         plt.close(fig)

@@ -15,7 +15,7 @@ A decision of one slot is ``omega`` [B, N, K] (offloaded share of each task) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -107,7 +107,6 @@ class SlotCosts:
     drift: np.ndarray  # [B] sum_k q_k (Z_k - phi_k), eq. (24a) without beta
     p2: np.ndarray  # [B] eq. (24)
     capacity: np.ndarray  # [B] sum(alpha) * capacity factor, must be <= 1
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def energy(self) -> np.ndarray:

@@ -69,8 +69,7 @@ class DtVehicularProblem:
         summary = log.summary()
         feasible = ~bad.any(axis=1)
         objective = np.where(feasible, summary["p2"], np.inf)
-        details = {k: v for k, v in summary.items()}
-        details["final_queue_bytes"] = queue.sum(axis=1)
+        details = {**summary, "final_queue_bytes": queue.sum(axis=1)}
         return Evaluation(objective, feasible, [[names[c] for c in np.flatnonzero(r)] for r in bad], details)
 
     def local_decision(self, instance: Episode) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
 from offloadlab.scenarios.dt_vehicular.lyapunov import solve_slot
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
-from offloadlab.scenarios.dt_vehicular.results import Policy, run_and_report
+from offloadlab.scenarios.dt_vehicular.results import run_and_report
 
 
 @register_solver("local", SCENARIO_ID, "every task computed on its vehicle (omega = 0, alpha = 0)")
