@@ -55,9 +55,11 @@ def _biases(data) -> list[float]:
 
 
 def term_figure(data, term: str, title: str, df: float = 0.0, bias_method: str = "LLM") -> plt.Figure:
-    """(a) every method vs N at one bias, (b) LLM and MARL only, (c) one method under every bias."""
+    """(a) every method vs N at one bias, (b) LLM and MARL only (MARL and SARL without LLM runs),
+    (c) one method under every bias."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for ax, labels, what in ((axes[0], _labels(data), "all methods"), (axes[1], ["LLM", "MARL"], "LLM vs MARL")):
+    pair = ["LLM", "MARL"] if "LLM" in _labels(data) else ["MARL", "SARL"]
+    for ax, labels, what in ((axes[0], _labels(data), "all methods"), (axes[1], pair, " vs ".join(pair))):
         for lab in labels:
             x, y = _series(data, lab, df, term)
             if x:
@@ -89,7 +91,7 @@ def edge_figure(data) -> plt.Figure:
                 x, y = _series(data, lab, df, term)
                 if x:
                     ax.plot(x, y, marker="o", label=lab)
-            ax.set_title(f"({'ab'[col]}) delta_f = {df:g}")
+            ax.set_title(f"({'abcd'[2 * row + col]}) delta_f = {df:g}")
             ax.set_xticks(sorted({k[2] for k in data}))
             ax.set_xlabel("Number of vehicles N")
             ax.set_ylabel(TERMS[term])
@@ -101,7 +103,7 @@ def edge_figure(data) -> plt.Figure:
 
 
 def markdown(data) -> str:
-    """Measured tables: every term per method and N at delta_f = 0, and latency per method and bias."""
+    """Measured tables: every term per method and N at delta_f = 0; latency and energy per method and bias."""
     lines = []
     ns = sorted({k[2] for k in data})
     for term in TERMS:
@@ -110,12 +112,14 @@ def markdown(data) -> str:
         for lab in _labels(data):
             vals = [data.get((lab, 0.0, n), {}).get(term) for n in ns]
             lines.append(f"| {lab} | " + " | ".join("-" if v is None else f"{v:.4g}" for v in vals) + " |")
-    lines += ["\nMean task latency (s) averaged over N, per bias:\n",
-              "| method | " + " | ".join(f"df={b:g}" for b in _biases(data)) + " |", "|---" * (len(_biases(data)) + 1) + "|"]
-    for lab in _labels(data):
-        vals = [np.mean([v["latency_s"] for (la, d, _), v in data.items() if la == lab and d == b] or [np.nan])
-                for b in _biases(data)]
-        lines.append(f"| {lab} | " + " | ".join(f"{v:.4g}" for v in vals) + " |")
+    biases = _biases(data)
+    for term in ("latency_s", "energy_j"):
+        lines += [f"\n{TERMS[term]} averaged over N, per bias:\n",
+                  "| method | " + " | ".join(f"df={b:g}" for b in biases) + " |", "|---" * (len(biases) + 1) + "|"]
+        for lab in _labels(data):
+            vals = [np.mean([v[term] for (la, d, _), v in data.items() if la == lab and d == b] or [np.nan])
+                    for b in biases]
+            lines.append(f"| {lab} | " + " | ".join(f"{v:.4g}" for v in vals) + " |")
     return "\n".join(lines)
 
 
