@@ -149,7 +149,7 @@ def _cell(label: str, solver: str, point: dict[str, Any], recs: list[Record], re
     return Cell(
         label=label, solver=solver, point=point, planned=len(recs), stored=len(stored), feasible=len(fin),
         mean=float(fin.mean()) if len(fin) else math.nan,
-        std=float(fin.std(ddof=1)) if len(fin) > 1 else (0.0 if len(fin) else math.nan),
+        std=float(fin.std(ddof=1)) if len(fin) > 1 else math.nan,  # undefined for one run
         gap_mean=float(np.mean(gaps)) if gaps else math.nan, gap_n=len(gaps),
         wall_s=float(np.mean([r.row["wall_s"] for r in stored])) if stored else math.nan,
         evaluations=float(np.mean([r.row.get("evaluations") or 0 for r in stored])) if stored else math.nan,

@@ -95,8 +95,10 @@ def fig4_lowest_mean(exp: Experiment) -> Claim:
 def fig4_smallest_std(exp: Experiment) -> Claim:
     """LLM has the smallest standard deviation at every N."""
     def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
-        best = min(cells, key=lambda s: cells[s].std)
-        return best == "llm", "std " + ", ".join(f"{_name(s)} {c.std:.3g} s" for s, c in cells.items())
+        spread = {s: c.std for s, c in cells.items() if math.isfinite(c.std)}  # std needs two feasible runs
+        text = "std " + ", ".join(f"{_name(s)} {c.std:.3g} s" if math.isfinite(c.std) else f"{_name(s)} n/a (one run)"
+                                  for s, c in cells.items())
+        return bool(spread) and min(spread, key=spread.get) == "llm", text
 
     return per_point(exp, "fig4", "LLM has the smallest standard deviation for every N (vs GA and DDPG)",
                      ["llm"], ["llm", "ga", "ddpg"], judge)

@@ -47,9 +47,15 @@ def objective_label(exp: Experiment) -> str:
 
 
 def shown_label(exp: Experiment, label: str, points: list[dict[str, Any]]) -> str:
-    """The legend label, noting the points where every stored run was infeasible (nothing drawn there)."""
-    none = [exp.point_label(p) for p in points if (c := exp.cell(label, p)).stored and not c.feasible]
-    return f"{label} (no feasible run at {'; '.join(none)})" if none else label
+    """The legend label, noting the points without a feasible result (infeasible, failed or not run yet),
+    where nothing is drawn."""
+    none = [exp.point_label(p) for p in points if not exp.cell(label, p).feasible]
+    return f"{label} (no feasible result at {'; '.join(none)})" if none else label
+
+
+def _bar(std: float) -> float:
+    """Error-bar half length: none where the std is undefined (a single run)."""
+    return std if math.isfinite(std) else 0.0
 
 
 def legend(ax: plt.Axes, exp: Experiment) -> None:
@@ -163,7 +169,7 @@ def draw_lines(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
         dodge = (j - (n - 1) / 2) * step * 0.04  # side-by-side error bars
-        ax.errorbar(xs + dodge, [c.mean for c in cells], yerr=[c.std for c in cells],
+        ax.errorbar(xs + dodge, [c.mean for c in cells], yerr=[_bar(c.std) for c in cells],
                     label=shown_label(exp, label, points), capsize=3,
                     color=st["color"], linestyle=st["linestyle"], marker=st["marker"], markersize=5)
     ref = [_reference_mean(exp, p) for p in points]
@@ -187,7 +193,7 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     centers = np.arange(len(points))
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
-        ax.bar(centers - 0.4 + width * (j + 0.5), [c.mean for c in cells], width, yerr=[c.std for c in cells],
+        ax.bar(centers - 0.4 + width * (j + 0.5), [c.mean for c in cells], width, yerr=[_bar(c.std) for c in cells],
                label=shown_label(exp, label, points), color=st["color"], capsize=2, alpha=0.85,
                edgecolor="black", linewidth=0.4)
     for g, p in enumerate(points):
