@@ -200,9 +200,13 @@ def fig3_faster(exp: Experiment) -> Claim:
             for lab in labels if converged_at(exp, lab, "evaluations")}
     llm_evals = min(v[0] for lab, v in rows.items() if exp.solver_of(lab) == "llm")
     others = [v[0] for lab, v in rows.items() if exp.solver_of(lab) != "llm"]
-    text = "; ".join(f"{lab}: converged after {e:.0f} evaluations, {t:.3g} s" for lab, (e, t) in rows.items())
-    return Claim(exp.name, "fig3", paper, text + " (evaluation axis; wall-clock shown too)",
-                 AGREES if all(llm_evals < o for o in others) else DISAGREES)
+    stuck = [lab for lab in _llm_labels(exp) for r in exp.records if r.label == lab and r.ok
+             and not llm_iterations(r)[1]]
+    text = "; ".join(f"{lab}: best reached after {e:.0f} evaluations, {t:.3g} s" for lab, (e, t) in rows.items())
+    if stuck:
+        text += f" ({', '.join(stuck)}: never improved on the random initial pool, so its 'convergence' is the pool)"
+    return Claim(exp.name, "fig3", paper, text + " (decided on the evaluation axis)",
+                 AGREES if all(llm_evals < o for o in others) and not stuck else DISAGREES)
 
 
 def fig3_lower(exp: Experiment) -> Claim:
@@ -212,7 +216,7 @@ def fig3_lower(exp: Experiment) -> Claim:
         return miss
     llm = {lab: final_mean(exp, lab) for lab in _llm_labels(exp)}
     base = {lab: final_mean(exp, lab) for s in ("ga", "ddpg") for lab in exp.labels_of(s)}
-    best_llm = min(llm.values())
+    best_llm = min(v for v in llm.values() if math.isfinite(v))
     ref = exp.reference_label
     text = "; ".join(f"{lab} {fmt(v)}" for lab, v in {**llm, **base}.items())
     if ref:
@@ -226,7 +230,7 @@ def fig3_temperature(exp: Experiment) -> Claim:
     by_t = {}
     for lab in _llm_labels(exp):
         opts = next(r.options for r in exp.records if r.label == lab)
-        if "temperature" in opts and "prompt" not in opts:
+        if "temperature" in opts and "prompt" not in opts and math.isfinite(final_mean(exp, lab)):
             by_t[float(opts["temperature"])] = final_mean(exp, lab)
     if len(by_t) < 2 or 1.0 not in by_t:
         return Claim(exp.name, "fig3", paper, "needs LLM runs at t = 1 and another temperature", NOT_MEASURED)
@@ -248,11 +252,14 @@ def fig3_prompt(exp: Experiment) -> Claim:
         if not same_t:
             continue
         a, b = final_mean(exp, lab), final_mean(exp, same_t[0])
-        rel = abs(a - b) / b if math.isfinite(a) and math.isfinite(b) and b > 0 else math.inf
+        if not (math.isfinite(a) and math.isfinite(b) and b > 0):
+            continue
+        rel = abs(a - b) / b
         hits += rel <= CLOSE
         parts.append(f"{lab} {fmt(a)} vs {same_t[0]} {fmt(b)} ({rel:.1%} apart)")
     if not parts:
-        return Claim(exp.name, "fig3", paper, "no default-prompt entry at the same temperature", NOT_MEASURED)
+        return Claim(exp.name, "fig3", paper, "needs feasible runs of the DP entry and of the default prompt at "
+                                              "the same temperature", NOT_MEASURED)
     return Claim(exp.name, "fig3", paper, "; ".join(parts), _verdict(hits, len(parts)))
 
 
