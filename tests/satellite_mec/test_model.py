@@ -97,6 +97,16 @@ def test_vectorized_matches_scalar_transcription(mode):
         np.testing.assert_allclose(lat[b], expect, rtol=1e-10)
 
 
+def test_large_instance_path_matches_block_diagonal_product():
+    """Instances too large for the block-diagonal gain use I matrix products; both give one answer."""
+    inst = generate_instance(make_params("default", M=4, N=12, I=3), seed=5)
+    batch = PROBLEM.random_decisions(inst, np.random.default_rng(2), 16)
+    assert inst.gain_blocks is not None
+    fast = model.latency_s(inst, batch["offload"], batch["power_w"])
+    inst.__dict__["gain_blocks"] = None  # what the size limit gives at large (M, N, I)
+    np.testing.assert_allclose(model.latency_s(inst, batch["offload"], batch["power_w"]), fast, rtol=1e-12)
+
+
 def test_batch_equals_per_decision(small_instance):
     rng = np.random.default_rng(1)
     batch = PROBLEM.random_decisions(small_instance, rng, 64)

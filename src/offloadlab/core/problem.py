@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from offloadlab.core.space import DecisionSpace
+
+
+class Violations(Sequence[list[str]]):
+    """Names of the broken constraints of each decision, read from a [B, C] table only on demand.
+
+    Building B Python lists costs more than the whole vectorized evaluation of a large batch,
+    and most consumers (solvers ranking thousands of candidates) only need the counts.
+    """
+
+    def __init__(self, checks: Mapping[str, np.ndarray]):
+        self.names = list(checks)
+        self.table = np.stack([np.asarray(v, dtype=bool) for v in checks.values()], axis=1)  # [B, C]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, b):  # type: ignore[override]
+        if isinstance(b, slice):
+            return [self[k] for k in range(*b.indices(len(self)))]
+        return [self.names[c] for c in np.flatnonzero(self.table[b])]
+
+    def counts(self) -> np.ndarray:
+        """Number of broken constraints per decision, [B]."""
+        return self.table.sum(axis=1)
 
 
 @dataclass
@@ -16,8 +40,22 @@ class Evaluation:
 
     objective: np.ndarray  # [B], +inf where infeasible
     feasible: np.ndarray  # [B] bool
-    violations: list[list[str]]  # per decision, names of broken constraints
+    violations: Sequence[list[str]]  # per decision, names of broken constraints
     details: dict[str, np.ndarray] = field(default_factory=dict)  # per-decision arrays, leading dim B
+
+    @classmethod
+    def from_checks(cls, value: np.ndarray, checks: Mapping[str, np.ndarray],
+                    details: dict[str, np.ndarray] | None = None) -> "Evaluation":
+        """Evaluation from the raw objective ``value`` [B] and named constraint checks (True = broken)."""
+        violations = Violations(checks)
+        feasible = ~violations.table.any(axis=1)
+        return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
+
+    def violation_counts(self) -> np.ndarray:
+        """Number of broken constraints per decision, [B]."""
+        if isinstance(self.violations, Violations):
+            return self.violations.counts()
+        return np.array([len(v) for v in self.violations])
 
     def report(self, b: int = 0) -> dict[str, Any]:
         """JSON-ready report of decision ``b``."""

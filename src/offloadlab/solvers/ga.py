@@ -126,7 +126,7 @@ class _BatchProblem(PymooProblem):
         ev = enc.problem.evaluate(enc.instance, decisions)
         raw = np.asarray(ev.details.get(enc.problem.objective_name, ev.objective), dtype=float)
         out["F"] = np.nan_to_num(np.minimum(raw, LATENCY_CAP), nan=LATENCY_CAP, posinf=LATENCY_CAP)[:, None]
-        out["G"] = np.array([float(len(v)) for v in ev.violations])[:, None]
+        out["G"] = ev.violation_counts().astype(float)[:, None]
         b = int(np.argmin(ev.objective))
         if ev.objective[b] < self.best_obj:
             self.best_obj, self.best = float(ev.objective[b]), take(decisions, b)

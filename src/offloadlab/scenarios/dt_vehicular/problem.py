@@ -63,14 +63,10 @@ class DtVehicularProblem:
         if w.shape[0] != a.shape[0]:
             raise InputError("decision", f"batch sizes differ: omega {w.shape[0]}, alpha {a.shape[0]}")
         checks = model.violations(p, w, a)
-        bad = np.stack(list(checks.values()), axis=1)
-        names = list(checks)
         log, queue = model.run_stationary(instance, np.clip(w, 0, 1), np.clip(a, 0, 1))
         summary = log.summary()
-        feasible = ~bad.any(axis=1)
-        objective = np.where(feasible, summary["p2"], np.inf)
         details = {**summary, "final_queue_bytes": queue.sum(axis=1)}
-        return Evaluation(objective, feasible, [[names[c] for c in np.flatnonzero(r)] for r in bad], details)
+        return Evaluation.from_checks(summary["p2"], checks, details)
 
     def local_decision(self, instance: Episode) -> dict[str, np.ndarray]:
         """Everything computed on the vehicles."""
