@@ -32,8 +32,10 @@ SOLVERS = ("local", "random", "reference", "ga", "ddpg")
 
 def settings(args: argparse.Namespace, solver: str, N: int) -> tuple[int | None, dict[str, Any]]:
     """Budget and options of one solver at one size."""
-    if solver in ("ga", "random"):
+    if solver == "ga":
         return args.ga_budget, {}
+    if solver == "random":
+        return args.random_budget, {}
     if solver == "ddpg":
         return args.ddpg_budget, {}
     if solver == "reference" and N >= 20:
@@ -139,14 +141,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--presets", nargs="+", default=["default", "paper"])
     ap.add_argument("--solvers", nargs="+", default=list(SOLVERS))
-    ap.add_argument("--ga-budget", type=int, default=40_000, help="evaluations of ga and random")
+    ap.add_argument("--ga-budget", type=int, default=120_000, help="evaluations of ga")
+    ap.add_argument("--random-budget", type=int, default=40_000, help="evaluations of random")
     ap.add_argument("--ddpg-budget", type=int, default=1_000, help="environment steps of ddpg")
     ap.add_argument("--reference-restarts-n20", type=int, default=2, help="reference restarts at N = 20")
     ap.add_argument("--table-only", action="store_true", help="print the tables from the cache, run nothing")
     args = ap.parse_args()
     done = load_cache(Path(args.cache)) if args.table_only else run_all(args)
-    print(f"Settings: instance seeds 0..{args.seeds - 1} (solver seed = instance seed); ga and random "
-          f"{args.ga_budget} evaluations; ddpg {args.ddpg_budget} environment steps; reference with "
+    print(f"Settings: instance seeds 0..{args.seeds - 1} (solver seed = instance seed); ga "
+          f"{args.ga_budget} and random {args.random_budget} evaluations; ddpg {args.ddpg_budget} environment steps; reference with "
           f"{args.reference_restarts_n20} restarts at N = 20 (default 4 otherwise).\n")
     print("Cells: mean latency (s) ± std over feasible results; mean gap to reference over seeds "
           "(max); mean number of offloaded terminals; infeasible results.\n")
