@@ -107,6 +107,17 @@ def test_large_instance_path_matches_block_diagonal_product():
     np.testing.assert_allclose(model.latency_s(inst, batch["offload"], batch["power_w"]), fast, rtol=1e-12)
 
 
+def test_blocked_evaluation_equals_one_pass(small_instance, monkeypatch):
+    batch = PROBLEM.random_decisions(small_instance, np.random.default_rng(4), 23)
+    whole = model.evaluate(small_instance, batch["offload"], batch["power_w"])
+    par = small_instance.params
+    monkeypatch.setattr(model, "BLOCK_ELEMENTS", 5 * par.N * max(par.I, par.M))  # blocks of 5 decisions
+    blocked = model.evaluate(small_instance, batch["offload"], batch["power_w"])
+    np.testing.assert_array_equal(blocked.objective, whole.objective)
+    np.testing.assert_array_equal(blocked.details["latency_s"], whole.details["latency_s"])
+    assert list(blocked.violations) == list(whole.violations) and len(blocked.violations) == 23
+
+
 def test_batch_equals_per_decision(small_instance):
     rng = np.random.default_rng(1)
     batch = PROBLEM.random_decisions(small_instance, rng, 64)

@@ -33,6 +33,13 @@ class Violations(Sequence[list[str]]):
         """Number of broken constraints per decision, [B]."""
         return self.table.sum(axis=1)
 
+    @classmethod
+    def concat(cls, parts: Sequence["Violations"]) -> "Violations":
+        """The violations of consecutive batches as one (same constraint names in each)."""
+        out = cls.__new__(cls)
+        out.names, out.table = parts[0].names, np.concatenate([v.table for v in parts])
+        return out
+
 
 @dataclass
 class Evaluation:
@@ -50,6 +57,17 @@ class Evaluation:
         violations = Violations(checks)
         feasible = ~violations.table.any(axis=1)
         return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
+
+    @classmethod
+    def concat(cls, parts: Sequence["Evaluation"]) -> "Evaluation":
+        """The evaluations of consecutive batches as one."""
+        if all(isinstance(e.violations, Violations) for e in parts):
+            violations: Sequence[list[str]] = Violations.concat([e.violations for e in parts])  # type: ignore[misc]
+        else:
+            violations = [v for e in parts for v in e.violations]
+        details = {k: np.concatenate([e.details[k] for e in parts]) for k in parts[0].details}
+        return cls(np.concatenate([e.objective for e in parts]), np.concatenate([e.feasible for e in parts]),
+                   violations, details)
 
     def violation_counts(self) -> np.ndarray:
         """Number of broken constraints per decision, [B]."""
