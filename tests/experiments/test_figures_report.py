@@ -100,3 +100,13 @@ def test_llm_iterations_from_the_stored_trajectory():
            "details_json": json.dumps({"trajectory": [{"iteration": j + 1, "best": b} for j, b in enumerate(bests)]})}
     rec = Record("k", "LLM", "llm", {}, {}, 0, 0, False, row)
     assert llm_iterations(rec) == (8, [3, 5])
+
+
+@pytest.mark.parametrize("t05, verdict", [(0.5, PARTLY), (0.6, AGREES), (0.4, DISAGREES)])
+def test_fig3_temperature_claim_treats_a_tie_as_partly(tmp_path, t05, verdict):
+    solvers = [{"name": "llm", "label": "t05", "options": {"temperature": 0.5}},
+               {"name": "llm", "label": "t1", "options": {"temperature": 1.0}}]
+    spec = {"name": "f3", "figure": "fig3", "scenario": "satellite-mec", "plot": {"kind": "convergence"},
+            "params": {"M": 3, "N": 10, "I": 4}, "seeds": 1, "solvers": solvers}
+    store = fill(tmp_path, spec, lambda r: t05 if r.label == "t05" else 0.5)
+    assert verdicts(store)["t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"] == verdict
