@@ -229,11 +229,10 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source:
     store = ResultsStore(out).create()
     store.write_experiment(spec.name, manifest(spec, runs, source))
     finished = {k for k, status in store.statuses().items() if status == "ok"}
-    todo = [r for r in runs if r.key not in finished or r.solver in redo]
-    attempted = [r for r in todo if not only or r.solver in only]
-    summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(todo),
-                           left_out=len(todo) - len(attempted))
-    todo = attempted
+    missing = [r for r in runs if r.key not in finished or r.solver in redo]
+    todo = [r for r in missing if not only or r.solver in only]
+    summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(missing),
+                           left_out=len(missing) - len(todo))
     version = software_version()
     with SweepProgress(spec.name, summary, enabled=show_progress) as progress:
         try:

@@ -28,8 +28,8 @@ mutation probability 0.2. Choices the paper leaves open, made here:
   ``seed_local`` (default on), so the search starts with a feasible member where one is known.
 - Budget: model evaluations, 120,000 by default (300 generations of the paper's 400; the paper
   gives no count). On ten fresh calibrated (3, 10, 4) instances the mean gap to ``reference`` was
-  4.4 % at 40,000 evaluations (max 10.0 %) and 3.4 % at 120,000 (max 7.6 %), about 15 s per run. Each generation's offspring is evaluated as one batch through
-  ``problem.evaluate``; the last generation is shortened so the budget is never exceeded. Offspring
+  4.4 % at 40,000 evaluations (max 10.0 %) and 3.4 % at 120,000 (max 7.6 %), about 15 s per run.
+  Each generation's offspring is evaluated as one batch through ``problem.evaluate``; the last generation is shortened so the budget is never exceeded. Offspring
   identical to a member of the population are dropped before evaluation, not re-evaluated.
 """
 
