@@ -4,6 +4,7 @@ Run (resumable: each finished run is appended to the cache and skipped when star
 
     nice -n 10 .venv/bin/python benchmarks/satmec_solver_table.py > satmec_table.md 2> satmec_table.log &
     .venv/bin/python benchmarks/satmec_solver_table.py --table-only     # tables from the cache so far
+    .venv/bin/python benchmarks/satmec_solver_table.py --solvers ga --redo ga  # after changing the GA
 
 For each preset (`default`, `paper`), each (M, N, I) and each instance seed it generates the instance
 with the problem's ``make_instance``, runs every solver through ``offloadlab.core.run.solve`` (solver
@@ -90,7 +91,7 @@ def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 budget, options = settings(args, solver, size[1])
                 for seed in range(args.seeds):
                     key = run_key(preset, size, seed, solver, budget, options)
-                    if key in done:
+                    if key in done and solver not in args.redo:
                         continue
                     rec = done[key] = run_one(preset, size, seed, solver, budget, options)
                     with cache.open("a") as fh:
@@ -146,6 +147,8 @@ def main() -> None:
     ap.add_argument("--ddpg-budget", type=int, default=1_000, help="environment steps of ddpg")
     ap.add_argument("--reference-restarts-n20", type=int, default=2, help="reference restarts at N = 20")
     ap.add_argument("--table-only", action="store_true", help="print the tables from the cache, run nothing")
+    ap.add_argument("--redo", nargs="+", default=[], metavar="SOLVER",
+                    help="run these solvers again even where cached (e.g. after changing them)")
     args = ap.parse_args()
     done = load_cache(Path(args.cache)) if args.table_only else run_all(args)
     print(f"Settings: instance seeds 0..{args.seeds - 1} (solver seed = instance seed); ga "

@@ -9,6 +9,7 @@ import numpy as np
 from offloadlab.core.problem import Evaluation
 from offloadlab.core.space import DecisionSpace
 from offloadlab.scenarios.satellite_mec import model
+from offloadlab.scenarios.satellite_mec.genome import OptionGenome
 from offloadlab.scenarios.satellite_mec.model import SatMecInstance
 
 
@@ -59,6 +60,11 @@ class SatelliteMecProblem:
         total = pw.sum(axis=-1, keepdims=True)
         scale = np.where(total > p.p_max_w, p.p_max_w / np.where(total > 0, total, 1.0), 1.0)
         return {"offload": onehot.astype(float), "power_w": pw * scale * keep[..., None]}
+
+    def genome(self, instance: SatMecInstance) -> OptionGenome:
+        """The GA's encoding: per terminal one option gene (local, or satellite and sub-channel)
+        and one power gene; see ``satellite_mec.genome``."""
+        return OptionGenome(instance)
 
     def local_decision(self, instance: SatMecInstance) -> dict[str, np.ndarray]:
         """Processing all locally (PAL): every variable zero."""
