@@ -13,8 +13,9 @@ midpoint is worse than both ends (two satellites claimed, or the power split ove
 that interfere with other terminals), so a GA stalls; here it is one gene. The price is that the
 GA never splits a terminal's power over sub-channels, which the decision space allows; the
 reference search does try splits, and its optima on calibrated instances almost always put a
-terminal's whole power on one sub-channel. Measured on 20 fresh calibrated (3, 10, 4) instances
-(GA 120,000 evaluations): gap to reference 0.0–3.7 % with this genome, up to 7.6 % with the flat one.
+terminal's whole power on one sub-channel. Measured on fresh calibrated (3, 10, 4) instances
+(GA 120,000 evaluations, no restarts): gap to reference at most 3.7 % on 20 instances with this
+genome, up to 7.6 % on 10 of them with the flat one (docs/satellite-mec-solvers.md).
 """
 
 from __future__ import annotations
