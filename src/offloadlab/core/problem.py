@@ -11,7 +11,7 @@ from offloadlab.core.space import DecisionSpace
 
 
 class Violations(Sequence[list[str]]):
-    """Names of the broken constraints of each decision, read from a [B, C] table only on demand.
+    """Names of the broken constraints of each decision, read from a [C, B] table only on demand.
 
     Building B Python lists costs more than the whole vectorized evaluation of a large batch,
     and most consumers (solvers ranking thousands of candidates) only need the counts.
@@ -19,25 +19,27 @@ class Violations(Sequence[list[str]]):
 
     def __init__(self, checks: Mapping[str, np.ndarray]):
         self.names = list(checks)
-        self.table = np.stack([np.asarray(v, dtype=bool) for v in checks.values()], axis=1)  # [B, C]
+        # constraint-major [C, B]: reductions over C then run along contiguous rows, which for
+        # a few constraints is several times faster than reducing a short inner axis
+        self.table = np.array([np.asarray(v, dtype=bool) for v in checks.values()])
 
     def __len__(self) -> int:
-        return len(self.table)
+        return self.table.shape[1]
 
     def __getitem__(self, b):  # type: ignore[override]
         if isinstance(b, slice):
             return [self[k] for k in range(*b.indices(len(self)))]
-        return [self.names[c] for c in np.flatnonzero(self.table[b])]
+        return [self.names[c] for c in np.flatnonzero(self.table[:, b])]
 
     def counts(self) -> np.ndarray:
         """Number of broken constraints per decision, [B]."""
-        return self.table.sum(axis=1)
+        return self.table.sum(axis=0)
 
     @classmethod
     def concat(cls, parts: Sequence["Violations"]) -> "Violations":
         """The violations of consecutive batches as one (same constraint names in each)."""
         out = cls.__new__(cls)
-        out.names, out.table = parts[0].names, np.concatenate([v.table for v in parts])
+        out.names, out.table = parts[0].names, np.concatenate([v.table for v in parts], axis=1)
         return out
 
 
@@ -55,7 +57,7 @@ class Evaluation:
                     details: dict[str, np.ndarray] | None = None) -> "Evaluation":
         """Evaluation from the raw objective ``value`` [B] and named constraint checks (True = broken)."""
         violations = Violations(checks)
-        feasible = ~violations.table.any(axis=1)
+        feasible = ~violations.table.any(axis=0)
         return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
 
     @classmethod
