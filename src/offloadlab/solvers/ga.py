@@ -50,11 +50,11 @@ from pymoo.core.repair import Repair
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 
+from offloadlab.core.genome import Genome, genome_for
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.core.genome import Genome, genome_for
 from offloadlab.core.space import check_number
-from offloadlab.solvers.common import LATENCY_CAP, finish, take
+from offloadlab.solvers.common import LATENCY_CAP, finish, stack, take
 
 DEFAULT_BUDGET = 120_000  # 300 generations of 400; the paper gives no generation count
 DEFAULT_RESTART_AFTER = 15  # generations without improvement before a fresh population
@@ -164,7 +164,7 @@ def initial_population(problem: Any, instance: Any, genome: Genome, rng: np.rand
         decisions = problem.decision_space(instance).sample(rng, size)
     X = genome.encode(decisions)
     if seed_local and hasattr(problem, "local_decision"):
-        X[0] = genome.encode({k: np.asarray(v)[None] for k, v in problem.local_decision(instance).items()})[0]
+        X[0] = genome.encode(stack([problem.local_decision(instance)]))[0]
     return X
 
 
@@ -202,18 +202,21 @@ def solve_ga(problem: Any, instance: Any, budget: int | None, rng: np.random.Gen
         algorithm.setup(pm_problem, termination=("n_eval", budget), verbose=False)
         return algorithm
 
+    def restartable() -> bool:
+        # a restart needs a whole initial population's worth of budget
+        return stall.stalled and tracker.remaining >= pop_size
+
     algorithm, runs, generations = new_run(), 1, 0
     stall = _Stall(restart_after)
     while not tracker.exhausted:
-        # a restart needs a whole initial population's worth of budget
-        if stall.stalled and tracker.remaining >= pop_size:
+        if restartable():
             algorithm, runs = new_run(), runs + 1
             stall.reset()
         algorithm.n_offsprings = min(pop_size, tracker.remaining)
         infills = algorithm.ask()
         if infills is None or len(infills) == 0:  # duplicates left nothing new to try
-            if restart_after is not None and tracker.remaining >= pop_size:
-                stall.force()
+            stall.force()
+            if restartable():
                 continue
             break
         algorithm.evaluator.eval(pm_problem, infills, algorithm=algorithm)
