@@ -1,0 +1,1 @@
+"""Paper folder of mec-queues (seed 002, COMLLM)."""

@@ -1,0 +1,8 @@
+"""Plug-in of mec-queues: registers the scenario and, by importing them, its solvers."""
+
+from __future__ import annotations
+
+from offloadlab.core.registry import register_scenario
+from offloadlab.scenarios.mec_queues.problem import PROBLEM
+
+register_scenario(PROBLEM)

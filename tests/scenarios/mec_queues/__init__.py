@@ -1,0 +1,1 @@
+"""mec-queues scenario tests."""
