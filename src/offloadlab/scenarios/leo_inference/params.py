@@ -1,0 +1,137 @@
+"""Parameters of the leo-inference scenario (seed 003, LEOEdge, Sec. IX-A) and its presets.
+
+Every field the paper leaves open is marked "(ours)" in its description; docs/leo-inference.md
+gives the reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from offloadlab.core.config import StrictModel, parse_model
+from offloadlab.core.errors import UnknownNameError
+
+# Table II (MobileNetV3) per-processor latency in ms without / with adaptive modeling, and accuracy with it.
+PROCESSORS: dict[str, tuple[float, float, float]] = {
+    "Snapdragon 8 Gen 1": (24.9, 18.0, 74.02),
+    "Snapdragon 835": (36.8, 19.8, 71.16),
+    "Snapdragon 855": (33.0, 18.0, 71.02),
+    "Kirin 980": (35.7, 19.2, 72.96),
+    "Kirin 990": (28.2, 18.9, 73.02),
+    "Google Tensor": (22.1, 13.8, 76.82),
+    "Kirin 9000": (22.2, 13.8, 75.24),
+    "Snapdragon 695": (37.5, 14.7, 71.34),
+}
+MIYUN = {"name": "Miyun", "lat_deg": 40.45, "lon_deg": 116.86, "alt_m": 100.0, "min_elevation_deg": 10.0}
+# Further Chinese ground stations (approximate public coordinates), used by the multi-station extension.
+KASHI = {"name": "Kashi", "lat_deg": 39.50, "lon_deg": 75.93, "alt_m": 1300.0, "min_elevation_deg": 10.0}
+SANYA = {"name": "Sanya", "lat_deg": 18.31, "lon_deg": 109.31, "alt_m": 50.0, "min_elevation_deg": 10.0}
+ARRIVAL_LEVELS: dict[str, tuple[float, float]] = {"light": (5.0, 10.0), "normal": (2.0, 2.0), "heavy": (1.0, 1.0)}
+
+
+class StationParams(StrictModel):
+    """One ground station (the contract's station object)."""
+
+    name: str = Field(min_length=1)
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=360)
+    alt_m: float = Field(ge=-500, le=10000)
+    min_elevation_deg: float = Field(ge=0, le=89)
+
+
+class LeoParams(StrictModel):
+    """System, orbit, traffic and model parameters. Units: SI unless the name says otherwise."""
+
+    # --- constellation (paper: 10 satellites at 500-700 km; planes, inclination, phasing, epoch: ours)
+    satellites: int = Field(10, ge=1, le=5000, description="number of satellites N")
+    planes: int = Field(2, ge=1, le=500, description="orbital planes M (ours)")
+    inclination_deg: float = Field(53.0, gt=0, lt=180, description="inclination (ours)")
+    phasing: int = Field(1, ge=0, description="Walker phasing factor F (ours)")
+    altitude_min_km: float = Field(500.0, gt=150, le=2000, description="lowest plane altitude")
+    altitude_max_km: float = Field(700.0, gt=150, le=2000, description="highest plane altitude")
+    raan0_deg: float | None = Field(None, description="RAAN of plane 0; null: aligned so that plane 0 passes over "
+                                    "the first station in its first orbit (ours)")
+    epoch_utc: str = Field("2024-01-01T00:00:00Z", description="TLE epoch and time origin (ours)")
+    hours: float = Field(1.0, gt=0, le=240, description="simulated horizon")
+    window_step_s: float = Field(10.0, gt=0, le=600, description="grid step of the contact-window search (ours)")
+    contact_model: Literal["orbits", "always"] = Field(
+        "orbits", description="'orbits': offload only inside SGP4 contact windows (direct or relay); 'always': "
+        "every satellite always reaches the station (what Figs. 7-8 seem to assume; ours)")
+    # --- links (paper: 10 Mbps satellite-ground at Miyun, 100 Mbps ISL; loss, window, RTT: ours)
+    ground_rate_bps: float = Field(10e6, gt=0, description="satellite-ground data rate l(n_i, S)")
+    isl_rate_bps: float = Field(100e6, gt=0, description="inter-satellite link capacity")
+    ground_loss: float = Field(0.01, ge=0, lt=1, description="packet loss rate p of the ground link (ours)")
+    isl_loss: float = Field(0.001, ge=0, lt=1, description="packet loss rate p_ij of an ISL (ours)")
+    isl_window_bits: float = Field(4e6, gt=0, description="bits in flight C_ij on an ISL; k_ij = C_ij / RTT (ours)")
+    isl_extra_rtt_s: float = Field(0.002, ge=0, description="processing part of the ISL RTT, added to 2 d / c (ours)")
+    isl_max_range_km: float = Field(5000.0, gt=0, description="range of opportunistic other-orbit ISLs (ours)")
+    relay_pick: Literal["min", "max"] = Field(
+        "min", description="other-orbit relay: Algorithm 4 line 24 (min delay, ours) or the text (max delay)")
+    return_results: bool = Field(True, description="Case I of Algorithm 4: results return to the satellite")
+    # --- ground cluster (paper: 3 servers x 4 containers, each 4-core x86 at 4 GHz)
+    servers: int = Field(3, ge=1, le=100, description="servers S")
+    containers_per_server: int = Field(4, ge=1, le=100, description="containers per server |O_s|")
+    container_slots: int = Field(4, ge=1, le=256, description="tasks a container runs at once (one per core, ours)")
+    server_ms_per_image: float = Field(10.0, gt=0, description="c(m_e) per image on one core (ours)")
+    server_accuracy: float = Field(0.752, ge=0, le=1, description="a_s: MobileNetV3-Large top-1 (ours)")
+    load_threshold: float = Field(0.5, gt=0, le=1, description="p of constraints (6)-(8) (ours: the 50 % the "
+                                  "paper's workload baseline keeps)")
+    load_function: Literal["linear"] = Field("linear", description="L(Q) = Q / capacity (ours)")
+    # --- tasks (paper: light 1 per 5-10 s, normal 1 per 2 s, heavy 1 per 1 s; distribution: ours)
+    arrivals: Literal["light", "normal", "heavy"] = Field("normal", description="arrival level")
+    arrival_process: Literal["poisson", "periodic"] = Field(
+        "poisson", description="inter-arrival law around the level's mean (ours)")
+    images_per_task: int = Field(32, ge=1, le=10000, description="images in one inference task (ours)")
+    image_kb_min: float = Field(10.0, gt=0, description="smallest image, kB (ours)")
+    image_kb_max: float = Field(30.0, gt=0, description="largest image, kB (ours)")
+    result_kb: float = Field(1.0, ge=0, description="result size s_n per task, kB (ours)")
+    local_latency: Literal["without_adaptive", "with_adaptive"] = Field(
+        "without_adaptive", description="Table II column that feeds c(m_i) (ours: without; with adapted "
+        "models all under 20 ms the threshold baseline would never offload)")
+    local_accuracy: float = Field(0.72, ge=0, le=1, description="a_i of the unadapted on-board model (paper: 72 %)")
+    # --- objective and scheduler (alpha, F, round length: ours)
+    alpha: float = Field(0.5, ge=0, le=1, description="alpha of eq. (2)")
+    benefit: Literal["linear", "log"] = Field("linear", description="F: max(x, 0) or log(1 + max(x, 0)/scale)")
+    benefit_scale: float = Field(0.01, gt=0, description="scale of the 'log' F")
+    round_s: float = Field(1.0, gt=0, le=3600, description="scheduling round: Q is observed at its start (ours)")
+    # --- adaptive modeling (paper; used by the adaptive-modeling part)
+    latency_interval_ms: tuple[float, float] = Field((15.0, 20.0), description="adaptive-model latency interval")
+    nag_beta: float = Field(0.01, gt=0, description="beta of eq. (33)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LeoParams":
+        if self.altitude_max_km < self.altitude_min_km:
+            raise ValueError("altitude_max_km must be >= altitude_min_km")
+        if self.image_kb_max < self.image_kb_min:
+            raise ValueError("image_kb_max must be >= image_kb_min")
+        if self.latency_interval_ms[1] < self.latency_interval_ms[0]:
+            raise ValueError("latency_interval_ms must be [low, high]")
+        return self
+
+    @property
+    def containers(self) -> int:
+        """Total containers O."""
+        return self.servers * self.containers_per_server
+
+    @property
+    def server_task_s(self) -> float:
+        """c(m_e): seconds a container core needs for one task."""
+        return self.images_per_task * self.server_ms_per_image / 1000.0
+
+
+PRESETS: dict[str, dict] = {
+    # Sec. IX-A: 10 satellites at 500-700 km, one station (Miyun), 10/100 Mbps, 3 x 4 containers.
+    "paper": {"satellites": 10, "planes": 2},
+    # A larger default: 12 satellites in 3 planes over three stations, so that windows overlap.
+    "default": {"satellites": 12, "planes": 3},
+}
+PRESET_STATIONS: dict[str, list[dict]] = {"paper": [MIYUN], "default": [MIYUN, KASHI, SANYA]}
+
+
+def preset_params(preset: str, **overrides: object) -> LeoParams:
+    """Parameters of a named preset with overrides applied and validated."""
+    if preset not in PRESETS:
+        raise UnknownNameError("preset", preset, list(PRESETS))
+    return parse_model(LeoParams, {**PRESETS[preset], **overrides}, "params")
