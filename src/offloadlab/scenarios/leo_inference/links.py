@@ -113,16 +113,30 @@ def select_paths(inst: LeoInstance) -> Paths:
             ((slot[None, :] - slot[i[todo], None]) % size[None, :] == 1)
             | ((slot[i[todo], None] - slot[None, :]) % size[None, :] == 1))
         other = (plane[None, :] != plane[i[todo], None]) & (dist <= p.isl_max_range_km)
-        ok = los & ~busy & (need_r <= ta[todo]) & (np.arange(k)[None, :] != i[todo, None])
-        for cand, label, pick in ((same & ok, SAME_ORBIT, "min"), (other & ok, OTHER_ORBIT, p.relay_pick)):
-            free = kind[todo] == NONE
-            score = np.where(cand, need_r, np.inf if pick == "min" else -np.inf)
-            j = score.argmin(axis=1) if pick == "min" else score.argmax(axis=1)
-            hit = free & cand[cols, j]
-            rows = todo[hit]
-            kind[rows], relay[rows] = label, j[hit]
-            up[rows], back[rows], window[rows] = up_r[hit, j[hit]], back_r[hit, j[hit]], ta[todo[hit], j[hit]]
+        ok = los & ~busy & (np.arange(k)[None, :] != i[todo, None])
+        kind[todo], relay[todo] = algorithm4(need_r, ta[todo], same & ok, other & ok, p.relay_pick)
+        hit = kind[todo] != NONE
+        rows, j = todo[hit], relay[todo][hit]
+        up[rows], back[rows], window[rows] = up_r[hit, j], back_r[hit, j], ta[rows, j]
     return Paths(kind, relay, up, back, window)
+
+
+def algorithm4(need: np.ndarray, window: np.ndarray, same: np.ndarray, other: np.ndarray,
+               pick: str = "min") -> tuple[np.ndarray, np.ndarray]:
+    """Relay choice of Algorithm 4 for tasks whose direct path does not fit, all arrays [n, K]: ``need`` is the
+    relayed delivery time over each satellite, ``window`` its remaining window T_a(j), ``same``/``other``
+    mark usable (idle, in sight) same-orbit neighbours and other-orbit satellites. Same orbit first (the
+    fastest fitting neighbour), then other orbits (``pick``: 'min' delay as line 24, 'max' as the text),
+    else none. Returns (kind [n], relay [n], -1 without)."""
+    fits = need <= window
+    kind, relay = np.full(need.shape[0], NONE), np.full(need.shape[0], -1)
+    for cand, label, how in ((same & fits, SAME_ORBIT, "min"), (other & fits, OTHER_ORBIT, pick)):
+        free = kind == NONE
+        score = np.where(cand, need, np.inf if how == "min" else -np.inf)
+        j = score.argmin(axis=1) if how == "min" else score.argmax(axis=1)
+        hit = free & cand[np.arange(need.shape[0]), j]
+        kind[hit], relay[hit] = label, j[hit]
+    return kind, relay
 
 
 def _positions(inst: LeoInstance, t: np.ndarray) -> np.ndarray:

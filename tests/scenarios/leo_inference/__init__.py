@@ -1,0 +1,1 @@
+"""Tests of the leo-inference scenario (seed 003)."""
