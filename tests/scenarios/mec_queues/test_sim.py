@@ -133,3 +133,31 @@ def test_tile_continues_like_the_original():
     sim.run(acts)
     twin.run(np.broadcast_to(acts, (2, 15, 5)))
     np.testing.assert_array_equal(twin.delay[1], sim.delay[0])
+
+
+def test_backlogs_match_a_scan_of_the_queues():
+    p = make_params("comllm", devices=6, servers=3, slots=30)
+    rng = np.random.default_rng(8)
+    arr = rng.uniform(2, 5, (30, 6)) * (rng.uniform(size=(30, 6)) < 0.7)
+    acts = rng.integers(0, 4, (30, 6))
+    sim = QueueSim(p, arr)
+    for t in range(12):
+        sim.step(acts[t])
+    # brute force: every task whose arrival is recorded, by stage
+    done = ~np.isnan(sim.delay[0])
+    srv = np.zeros(3)
+    up = np.zeros(3)
+    for d in range(6):
+        for s in range(3):
+            q = sim.srv
+            row = d * 3 + s
+            srv[s] += sum(arr[q.buf[row, k], d] for k in range(q.head[row], q.tail[row]))
+            srv[s] += q.rem[row] if q.rem[row] > 0 else 0.0
+        q = sim.tx
+        for k in range(q.head[d], q.tail[d]):
+            up[acts[q.buf[d, k], d] - 1] += arr[q.buf[d, k], d]
+        if q.rem[d] > 0:
+            up[acts[q.cur[d], d] - 1] += q.rem[d]
+    assert done.any()
+    np.testing.assert_allclose(sim.server_backlog_mbit()[0].sum(axis=0), srv)
+    np.testing.assert_allclose(sim.upload_backlog_by_server()[0], up)

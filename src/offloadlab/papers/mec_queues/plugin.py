@@ -6,3 +6,6 @@ from offloadlab.core.registry import register_scenario
 from offloadlab.scenarios.mec_queues.problem import PROBLEM
 
 register_scenario(PROBLEM)
+
+# importing the methods registers their solvers
+import offloadlab.methods.mec_queues.heuristics  # noqa: E402,F401

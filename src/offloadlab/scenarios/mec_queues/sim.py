@@ -33,17 +33,23 @@ class Fifo:
     tail: np.ndarray  # [N] index where the next task is put
     cur: np.ndarray  # [N] arrival slot of the task in service, -1 when idle
     rem: np.ndarray  # [N] Mbit left of the task in service, NaN when idle
+    qsum: np.ndarray  # [N] Mbit of the tasks waiting behind the head
 
     @classmethod
     def empty(cls, n: int, capacity: int) -> "Fifo":
         """N empty queues holding up to ``capacity`` tasks each."""
         return cls(np.zeros((n, capacity), dtype=np.int64), np.zeros(n, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64), np.full(n, np.nan))
+                   np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n))
 
-    def push(self, rows: np.ndarray, slots: np.ndarray) -> None:
-        """Append task ``slots[i]`` to queue ``rows[i]`` (rows distinct)."""
+    def push(self, rows: np.ndarray, slots: np.ndarray, sizes: np.ndarray) -> None:
+        """Append task ``slots[i]`` of ``sizes[i]`` Mbit to queue ``rows[i]`` (rows distinct)."""
         self.buf[rows, self.tail[rows]] = slots
         self.tail[rows] += 1
+        self.qsum[rows] += sizes
+
+    def backlog(self) -> np.ndarray:
+        """[N] Mbit left: waiting tasks plus the rest of the task in service."""
+        return self.qsum + np.where(self.busy(), self.rem, 0.0)
 
     def waiting(self) -> np.ndarray:
         """[N] number of tasks queued behind the head."""
@@ -56,6 +62,7 @@ class Fifo:
 
 # per-copy arrays (leading dim B) copied by QueueSim.tile
 _PER_COPY = ("arr", "action", "delay", "dropped", "m", "m_used", "load_hist", "work", "t_comp", "t_tran", "b_srv")
+_PER_ROW = ("tx_dest",)  # arrays whose leading dim is B * D, copy-major
 
 
 class QueueSim:
@@ -99,6 +106,7 @@ class QueueSim:
         self.t_comp = -np.ones((self.B, self.D))
         self.t_tran = -np.ones((self.B, self.D))
         self.b_srv = np.zeros((self.B, self.D, self.S))
+        self.tx_dest = np.zeros((self.B * self.D, self.S))  # Mbit waiting to upload, by destination server
 
     @property
     def done(self) -> bool:
@@ -117,10 +125,12 @@ class QueueSim:
         out.t = self.t
         for name in _PER_COPY:
             setattr(out, name, np.repeat(getattr(self, name), k, axis=0))
+        for name in _PER_ROW:
+            setattr(out, name, np.tile(getattr(self, name), (k, 1)))
         for name in ("local", "tx", "srv"):  # flat queue rows are copy-major, so tiling repeats copies
             src = getattr(self, name)
             setattr(out, name, Fifo(*(np.tile(a, (k,) + (1,) * (a.ndim - 1)) for a in
-                                      (src.buf, src.head, src.tail, src.cur, src.rem))))
+                                      (src.buf, src.head, src.tail, src.cur, src.rem, src.qsum))))
         return out
 
     # -- one slot ---------------------------------------------------------------------------------
@@ -137,8 +147,9 @@ class QueueSim:
         slot = np.full(B * D, t)
 
         # (1) local computation
+        flat_size = size.reshape(-1)
         new_local = flat_act == 0
-        self.local.push(rows[new_local], slot[new_local])
+        self.local.push(rows[new_local], slot[new_local], flat_size[new_local])
         self._pickup(self.local, self._b_bd, self._d_bd)
         self._serve(self.local, self._b_bd, self._d_bd, np.full(B * D, self.cap_local))
         is_local = (act == 0).astype(float)
@@ -158,8 +169,12 @@ class QueueSim:
 
         # (3) transmission; a finished upload joins its server queue for the next slot
         new_tx = flat_act > 0
-        self.tx.push(rows[new_tx], slot[new_tx])
-        self._pickup(self.tx, self._b_bd, self._d_bd)
+        self.tx.push(rows[new_tx], slot[new_tx], flat_size[new_tx])
+        self.tx_dest[rows[new_tx], flat_act[new_tx] - 1] += flat_size[new_tx]
+        taken, taken_slot = self._pickup(self.tx, self._b_bd, self._d_bd)
+        taken_b, taken_d = self._b_bd[taken], self._d_bd[taken]
+        np.subtract.at(self.tx_dest, (taken, self.action[taken_b, taken_slot, taken_d] - 1),
+                       self.arr[taken_b, taken_slot, taken_d])
         finished = self._serve(self.tx, self._b_bd, self._d_bd, np.full(B * D, self.cap_up), forward=True)
         self._forward(finished)
         start = np.maximum(self.t_tran + 1, t)
@@ -176,14 +191,19 @@ class QueueSim:
         if self.done:
             self._close()
 
-    def _pickup(self, q: Fifo, own_b: np.ndarray, own_d: np.ndarray) -> None:
-        """Idle queues take their head task; tasks already older than D are dropped on the way."""
+    def _pickup(self, q: Fifo, own_b: np.ndarray, own_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Idle queues take their head task; tasks already older than D are dropped on the way.
+        Returns the rows and arrival slots of every task taken off a queue."""
         t = self.t
         need = np.flatnonzero(np.isnan(q.rem) & (q.head < q.tail))
+        rows_out, slots_out = [], []
         while need.size:
             slot = q.buf[need, q.head[need]]
             q.head[need] += 1
             b, d = own_b[need], own_d[need]
+            q.qsum[need] -= self.arr[b, slot, d]
+            rows_out.append(need)
+            slots_out.append(slot)
             stale = t - slot + 1 > self.Dl
             self._drop(b[stale], slot[stale], d[stale])
             ok = need[~stale]
@@ -191,6 +211,9 @@ class QueueSim:
             q.rem[ok] = self.arr[b[~stale], slot[~stale], d[~stale]]
             need = need[stale]
             need = need[q.head[need] < q.tail[need]]
+        if not rows_out:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows_out), np.concatenate(slots_out)
 
     def _serve(self, q: Fifo, own_b: np.ndarray, own_d: np.ndarray, rate: np.ndarray,
                forward: bool = False) -> np.ndarray:
@@ -222,7 +245,7 @@ class QueueSim:
         b, d = self._b_bd[rows], self._d_bd[rows]
         slot = self.tx.cur[rows]
         s = self.action[b, slot, d] - 1
-        self.srv.push((b * self.D + d) * self.S + s, slot)
+        self.srv.push((b * self.D + d) * self.S + s, slot, self.arr[b, slot, d])
         self.b_srv[b, d, s] += self.arr[b, slot, d]
         self.tx.rem[rows] = np.nan
         self.tx.cur[rows] = -1
@@ -254,20 +277,16 @@ class QueueSim:
 
     def local_backlog_mbit(self) -> np.ndarray:
         """[B, D] Mbit left in each device's local queue (task in service plus waiting tasks)."""
-        return self._backlog(self.local).reshape(self.B, self.D)
-
-    def upload_backlog_mbit(self) -> np.ndarray:
-        """[B, D] Mbit left to upload at each device."""
-        return self._backlog(self.tx).reshape(self.B, self.D)
+        return self.local.backlog().reshape(self.B, self.D)
 
     def server_backlog_mbit(self) -> np.ndarray:
         """[B, D, S] Mbit left of each device's tasks at each server (in service plus waiting)."""
-        return self._backlog(self.srv).reshape(self.B, self.D, self.S)
+        return self.srv.backlog().reshape(self.B, self.D, self.S)
 
-    def _backlog(self, q: Fifo) -> np.ndarray:
-        own_b, own_d = (self._b_bd, self._d_bd) if q.rem.shape[0] == self.B * self.D else (self._b_bds, self._d_bds)
-        cap = q.buf.shape[1]
-        idx = np.arange(cap)[None, :]
-        live = (idx >= q.head[:, None]) & (idx < q.tail[:, None])
-        sizes = self.arr[own_b[:, None], q.buf, own_d[:, None]]
-        return np.where(live, sizes, 0.0).sum(axis=1) + np.where(q.busy(), q.rem, 0.0)
+    def upload_backlog_by_server(self) -> np.ndarray:
+        """[B, S] Mbit still to upload (in service or waiting), by destination server."""
+        out = self.tx_dest.reshape(self.B, self.D, self.S).sum(axis=1)
+        busy = np.flatnonzero(self.tx.busy())
+        b, d = self._b_bd[busy], self._d_bd[busy]
+        np.add.at(out, (b, self.action[b, self.tx.cur[busy], d] - 1), self.tx.rem[busy])
+        return out
