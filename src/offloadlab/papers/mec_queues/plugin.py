@@ -9,3 +9,4 @@ register_scenario(PROBLEM)
 
 # importing the methods registers their solvers
 import offloadlab.methods.mec_queues.heuristics  # noqa: E402,F401
+import offloadlab.methods.mec_queues.learned  # noqa: E402,F401
