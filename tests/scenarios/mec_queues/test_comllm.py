@@ -29,9 +29,9 @@ def test_readme_costs():
 def test_text_round_trip_and_format():
     rec = format_input(README)
     assert rec["Task size"] == "4.1934 Mbits" and rec["Local CPU queue wait"] == "3.0000 slots"
-    assert rec["Edge server 3"] == ("type energy-saving, CPU 22.0 GHz, cycles per bit 297.0, active tasks 1, total queue "
-                                    "7.2721 Mbits, load over the last 10 slots: [3.0, 3.0, 0.0, 3.0, 4.0, 2.0, 0.0, 0.0, "
-                                    "3.0, 3.0]")
+    assert rec["Edge server 3"] == (
+        "type energy-saving, CPU 22.0 GHz, cycles per bit 297.0, active tasks 1, total queue 7.2721 Mbits, "
+        "load over the last 10 slots: [3.0, 3.0, 0.0, 3.0, 4.0, 2.0, 0.0, 0.0, 3.0, 3.0]")
     assert parse_input(rec) == README
     assert parse_input(user_prompt(README)) == README
     assert INPUT_MARKER in user_prompt(README) and format_lines(rec).count("\n") == len(rec) - 1
@@ -47,7 +47,8 @@ def test_text_same_format_for_eleven_servers():
 
 def test_lacs_hand_values():
     # after offloading to server 1 (now 1 active, 4.1934 queued) server 2 is the cheapest for every future
-    # size x in [2.10, 6.29]: cost x / 1.4 + x / (3.0 / 0.297); after server 2, server 1 wins: x / 1.4 + x / (4.18 / 0.297)
+    # size x in [2.10, 6.29]: cost x / 1.4 + x / (3.0 / 0.297);
+    # after server 2, server 1 wins: x / 1.4 + x / (4.18 / 0.297)
     x = np.random.default_rng(5).uniform(4.1934 * 0.5, 4.1934 * 1.5, size=(3, 1))[:, 0]
     assert comllm.lacs_impact(README, 1, np.random.default_rng(5)) == pytest.approx(np.mean(x / 1.4 + x * 0.297 / 3.0))
     assert comllm.lacs_impact(README, 2, np.random.default_rng(5)) == pytest.approx(np.mean(x / 1.4 + x * 0.297 / 4.18))
@@ -63,7 +64,8 @@ def test_lacs_hand_values():
     ("", 0.8 * -10 + 0.2 * -2, 0.8 * -10 + 0.2 * -2),
     ("maybe", 0.8 * -10 + 0.2 * -1.5, 0.8 * -10 + 0.2 * -0.5),
     # 53 characters: length penalty |53 - 17| / 10
-    ("I pick server 3 because its queue is the shortest one", 0.8 * (1 - (4.1934 / 1.4 + 11.4655 * 0.297 / 1.1)) + 0.2 * (1.5 - 3.6), None),
+    ("I pick server 3 because its queue is the shortest one",
+     0.8 * (1 - (4.1934 / 1.4 + 11.4655 * 0.297 / 1.1)) + 0.2 * (1.5 - 3.6), None),
 ])
 def test_rewards_on_hand_made_answers(answer, grpo, com):
     rng = np.random.default_rng(0)

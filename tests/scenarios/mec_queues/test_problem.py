@@ -33,7 +33,8 @@ def test_comllm_preset_cycles_server_types():
 def test_tang_wong_preset_values():
     p = PROBLEM.make_instance(0, "tang-wong")["params"]
     assert (p["devices"], p["servers"], p["slots"], p["drain_slots"], p["deadline_slots"]) == (50, 5, 100, 10, 10)
-    assert (p["device_ghz"], p["uplink_mbps"], p["density_gcycles_per_mbit"], p["arrival_prob"]) == (2.5, 14, 0.297, 0.3)
+    rates = (p["device_ghz"], p["uplink_mbps"], p["density_gcycles_per_mbit"], p["arrival_prob"])
+    assert rates == (2.5, 14, 0.297, 0.3)
 
 
 @pytest.mark.parametrize("mutate, field", [

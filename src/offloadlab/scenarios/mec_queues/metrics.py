@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from offloadlab.scenarios.mec_queues.comllm import jain
 from offloadlab.scenarios.mec_queues.problem import episode_metrics
 from offloadlab.scenarios.mec_queues.sim import QueueSim

@@ -100,13 +100,15 @@ def observe(sim: QueueSim, b: int, d: int, queue: np.ndarray | None = None) -> T
         for s in range(p.servers))
     return TextState(
         task_mbit=round(float(sim.arr[b, t, d]), 4), max_delay_slots=p.deadline_slots,
-        local_wait_slots=float(max(sim.t_comp[b, d] - t + 1, 0)), net_wait_slots=float(max(sim.t_tran[b, d] - t + 1, 0)),
+        local_wait_slots=float(max(sim.t_comp[b, d] - t + 1, 0)),
+        net_wait_slots=float(max(sim.t_tran[b, d] - t + 1, 0)),
         upload_mbit_per_slot=round(p.upload_mbit, 4), slot_s=p.slot_s, device_ghz=p.device_ghz,
         cycles_per_bit=round(p.density_gcycles_per_mbit * 1000.0, 4), uplink_mbps=p.uplink_mbps, servers=servers)
 
 
 def state_from_params(params: MecQueuesParams, task_mbit: float, local_wait: float, net_wait: float,
-                      active: list[int], queue_mbit: list[float], history: list[list[float]] | None = None) -> TextState:
+                      active: list[int], queue_mbit: list[float],
+                      history: list[list[float]] | None = None) -> TextState:
     """A text state from explicit values (tests, open-loop test sets); history [S][10], zeros if omitted."""
     hist = history or [[0.0] * HISTORY_SLOTS for _ in range(params.servers)]
     servers = tuple(ServerView(s + 1, params.server_type[s], params.server_ghz[s], int(active[s]), float(queue_mbit[s]),
@@ -175,8 +177,10 @@ def parse_input(record_input: Mapping[str, Any] | str) -> TextState:
         line = fields[f"Edge server {i}"]
         hist = re.search(r"slots:\s*\[([^\]]*)\]", line)
         servers.append(ServerView(
-            i, (re.search(r"type ([^,]+),", line) or [None, ""])[1], _num(line, r"CPU NUM GHz", f"server {i} GHz"),
-            int(_num(line, r"active tasks NUM", f"server {i} active")), _num(line, r"total queue NUM", f"server {i} queue"),
+            i, kind.group(1) if (kind := re.search(r"type ([^,]+),", line)) else "",
+            _num(line, r"CPU NUM GHz", f"server {i} GHz"),
+            int(_num(line, r"active tasks NUM", f"server {i} active")),
+            _num(line, r"total queue NUM", f"server {i} queue"),
             tuple(float(x) for x in hist.group(1).split(",") if x.strip()) if hist else ()))
     device = get("Local device")
     return TextState(
@@ -194,5 +198,7 @@ def parse_input(record_input: Mapping[str, Any] | str) -> TextState:
 
 def as_arrays(state: TextState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Server GHz, active tasks and queue Mbit as arrays [S]."""
-    return (np.array([s.ghz for s in state.servers], dtype=float), np.array([s.active for s in state.servers], dtype=float),
-            np.array([s.queue_mbit for s in state.servers], dtype=float))
+    ghz = np.array([s.ghz for s in state.servers], dtype=float)
+    active = np.array([s.active for s in state.servers], dtype=float)
+    queue = np.array([s.queue_mbit for s in state.servers], dtype=float)
+    return ghz, active, queue
