@@ -1,0 +1,142 @@
+"""Registered solvers of leo-inference: leoedge, reference, threshold, workload, local-only, central.
+
+All run online, round by round (``rounds.run_rounds``). Budget: none (each round runs to its own stopping
+rule). Common option ``use_relay``: False keeps tasks whose only path is a relay (Algorithm 4) on board.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from offloadlab.core.errors import InputError
+from offloadlab.core.registry import register_solver
+from offloadlab.core.result import Result, Tracker
+from offloadlab.methods.leo_inference.baselines import central_policy, threshold_policy, workload_policy
+from offloadlab.methods.leo_inference.dual import DualOptions, Multipliers, decompose, messages_per_iteration, round_relaxed
+from offloadlab.methods.leo_inference.reference import solve_round
+from offloadlab.methods.leo_inference.rounds import Policy, RoundLog, RoundProblem, run_rounds
+from offloadlab.scenarios.leo_inference import links
+from offloadlab.scenarios.leo_inference.instance import SCENARIO_ID, LeoInstance
+from offloadlab.scenarios.leo_inference.model import Model
+from offloadlab.scenarios.leo_inference.problem import model_of
+
+
+def finish(problem: Any, instance: LeoInstance, decision: dict[str, np.ndarray], tracker: Tracker,
+           **stats: Any) -> Result:
+    """Evaluate the final decision and package a Result (local copy: ``offloadlab.solvers`` is mid-refactor)."""
+    ev = problem.evaluate(instance, {k: np.asarray(v)[None] for k, v in decision.items()})
+    return Result(decision=decision, objective=float(ev.objective[0]), feasible=bool(ev.feasible[0]),
+                  history=tracker.history, stats=tracker.stats(**stats), details=ev.report(0))
+
+
+def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndarray:
+    mask = model.reachable & ((model.benefit > 0) if positive else True)
+    return mask if use_relay else mask & (model.paths.kind == links.DIRECT)
+
+
+def _run(problem: Any, instance: LeoInstance, policy: Policy, candidates: np.ndarray, **stats: Any) -> tuple[Result, RoundLog]:
+    model = model_of(instance)
+    tracker = Tracker(None)
+    target, log = run_rounds(model, policy, candidates)
+    res = finish(problem, instance, model.decision_from_targets(target), tracker, messages=dict(log.messages),
+                 **stats)
+    tracker.record(1, res.objective)
+    res.history = tracker.history
+    return res, log
+
+
+@register_solver("leoedge", SCENARIO_ID, "LEOEdge three-layer dual decomposition (corrected signs; literal=True: "
+                 "eqs. 18-23 as printed)", budget_unit="none")
+def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
+                  literal: bool = False, step_primal: float = 0.2, step_dual: float = 0.1, eps: float = 0.02,
+                  max_iter: int = 300, tol: float = 1e-3, warm_start: bool = True, use_relay: bool = True) -> Result:
+    """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
+    lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
+    for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
+        if not v > 0:
+            raise InputError(f"option {name}", f"must be > 0, got {v}")
+    if eps < 0 or max_iter < 1:
+        raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
+    opt = DualOptions(step_primal, step_dual, eps, max_iter, tol, literal)
+    mult = Multipliers()
+    hist: list[list[float]] = []
+
+    def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
+        res = decompose(rp, opt, mult if warm_start else Multipliers())
+        for k, v in messages_per_iteration(rp).items():
+            log.messages[k] += v * res.iterations
+        log.iterations.append(res.iterations)
+        log.add("relaxed_objective", float(rp.benefit @ res.y3.sum(1)))
+        log.add("violation", res.final_violation)
+        if len(hist) < 5:  # convergence histories of the first rounds
+            hist.append(res.objective)
+        return round_relaxed(rp, res)
+
+    out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
+    it = np.asarray(log.iterations or [0])
+    out.stats.update(rounds=len(log.iterations), mean_iterations=float(it.mean()), max_iterations=int(it.max()),
+                     relaxed_objective=float(np.sum(log.extra.get("relaxed_objective", [0.0]))),
+                     max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))), literal=literal)
+    out.details["convergence"] = hist
+    return out
+
+
+@register_solver("reference", SCENARIO_ID, "each round solved centrally: MILP (HiGHS), with its LP relaxation",
+                 budget_unit="none")
+def solve_reference(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
+                    use_relay: bool = True) -> Result:
+    """Per round the integer optimum of eq. (8) with linking; the LP optimum is summed in ``stats``."""
+
+    def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
+        lp, _, _ = solve_round(rp, relax=True)
+        ip, y1, y3 = solve_round(rp)
+        log.add("lp", lp), log.add("milp", ip)
+        return np.where(y1 > 0.5, np.argmax(y3, axis=1), -1)
+
+    out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
+    out.stats.update(lp_objective=float(np.sum(log.extra.get("lp", [0.0]))),
+                     milp_objective=float(np.sum(log.extra.get("milp", [0.0]))))
+    return out
+
+
+@register_solver("threshold", SCENARIO_ID, "offload tasks whose on-board time per image exceeds 20 ms",
+                 budget_unit="none")
+def solve_threshold(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
+                    threshold_ms: float = 20.0, use_relay: bool = True) -> Result:
+    """The paper's threshold baseline (ignores the load constraint)."""
+    if not threshold_ms >= 0:
+        raise InputError("option threshold_ms", f"must be >= 0, got {threshold_ms}")
+    model = model_of(instance)
+    slow = instance.local_ms_per_image[instance.task_sat] > threshold_ms
+    cand = _candidates(model, use_relay, positive=False) & slow
+    return _run(problem, instance, threshold_policy(slow), cand)[0]
+
+
+@register_solver("workload", SCENARIO_ID, "offload while the mean container load is below 50 %", budget_unit="none")
+def solve_workload(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
+                   max_load: float = 0.5, use_relay: bool = True) -> Result:
+    """The paper's workload-based baseline (ignores the local execution time)."""
+    if not 0 < max_load <= 1:
+        raise InputError("option max_load", f"must be in (0, 1], got {max_load}")
+    cand = _candidates(model_of(instance), use_relay, positive=False)
+    return _run(problem, instance, workload_policy(max_load), cand)[0]
+
+
+@register_solver("local-only", SCENARIO_ID, "every task runs on board (the paper's no-edge curve)", budget_unit="none")
+def solve_local(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator) -> Result:
+    """All local."""
+    tracker = Tracker(None)
+    res = finish(problem, instance, problem.local_decision(instance), tracker)
+    tracker.record(1, res.objective)
+    res.history = tracker.history
+    return res
+
+
+@register_solver("central", SCENARIO_ID, "extension: flat centralised scheduler (message-count comparator)",
+                 budget_unit="none")
+def solve_central(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
+                  use_relay: bool = True) -> Result:
+    """Greedy by benefit at the station, every round; counts its messages."""
+    return _run(problem, instance, central_policy, _candidates(model_of(instance), use_relay))[0]

@@ -1,0 +1,1 @@
+"""Paper folder of leo-inference (seed 003, LEOEdge)."""
