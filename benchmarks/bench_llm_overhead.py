@@ -51,7 +51,7 @@ def main() -> None:
     backend_s = float(np.mean([c["reply"]["seconds"] for c in calls]))
     completion = float(np.mean([c["reply"]["completion_tokens"] for c in calls]))
 
-    opt = Optimizer(problem, inst, None, PromptBook(problem.id, "expert"), Settings(), np.random.default_rng(0),
+    opt = Optimizer(problem, inst, None, PromptBook(problem.manifest.prompt_dir, "expert"), Settings(), np.random.default_rng(0),
                     Tracker(None))
     opt.initialise()
 

@@ -68,12 +68,12 @@ def list_cmd() -> None:
 @app.command(context_settings=EXTRA)
 def instance(
     ctx: typer.Context,
-    scenario: str = typer.Argument(..., help="scenario id, e.g. satellite-mec"),
+    scenario: str = typer.Argument(..., help="scenario id (see `offloadlab list`)"),
     seed: int = typer.Option(0, help="random seed of the instance"),
-    preset: str = typer.Option("default", help="parameter preset (default | paper)"),
+    preset: str = typer.Option("default", help="parameter preset (the scenario's manifest lists them)"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the instance JSON here"),
 ) -> None:
-    """Generate an instance; any further --name value pairs override parameters (e.g. --M 3 --N 10 --I 4)."""
+    """Generate an instance; any further --name value pairs override parameters (e.g. --N 10)."""
     from offloadlab.core.registry import get_scenario
 
     if seed < 0:
@@ -133,7 +133,7 @@ def solve(
 
 @app.command("run")
 def run_cmd(
-    spec: Path = typer.Argument(..., help="experiment spec (YAML), e.g. experiments/sat_mec_fig4_terminals.yaml"),
+    spec: Path = typer.Argument(..., help="experiment spec (YAML); each paper keeps its own under papers/<id>/specs/"),
     jobs: int = typer.Option(1, "--jobs", "-j", help="parallel worker processes (or Ray CPUs)"),
     out: Path = typer.Option(Path("results"), "--out", help="results store directory"),
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
@@ -192,16 +192,26 @@ def report_cmd(
 
 @app.command("reproduce")
 def reproduce_cmd(
-    scenario: str = typer.Argument(..., help="scenario whose paper figures to reproduce, e.g. satellite-mec"),
-    quick: bool = typer.Option(False, "--quick", help="reduced Fig. 4 (few seeds, small budgets), minutes"),
+    scenario: Optional[str] = typer.Argument(None, help="scenario whose paper to reproduce (see --list)"),
+    list_papers: bool = typer.Option(False, "--list", help="list the papers that can be reproduced"),
+    quick: bool = typer.Option(False, "--quick", help="the paper's reduced specs (few seeds, small budgets), minutes"),
     jobs: int = typer.Option(2, "--jobs", "-j", help="parallel worker processes"),
     out: Optional[Path] = typer.Option(None, "--out", help="results folder (default results/SCENARIO[-quick])"),
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
 ) -> None:
-    """Run the scenario's figure specs with every registered solver, then write figures and report.html."""
+    """Run a paper's figure specs, then write figures and report.html with the paper claims vs measured."""
+    from offloadlab.core.registry import papers
     from offloadlab.experiments.reproduce import reproduce
     from offloadlab.experiments.runner import make_executor, summary_lines
+
+    if list_papers or scenario is None:
+        for sid, paper in papers().items():
+            quick_note = "--quick available" if paper.quick_specs else "no --quick"
+            typer.echo(f"{sid}: {paper.title} [{len(paper.specs)} specs, {quick_note}] — {paper.status}")
+        if scenario is None and not list_papers:
+            raise InputError("scenario", "give a paper to reproduce (listed above)")
+        return
 
     out = out or Path("results") / (scenario + ("-quick" if quick else ""))
     rep = reproduce(scenario, quick, out, make_executor(executor, jobs, ray_address))

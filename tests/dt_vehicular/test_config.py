@@ -31,10 +31,14 @@ def test_bad_params_name_the_field(over, field, text):
 
 
 def test_bad_instance_json():
+    good = PROBLEM.make_instance(0)
     with pytest.raises(InputError, match="seed"):
-        PROBLEM.load_instance({"scenario": "dt-vehicular", "params": {}, "seed": -3})
+        PROBLEM.load_instance({**good, "seed": -3})
     with pytest.raises(InputError, match="params.f_edge_hz"):
-        PROBLEM.load_instance({"scenario": "dt-vehicular", "params": {"f_edge_hz": 0}, "seed": 0})
+        PROBLEM.load_instance({**good, "params": {**good["params"], "f_edge_hz": 0}})
+    missing = {k: v for k, v in good["params"].items() if k != "energy_weight"}
+    with pytest.raises(InputError, match="params.energy_weight: missing"):
+        PROBLEM.load_instance({**good, "params": missing})
 
 
 def test_cli_prints_one_line_and_exits_2(tmp_path):

@@ -11,8 +11,8 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
 from offloadlab.llm.backend import Reply
 from offloadlab.llm.replay import RecordingBackend, ReplayBackend
-from offloadlab.scenarios.dt_vehicular.icl import collect_cases, run_icl
-from offloadlab.scenarios.dt_vehicular.marl import maddpg_policy, trained_agents
+from offloadlab.methods.dt_vehicular.icl import collect_cases, run_icl
+from offloadlab.methods.dt_vehicular.marl import maddpg_policy, trained_agents
 from offloadlab.scenarios.dt_vehicular.problem import PROBLEM
 
 TINY = {"episodes": 2, "batch_size": 8, "hidden": [16, 16, 8], "progress": False}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offloadlab.scenarios.dt_vehicular.lyapunov import _p2, solve_slot
+from offloadlab.methods.dt_vehicular.lyapunov import _p2, solve_slot
 from offloadlab.scenarios.dt_vehicular.model import generate_episode, make_params, project
 
 CASES = [

@@ -93,7 +93,7 @@ def test_llm_iterations_from_the_stored_trajectory():
     import json
 
     from offloadlab.experiments.analysis import Record
-    from offloadlab.experiments.claims import llm_iterations
+    from offloadlab.papers.satellite_mec.claims import llm_iterations
 
     bests = [0.5, 0.5, 0.45, 0.45, 0.40, 0.40, 0.40, 0.40]
     row = {"status": "ok", "stats_json": json.dumps({"initial_objective": 0.5}),

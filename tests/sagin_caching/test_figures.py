@@ -9,7 +9,7 @@ import pytest
 
 from offloadlab.experiments.runner import inline_executor, run_sweep
 from offloadlab.experiments.spec import check_registered, load_spec, parse_spec
-from offloadlab.scenarios.sagin_caching import figures
+from offloadlab.papers.sagin_caching import figures
 
 SPECS = sorted(Path(__file__).resolve().parents[2].joinpath("experiments").glob("sagin_*.yaml"))
 TINY = {"T": 10, "num_bs": 3, "num_services": 4, "num_gpus": 6, "market_train_episodes": 1}

@@ -32,6 +32,7 @@ class Sphere:
     """A static problem without repair or random rule: minimise |x - 0.3|^2 + k, feasible if sum(x) <= 1."""
 
     id, sequential, objective_name = "sphere", False, "value"
+    objective_cap = 1e6
 
     def decision_space(self, instance: Any) -> DecisionSpace:
         return DecisionSpace((ArrayField("x", (3,), 0.0, 1.0), ArrayField("k", (2,), 0, 3, integer=True)))

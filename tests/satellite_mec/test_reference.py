@@ -7,7 +7,7 @@ import pytest
 
 from offloadlab.core.result import Tracker
 from offloadlab.scenarios.satellite_mec.model import generate_instance, make_params
-from offloadlab.scenarios.satellite_mec.reference import exhaustive_search, penalised_score, power_patterns, reference_search
+from offloadlab.methods.satellite_mec.reference import exhaustive_search, penalised_score, power_patterns, reference_search
 
 
 def test_power_patterns_count_and_budget():

@@ -6,7 +6,7 @@ from typing import Any, Mapping, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, UnknownNameError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,3 +34,47 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         raise InputError(field, msg) from None
+
+
+def preset_params(cls: type[M], presets: Mapping[str, Mapping[str, Any]], preset: str,
+                  overrides: Mapping[str, Any], where: str = "params") -> M:
+    """Parameters of a named preset with overrides applied and validated."""
+    if preset not in presets:
+        raise UnknownNameError("preset", preset, list(presets))
+    return parse_model(cls, {**presets[preset], **overrides}, where)
+
+
+def parse_params(cls: type[M], data: Any, where: str = "params") -> M:
+    """Validate the params of an instance file: every field must be present (no silent defaults)."""
+    if isinstance(data, Mapping):
+        missing = [name for name in cls.model_fields if name not in data]
+        if missing:
+            raise InputError(f"{where}.{missing[0]}", "missing (an instance file must give every parameter)")
+    return parse_model(cls, data, where)
+
+
+def instance_header(data: Any, scenario_id: str, required: tuple[str, ...],
+                    allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
+    """Check an instance JSON object: a mapping naming ``scenario_id`` with every ``required`` key
+    (and, if ``allowed`` is given, no other key)."""
+    if not isinstance(data, Mapping):
+        raise InputError("instance", "expected a JSON object")
+    if "scenario" not in data:
+        raise InputError("scenario", "missing: the instance must name its scenario")
+    if data["scenario"] != scenario_id:
+        raise InputError("scenario", f"expected '{scenario_id}', got {data['scenario']!r}")
+    for key in required:
+        if key not in data:
+            raise InputError(key, "missing")
+    if allowed is not None:
+        unknown = sorted(set(data) - {"scenario", *required, *allowed})
+        if unknown:
+            raise InputError(unknown[0], f"unknown field (allowed: {', '.join(['scenario', *required, *allowed])})")
+    return data
+
+
+def check_seed(value: Any, where: str = "seed") -> int:
+    """A seed: an integer (not a bool) in [0, 2**63)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise InputError(where, f"must be an integer in [0, 2**63) (got {value!r})")
+    return value

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Protocol
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.problem import HasGenome, Repairable
 from offloadlab.core.space import DecisionSpace
 
 
@@ -46,7 +47,7 @@ class FlatGenome:
     def decode(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Repaired decisions of flat vectors [B, D]."""
         d = self.space.decode(X)
-        return self.problem.repair(self.instance, d) if hasattr(self.problem, "repair") else d
+        return self.problem.repair(self.instance, d) if isinstance(self.problem, Repairable) else d
 
     def encode(self, decisions: Mapping[str, np.ndarray]) -> np.ndarray:
         """Flat vectors of batched decisions."""
@@ -60,6 +61,6 @@ def genome_for(problem: Any, instance: Any, kind: str = "scenario") -> Genome:
     """The scenario's own genome (``kind='scenario'``, the flat one if it offers none) or the flat one."""
     if kind not in GENOME_KINDS:
         raise InputError("option encoding", f"'{kind}' is not one of: {', '.join(GENOME_KINDS)}")
-    if kind == "scenario" and hasattr(problem, "genome"):
+    if kind == "scenario" and isinstance(problem, HasGenome):
         return problem.genome(instance)
     return FlatGenome(problem, instance)

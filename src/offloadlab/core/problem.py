@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from offloadlab.core.manifest import Manifest
 from offloadlab.core.space import DecisionSpace
+
+if TYPE_CHECKING:
+    from offloadlab.core.genome import Genome
 
 
 class Violations(Sequence[list[str]]):
@@ -91,13 +96,14 @@ class Problem(Protocol):
     """A scenario: generates and validates instances, declares decisions, evaluates them in batch.
 
     Static problems (one decision per instance) implement ``evaluate``. Sequential problems
-    (an episode of slots) set ``sequential = True``; their instance is the episode configuration
-    and a solver runs a policy through the episode.
+    (an episode of slots, ``manifest.sequential``) evaluate a whole episode's decisions; their
+    solvers run a policy through the episode.
     """
 
-    id: str
-    sequential: bool
-    objective_name: str
+    manifest: Manifest
+    # Objective value that stands in for "never finishes" inside penalised scores (same unit as
+    # the objective); generic solvers clip to it instead of ranking infinities.
+    objective_cap: float
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """A JSON-ready instance generated from a preset, overrides and a seed."""
@@ -113,4 +119,72 @@ class Problem(Protocol):
 
     def evaluate(self, instance: Any, decisions: Mapping[str, np.ndarray]) -> Evaluation:
         """Evaluate a batch of decisions (arrays with a leading batch dim)."""
+        ...
+
+
+class ProblemBase:
+    """Convenience base: ``id``, ``sequential`` and ``objective_name`` read from the manifest."""
+
+    manifest: Manifest
+    objective_cap: float = math.inf
+
+    @property
+    def id(self) -> str:
+        """The scenario id."""
+        return self.manifest.id
+
+    @property
+    def sequential(self) -> bool:
+        """Whether an instance is an episode of slots rather than one static decision."""
+        return self.manifest.sequential
+
+    @property
+    def objective_name(self) -> str:
+        """Key of the objective in evaluation details."""
+        return self.manifest.objective.name
+
+
+# Optional capabilities: generic solvers check them with isinstance (runtime-checkable Protocols).
+@runtime_checkable
+class Repairable(Protocol):
+    """Projects decisions onto the structural constraints."""
+
+    def repair(self, instance: Any, decisions: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The nearest structurally valid batch of decisions."""
+        ...
+
+
+@runtime_checkable
+class HasGenome(Protocol):
+    """Offers its own GA encoding."""
+
+    def genome(self, instance: Any) -> Genome:
+        """The scenario's genome for the GA."""
+        ...
+
+
+@runtime_checkable
+class RandomDecisions(Protocol):
+    """Samples the paper's random-choice baseline."""
+
+    def random_decisions(self, instance: Any, rng: np.random.Generator, batch: int) -> dict[str, np.ndarray]:
+        """A batch of random decisions."""
+        ...
+
+
+@runtime_checkable
+class LocalDecision(Protocol):
+    """Has an all-local (do-nothing) decision."""
+
+    def local_decision(self, instance: Any) -> dict[str, np.ndarray]:
+        """The decision that processes everything locally."""
+        ...
+
+
+@runtime_checkable
+class Describable(Protocol):
+    """Describes an instance for prompts and reports."""
+
+    def describe(self, instance: Any) -> dict[str, Any]:
+        """Template parameters of an instance."""
         ...

@@ -1,28 +1,29 @@
-"""Registry of scenarios and solvers; third-party packages can add both through entry points."""
+"""Registry of scenarios, solvers and papers, filled by plug-ins: built-ins and third-party packages alike.
+
+A plug-in is a module named by an entry point of the group ``offloadlab.plugins`` (or by the
+environment variable ``OFFLOADLAB_PLUGINS``, comma-separated module names); importing it registers
+its scenario, solvers and paper. Core names none of them.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from offloadlab.core.errors import UnknownNameError
+from offloadlab.core.manifest import BudgetUnit
 
-# Modules that register the built-in scenarios and solvers when imported.
-BUILTIN_MODULES = (
-    "offloadlab.scenarios.satellite_mec",
-    "offloadlab.scenarios.sagin_caching",
-    "offloadlab.scenarios.dt_vehicular",
-    "offloadlab.solvers",
-)
+if TYPE_CHECKING:
+    from offloadlab.core.problem import Problem
+
 ENTRY_POINT_GROUP = "offloadlab.plugins"
-
-_SCENARIOS: dict[str, Any] = {}
-_SOLVERS: dict[tuple[str, str], "SolverSpec"] = {}
-_loaded = False
-
+PLUGINS_ENV = "OFFLOADLAB_PLUGINS"
 ANY_STATIC = "*"  # scenario key of solvers that work on every static problem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -33,37 +34,61 @@ class SolverSpec:
     scenario: str
     fn: Callable[..., Any]
     description: str
+    budget_unit: BudgetUnit = "evaluations"
+    # For generic solvers: whether the solver applies to a problem (e.g. it needs prompt templates).
+    applies: Callable[["Problem"], bool] | None = None
 
 
-def register_scenario(problem: Any) -> Any:
-    """Register a Problem instance under its id."""
-    _SCENARIOS[problem.id] = problem
+_SCENARIOS: dict[str, "Problem"] = {}
+_SOLVERS: dict[tuple[str, str], SolverSpec] = {}
+_PAPERS: dict[str, Any] = {}
+_loaded = False
+
+
+def register_scenario(problem: "Problem") -> "Problem":
+    """Register a Problem under its manifest's id."""
+    _SCENARIOS[problem.manifest.id] = problem
     return problem
 
 
-def register_solver(name: str, scenario: str = ANY_STATIC, description: str = "") -> Callable:
-    """Decorator registering a solver for one scenario, or for all static scenarios by default."""
+def register_solver(name: str, scenario: str = ANY_STATIC, description: str = "",
+                    budget_unit: BudgetUnit = "evaluations",
+                    applies: Callable[["Problem"], bool] | None = None) -> Callable[[F], F]:
+    """Decorator registering a solver for one scenario, or for all static scenarios by default
+    (``applies`` narrows a generic solver to the problems it can handle)."""
 
-    def deco(fn: Callable) -> Callable:
-        _SOLVERS[(scenario, name)] = SolverSpec(name, scenario, fn, description or (fn.__doc__ or "").strip())
+    def deco(fn: F) -> F:
+        doc = description or (fn.__doc__ or "").strip()
+        _SOLVERS[(scenario, name)] = SolverSpec(name, scenario, fn, doc, budget_unit, applies)
         return fn
 
     return deco
 
 
+def register_paper(paper: Any) -> Any:
+    """Register a paper (figure specs, claims, special figures) under its scenario id."""
+    _PAPERS[paper.scenario] = paper
+    return paper
+
+
+def plugin_modules() -> list[str]:
+    """Module names of the installed plug-ins: entry points, then $OFFLOADLAB_PLUGINS."""
+    names = [ep.value.split(":")[0] for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    names += [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+    return list(dict.fromkeys(names))
+
+
 def load_plugins() -> None:
-    """Import built-in modules and entry-point plugins once."""
+    """Import every plug-in once."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for mod in BUILTIN_MODULES:
+    for mod in plugin_modules():
         importlib.import_module(mod)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        ep.load()
 
 
-def get_scenario(name: str) -> Any:
+def get_scenario(name: str) -> "Problem":
     """The Problem registered under ``name``."""
     load_plugins()
     if name not in _SCENARIOS:
@@ -79,11 +104,11 @@ def scenarios() -> list[str]:
 
 def solvers_for(scenario: str) -> dict[str, SolverSpec]:
     """Solvers applicable to a scenario: its own, then the generic ones for static problems."""
-    load_plugins()
     problem = get_scenario(scenario)
     out = {}
-    if not problem.sequential:
-        out.update({n: s for (sc, n), s in _SOLVERS.items() if sc == ANY_STATIC})
+    if not problem.manifest.sequential:
+        out.update({n: s for (sc, n), s in _SOLVERS.items()
+                    if sc == ANY_STATIC and (s.applies is None or s.applies(problem))})
     out.update({n: s for (sc, n), s in _SOLVERS.items() if sc == scenario})
     return out
 
@@ -94,3 +119,17 @@ def get_solver(scenario: str, name: str) -> SolverSpec:
     if name not in table:
         raise UnknownNameError(f"solver for {scenario}", name, list(table))
     return table[name]
+
+
+def papers() -> dict[str, Any]:
+    """The registered papers by scenario id."""
+    load_plugins()
+    return dict(sorted(_PAPERS.items()))
+
+
+def get_paper(scenario: str) -> Any:
+    """The paper registered for ``scenario``."""
+    table = papers()
+    if scenario not in table:
+        raise UnknownNameError("paper", scenario, list(table))
+    return table[scenario]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.manifest import Objective
 from offloadlab.experiments.store import ResultsStore
 
 
@@ -71,6 +72,18 @@ class Experiment:
     title: str
     spec: dict[str, Any]
     records: list[Record]
+
+    @property
+    def scenario(self) -> str:
+        """The scenario id of the experiment's spec."""
+        return str(self.spec.get("scenario", ""))
+
+    @property
+    def objective(self) -> Objective | None:
+        """The scenario's objective (label, unit, direction) from its manifest; None if not registered."""
+        from offloadlab.core.registry import scenarios, get_scenario
+
+        return get_scenario(self.scenario).manifest.objective if self.scenario in scenarios() else None
 
     @property
     def labels(self) -> list[str]:

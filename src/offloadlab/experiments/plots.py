@@ -43,7 +43,10 @@ def method_styles(exp: Experiment) -> dict[str, dict[str, Any]]:
 
 def objective_label(exp: Experiment) -> str:
     """The y-axis label."""
-    return (exp.spec.get("plot") or {}).get("ylabel") or "Mean latency (s)"
+    ylabel = (exp.spec.get("plot") or {}).get("ylabel")
+    if ylabel:
+        return str(ylabel)
+    return exp.objective.axis_label if exp.objective else "Objective"
 
 
 def shown_label(exp: Experiment, label: str, points: list[dict[str, Any]]) -> str:
@@ -65,13 +68,33 @@ def legend(ax: plt.Axes, exp: Experiment) -> None:
     ax.legend([handles[j] for j in order], [labels[j] for j in order], fontsize=8)
 
 
+def paper_figure(exp: Experiment) -> plt.Figure | None:
+    """The figure that the experiment's paper draws itself (kinds the generic plots cannot draw), if any."""
+    from offloadlab.core.registry import papers
+
+    paper = papers().get(exp.scenario)
+    return paper.draw(exp) if paper is not None else None
+
+
+def drawable(exp: Experiment) -> bool:
+    """Whether the experiment has stored runs and a figure: a plot section or a drawer of its paper."""
+    from offloadlab.core.registry import papers
+
+    paper = papers().get(exp.scenario)
+    has_drawer = paper is not None and (exp.figure or "") in paper.drawers
+    return any(r.ok for r in exp.records) and (bool(exp.spec.get("plot")) or has_drawer)
+
+
 def draw(exp: Experiment) -> plt.Figure:
-    """The figure of an experiment, by its plot kind."""
+    """The figure of an experiment: its paper's own drawer, else the generic plot kind of its spec."""
+    if not any(r.ok for r in exp.records):
+        raise InputError("results", f"experiment '{exp.name}' has no stored runs yet")
+    special = paper_figure(exp)
+    if special is not None:
+        return special
     plot = exp.spec.get("plot")
     if not plot:
         raise InputError("figure", f"experiment '{exp.name}' has no plot section")
-    if not any(r.ok for r in exp.records):
-        raise InputError("results", f"experiment '{exp.name}' has no stored runs yet")
     kind = plot["kind"]
     fig = {"convergence": draw_convergence, "lines": draw_lines, "bars": draw_bars}[kind](exp, plot)
     if plot.get("title") or exp.title:

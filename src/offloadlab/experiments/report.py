@@ -9,7 +9,6 @@ import math
 from collections import Counter
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from offloadlab.experiments.analysis import Cell, Experiment, load_experiments
 from offloadlab.experiments.claims import AGREES, DISAGREES, PARTLY, Claim, evaluate_claims
@@ -66,8 +65,9 @@ def method_table(exp: Experiment, cells: list[Cell]) -> str:
         rows.append([escape(exp.point_label(c.point)), escape(c.label) + (" (reference)" if c.label == ref else ""),
                      _num(c.mean), _num(c.std, 3), gap, f"{c.feasible}/{c.stored}/{c.planned}",
                      _num(c.evaluations, 6), _num(c.wall_s, 3), llm])
-    head = [escape(exp.point_keys_label() or "point"), "method", "mean (s)", "std (s)",
-            f"gap to {escape(ref) if ref else 'reference'}", "feasible/stored/planned", "evaluations", "wall (s)",
+    unit = f" ({escape(exp.objective.unit)})" if exp.objective and exp.objective.unit else ""
+    head = [escape(exp.point_keys_label() or "point"), "method", f"mean{unit}", f"std{unit}",
+            f"gap to {escape(ref) if ref else 'reference'}", "feasible/stored/planned", "budget used", "wall (s)",
             "LLM calls / tokens / invalid"]
     return _table(head, rows, num_from=2)
 
@@ -107,7 +107,7 @@ def experiment_section(exp: Experiment) -> str:
     if not done:
         return head + status
     fig = ""
-    if exp.spec.get("plot"):
+    if plots.drawable(exp):
         data = base64.b64encode(plots.png_bytes(exp)).decode()
         fig = f"<img alt='{escape(exp.name)}' src='data:image/png;base64,{data}'>"
     return head + status + fig + method_table(exp, exp.cells()) + params_section(exp)
@@ -157,8 +157,9 @@ def markdown_report(store: ResultsStore) -> str:
         if not any(r.ok for r in exp.records):
             continue
         ref = exp.reference_label or "reference"
+        unit = f" ({exp.objective.unit})" if exp.objective and exp.objective.unit else ""
         lines += ["", f"**{exp.figure or exp.name}: {exp.title}** (`{exp.name}`)", "",
-                  f"| {exp.point_keys_label() or 'point'} | method | mean (s) | std (s) | gap to {ref} | "
+                  f"| {exp.point_keys_label() or 'point'} | method | mean{unit} | std{unit} | gap to {ref} | "
                   "feasible/stored/planned | wall (s) |", "|---|---|---|---|---|---|---|"]
         for c in exp.cells():
             gap = f"{c.gap_mean:+.1%}" if math.isfinite(c.gap_mean) else "–"

@@ -1,22 +1,14 @@
-"""`offloadlab reproduce SCENARIO`: run a paper's figure specs, then draw the figures and the report."""
+"""`offloadlab reproduce PAPER`: run a paper's figure specs, then draw the figures and the report."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.registry import get_paper
 from offloadlab.experiments.runner import Executor, SweepSummary, run_sweep
 from offloadlab.experiments.spec import load_spec
-
-# Spec files (under experiments/) of each scenario's reproduced figures.
-FULL_SPECS = {
-    "satellite-mec": ["sat_mec_fig3_convergence.yaml", "sat_mec_fig4_terminals.yaml", "sat_mec_fig5_grid.yaml",
-                      "sat_mec_table1_literal.yaml"],
-}
-QUICK_SPECS = {"satellite-mec": ["sat_mec_fig4_quick.yaml"]}
-SPEC_DIR_ENV = "OFFLOADLAB_EXPERIMENTS"
 
 
 @dataclass
@@ -29,23 +21,14 @@ class Reproduction:
     report: Path | None = None
 
 
-def spec_dir() -> Path:
-    """The folder of spec files: $OFFLOADLAB_EXPERIMENTS, the source checkout's experiments/, or ./experiments."""
-    candidates = [os.environ.get(SPEC_DIR_ENV), Path(__file__).resolve().parents[3] / "experiments",
-                  Path.cwd() / "experiments"]
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    raise InputError("experiments", f"no experiments/ folder found; set {SPEC_DIR_ENV} to the folder of spec files")
-
-
 def spec_paths(scenario: str, quick: bool) -> list[Path]:
-    """The spec files reproducing ``scenario``'s figures (reduced with ``quick``)."""
-    table = QUICK_SPECS if quick else FULL_SPECS
-    if scenario not in table:
-        raise InputError("scenario", f"no reproduction defined for '{scenario}' (available: {', '.join(table)})")
-    root = spec_dir()
-    return [root / name for name in table[scenario]]
+    """The spec files reproducing ``scenario``'s paper (reduced with ``quick``)."""
+    paper = get_paper(scenario)
+    paths = paper.spec_paths(quick)
+    if not paths:
+        raise InputError("quick" if quick else "scenario", f"the paper of '{scenario}' defines no "
+                                                           f"{'quick ' if quick else ''}reproduction specs")
+    return paths
 
 
 def reproduce(scenario: str, quick: bool, out: str | Path, executor: Executor,
@@ -64,7 +47,7 @@ def reproduce(scenario: str, quick: bool, out: str | Path, executor: Executor,
     store = open_store(out)
     for spec, _ in specs:
         exp = find_experiment(store, name=spec.name)
-        if spec.plot and any(r.ok for r in exp.records):
+        if plots.drawable(exp):
             rep.figures += plots.save(exp, Path(out) / "figures")
     rep.report = write_report(store, Path(out) / "report.html")
     return rep

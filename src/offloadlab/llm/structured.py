@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.problem import Repairable
 from offloadlab.core.space import DecisionSpace
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
@@ -92,7 +93,7 @@ def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) ->
             decision[f.name] = np.minimum(arr, f.high)
             clipped.add(f.name)
     repairs = [f"clipped {f.name}" for f in space.fields if f.name in clipped]
-    if hasattr(problem, "repair"):
+    if isinstance(problem, Repairable):
         fixed = problem.repair(instance, {k: v[None] for k, v in decision.items()})
         fixed = {k: np.asarray(v)[0] for k, v in fixed.items()}
         for f in space.fields:

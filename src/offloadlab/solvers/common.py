@@ -9,7 +9,6 @@ import numpy as np
 from offloadlab.core.problem import Evaluation
 from offloadlab.core.result import Result, Tracker
 
-LATENCY_CAP = 1e6  # seconds; stands in for "never finishes" inside penalised scores
 
 
 def take(decisions: Mapping[str, np.ndarray], b: int) -> dict[str, np.ndarray]:

@@ -50,11 +50,12 @@ from pymoo.core.repair import Repair
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 
+from offloadlab.core.problem import LocalDecision, RandomDecisions
 from offloadlab.core.genome import Genome, genome_for
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.core.space import check_number
-from offloadlab.solvers.common import LATENCY_CAP, finish, stack, take
+from offloadlab.solvers.common import finish, stack, take
 
 DEFAULT_BUDGET = 120_000  # 300 generations of 400; the paper gives no generation count
 DEFAULT_RESTART_AFTER = 15  # generations without improvement before a fresh population
@@ -118,7 +119,8 @@ class _BatchProblem(PymooProblem):
         decisions = self.genome.decode(X)
         ev = self.problem.evaluate(self.instance, decisions)
         raw = np.asarray(ev.details.get(self.problem.objective_name, ev.objective), dtype=float)
-        out["F"] = np.nan_to_num(np.minimum(raw, LATENCY_CAP), nan=LATENCY_CAP, posinf=LATENCY_CAP)[:, None]
+        cap = self.problem.objective_cap
+        out["F"] = np.nan_to_num(np.minimum(raw, cap), nan=cap, posinf=cap)[:, None]
         out["G"] = ev.violation_counts().astype(float)[:, None]
         b = int(np.argmin(ev.objective))
         if ev.objective[b] < self.best_obj:
@@ -158,12 +160,12 @@ def initial_population(problem: Any, instance: Any, genome: Genome, rng: np.rand
                        seed_local: bool) -> np.ndarray:
     """Initial genes: the problem's random rule (uniform in the decision space without one), plus
     the trivial decision in the first slot when ``seed_local`` is set."""
-    if hasattr(problem, "random_decisions"):
+    if isinstance(problem, RandomDecisions):
         decisions = problem.random_decisions(instance, rng, size)
     else:
         decisions = problem.decision_space(instance).sample(rng, size)
     X = genome.encode(decisions)
-    if seed_local and hasattr(problem, "local_decision"):
+    if seed_local and isinstance(problem, LocalDecision):
         X[0] = genome.encode(stack([problem.local_decision(instance)]))[0]
     return X
 

@@ -22,7 +22,7 @@ from offloadlab.core.result import Result, Tracker
 from offloadlab.llm import Backend, LLMClient, LLMError, Reply, Request, TokenBudgetExhausted, make_backend
 from offloadlab.llm.structured import (Checked, InvalidAnswer, answer_max_tokens, answer_schema, check_answer,
                                        decision_json, parse_json, quantise)
-from offloadlab.llm.templates import PromptBook, templated_scenarios
+from offloadlab.llm.templates import PromptBook, wordings
 from offloadlab.solvers.common import finish, stack, take
 
 SAMPLE_BATCH = 100
@@ -221,7 +221,7 @@ def solve_llm(problem: Any, instance: Any, budget: int | None, rng: np.random.Ge
         "answer_retries": answer_retries, "initial_samples": initial_samples, "structured": structured,
         "llm_timeout": llm_timeout, "llm_retries": llm_retries, "llm_backoff": llm_backoff,
         "llm_token_budget": llm_token_budget}, "option")
-    book = PromptBook(problem.id, prompt)
+    book = PromptBook(problem.manifest.prompt_dir, prompt)
     backend = make_backend(llm_backend, model=llm_model, base_url=llm_base_url, api_key_env=llm_api_key_env,
                            threads=llm_threads, record=llm_record, replay=llm_replay)
     return optimize(problem, instance, budget, rng, backend, book, settings)
@@ -251,6 +251,6 @@ def optimize(problem: Any, instance: Any, budget: int | None, rng: np.random.Gen
     result.details["trajectory"] = opt.trajectory
     return result
 
-for _scenario in templated_scenarios():
-    register_solver("llm", _scenario, "LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder "
-                                      "prompts, validated JSON; --llm-backend embedded|openai|replay")(solve_llm)
+register_solver("llm", description="LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder prompts, "
+                                   "validated JSON; --llm-backend embedded|openai|replay",
+                budget_unit="evaluations", applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)))(solve_llm)

@@ -9,14 +9,15 @@ targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from offloadlab.scenarios.dt_vehicular.model import Episode, SlotCosts, Simulator, SlotState, generate_episode
+from offloadlab.scenarios.dt_vehicular.model import (Episode, Simulator, SlotCosts, SlotState, generate_episode,
+                                                     load_episode, make_params)
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 
 OBS_BOUND = 5.0  # observations are clipped to [-OBS_BOUND, OBS_BOUND]
@@ -145,3 +146,23 @@ class DtVehicularParallelEnv(ParallelEnv):
         if done:
             self.agents = []
         return out
+
+
+def _params_and_episode(instance: Mapping[str, Any] | None, preset: str,
+                        overrides: Mapping[str, Any]) -> tuple[DtVehicularParams, Episode | None]:
+    if instance is None:
+        return make_params(preset, **overrides), None
+    episode = load_episode(instance)
+    return episode.params, episode
+
+
+def make_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
+             **overrides: Any) -> DtVehicularEnv:
+    """The single-agent env: a fixed instance's episode, or fresh seeded episodes of a preset."""
+    return DtVehicularEnv(*_params_and_episode(instance, preset, overrides))
+
+
+def make_parallel_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
+                      **overrides: Any) -> DtVehicularParallelEnv:
+    """The PettingZoo env (one agent per vehicle), built like ``make_env``."""
+    return DtVehicularParallelEnv(*_params_and_episode(instance, preset, overrides))

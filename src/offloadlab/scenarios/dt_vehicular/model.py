@@ -20,8 +20,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from offloadlab.core.config import parse_model
-from offloadlab.core.errors import InputError
+from offloadlab.core.config import check_seed, instance_header, parse_params
 from offloadlab.physics.cellular import (correlated_shadowing_db, gauss_markov_fading, jakes_correlation,
                                          macro_path_loss_db)
 from offloadlab.physics.radio import shannon_rate_bps
@@ -77,17 +76,8 @@ def make_params(preset: str = "default", **overrides: Any) -> DtVehicularParams:
 
 def load_episode(data: Mapping[str, Any]) -> Episode:
     """Validate an instance JSON object ({scenario, params, seed}) and regenerate its episode."""
-    if not isinstance(data, Mapping):
-        raise InputError("instance", "expected a JSON object")
-    if data.get("scenario", SCENARIO_ID) != SCENARIO_ID:
-        raise InputError("scenario", f"expected '{SCENARIO_ID}', got {data.get('scenario')!r}")
-    if "params" not in data:
-        raise InputError("params", "missing")
-    params = parse_model(DtVehicularParams, data["params"], "params")
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError("seed", f"must be an integer in [0, inf) (got {seed!r})")
-    return generate_episode(params, seed)
+    instance_header(data, SCENARIO_ID, ("params", "seed"), ())
+    return generate_episode(parse_params(DtVehicularParams, data["params"]), check_seed(data["seed"]))
 
 
 @dataclass

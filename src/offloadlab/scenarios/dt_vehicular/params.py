@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from offloadlab.core.config import StrictModel, parse_model
-from offloadlab.core.errors import UnknownNameError
+from offloadlab.core.config import StrictModel
+from offloadlab.core.config import preset_params as core_preset_params
 
 
 class DtVehicularParams(StrictModel):
@@ -82,6 +82,4 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset_params(preset: str = "default", **overrides: Any) -> DtVehicularParams:
     """Parameters of a named preset with overrides applied and validated."""
-    if preset not in PRESETS:
-        raise UnknownNameError("preset", preset, list(PRESETS))
-    return parse_model(DtVehicularParams, {**PRESETS[preset], **overrides}, "params")
+    return core_preset_params(DtVehicularParams, PRESETS, preset, overrides)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from offloadlab.core.errors import InputError
-from offloadlab.core.problem import Evaluation
+from offloadlab.core.manifest import Manifest, Objective
+from offloadlab.core.problem import Evaluation, ProblemBase
 from offloadlab.core.space import ArrayField, DecisionSpace
 from offloadlab.scenarios.dt_vehicular import model
 from offloadlab.scenarios.dt_vehicular.model import Episode
+from offloadlab.scenarios.dt_vehicular.params import PRESETS
 
 
-class DtVehicularProblem:
+class DtVehicularProblem(ProblemBase):
     """Seed 004: per slot, offloading shares omega and edge CPU shares alpha of every vehicle's K tasks,
     minimising the drift-plus-penalty P2 (eq. 24) averaged over an episode.
 
@@ -24,9 +27,12 @@ class DtVehicularProblem:
     Solvers run adaptive policies through the same episode instead.
     """
 
-    id = model.SCENARIO_ID
-    sequential = True
-    objective_name = "mean_p2_per_slot"
+    manifest = Manifest(
+        id=model.SCENARIO_ID, seed="004",
+        paper="Digital-twin vehicular edge computing: Lyapunov, MARL and LLM in-context learning (seed 004)",
+        objective=Objective("mean_p2_per_slot", "Mean drift-plus-penalty P2 per slot", "", "min"),
+        presets=tuple(PRESETS), sequential=True, prompt_dir=Path(__file__).parent / "prompts",
+        gym_ids=("offloadlab/dt-vehicular-v0",), parallel_env_ids=("offloadlab/dt-vehicular-parallel-v0",))
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """The instance JSON: preset parameters with overrides, and the episode seed."""

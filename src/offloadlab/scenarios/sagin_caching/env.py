@@ -10,13 +10,16 @@ episode's rounds are replayed from precomputed valuations [E, K, N + 1] (E episo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from offloadlab.scenarios.sagin_caching import auction
+from offloadlab.scenarios.sagin_caching.caching import Policy, Relay
+from offloadlab.scenarios.sagin_caching.episode import load_instance, make_instance
+from offloadlab.scenarios.sagin_caching.market import market_stats, training_values
 
 OBS_MAX = 1e9  # bids are divided by the mean valuation, so observations stay far below this
 
@@ -65,3 +68,13 @@ class AuctioneerEnv(gym.Env):
         terminated = self._round >= self.values.shape[1]
         obs = np.zeros(self.observation_space.shape, np.float32) if terminated else self._obs()
         return obs, total / self.scale, terminated, False, {"surplus": total, "rho": rho}
+
+
+def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
+             policy: Policy = "laot", relay: Relay = "ground", **overrides: Any) -> AuctioneerEnv:
+    """The auctioneer env (Algorithm 2) over the market-training episodes of an instance, or of one generated
+    from a preset, overrides and a seed."""
+    episode = load_instance(instance if instance is not None else make_instance(seed, preset, **overrides))
+    stats = market_stats(episode, policy, relay)
+    values = training_values(episode.params, episode.seed, policy, relay)
+    return AuctioneerEnv(values, stats.x0, stats.scale, episode.params.action_levels)

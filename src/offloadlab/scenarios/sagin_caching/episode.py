@@ -10,9 +10,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from offloadlab.core.config import parse_model
+from offloadlab.core.config import check_seed, instance_header, parse_params
 from offloadlab.core.errors import InputError
-from offloadlab.core.space import check_number
 from offloadlab.scenarios.sagin_caching import model
 from offloadlab.scenarios.sagin_caching.params import IMAGEBIND_ACCURACY, SaginParams, preset_params
 
@@ -132,19 +131,8 @@ def make_instance(seed: int, preset: str = "default", **overrides: Any) -> dict[
 
 def load_instance(data: Mapping[str, Any]) -> Episode:
     """Validate instance JSON and regenerate its episode."""
-    if not isinstance(data, Mapping):
-        raise InputError("instance", "expected a JSON object")
-    if data.get("scenario", SCENARIO_ID) != SCENARIO_ID:
-        raise InputError("scenario", f"expected '{SCENARIO_ID}', got {data.get('scenario')!r}")
-    unknown = set(data) - {"scenario", "params", "seed"}
-    if unknown:
-        raise InputError(sorted(unknown)[0], "unknown field (allowed: scenario, params, seed)")
-    params = parse_model(SaginParams, data.get("params", {}), "params")
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError("seed", f"must be an integer in [0, inf) (got {seed!r})")
-    check_number(seed, "seed", low=0)
-    return generate_episode(params, seed)
+    instance_header(data, SCENARIO_ID, ("params", "seed"), ())
+    return generate_episode(parse_params(SaginParams, data["params"]), check_seed(data["seed"]))
 
 
 def episode_seeds(seed: int, count: int, purpose: int) -> list[int]:

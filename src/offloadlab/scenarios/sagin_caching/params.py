@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from offloadlab.core.config import StrictModel, parse_model
-from offloadlab.core.errors import UnknownNameError
+from offloadlab.core.config import StrictModel
+from offloadlab.core.config import preset_params as core_preset_params
 
 # ImageBind zero-shot performance per modality (Section VI-A): images, videos, infrared, depth, audio, IMU.
 IMAGEBIND_ACCURACY = (0.777, 0.500, 0.634, 0.540, 0.669, 0.250)
@@ -127,6 +127,4 @@ PRESETS: dict[str, dict] = {
 
 def preset_params(preset: str, **overrides) -> SaginParams:
     """Parameters of a named preset with overrides applied and validated."""
-    if preset not in PRESETS:
-        raise UnknownNameError("preset", preset, list(PRESETS))
-    return parse_model(SaginParams, {**PRESETS[preset], **overrides}, "params")
+    return core_preset_params(SaginParams, PRESETS, preset, overrides)

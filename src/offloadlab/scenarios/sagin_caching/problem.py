@@ -17,12 +17,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from offloadlab.core.problem import Evaluation
+from offloadlab.core.manifest import Manifest, Objective
+from offloadlab.core.problem import Evaluation, ProblemBase
 from offloadlab.core.space import ArrayField, DecisionSpace
 from offloadlab.scenarios.sagin_caching import auction, episode
 from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate, summarize, violations
 from offloadlab.scenarios.sagin_caching.episode import Episode
 from offloadlab.scenarios.sagin_caching.market import market_stats, valuations
+from offloadlab.scenarios.sagin_caching.params import PRESETS
 
 
 def decision_space(ep: Episode) -> DecisionSpace:
@@ -66,12 +68,14 @@ def run(ep: Episode, policy: str, relay: str, rho: np.ndarray) -> tuple[dict[str
     return out, violations(ep, traj)
 
 
-class SaginCachingProblem:
+class SaginCachingProblem(ProblemBase):
     """Seed 001: minimise the average provisioning cost (eq. 27); auctions report surplus (eq. 30a)."""
 
-    id = episode.SCENARIO_ID
-    sequential = True
-    objective_name = "avg_total_cost"
+    manifest = Manifest(
+        id=episode.SCENARIO_ID, seed="001",
+        paper="Caching LLM agents in space-air-ground networks: age of thought and MSB auctions (seed 001)",
+        objective=Objective("avg_total_cost", "Average total cost per slot", "", "min"),
+        presets=tuple(PRESETS), sequential=True, gym_ids=("offloadlab/sagin-auctioneer-v0",))
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """Episode configuration JSON from a preset, overrides and a seed."""

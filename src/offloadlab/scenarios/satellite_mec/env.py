@@ -121,3 +121,9 @@ class SatMecEnv(gym.Env):
             self.features, current, self._latency / self.deadline, [self._t / self.horizon],
         ])
         return np.clip(np.nan_to_num(obs, posinf=OBS_BOUND), -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default", horizon: int = 8,
+             **overrides: Any) -> SatMecEnv:
+    """The env on an instance (JSON data), or on one generated from a preset, overrides and a seed."""
+    return SatMecEnv(instance if instance is not None else PROBLEM.make_instance(seed, preset, **overrides), horizon)

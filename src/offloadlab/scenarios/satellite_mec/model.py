@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from offloadlab.core.config import parse_model
+from offloadlab.core.config import instance_header, parse_params
 from offloadlab.core.errors import InputError
 from offloadlab.core.problem import Evaluation
 from offloadlab.core.space import ArrayField, DecisionSpace, _as_numeric_array
@@ -106,14 +106,8 @@ def generate_instance(params: SatMecParams, seed: int) -> SatMecInstance:
 
 def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
     """Validate an instance JSON object (shapes, finiteness, physical ranges)."""
-    if not isinstance(data, Mapping):
-        raise InputError("instance", "expected a JSON object")
-    if data.get("scenario", SCENARIO_ID) != SCENARIO_ID:
-        raise InputError("scenario", f"expected '{SCENARIO_ID}', got {data.get('scenario')!r}")
-    for key in ("params", "elevation_deg", "fading_power", "data_bits"):
-        if key not in data:
-            raise InputError(key, "missing")
-    params = parse_model(SatMecParams, data["params"], "params")
+    instance_header(data, SCENARIO_ID, ("params", "elevation_deg", "fading_power", "data_bits"))
+    params = parse_params(SatMecParams, data["params"])
     M, N, I = params.M, params.N, params.I
     elev = _checked_array(data["elevation_deg"], "elevation_deg", (M,), 0.0, 90.0)
     fading = _checked_array(data["fading_power"], "fading_power", (M, N, I), 0.0, np.inf)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from offloadlab.core.config import StrictModel
+from offloadlab.core.config import preset_params as core_preset_params
 
 
 class SatMecParams(StrictModel):
@@ -56,9 +57,4 @@ PRESETS: dict[str, dict] = {
 
 def preset_params(preset: str, **overrides) -> SatMecParams:
     """Parameters of a named preset with overrides applied and validated."""
-    from offloadlab.core.config import parse_model
-    from offloadlab.core.errors import UnknownNameError
-
-    if preset not in PRESETS:
-        raise UnknownNameError("preset", preset, list(PRESETS))
-    return parse_model(SatMecParams, {**PRESETS[preset], **overrides}, "params")
+    return core_preset_params(SatMecParams, PRESETS, preset, overrides)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from offloadlab.core.problem import Evaluation
+from offloadlab.core.manifest import Manifest, Objective
+from offloadlab.core.problem import Evaluation, ProblemBase
 from offloadlab.core.space import DecisionSpace
 from offloadlab.scenarios.satellite_mec import model
 from offloadlab.scenarios.satellite_mec.genome import OptionGenome
 from offloadlab.scenarios.satellite_mec.model import SatMecInstance
+from offloadlab.scenarios.satellite_mec.params import PRESETS
 
 
-class SatelliteMecProblem:
+class SatelliteMecProblem(ProblemBase):
     """Seed 000: minimise the mean terminal latency over offloading targets and sub-channel powers."""
 
-    id = model.SCENARIO_ID
-    sequential = False
-    objective_name = "mean_latency_s"
+    manifest = Manifest(
+        id=model.SCENARIO_ID, seed="000",
+        paper="LLM-based optimization of offloading, power and computing in multi-satellite MEC (seed 000)",
+        objective=Objective("mean_latency_s", "Mean latency", "s", "min"),
+        presets=tuple(PRESETS), prompt_dir=Path(__file__).parent / "prompts",
+        gym_ids=("offloadlab/satellite-mec-v0",))
+    objective_cap = 1e6  # seconds: stands in for "never finishes" inside penalised scores
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """Generate an instance JSON from a preset, overrides and a seed."""

@@ -11,7 +11,8 @@ import numpy as np
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.scenarios.sagin_caching import auction, dqmsb
+from offloadlab.methods.sagin_caching import dqmsb
+from offloadlab.scenarios.sagin_caching import auction
 from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate
 from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
 from offloadlab.scenarios.sagin_caching.market import MarketStats, market_stats, training_values, valuations
@@ -43,7 +44,7 @@ def episode_result(problem: Any, ep: Episode, policy: str, relay: str, rho: np.n
 
 
 def _register_caching(policy: str, description: str) -> None:
-    @register_solver(policy, SCENARIO_ID, description)
+    @register_solver(policy, SCENARIO_ID, description, budget_unit="none")
     def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
               relay: str = "ground") -> Result:
         return episode_result(problem, instance, policy, relay, 1.0, Tracker(budget))
@@ -74,7 +75,8 @@ def _auction_result(problem: Any, instance: Episode, policy: str, relay: str, va
                           extra={"mechanism": report, **(extra or {})}, **stats)
 
 
-@register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)")
+@register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)",
+                 budget_unit="none")
 def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
               policy: str = "laot", relay: str = "ground") -> Result:
     """SPA; its allocation equals MSB with rho = max(1, E[v0] / x(2)) per round, which is the decision stored."""
@@ -86,7 +88,7 @@ def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.rando
 
 
 def _register_msb(name: str, description: str, rho_of: Callable[[MarketStats], Any]) -> None:
-    @register_solver(name, SCENARIO_ID, description)
+    @register_solver(name, SCENARIO_ID, description, budget_unit="none")
     def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
               policy: str = "laot", relay: str = "ground") -> Result:
         values, st = _market(instance, policy, relay)
@@ -102,7 +104,8 @@ _register_msb("msb-optimal", "MSB with rho = max(1, E[x0] / E[x(2)]) learned on 
               lambda st: st.rho_optimal)
 
 
-@register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)")
+@register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)",
+                 budget_unit="env_steps")
 def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
                 policy: str = "laot", relay: str = "ground", timesteps: int = DQMSB_TIMESTEPS,
                 checkpoint: str | None = None, progress: bool = True, gamma: float = 0.0,

@@ -9,11 +9,12 @@ import numpy as np
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
-from offloadlab.scenarios.satellite_mec.reference import exhaustive_search, reference_search
+from offloadlab.methods.satellite_mec.reference import exhaustive_search, reference_search
 from offloadlab.solvers.common import finish
 
 
-@register_solver("local", SCENARIO_ID, "processing all locally (PAL): every variable zero")
+@register_solver("local", SCENARIO_ID, "processing all locally (PAL): every variable zero",
+                 budget_unit="none")
 def solve_local(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator) -> Result:
     """Every terminal computes its own task; no power, no satellite CPU."""
     tracker = Tracker(budget)
@@ -36,7 +37,8 @@ def solve_reference(problem: Any, instance: SatMecInstance, budget: int | None, 
     return finish(problem, instance, {"offload": alpha, "power_w": pw}, tracker)
 
 
-@register_solver("exhaustive", SCENARIO_ID, "enumerate every option on a power grid (tiny instances only)")
+@register_solver("exhaustive", SCENARIO_ID, "enumerate every option on a power grid (tiny instances only)",
+                 budget_unit="none")
 def solve_exhaustive(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
                      power_levels: int = 2) -> Result:
     """Exact optimum over the discretised decision grid."""

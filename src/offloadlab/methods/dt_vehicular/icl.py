@@ -14,25 +14,23 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
 from offloadlab.llm import LLMClient, LLMError, Request, TokenBudgetExhausted, make_backend
+from offloadlab.llm.templates import PromptBook
 from offloadlab.llm.structured import InvalidAnswer, answer_max_tokens, answer_schema, check_answer, parse_json
+from offloadlab.scenarios.dt_vehicular.problem import PROBLEM
 from offloadlab.scenarios.dt_vehicular.env import agent_observation
-from offloadlab.scenarios.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
+from offloadlab.methods.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
 from offloadlab.scenarios.dt_vehicular.model import (SCENARIO_ID, Episode, SlotState, generate_episode, run_policy,
                                                      slot_costs)
-from offloadlab.scenarios.dt_vehicular.results import Policy, run_and_report
+from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 
-TEMPLATE = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "prompts")),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              autoescape=False).get_template("icl.j2")
+BOOK = PromptBook(PROBLEM.manifest.prompt_dir)
 
 
 @dataclass
@@ -111,7 +109,7 @@ class IclPolicy:
         """The paper's prompt for this slot."""
         st, qu = state_text(state, self.instance)
         p = self.instance.params
-        return TEMPLATE.render(N=p.N, K=p.K, capacity_rule=self.capacity_rule, state=st, queues=qu,
+        return BOOK.render("icl", N=p.N, K=p.K, capacity_rule=self.capacity_rule, state=st, queues=qu,
                                cases=self.nearest(agent_observation(state).ravel())).strip()
 
     def __call__(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +164,8 @@ def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: 
 
 
 @register_solver("llm-icl", SCENARIO_ID, "LLM in-context learning from the nearest MARL cases, validated JSON, "
-                                        "MARL fallback; --llm-backend embedded|openai|replay")
+                                        "MARL fallback; --llm-backend embedded|openai|replay",
+                 budget_unit="training_slots")
 def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
               llm_backend: str | None = None, llm_model: str | None = None, llm_base_url: str | None = None,
               llm_api_key_env: str = "OPENAI_API_KEY", llm_record: str | None = None, llm_replay: str | None = None,
@@ -179,7 +178,7 @@ def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.rando
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
     ``case_episodes`` fresh episodes, then let the LLM decide every slot of the instance's episode."""
     from offloadlab.core.config import parse_model
-    from offloadlab.scenarios.dt_vehicular.training import IclSettings
+    from offloadlab.methods.dt_vehicular.training import IclSettings
 
     s = parse_model(IclSettings, {"neighbours": neighbours, "case_episodes": case_episodes,
                                   "temperature": temperature}, "option")

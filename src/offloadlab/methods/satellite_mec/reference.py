@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.result import Tracker
 from offloadlab.scenarios.satellite_mec import model
 from offloadlab.scenarios.satellite_mec.model import SatMecInstance
-from offloadlab.solvers.common import LATENCY_CAP
+from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 
 MAX_PATTERNS = 5000
 
@@ -54,7 +53,7 @@ def options(inst: SatMecInstance, levels: int) -> tuple[np.ndarray, np.ndarray]:
 
 def penalised_score(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray) -> np.ndarray:
     """Mean latency plus a steep penalty on deadline excess; equals mean latency when feasible."""
-    lat = np.minimum(model.latency_s(inst, offload, power), LATENCY_CAP)
+    lat = np.minimum(model.latency_s(inst, offload, power), PROBLEM.objective_cap)
     excess = np.clip(lat - inst.params.deadline_s, 0.0, None)
     return lat.mean(axis=1) + 1e3 * excess.mean(axis=1)
 

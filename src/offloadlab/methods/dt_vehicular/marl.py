@@ -25,8 +25,8 @@ from offloadlab.core.result import Result
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularParallelEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
-from offloadlab.scenarios.dt_vehicular.results import run_and_report
-from offloadlab.scenarios.dt_vehicular.training import (check_checkpoint, checkpoint_meta, checkpoint_path,
+from offloadlab.methods.dt_vehicular.results import run_and_report
+from offloadlab.methods.dt_vehicular.training import (check_checkpoint, checkpoint_meta, checkpoint_path,
                                                         seed_torch, training_progress)
 
 HIDDEN = (300, 100, 64)
@@ -210,7 +210,8 @@ def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | No
     return agents, {"training_steps": steps, "training_episode_rewards": returns}
 
 
-@register_solver("marl", SCENARIO_ID, "MADDPG, one agent per vehicle (trained on the PettingZoo env; --checkpoint)")
+@register_solver("marl", SCENARIO_ID, "MADDPG, one agent per vehicle (trained on the PettingZoo env; --checkpoint)",
+                 budget_unit="training_slots")
 def solve_marl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
                checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 2e-4,
                lr_critic: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,

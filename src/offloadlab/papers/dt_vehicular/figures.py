@@ -3,7 +3,7 @@
 ``offloadlab plot`` draws one objective per experiment; these figures need five cost terms from the
 runs' details and the bias as a second grid axis, so they are drawn here:
 
-    python -m offloadlab.scenarios.dt_vehicular.figures results/dt_vehicular -o docs/figures
+    python -m offloadlab.papers.dt_vehicular.figures results/dt_vehicular -o docs/figures
 
 It writes dt_fig3_energy.png, dt_fig4_latency.png, dt_fig5_qos.png, dt_fig6_edge.png and prints the
 measured tables (Markdown) used in docs/dt-vehicular.md.
@@ -126,7 +126,7 @@ def markdown(data) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Draw the figures of a stored sweep and print its tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results", type=Path, help="results store of experiments/dt_vehicular_figs3_6.yaml")
+    ap.add_argument("results", type=Path, help="results store of src/offloadlab/papers/dt_vehicular/specs/dt_vehicular_figs3_6.yaml")
     ap.add_argument("-o", "--output", type=Path, default=Path("docs/figures"), help="folder for the PNG files")
     ap.add_argument("--experiment", default=EXPERIMENT)
     ap.add_argument("--bias-method", default="LLM", help="method drawn under every bias in panels (c)")

@@ -17,8 +17,8 @@ from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
-from offloadlab.scenarios.dt_vehicular.results import run_and_report
-from offloadlab.scenarios.dt_vehicular.training import checkpoint_path, seed_torch, training_progress
+from offloadlab.methods.dt_vehicular.results import run_and_report
+from offloadlab.methods.dt_vehicular.training import checkpoint_path, seed_torch, training_progress
 
 ALGORITHMS = ("ddpg", "td3", "sac")
 
@@ -45,7 +45,8 @@ def _progress_callback(update):
     return Progress()
 
 
-@register_solver("sarl", SCENARIO_ID, "single-agent SB3 (DDPG default) for all vehicles, ReLU networks (--checkpoint)")
+@register_solver("sarl", SCENARIO_ID, "single-agent SB3 (DDPG default) for all vehicles, ReLU networks (--checkpoint)",
+                 budget_unit="training_slots")
 def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
                checkpoint: str | None = None, algo: str = "ddpg", hidden: list[int] = [300, 100, 64],
                learning_rate: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,

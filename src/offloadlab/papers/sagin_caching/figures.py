@@ -3,7 +3,7 @@
 `offloadlab plot` draws a run's objective (here the caching cost); these figures need the cost terms,
 AoT and auction surplus stored in each run's details, so they are drawn here:
 
-    python -m offloadlab.scenarios.sagin_caching.figures results/sagin -o docs/figures
+    python -m offloadlab.papers.sagin_caching.figures results/sagin -o docs/figures
 """
 
 from __future__ import annotations

@@ -1,0 +1,44 @@
+"""What a paper folder (papers/<id>/) registers: its figure specs (full and quick), its claims checks, and
+drawers for the figures that the generic plot kinds cannot draw. Experiments, plots and reports read
+everything scenario-specific from here and from the scenario's manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import matplotlib.figure
+
+from offloadlab.experiments.analysis import Experiment
+from offloadlab.experiments.claims import Claim
+
+Drawer = Callable[[Experiment], "matplotlib.figure.Figure | None"]
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper's reproduction: specs in ``spec_dir``, claims checks, special figures and a status line."""
+
+    scenario: str
+    title: str
+    spec_dir: Path
+    specs: tuple[str, ...]
+    quick_specs: tuple[str, ...]
+    status: str  # one honest line, e.g. "implemented; 3 of 8 claims hold"
+    claims: Callable[[list[Experiment]], list[Claim]] | None = None
+    # Drawers keyed by the experiment's figure id; each returns None when it cannot draw that experiment.
+    drawers: dict[str, Drawer] = field(default_factory=dict)
+
+    def spec_paths(self, quick: bool) -> list[Path]:
+        """The spec files of the full (or quick) reproduction."""
+        return [self.spec_dir / name for name in (self.quick_specs if quick else self.specs)]
+
+    def check_claims(self, experiments: list[Experiment]) -> list[Claim]:
+        """The paper's claims checked against stored experiments."""
+        return self.claims(experiments) if self.claims else []
+
+    def draw(self, exp: Experiment) -> "matplotlib.figure.Figure | None":
+        """The paper's own figure for an experiment, or None to use the generic plot kinds."""
+        drawer = self.drawers.get(exp.figure or "")
+        return drawer(exp) if drawer else None

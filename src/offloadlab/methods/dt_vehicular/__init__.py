@@ -1,0 +1,1 @@
+"""dt-vehicular methods: Lyapunov drift-plus-penalty, MADDPG (MARL), SARL, LLM in-context learning, baselines."""

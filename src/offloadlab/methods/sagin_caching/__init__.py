@@ -1,0 +1,1 @@
+"""sagin-caching methods: caching policies (Least-AoT, FIFO, LFU, cloud), SPA, myopic/optimal MSB, DQN-tuned MSB."""

@@ -1,0 +1,1 @@
+"""satellite-mec methods: all-local (PAL), the reference local search, exhaustive search, DDPG."""

@@ -1,0 +1,1 @@
+"""Paper of dt-vehicular (seed 004): figure specs, claims, special figures, the plug-in."""
