@@ -15,10 +15,10 @@ program; the returned y is the average of the second half of the iterates (ergod
 when the run stops early: the relaxed objective moved by at most ``tol`` (relative) over 20 iterations, the
 multipliers lambda, mu, eta, zeta by at most ``tol`` (relative) in the last one, and every constraint holds
 within ``tol_violation`` tasks.
-Rounding: tasks in decreasing order of averaged y1 (ties by benefit) each go to their largest-y3 container
-that still has room (container and cluster loads <= p after it) while room remains; the others stay local.
-(Every task here has a positive benefit, so filling left-over room in the order y1 gives never lowers the
-objective; tasks with y1 >= 0.5 come first.)
+Rounding: tasks with averaged y1 > 0.01, in decreasing order of y1 (ties by benefit), each go to their
+largest-y3 container that still has room (container and cluster loads <= p after it) while room remains;
+the others stay local. (Every task here has a positive benefit, so letting tasks with a fractional y1 fill
+room left over never lowers the objective; tasks with y1 >= 0.5 come first.)
 
 Literal (``literal=True``): eqs. (18)-(23) as printed, in the paper's L units (g_o = L_o / S, g_s = L_s / S,
 g_S = L_S), no linking, multipliers kept in the dual domain of (15) (>= 0): then y1 only decreases from 0 and
@@ -38,6 +38,7 @@ import numpy as np
 from offloadlab.methods.leo_inference.rounds import RoundProblem, greedy_assign
 
 
+ROUND_MIN_SHARE = 0.01  # a task whose averaged y1 is at most this stays on board
 STOP_WINDOW = 20  # iterations over which the relaxed objective must settle
 
 
@@ -83,6 +84,11 @@ def messages_per_iteration(rp: RoundProblem) -> dict[str, int]:
     o = rp.servers * rp.per_server
     return {"satellite-LBS": 2 * int(np.unique(rp.sats).size), "LBS-server": 2 * rp.servers,
             "server-container": 2 * o}
+
+
+def relaxed_objective(benefit: np.ndarray, y1: np.ndarray, y3: np.ndarray) -> float:
+    """Benefit of a relaxed y: each task counts min(y1, sum_o y3) (what leaves the satellite and is placed)."""
+    return float(benefit @ np.minimum(y1, y3.sum(axis=1)))
 
 
 def _violation(rp: RoundProblem, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray) -> float:
@@ -143,7 +149,7 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
             for a, y in zip(acc, (y1, y2, y3)):
                 a += y
             n_acc += 1
-        objective.append(float(rp.benefit @ y3.sum(1)) if not opt.literal else float(rp.benefit @ y1))
+        objective.append(relaxed_objective(rp.benefit, y1, y3))
         violation.append(_violation(rp, y1, y2, y3))
         after = np.concatenate([[mult.lam, mult.mu], mult.eta, mult.zeta])
         w = STOP_WINDOW
@@ -160,4 +166,5 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
 def round_relaxed(rp: RoundProblem, res: DualResult) -> np.ndarray:
     """The stated rounding rule: container per task (-1 local)."""
     order = np.lexsort((-rp.benefit, -res.y1))
+    order = order[res.y1[order] > ROUND_MIN_SHARE]
     return greedy_assign(rp, order, prefer=res.y3)

@@ -14,7 +14,14 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.leo_inference.baselines import central_policy, threshold_policy, workload_policy
-from offloadlab.methods.leo_inference.dual import DualOptions, Multipliers, decompose, messages_per_iteration, round_relaxed
+from offloadlab.methods.leo_inference.dual import (
+    DualOptions,
+    Multipliers,
+    decompose,
+    messages_per_iteration,
+    relaxed_objective,
+    round_relaxed,
+)
 from offloadlab.methods.leo_inference.reference import solve_round
 from offloadlab.methods.leo_inference.rounds import Policy, RoundLog, RoundProblem, run_rounds
 from offloadlab.scenarios.leo_inference import links
@@ -59,7 +66,8 @@ def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: 
             raise InputError(f"option {name}", f"must be > 0, got {v}")
     if eps < 0 or max_iter < 1:
         raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
-    opt = DualOptions(step_primal, step_dual, eps, max_iter, tol, literal)
+    opt = DualOptions(step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol,
+                      literal=literal)
     mult = Multipliers()
     hist: list[list[float]] = []
 
@@ -68,7 +76,7 @@ def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: 
         for k, v in messages_per_iteration(rp).items():
             log.messages[k] += v * res.iterations
         log.iterations.append(res.iterations)
-        log.add("relaxed_objective", float(rp.benefit @ res.y3.sum(1)))
+        log.add("relaxed_objective", relaxed_objective(rp.benefit, res.y1, res.y3))
         log.add("violation", res.final_violation)
         if len(hist) < 5:  # convergence histories of the first rounds
             hist.append(res.objective)
