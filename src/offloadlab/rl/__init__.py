@@ -1,1 +1,1 @@
-"""Reinforcement-learning solvers on the scenarios' Gymnasium envs (Stable-Baselines3 first)."""
+"""Shared plumbing of the learning methods (seeding, threads, progress, checkpoints, SB3 callback)."""

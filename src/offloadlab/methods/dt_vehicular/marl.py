@@ -26,8 +26,8 @@ from offloadlab.scenarios.dt_vehicular.env import DtVehicularParallelEnv, agent_
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 from offloadlab.methods.dt_vehicular.results import run_and_report
-from offloadlab.methods.dt_vehicular.training import (check_checkpoint, checkpoint_meta, checkpoint_path,
-                                                        seed_torch, training_progress)
+from offloadlab.methods.dt_vehicular.training import check_checkpoint, checkpoint_meta, checkpoint_path
+from offloadlab.rl.common import seed_torch, training_progress
 
 HIDDEN = (300, 100, 64)
 

@@ -18,7 +18,8 @@ from offloadlab.core.result import Result
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.methods.dt_vehicular.results import run_and_report
-from offloadlab.methods.dt_vehicular.training import checkpoint_path, seed_torch, training_progress
+from offloadlab.methods.dt_vehicular.training import checkpoint_path
+from offloadlab.rl.common import sb3_callback, seed_torch, training_progress
 
 ALGORITHMS = ("ddpg", "td3", "sac")
 
@@ -29,20 +30,6 @@ def _algorithm(name: str):
     if name not in ALGORITHMS:
         raise InputError("option algo", f"'{name}' is not one of {', '.join(ALGORITHMS)}")
     return {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[name]
-
-
-def _progress_callback(update):
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class Progress(BaseCallback):
-        """Forwards the step count and the latest episode reward to the progress bar."""
-
-        def _on_step(self) -> bool:
-            rewards = [ep["r"] for ep in self.model.ep_info_buffer] if self.model.ep_info_buffer else []
-            update(self.num_timesteps, f"last episode reward {rewards[-1]:.4g}" if rewards else "")
-            return True
-
-    return Progress()
 
 
 @register_solver("sarl", SCENARIO_ID, "single-agent SB3 (DDPG default) for all vehicles, ReLU networks (--checkpoint)",
@@ -79,7 +66,11 @@ def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.rand
                     device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,
                     policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU}, **kwargs)
         with training_progress(f"SARL {algo} N={p.N}", steps, progress) as update:
-            model.learn(total_timesteps=steps, callback=_progress_callback(update))
+            def show(timesteps: int, _: Any) -> None:
+                rewards = env.get_episode_rewards()
+                update(timesteps, f"last episode reward {rewards[-1]:.4g}" if rewards else "")
+
+            model.learn(total_timesteps=steps, callback=sb3_callback(show))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             model.save(path)

@@ -1,53 +1,22 @@
-"""What the learning solvers share: seeding, a training progress bar, checkpoint checks, evaluation."""
+"""What dt-vehicular's learning solvers share beyond rl.common: checkpoint names and checks, ICL settings."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import numpy as np
 from pydantic import Field
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
+from offloadlab.rl.common import checkpoint_file
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
-
-
-def seed_torch(rng: np.random.Generator) -> int:
-    """Seed torch from the solver's generator, on one thread (the machine is shared; also deterministic)."""
-    import torch
-
-    seed = int(rng.integers(2**31 - 1))
-    torch.manual_seed(seed)
-    torch.set_num_threads(1)
-    return seed
-
-
-@contextlib.contextmanager
-def training_progress(what: str, total: int, enabled: bool = True) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields ``update(done, **fields)``."""
-    console = Console(stderr=True)
-    bar = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=console,
-                   disable=not (enabled and console.is_terminal), transient=True)
-    task = bar.add_task(what, total=total, note="")
-    with bar:
-        yield lambda done, note="": bar.update(task, completed=done, note=note)
 
 
 def checkpoint_path(template: str | None, params: DtVehicularParams, seed: int) -> Path | None:
     """The checkpoint file; ``template`` may name instance fields, e.g. ``ckpt/marl_N{N}_df{delta_f}.pt``,
     so that one sweep keeps one policy per configuration."""
-    if not template:
-        return None
-    try:
-        return Path(template.format(**params.model_dump(), seed=seed))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise InputError("option checkpoint", f"'{template}' names {exc} which is not an instance field "
-                                              f"(allowed: {', '.join(params.model_dump())}, seed)") from None
+    return checkpoint_file(template, {**params.model_dump(), "seed": seed})
 
 
 def checkpoint_meta(params: DtVehicularParams, method: str, **extra: Any) -> dict[str, Any]:

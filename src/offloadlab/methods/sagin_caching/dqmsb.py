@@ -4,48 +4,38 @@ auctioneer environment; the trained Q-network then prices each bidder from its c
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.rl.common import checkpoint_file, sb3_callback, torch_threads
 from offloadlab.scenarios.sagin_caching import auction
 from offloadlab.scenarios.sagin_caching.env import AuctioneerEnv, features
 from offloadlab.scenarios.sagin_caching.market import MarketStats
 
 
-def _progress_callback(total_steps: int, rounds: int, show: bool):
-    """SB3 callback recording each training episode's total surplus and printing progress to stderr."""
-    from stable_baselines3.common.callbacks import BaseCallback
+class SurplusCurve:
+    """Records each training episode's total surplus and prints progress to stderr every 10 %."""
 
-    class Progress(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.curve: list[float] = []
+    def __init__(self, total_steps: int, rounds: int, show: bool):
+        self.total_steps, self.rounds, self.show = total_steps, rounds, show
+        self.curve: list[float] = []
+        self._running = 0.0
+        self._next_report = 0.1
+
+    def on_step(self, timesteps: int, step: Mapping[str, Any]) -> None:
+        """Account one env step (SB3's locals of the step)."""
+        self._running += step["infos"][0]["surplus"]
+        if step["dones"][0]:
+            self.curve.append(self._running)
             self._running = 0.0
-            self._next_report = 0.1
-
-        def _on_step(self) -> bool:
-            info = self.locals["infos"][0]
-            self._running += info["surplus"]
-            if self.locals["dones"][0]:
-                self.curve.append(self._running)
-                self._running = 0.0
-            done = self.num_timesteps / total_steps
-            if show and done >= self._next_report:
-                last = np.mean(self.curve[-10:]) if self.curve else float("nan")
-                print(f"dqmsb: {done:4.0%} ({self.num_timesteps}/{total_steps} steps, {len(self.curve)} episodes "
-                      f"of {rounds} rounds), surplus per episode (last 10): {last:.4g}", file=sys.stderr, flush=True)
-                self._next_report += 0.1
-            return True
-
-    return Progress()
-
-
-def checkpoint_path(path: str) -> Path:
-    """SB3 stores models as .zip; accept the path with or without the suffix."""
-    p = Path(path)
-    return p if p.suffix == ".zip" else p.with_name(p.name + ".zip")
+        done = timesteps / self.total_steps
+        if self.show and done >= self._next_report:
+            last = np.mean(self.curve[-10:]) if self.curve else float("nan")
+            print(f"dqmsb: {done:4.0%} ({timesteps}/{self.total_steps} steps, {len(self.curve)} episodes "
+                  f"of {self.rounds} rounds), surplus per episode (last 10): {last:.4g}", file=sys.stderr, flush=True)
+            self._next_report += 0.1
 
 
 def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, seed: int, *, gamma: float = 0.0,
@@ -54,12 +44,10 @@ def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, s
 
     Returns (model, training curve of total surplus per episode; empty when loaded).
     """
-    import torch
     from stable_baselines3 import DQN
 
-    torch.set_num_threads(1)  # small MLP: one thread is as fast and leaves the other cores alone
     env = AuctioneerEnv(values, stats.x0, stats.scale, levels)
-    path = checkpoint_path(checkpoint) if checkpoint else None
+    path = checkpoint_file(checkpoint, {}, ".zip")
     if path is not None and path.exists():
         model = DQN.load(path, device="cpu")
         if model.observation_space.shape != env.observation_space.shape or model.action_space.n != levels:
@@ -67,16 +55,17 @@ def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, s
                                            f"{model.observation_space.shape}, {model.action_space.n} actions)")
         return model, []
     rounds = values.shape[1]
-    model = DQN("MlpPolicy", env, learning_rate=learning_rate, buffer_size=min(50_000, timesteps),
-                learning_starts=min(1000, timesteps // 10), batch_size=64, gamma=gamma, train_freq=4,
-                target_update_interval=500, exploration_fraction=0.3, exploration_final_eps=0.02,
-                policy_kwargs={"net_arch": [64, 64]}, seed=seed, device="cpu")
-    callback = _progress_callback(timesteps, rounds, progress)
-    model.learn(total_timesteps=timesteps, callback=callback)
+    curve = SurplusCurve(timesteps, rounds, progress)
+    with torch_threads(1):  # small MLP: one thread is as fast and leaves the other cores alone
+        model = DQN("MlpPolicy", env, learning_rate=learning_rate, buffer_size=min(50_000, timesteps),
+                    learning_starts=min(1000, timesteps // 10), batch_size=64, gamma=gamma, train_freq=4,
+                    target_update_interval=500, exploration_fraction=0.3, exploration_final_eps=0.02,
+                    policy_kwargs={"net_arch": [64, 64]}, seed=seed, device="cpu")
+        model.learn(total_timesteps=timesteps, callback=sb3_callback(curve.on_step))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
-    return model, callback.curve
+    return model, curve.curve
 
 
 def rho_rule(model, stats: MarketStats, levels: int) -> auction.RhoRule:

@@ -25,6 +25,7 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.core.space import check_number
+from offloadlab.rl.common import sb3_callback, torch_threads
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.solvers.common import finish
@@ -41,7 +42,6 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
                gamma: float = 0.0, horizon: int = 8, batch_size: int = 128, learning_starts: int = 100,
                checkpoint: str | None = None, threads: int = 1) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
-    import torch
     from stable_baselines3 import DDPG
     from stable_baselines3.common.noise import NormalActionNoise
 
@@ -58,9 +58,7 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
     dim = env.action_space.shape[0]
     noise = NormalActionNoise(mean=np.zeros(dim), sigma=noise_sigma * np.ones(dim))
     seed = int(rng.integers(2**31 - 1))
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
+    with torch_threads(threads):
         ckpt = Path(checkpoint) if checkpoint else None
         if ckpt is not None and ckpt.is_file():
             model = _load(DDPG, ckpt, env, seed)
@@ -70,13 +68,12 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
                          learning_starts=learning_starts, batch_size=batch_size, gamma=gamma,
                          action_noise=noise, policy_kwargs={"net_arch": list(hidden)}, seed=seed,
                          device="cpu", verbose=0)
-        model.learn(total_timesteps=budget, callback=_tracking_callback(env, tracker),
+        recorder = EvaluationRecorder(env, tracker)
+        model.learn(total_timesteps=budget, callback=sb3_callback(recorder.on_step, recorder.flush),
                     reset_num_timesteps=ckpt is None or not ckpt.is_file())
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             model.save(ckpt)
-    finally:
-        torch.set_num_threads(previous_threads)
     return finish(problem, instance, env.best_decision, tracker, env_steps=env.evaluations,
                   policy_updates=int(model._n_updates))  # over the model's life
 
@@ -89,29 +86,24 @@ def _load(ddpg_cls: Any, path: Path, env: SatMecEnv, seed: int) -> Any:
         raise InputError("option checkpoint", f"'{path}' does not fit this instance ({exc})") from None
 
 
-def _tracking_callback(env: SatMecEnv, tracker: Tracker) -> Any:
-    """SB3 callback that turns env steps into Tracker history points."""
-    from stable_baselines3.common.callbacks import BaseCallback
+class EvaluationRecorder:
+    """Turns env steps into Tracker history points: one whenever the best improves, else every
+    ``RECORD_EVERY`` steps."""
 
-    class TrackEvaluations(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.pending = 0
-            self.recorded_best = np.inf
+    def __init__(self, env: SatMecEnv, tracker: Tracker):
+        self.env, self.tracker = env, tracker
+        self.pending = 0
+        self.recorded_best = np.inf
 
-        def _on_step(self) -> bool:
-            self.pending += 1
-            if env.best_objective < self.recorded_best or self.pending >= RECORD_EVERY:
-                self.recorded_best = env.best_objective
-                self.flush()
-            return True
-
-        def _on_training_end(self) -> None:
+    def on_step(self, timesteps: int, step: Any) -> None:
+        """Account one env step."""
+        self.pending += 1
+        if self.env.best_objective < self.recorded_best or self.pending >= RECORD_EVERY:
+            self.recorded_best = self.env.best_objective
             self.flush()
 
-        def flush(self) -> None:
-            if self.pending:
-                tracker.record(self.pending, env.best_objective)
-                self.pending = 0
-
-    return TrackEvaluations()
+    def flush(self) -> None:
+        """Record the steps not yet recorded."""
+        if self.pending:
+            self.tracker.record(self.pending, self.env.best_objective)
+            self.pending = 0
