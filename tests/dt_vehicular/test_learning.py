@@ -41,7 +41,7 @@ def test_checkpoint_of_another_configuration_is_refused(instance_data, tmp_path)
     other = PROBLEM.make_instance(4, "default", N=3, K=2, slots=6)
     with pytest.raises(InputError, match="N=2, this run needs N=3"):
         solve(other, "marl", seed=1, checkpoint=str(ckpt), **TINY)
-    with pytest.raises(InputError, match="not an instance field"):
+    with pytest.raises(InputError, match="not a field"):
         solve(instance_data, "marl", seed=1, checkpoint=str(tmp_path / "{lanes}.pt"), **TINY)
 
 
