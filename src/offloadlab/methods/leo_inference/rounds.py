@@ -1,10 +1,5 @@
-"""The online round driver shared by every leo-inference method.
-
-Each round (``round_s``) the scheduler sees the round's tasks and the number of tasks Q_o still on each
-container (queued, running or on their way), and decides. The driver keeps Q exact for feasible schedules:
-a task's completion is its uplink departure (FIFO per satellite) plus c(m_e) (with every round's load <= p
-no task waits for a container slot).
-"""
+"""The online round driver shared by every leo-inference method: each round (``round_s``) a policy sees the
+round's tasks and Q_o (tasks still on each container, see ``scenarios.leo_inference.online``) and decides."""
 
 from __future__ import annotations
 
@@ -14,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from offloadlab.scenarios.leo_inference.model import Model
+from offloadlab.scenarios.leo_inference.online import OnlineState, room
 
 
 @dataclass(frozen=True)
@@ -32,12 +28,12 @@ class RoundProblem:
     @property
     def room(self) -> np.ndarray:
         """Tasks each container may still take this round: floor(p slots - Q_o), at least 0 [O]."""
-        return np.maximum(np.floor(self.p * self.slots - self.q + 1e-9), 0.0)
+        return room(self.q, self.slots, self.p)[0]
 
     @property
     def cluster_room(self) -> float:
         """Tasks the cluster may still take: floor(p O slots - Q_S), at least 0."""
-        return max(float(np.floor(self.p * self.slots * self.q.size - self.q.sum() + 1e-9)), 0.0)
+        return room(self.q, self.slots, self.p)[1]
 
 
 @dataclass
@@ -62,34 +58,15 @@ def run_rounds(model: Model, policy: Policy, candidates: np.ndarray | None = Non
 
     ``candidates`` masks the tasks a policy may offload (default: reachable tasks with a positive benefit).
     """
-    inst, p = model.inst, model.p
+    p = model.p
     cand = (model.reachable & (model.benefit > 0)) if candidates is None else candidates
-    target = np.full(inst.n_tasks, -1)
+    state = OnlineState(model, cand)
     log = RoundLog()
-    uplink_free = np.zeros(p.satellites)
-    pre = np.repeat(np.arange(p.containers), inst.initial_queue)
-    done_o, done_t = [pre], [np.full(pre.size, p.server_task_s)]
-    rounds = model.round_index
-    order = np.flatnonzero(cand)
-    bounds = np.searchsorted(rounds[order], np.arange(model.n_rounds + 1))
-    for r in np.flatnonzero(np.diff(bounds)):
-        idx = order[bounds[r]:bounds[r + 1]]
-        t0 = r * p.round_s
-        allo, allt = np.concatenate(done_o), np.concatenate(done_t)
-        q = np.bincount(allo[allt > t0], minlength=p.containers).astype(float)
-        rp = RoundProblem(idx, model.benefit[idx], inst.task_sat[idx], q, p.servers, p.containers_per_server,
-                          p.container_slots, p.load_threshold)
-        choice = policy(rp, log)
-        off = idx[choice >= 0]
-        target[off] = choice[choice >= 0]
-        fin = np.empty(off.size)
-        for k, n in enumerate(off):  # uplink FIFO per satellite, in arrival order (few tasks per round)
-            s = inst.task_sat[n]
-            uplink_free[s] = max(uplink_free[s], inst.task_t[n]) + model.paths.up_s[n]
-            fin[k] = uplink_free[s] + p.server_task_s
-        done_o.append(target[off])
-        done_t.append(fin)
-    return target, log
+    for r, idx in state.rounds:
+        rp = RoundProblem(idx, model.benefit[idx], model.inst.task_sat[idx], state.queue_at(r), p.servers,
+                          p.containers_per_server, p.container_slots, p.load_threshold)
+        state.commit(idx, policy(rp, log))
+    return state.target, log
 
 
 def least_loaded(load: np.ndarray, allowed: np.ndarray | None = None) -> int:

@@ -1,0 +1,49 @@
+"""Online state shared by the round driver (methods) and the environments: the rounds that hold candidate
+tasks, and Q_o at the start of each round, kept exact for feasible schedules (completion = uplink departure,
+FIFO per satellite, plus c(m_e); with every round's load <= p no task waits for a container slot)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from offloadlab.scenarios.leo_inference.model import Model
+
+
+class OnlineState:
+    """Walks the rounds that contain candidate tasks; records targets as they are decided."""
+
+    def __init__(self, model: Model, candidates: np.ndarray):
+        self.model = model
+        p, inst = model.p, model.inst
+        self.target = np.full(inst.n_tasks, -1)
+        self._uplink_free = np.zeros(p.satellites)
+        pre = np.repeat(np.arange(p.containers), inst.initial_queue)
+        self._done_o, self._done_t = [pre], [np.full(pre.size, p.server_task_s)]
+        order = np.flatnonzero(candidates)
+        bounds = np.searchsorted(model.round_index[order], np.arange(model.n_rounds + 1))
+        self.rounds = [(int(r), order[bounds[r]:bounds[r + 1]]) for r in np.flatnonzero(np.diff(bounds))]
+
+    def queue_at(self, r: int) -> np.ndarray:
+        """Q_o [O]: tasks decided before round r that are still on (or on their way to) each container."""
+        allo, allt = np.concatenate(self._done_o), np.concatenate(self._done_t)
+        return np.bincount(allo[allt > r * self.model.p.round_s], minlength=self.model.p.containers).astype(float)
+
+    def commit(self, tasks: np.ndarray, choice: np.ndarray) -> None:
+        """Record the round's decisions (``choice`` -1 local, else container) and their completion times."""
+        p, inst, up = self.model.p, self.model.inst, self.model.paths.up_s
+        off = tasks[choice >= 0]
+        self.target[off] = choice[choice >= 0]
+        fin = np.empty(off.size)
+        for k, n in enumerate(off):  # uplink FIFO per satellite, in arrival order (a few tasks per round)
+            s = inst.task_sat[n]
+            self._uplink_free[s] = max(self._uplink_free[s], inst.task_t[n]) + up[n]
+            fin[k] = self._uplink_free[s] + p.server_task_s
+        self._done_o.append(self.target[off])
+        self._done_t.append(fin)
+
+
+def room(q: np.ndarray, slots: int, p: float) -> tuple[np.ndarray, float]:
+    """Tasks each container, and the cluster, may still take in a round with loads Q: floor(p cap - Q) >= 0."""
+    per = np.maximum(np.floor(p * slots - q + 1e-9), 0.0)
+    cluster = max(float(np.floor(p * slots * q.size - q.sum() + 1e-9)), 0.0)
+    return per, cluster
