@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Mapping
 
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.options import validate_options
 from offloadlab.core.registry import get_scenario, get_solver
 from offloadlab.core.result import Result
 
-RESERVED = ("problem", "instance", "budget", "rng")
-
-
 def check_options(scenario: str, solver: str, options: Mapping[str, Any]) -> None:
-    """Reject options the solver does not take, naming the allowed ones."""
-    fn = get_solver(scenario, solver).fn
-    params = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    allowed = [n for n in params if n not in RESERVED]
-    for key in options:
-        if key not in allowed:
-            raise InputError(f"option {key}", f"not taken by solver '{solver}' (allowed: {', '.join(allowed) or 'none'})")
+    """Reject options the solver does not take, of the wrong type or out of bounds, naming the option."""
+    validate_options(get_solver(scenario, solver).fn, solver, options)
 
 
 def solve(instance_data: Mapping[str, Any], solver: str, seed: int = 0, budget: int | None = None,
