@@ -247,23 +247,21 @@ def _elevation_at(satrecs: list[Satrec], sat: np.ndarray, station: np.ndarray, t
                   jd0: float, fr0: float, st: np.ndarray, up: np.ndarray) -> np.ndarray:
     """Elevation (deg) of satellite ``sat[c]`` from station ``station[c]`` at ``t_s[c]``, for C crossings.
 
-    One SGP4 call per distinct satellite (each vectorised over that satellite's crossings): the
-    crossings of different satellites happen at different times, so SatrecArray's satellites x times
-    product would waste work.
+    One SGP4 call per distinct satellite (each vectorised over that satellite's crossings; the crossings of
+    different satellites happen at different times, so SatrecArray's satellites x times product would waste
+    work), then one array pass for the frame rotation and the elevations.
     """
-    out = np.empty(sat.shape)
+    jd = np.full(sat.shape, jd0)
+    fr = fr0 + t_s / SECONDS_PER_DAY
+    r_teme, err = np.empty(sat.shape + (3,)), np.empty(sat.shape)
     order = np.argsort(sat, kind="stable")
     uniq, first = np.unique(sat[order], return_index=True)
     for k, lo, hi in zip(uniq, first, np.append(first[1:], len(order))):
         idx = order[lo:hi]
-        fr = fr0 + t_s[idx] / SECONDS_PER_DAY
-        jd = np.full(idx.shape, jd0)
-        err, r, _ = satrecs[int(k)].sgp4_array(jd, fr)
-        pos = teme_to_ecef(r, jd + fr)
-        s, u = st[station[idx]], up[station[idx]]
-        rel = pos - s
-        el = np.rad2deg(np.arcsin(np.clip(np.sum(rel * u, -1) / np.linalg.norm(rel, axis=-1), -1, 1)))
-        out[idx] = np.where(err != 0, -90.0, el)
+        err[idx], r_teme[idx], _ = satrecs[int(k)].sgp4_array(jd[idx], fr[idx])
+    rel = teme_to_ecef(r_teme, jd + fr) - st[station]
+    el = np.rad2deg(np.arcsin(np.clip(np.sum(rel * up[station], -1) / np.linalg.norm(rel, axis=-1), -1, 1)))
+    out = np.where(err != 0, -90.0, el)
     return out
 
 
