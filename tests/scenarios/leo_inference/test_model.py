@@ -102,3 +102,38 @@ def test_offload_without_path_is_infeasible(paper_json):
     assert PROBLEM.evaluate(inst, m.decision_from_targets(target)).violations[0] == ["offload_without_path"]
     # tasks inside the aligned pass of satellite 0 are reachable directly
     assert np.any(m.paths.kind[inst.task_sat == 0] == links.DIRECT)
+
+
+def _windowed(small_json, windows, times, bits, **params):
+    d = copy.deepcopy(small_json)
+    d["params"].update(contact_model="orbits", **params)
+    d["contact_windows"] = windows
+    d["tasks"] = {"sat": [0] * len(times), "arrival_s": list(times), "data_bits": [bits] * len(times)}
+    return PROBLEM.load_instance(d)
+
+
+@pytest.mark.parametrize("return_results, kind", [(False, links.DIRECT), (True, links.NONE)])
+def test_algorithm4_case_one_and_two(small_json, return_results, kind):
+    # 0.6 s left in satellite 0's window; raw data 5 Mbit: up = 5e6 / (10e6 * 0.99) = 0.505 s fits (Case II),
+    # but with the result back (0.0008 s) and c(m_e) = 0.32 s the need is 0.826 s (Case I): no other window, local
+    win = [{"sat": 0, "station": 0, "start_s": 0.0, "end_s": 10.0}]
+    inst = _windowed(small_json, win, [9.4], 5e6, return_results=return_results)
+    paths = model_of(inst).paths
+    assert paths.kind.tolist() == [kind]
+    assert paths.window_s[0] == pytest.approx(0.6)
+    assert paths.up_s[0] == pytest.approx(5e6 / 9.9e6)
+
+
+def test_relay_uses_the_relay_window_and_the_isl_rate(small_json):
+    k = len(small_json["tle"])
+    win = [{"sat": 0, "station": 0, "start_s": 0.0, "end_s": 10.0}] + [
+        {"sat": j, "station": 0, "start_s": 0.0, "end_s": 170.0} for j in range(1, k)]
+    inst = _windowed(small_json, win, [9.4, 100.0], 5e6, isl_max_range_km=20000.0)
+    paths = model_of(inst).paths
+    relayed = paths.kind >= links.SAME_ORBIT
+    assert relayed.any()  # at least one of the two tasks finds a satellite in sight with a window
+    for n in np.flatnonzero(relayed):
+        j = paths.relay[n]
+        assert j != 0 and paths.window_s[n] == pytest.approx(170.0 - inst.task_t[n])
+        # the ISL (100 Mbps, window 4 Mbit over at most ~100 ms RTT) is faster than the ground link: l binds
+        assert paths.up_s[n] == pytest.approx(5e6 / (10e6 * 0.999 * 0.99))
