@@ -1,0 +1,1 @@
+"""Adaptive modeling of LEOEdge (seed 003, Sec. VIII): device knowledge base, search space, one-shot search, NAG."""
