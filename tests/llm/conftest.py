@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +23,11 @@ def inst354():
 def answer(offload: Any, power: Any) -> str:
     """An answer text holding a decision."""
     return json.dumps({"offload": np.asarray(offload).tolist(), "power_w": np.asarray(power).tolist()})
+
+
+def targets(target: Any, power: Any) -> str:
+    """An answer text in the per-terminal format (target 0 = local, m = satellite m)."""
+    return json.dumps({"target": list(target), "power_w": np.asarray(power).tolist()})
 
 
 def one_offloaded(inst: Any, terminal: int = 0, satellite: int = 1, watts: float = 0.1) -> tuple[list, list]:

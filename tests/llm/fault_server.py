@@ -14,8 +14,9 @@ MODEL = "fake-model"
 class FaultServer:
     """Serves POST /v1/chat/completions on 127.0.0.1; each request takes the next script step.
 
-    Steps: ("timeout", seconds), ("status", code), ("text", answer text), ("no_schema", None) which
-    rejects response_format with HTTP 400 once. When the script is used up, ``default`` is answered.
+    Steps: ("timeout", seconds), ("status", code), ("text", answer text), ("reject_format", (code, dialect))
+    which rejects a request asking for structured output in ``dialect`` with HTTP ``code`` (and answers any
+    other request). When the script is used up, ``default`` is answered.
     """
 
     def __init__(self, script: list[tuple[str, Any]], default: str):
@@ -52,9 +53,12 @@ class FaultServer:
         if kind == "status":
             return self.send(handler, arg, {"error": {"message": f"scripted HTTP {arg}", "type": "server_error"}},
                              {"Retry-After": "0"} if arg == 429 else {})
-        if kind == "no_schema" and "response_format" in body:
-            return self.send(handler, 400, {"error": {"message": "response_format is not supported",
-                                                      "type": "invalid_request_error"}})
+        if kind == "reject_format":
+            code, dialect = arg
+            asked = body.get("response_format", {}).get("type") or ("guided_json" if "guided_json" in body else "")
+            if asked == dialect:
+                return self.send(handler, code, {"error": {"message": f"unsupported response_format: {dialect}",
+                                                           "type": "invalid_request_error"}})
         return self.send(handler, 200, completion(arg if kind == "text" else self.default))
 
     @staticmethod

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from offloadlab.core.errors import InputError
-from offloadlab.llm import LLMClient, LLMError, Reply, TokenBudgetExhausted, TransientLLMError, make_backend
+from offloadlab.llm import (
+    LLMClient,
+    LLMError,
+    LLMOptions,
+    Reply,
+    TokenBudgetExhausted,
+    TransientLLMError,
+    make_backend,
+    parse_llm_options,
+)
 from offloadlab.llm.backend import Request
 
 
@@ -71,24 +80,53 @@ def test_request_key_ignores_purpose_but_not_content():
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"kind": "gpt"}, "llm-backend"),
-    ({"kind": "replay"}, "llm-replay"),
-    ({"kind": "openai"}, "llm-model"),
-    ({"kind": "embedded", "replay": "x.jsonl"}, "llm-replay"),
-    ({"kind": "embedded", "base_url": "http://x"}, "llm-base-url"),
-    ({"kind": "embedded", "model": "no-such-model"}, "llm-model"),
+    ({"backend": "replay"}, "llm-replay"),
+    ({"backend": "openai"}, "llm-model"),
+    ({"backend": "embedded", "replay": "x.jsonl"}, "llm-replay"),
+    ({"backend": "embedded", "base_url": "http://x"}, "llm-base-url"),
+    ({"backend": "embedded", "model": "no-such-model"}, "llm-model"),
     ({"replay": "/no/such/file.jsonl"}, "llm-replay"),
 ])
 def test_bad_backend_options_name_the_option(kwargs, field):
-    kind = kwargs.pop("kind", None)
     with pytest.raises(InputError) as exc:
-        make_backend(kind, **kwargs)
+        make_backend(LLMOptions(**kwargs))
     assert exc.value.field == field
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"llm_backend": "gpt"}, "option llm.backend"),
+    ({"temperature": 3}, "option llm.temperature"),
+    ({"llm_retries": -1}, "option llm.retries"),
+    ({"samples": 0}, "option llm.samples"),
+    ({"llm_structured": "yaml"}, "option llm.structured"),
+    ({"llm_api_key_env": "sk-abc def"}, "option llm.api_key_env"),
+    ({"llm_colour": "red"}, "option llm_colour"),
+])
+def test_llm_options_are_typed_and_bounded(options, field):
+    with pytest.raises(InputError) as exc:
+        parse_llm_options(options)
+    assert exc.value.field == field
+
+
+def test_llm_options_names_and_the_former_boolean():
+    got = parse_llm_options({"llm_backend": "openai", "temperature": 0.5, "llm_structured": False, "samples": 8})
+    assert (got.backend, got.temperature, got.structured, got.samples) == ("openai", 0.5, "off", 8)
+    assert parse_llm_options({"llm_structured": True}).structured == "auto"
+
+
+def test_solvers_list_the_llm_options_and_reject_unknown_ones(inst354):
+    from offloadlab.core.run import solve
+
+    with pytest.raises(InputError, match="llm_base_url.*samples|samples.*llm_base_url") as exc:
+        solve(inst354.to_json(), "llm", 0, llm_colour="red")
+    assert exc.value.field == "option llm_colour"
 
 
 def test_openai_key_required_only_for_the_official_endpoint(monkeypatch):
     monkeypatch.delenv("MY_KEY", raising=False)
     with pytest.raises(InputError, match="MY_KEY"):
-        make_backend("openai", model="gpt-4o", base_url="https://api.openai.com/v1", api_key_env="MY_KEY")
-    local = make_backend("openai", model="qwen", base_url="http://127.0.0.1:8000/v1", api_key_env="MY_KEY")
+        make_backend(LLMOptions(backend="openai", model="gpt-4o", base_url="https://api.openai.com/v1",
+                                api_key_env="MY_KEY"))
+    local = make_backend(LLMOptions(backend="openai", model="qwen", base_url="http://127.0.0.1:8000/v1",
+                                    api_key_env="MY_KEY"))
     assert local.model == "qwen"

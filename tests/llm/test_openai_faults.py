@@ -11,9 +11,9 @@ import pytest
 from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
 from offloadlab.llm import LLMError
-from tests.llm.conftest import answer
+from tests.llm.conftest import targets
 from tests.llm.fault_server import MODEL, FaultServer
-from tests.llm.test_optimizer import GOOD, LOCAL
+from tests.llm.test_optimizer import GOOD, LOCAL, POWER
 from tests.test_cli import run_cli
 
 FAST = {"llm_backend": "openai", "llm_model": MODEL, "llm_timeout": 0.5, "llm_backoff": 0.0}
@@ -38,10 +38,9 @@ def server():
 
 
 def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registry_problem):
-    wrong_shape = answer([[0, 1], [1, 0]], [[0.1]])
-    out_of_range = answer([[2, 0, 0, 0, 0]] * 3, [[0.0] * 4] * 5)
-    clip = answer([[1, 0, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]],
-                  [[0, 0.9, 0.01, 0], [0, 0.04, 0, 0.16], [0, 0, 0.2, 0], [0.2, 0, 0, 0], [0, 0, 0, 0.2]])
+    wrong_shape = targets([0, 1], [[0.1]])
+    out_of_range = targets([4, 0, 0, 0, 0], [[0.0] * 4] * 5)
+    clip = targets([1, 2, 2, 2, 1], [[0, 0.9, 0.01, 0], *POWER[1:]])
     srv = server([("timeout", 1.5), ("status", 500), ("status", 429), ("text", GOOD),
                   ("text", GOOD[: len(GOOD) // 2]), ("text", wrong_shape), ("text", out_of_range),
                   ("text", clip), ("status", 503), ("text", LOCAL)])
@@ -54,18 +53,52 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
     assert st["llm_calls"] == 6 and st["prompt_tokens"] == 6 * 400 and st["completion_tokens"] == 6 * 50
     assert [t["outcome"] for t in res.details["trajectory"]] == ["valid", "invalid", "repaired", "valid"]
     assert res.feasible and res.objective <= st["initial_objective"]
-    # evaluated: initial draws + 3 usable answers + the final re-evaluation (the guard checked each one)
-    assert sum(guarded_registry_problem) == st["evaluations"] + 1
-    # the decision space's schema went out as response_format on every call
+    # evaluated: start-up draws + 3 usable answers + the final re-evaluation (the guard checked each one)
+    assert sum(guarded_registry_problem) == st["startup_evaluations"] + st["evaluations"] + 1
+    # the answer format's schema went out as response_format on every call
     fmt = srv.bodies[-1]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["additionalProperties"] is False
 
 
-def test_server_without_structured_output_is_asked_again_without_it(data354, server):
-    srv = server([("no_schema", None), ("text", GOOD)])
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_rejected_dialect_is_replaced_not_retried_and_remembered(data354, server, status):
+    # llama-cpp-python's server answers json_schema with HTTP 500; such a rejection is not transient
+    srv = server([("reject_format", (status, "json_schema")), ("text", GOOD), ("text", LOCAL)])
+    _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=2, **FAST)
+    formats = [b["response_format"] for b in srv.bodies]
+    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
+    assert formats[1]["schema"]["required"] == ["target", "power_w"]
+    assert res.stats["transport_faults"] == {} and res.stats["llm_calls"] == 2
+
+
+def test_a_server_without_any_structured_output_gets_plain_requests(data354, server):
+    srv = server([("reject_format", (400, "json_schema")), ("reject_format", (400, "json_object")),
+                  ("reject_format", (400, "guided_json")), ("text", GOOD)])
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
-    assert "response_format" in srv.bodies[0] and "response_format" not in srv.bodies[1]
+    assert "guided_json" in srv.bodies[2] and not {"response_format", "guided_json"} & set(srv.bodies[3])
     assert res.stats["llm_calls"] == 1 and res.stats["improvements"] == 1
+
+
+def test_an_explicit_dialect_that_is_rejected_is_one_permanent_error(data354, server):
+    srv = server([("reject_format", (500, "json_schema"))] * 3)
+    with pytest.raises(LLMError, match="rejected structured output 'json_schema'"):
+        solve(data354, "llm", 0, llm_base_url=srv.url, llm_structured="json_schema", **FAST)
+    assert len(srv.bodies) == 1  # not retried
+
+
+def test_request_options_reach_the_server(data354, server):
+    srv = server([("text", GOOD)])
+    solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, llm_structured="off", llm_max_tokens=300,
+          llm_max_tokens_param="max_completion_tokens", llm_extra={"top_p": 0.9}, samples=1, **FAST)
+    body = srv.bodies[0]
+    assert body["max_completion_tokens"] == 300 and "max_tokens" not in body and body["top_p"] == 0.9
+    assert "response_format" not in body
+
+
+def test_an_extraction_that_never_succeeds_is_a_failure_not_a_result(data354, server):
+    srv = server([], default="I cannot answer that.")
+    with pytest.raises(LLMError, match="no usable answer"):
+        solve(data354, "llm", 0, llm_base_url=srv.url, iterations=2, answer_retries=0, llm_structured="off", **FAST)
 
 
 def test_unknown_model_is_one_clear_input_error(data354, server):

@@ -7,14 +7,25 @@ import json
 import numpy as np
 import pytest
 
-from offloadlab.llm.structured import (InvalidAnswer, answer_max_tokens, answer_schema, check_answer,
-                                       decision_json, parse_json, quantise)
+from offloadlab.llm.formats import AnswerFormat, Choice
+from offloadlab.llm.structured import (
+    InvalidAnswer,
+    answer_max_tokens,
+    answer_schema,
+    check_answer,
+    parse_json,
+    quantise,
+)
 from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 from tests.llm.conftest import one_offloaded
 
 
-def check(inst, obj):
-    return check_answer(PROBLEM, inst, PROBLEM.decision_space(inst), obj)
+def check(inst, obj, fmt=None):
+    return check_answer(PROBLEM, inst, fmt or AnswerFormat(PROBLEM.decision_space(inst)), obj)
+
+
+def per_terminal(inst):
+    return AnswerFormat(PROBLEM.decision_space(inst), [Choice("offload", "target")])
 
 
 @pytest.mark.parametrize("text", ['{"a": 1}', 'Sure! ```json\n{"a": 1}\n``` done', 'The answer is {"a": 1}.'])
@@ -72,6 +83,20 @@ def test_malformed_answers_are_rejected_with_their_kind(inst354, mutate, kind):
         check(inst354, obj)
     assert exc.value.kind == kind
     assert "answer." in str(exc.value)  # names the field
+    if kind == "constraint":  # names only the broken constraint
+        assert "at most one satellite" in str(exc.value) and "deadline" not in str(exc.value)
+
+
+def test_per_terminal_format_maps_targets_to_the_one_hot_matrix(inst354):
+    fmt = per_terminal(inst354)
+    off, pw = one_offloaded(inst354, terminal=2, satellite=1)
+    got = check(inst354, {"target": [0, 0, 2, 0, 0], "power_w": pw}, fmt)
+    np.testing.assert_array_equal(got.decision["offload"], off)
+    assert fmt.space.constraints[0].startswith("total power") and len(fmt.space.constraints) == 2
+    assert json.loads(fmt.text(got.decision))["target"] == [0, 0, 2, 0, 0]
+    with pytest.raises(InvalidAnswer, match=r"answer.target: value 4 at index \[0\]") as exc:
+        check(inst354, {"target": [4, 0, 0, 0, 0], "power_w": pw}, fmt)
+    assert exc.value.kind == "out_of_range"
 
 
 def test_non_object_answer_is_wrong_shape(inst354):
@@ -96,5 +121,7 @@ def test_quantised_decision_round_trips_through_its_text(inst354):
     assert (batch["power_w"].sum(axis=-1) <= inst354.params.p_max_w).all()
     for b in range(20):
         d = {k: v[b] for k, v in batch.items()}
-        back = check(inst354, json.loads(decision_json(space, d))).decision
-        np.testing.assert_array_equal(back["power_w"], d["power_w"])
+        for fmt in (AnswerFormat(space), per_terminal(inst354)):
+            back = check(inst354, json.loads(fmt.text(d)), fmt).decision
+            np.testing.assert_array_equal(back["power_w"], d["power_w"])
+            np.testing.assert_array_equal(back["offload"], d["offload"])

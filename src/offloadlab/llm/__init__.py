@@ -2,45 +2,50 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 from offloadlab.core.errors import InputError
 from offloadlab.llm.backend import Backend, LLMError, Reply, Request, TokenBudgetExhausted, TransientLLMError
 from offloadlab.llm.client import LLMClient, Usage
+from offloadlab.llm.options import LLMOptions, llm_method, parse_llm_options
 
 BACKENDS = ("embedded", "openai", "replay")
 
-__all__ = ["BACKENDS", "Backend", "LLMClient", "LLMError", "Reply", "Request", "TokenBudgetExhausted",
-           "TransientLLMError", "Usage", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "LLMClient", "LLMError", "LLMOptions", "Reply", "Request", "TokenBudgetExhausted",
+           "TransientLLMError", "Usage", "llm_method", "make_backend", "make_client", "parse_llm_options"]
 
 
-def make_backend(kind: str | None = None, *, model: str | None = None, base_url: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", threads: int | None = None,
-                 record: str | Path | None = None, replay: str | Path | None = None) -> Backend:
-    """Build a backend by name; ``replay`` implies the replay backend, ``record`` wraps any backend."""
-    kind = kind or ("replay" if replay else "embedded")
-    if kind not in BACKENDS:
-        raise InputError("llm-backend", f"unknown backend '{kind}' (allowed: {', '.join(BACKENDS)})")
-    if base_url and kind != "openai":
+def make_backend(options: LLMOptions) -> Backend:
+    """Build the options' backend; ``replay`` implies the replay backend, ``record`` wraps any backend."""
+    kind = options.backend or ("replay" if options.replay else "embedded")
+    if options.base_url and kind != "openai":
         raise InputError("llm-base-url", f"only used with --llm-backend openai (got --llm-backend {kind})")
     if kind == "replay":
-        if not replay:
+        if not options.replay:
             raise InputError("llm-replay", "required with --llm-backend replay (a file written by --llm-record)")
         from offloadlab.llm.replay import ReplayBackend
 
-        backend: Backend = ReplayBackend(replay)
-    elif replay:
+        backend: Backend = ReplayBackend(options.replay)
+    elif options.replay:
         raise InputError("llm-replay", f"only used with --llm-backend replay (got --llm-backend {kind})")
     elif kind == "openai":
         from offloadlab.llm.openai_backend import OpenAIBackend
 
-        backend = OpenAIBackend(model, base_url, api_key_env)
+        backend = OpenAIBackend(options.model, options.base_url, options.api_key_env, options.structured,
+                                options.max_tokens_param, options.extra)
     else:
         from offloadlab.llm.embedded import EmbeddedBackend
 
-        backend = EmbeddedBackend(model, threads)
-    if record:
+        backend = EmbeddedBackend(options.model, options.threads)
+    if options.record:
         from offloadlab.llm.replay import RecordingBackend
 
-        backend = RecordingBackend(backend, record)
+        backend = RecordingBackend(backend, options.record)
     return backend
+
+
+def make_client(options: LLMOptions, backend: Backend | None = None,
+                on_call: Callable[[Reply], None] | None = None) -> LLMClient:
+    """A client with the options' transport settings around ``backend`` (default: the options' backend)."""
+    return LLMClient(backend or make_backend(options), timeout_s=options.timeout, max_retries=options.retries,
+                     backoff_s=options.backoff, token_budget=options.token_budget, on_call=on_call)

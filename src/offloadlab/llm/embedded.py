@@ -123,22 +123,35 @@ class EmbeddedBackend:
         self.n_threads = n_threads or default_threads()
 
     def complete(self, request: Request, timeout_s: float) -> Reply:
-        """Generate one answer, constrained to ``request.schema`` when given."""
-        import llama_cpp
-
+        """Generate ``request.n`` answers, constrained to ``request.schema`` when given. The prompt's tokens
+        stay in llama.cpp's cache, so every answer after the first costs only its own tokens."""
         llm, tokenizer = _load(self.path, self.chat_format, self.n_threads)
         start = time.perf_counter()
-        deadline = Deadline(llm.token_eos(), timeout_s)
+        texts, prompt_tokens, completion_tokens, finish = [], 0, 0, ""
+        for k in range(request.n):
+            seed = None if request.seed is None else request.seed + k
+            out = self._generate(llm, tokenizer, request, seed, timeout_s - (time.perf_counter() - start))
+            choice, usage = out["choices"][0], out["usage"]
+            texts.append(choice["message"]["content"] or "")
+            prompt_tokens += usage["prompt_tokens"] if k == 0 else 0
+            completion_tokens += usage["completion_tokens"]
+            finish = finish or choice.get("finish_reason") or ""
+        return Reply(texts[0], prompt_tokens, completion_tokens, time.perf_counter() - start, self.model, finish,
+                     texts=texts)
+
+    @staticmethod
+    def _generate(llm: Any, tokenizer: Any, request: Request, seed: int | None, timeout_s: float) -> Any:
+        """One llama.cpp chat completion within ``timeout_s`` seconds."""
+        import llama_cpp
+
+        deadline = Deadline(llm.token_eos(), max(timeout_s, 0.0))
         processors = [SchemaConstraint(tokenizer, request.schema)] if request.schema is not None else []
         try:
             out = llm.create_chat_completion(
                 list(request.messages), temperature=request.temperature, max_tokens=request.max_tokens,
-                seed=request.seed, logits_processor=llama_cpp.LogitsProcessorList([*processors, deadline]))
+                seed=seed, logits_processor=llama_cpp.LogitsProcessorList([*processors, deadline]))
         except ValueError as exc:  # e.g. the prompt exceeds the context window
             raise LLMError("llm", f"embedded model rejected the request: {exc}") from None
-        seconds = time.perf_counter() - start
         if deadline.hit:
             raise TransientLLMError("timeout", f"no complete answer within {timeout_s:g} s")
-        choice, usage = out["choices"][0], out["usage"]
-        return Reply(choice["message"]["content"] or "", usage["prompt_tokens"], usage["completion_tokens"], seconds,
-                     self.model, choice.get("finish_reason") or "")
+        return out

@@ -12,6 +12,25 @@ from offloadlab.llm.backend import LLMError, Reply, Request, TransientLLMError, 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
+# Structured-output dialects, in the order ``auto`` tries them: OpenAI (also vLLM, Ollama, LM Studio),
+# llama-cpp-python's server (json_object with a schema), vLLM's older guided_json, none.
+DIALECTS = ("json_schema", "json_object", "guided_json", "off")
+# What a rejected structured-output request says, whatever its HTTP status (llama-cpp-python: 500).
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "guided_json", "schema", "grammar")
+# Dialect found per (endpoint, model), shared by every backend object of the process.
+_DIALECT_CACHE: dict[tuple[str, str], str] = {}
+
+
+def structured_body(dialect: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The request fields that ask for schema-constrained output in a dialect."""
+    if dialect == "json_schema":
+        return {"response_format": {"type": "json_schema",
+                                    "json_schema": {"name": "answer", "schema": schema, "strict": True}}}
+    if dialect == "json_object":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    if dialect == "guided_json":
+        return {"extra_body": {"guided_json": schema}}
+    return {}
 
 
 class OpenAIBackend:
@@ -19,7 +38,9 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, model: str | None, base_url: str | None = None, api_key_env: str = DEFAULT_KEY_ENV):
+    def __init__(self, model: str | None, base_url: str | None = None, api_key_env: str = DEFAULT_KEY_ENV,
+                 structured: str = "auto", max_tokens_param: str = "max_tokens",
+                 extra: dict[str, Any] | None = None):
         import openai
 
         if not model:
@@ -31,54 +52,80 @@ class OpenAIBackend:
             raise InputError(api_key_env, "not set: export the API key in this environment variable")
         # retries are ours (LLMClient), so that each fault is counted
         self.client = openai.OpenAI(api_key=key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=0)
-        self.use_schema = True  # turned off once if the server rejects response_format
+        self.structured = structured
+        self.max_tokens_param = max_tokens_param
+        self.extra = dict(extra or {})
+
+    @property
+    def dialect(self) -> str:
+        """The structured-output dialect in use: the configured one, or the one auto found for this endpoint."""
+        if self.structured != "auto":
+            return self.structured
+        return _DIALECT_CACHE.get((self.base_url, self.model), DIALECTS[0])
 
     def complete(self, request: Request, timeout_s: float) -> Reply:
-        """One chat completion; maps the client's errors onto transient and final ones."""
+        """One chat completion; a rejected structured-output dialect is replaced by the next one (auto) or
+        reported (explicit), never retried as a transient fault."""
+        while True:
+            dialect = self.dialect if request.schema is not None else "off"
+            try:
+                return self._complete(request, timeout_s, dialect)
+            except _FormatRejected as exc:
+                if self.structured != "auto":
+                    raise LLMError("llm-structured", f"{self.base_url} rejected structured output '{dialect}' "
+                                                     f"({exc}); try --llm-structured auto or off") from None
+                # the next dialect, remembered for the endpoint; 'off' is never rejected
+                _DIALECT_CACHE[(self.base_url, self.model)] = DIALECTS[DIALECTS.index(dialect) + 1]
+
+    def _complete(self, request: Request, timeout_s: float, dialect: str) -> Reply:
         import openai
 
         kwargs: dict[str, Any] = {"model": self.model, "messages": list(request.messages),
-                                  "temperature": request.temperature, "max_tokens": request.max_tokens,
+                                  "temperature": request.temperature, self.max_tokens_param: request.max_tokens,
                                   "timeout": timeout_s}
         if request.seed is not None:
             kwargs["seed"] = request.seed
-        if request.schema is not None and self.use_schema:
-            kwargs["response_format"] = {"type": "json_schema",
-                                         "json_schema": {"name": "decision", "schema": request.schema}}
+        if request.n > 1:
+            kwargs["n"] = request.n
+        fmt = structured_body(dialect, request.schema) if request.schema is not None else {}
+        kwargs.update(fmt)
+        if self.extra:
+            kwargs["extra_body"] = {**self.extra, **kwargs.get("extra_body", {})}
         start = time.perf_counter()
         try:
             resp = self.client.chat.completions.create(**kwargs)
-        except openai.BadRequestError as exc:
-            if "response_format" in kwargs and "response_format" in str(exc):
-                self.use_schema = False  # the server has no structured output: ask in words, validate after
-                return self.complete(request, timeout_s)
-            raise LLMError("llm", f"{self.base_url} rejected the request: {_detail(exc)}") from None
         except openai.NotFoundError as exc:
             raise InputError("llm-model", f"'{self.model}' not found at {self.base_url} ({_detail(exc)})") from None
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise LLMError("llm", f"{self.base_url} refused the API key ({_detail(exc)})") from None
         except openai.RateLimitError as exc:
             raise TransientLLMError("rate_limit", _detail(exc), _retry_after(exc)) from None
-        except openai.InternalServerError as exc:
-            raise TransientLLMError("server_error", _detail(exc)) from None
         except openai.APITimeoutError:
             raise TransientLLMError("timeout", f"{self.base_url} gave no answer within {timeout_s:g} s") from None
         except openai.APIConnectionError as exc:
             raise TransientLLMError("connection", f"cannot reach {self.base_url} ({exc.__cause__ or exc})") from None
         except openai.APIStatusError as exc:
-            raise LLMError("llm", f"{self.base_url} answered HTTP {exc.status_code}: {_detail(exc)}") from None
+            detail = _detail(exc)
+            if fmt and any(w in detail.lower() for w in _FORMAT_WORDS):
+                raise _FormatRejected(f"HTTP {exc.status_code}: {detail}") from None
+            if exc.status_code >= 500 or exc.status_code == 408:
+                raise TransientLLMError("server_error", f"HTTP {exc.status_code}: {detail}") from None
+            raise LLMError("llm", f"{self.base_url} rejected the request (HTTP {exc.status_code}): {detail}") from None
         except openai.APIResponseValidationError as exc:
             raise TransientLLMError("server_error", f"malformed response body: {exc}") from None
         seconds = time.perf_counter() - start
         if not getattr(resp, "choices", None):
             raise TransientLLMError("server_error", "response without choices")
-        choice = resp.choices[0]
-        text = (choice.message.content if choice.message else None) or ""
+        texts = [(c.message.content if c.message else None) or "" for c in resp.choices]
         usage = resp.usage
         prompt_tokens = usage.prompt_tokens if usage else sum(estimate_tokens(m["content"]) for m in request.messages)
-        completion_tokens = usage.completion_tokens if usage else estimate_tokens(text)
-        return Reply(text, prompt_tokens, completion_tokens, seconds, resp.model or self.model,
-                     choice.finish_reason or "")
+        completion_tokens = usage.completion_tokens if usage else sum(estimate_tokens(t) for t in texts)
+        return Reply(texts[0], prompt_tokens, completion_tokens, seconds, resp.model or self.model,
+                     resp.choices[0].finish_reason or "", texts=texts, extra={"dialect": dialect})
+
+
+class _FormatRejected(Exception):
+    """The server rejected the structured-output fields of a request (a permanent property of the server)."""
 
 
 def _detail(exc: Exception) -> str:

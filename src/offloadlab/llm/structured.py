@@ -17,6 +17,7 @@ import numpy as np
 from offloadlab.core.errors import InputError
 from offloadlab.core.problem import Repairable
 from offloadlab.core.space import DecisionSpace
+from offloadlab.llm.formats import AnswerFormat
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
@@ -62,15 +63,16 @@ def parse_json(text: str) -> Any:
     raise InvalidAnswer("not_json", f"the answer is not a complete JSON object: '{snippet}'")
 
 
-def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) -> Checked:
-    """Validate a parsed answer against the space and the problem's structural constraints, repairing
-    what is unambiguous; raises InvalidAnswer otherwise."""
+def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Checked:
+    """Validate a parsed answer against its format and the problem's structural constraints, repairing
+    what is unambiguous; raises InvalidAnswer naming the broken field or constraint otherwise."""
+    space = fmt.space
     if not isinstance(obj, dict):
         raise InvalidAnswer("wrong_shape", f"expected a JSON object with keys {[f.name for f in space.fields]}")
     obj, clipped = dict(obj), set()
     while True:
         try:
-            decision = space.validate(obj, where="answer")
+            answer = space.validate(obj, where="answer")
             break
         except InputError as exc:
             name = exc.field.removeprefix("answer.")
@@ -82,7 +84,7 @@ def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) ->
             obj[name] = np.clip(np.asarray(obj[name], dtype=float), f.low, f.high).tolist()
             clipped.add(name)
     for f in space.fields:  # bounds a space declares soft pass validate(); an answer must meet them all
-        arr = decision[f.name]
+        arr = answer[f.name]
         if f.integer:
             bad = (arr != np.round(arr)) | (arr < f.low) | (arr > f.high)
             if bad.any():
@@ -90,30 +92,23 @@ def check_answer(problem: Any, instance: Any, space: DecisionSpace, obj: Any) ->
                 raise InvalidAnswer("out_of_range", f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
                                                     f"is not an integer in [{f.low:g}, {f.high:g}]")
         elif (arr > f.high).any():
-            decision[f.name] = np.minimum(arr, f.high)
+            answer[f.name] = np.minimum(arr, f.high)
             clipped.add(f.name)
-    repairs = [f"clipped {f.name}" for f in space.fields if f.name in clipped]
+    repairs = [f"clipped {name}" for name in sorted(clipped)]
+    decision = fmt.to_decision(answer)
     if isinstance(problem, Repairable):
         fixed = problem.repair(instance, {k: v[None] for k, v in decision.items()})
         fixed = {k: np.asarray(v)[0] for k, v in fixed.items()}
-        for f in space.fields:
+        for f in fmt.decision_space.fields:
             if np.array_equal(fixed[f.name], decision[f.name]):
                 continue
             if f.integer:  # which discrete choice to keep is not ours to guess
                 idx = [int(i) for i in np.argwhere(fixed[f.name] != decision[f.name])[0]]
-                raise InvalidAnswer("constraint", f"answer.{f.name} at index {idx} breaks a constraint: "
-                                                  + "; ".join(space.constraints))
+                broken = [c for c in fmt.decision_space.constraints if f.name in c] or ["a structural constraint"]
+                raise InvalidAnswer("constraint", f"answer.{f.name} at index {idx} breaks: " + "; ".join(broken))
             repairs.append(f"renormalised {f.name}")
         decision = fixed
     return Checked(decision, repairs)
-
-
-
-def decision_json(space: DecisionSpace, decision: dict[str, np.ndarray], digits: int = 4) -> str:
-    """Compact JSON of a decision as shown to the model: integers as integers, reals rounded."""
-    out = {f.name: (np.asarray(decision[f.name]).astype(int).tolist() if f.integer
-                    else np.round(np.asarray(decision[f.name], dtype=float), digits).tolist()) for f in space.fields}
-    return json.dumps(out, separators=(",", ":"))
 
 
 def quantise(space: DecisionSpace, decisions: dict[str, np.ndarray], digits: int = 4) -> dict[str, np.ndarray]:

@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jinja2
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.space import DecisionSpace
+from offloadlab.llm.formats import AnswerFormat
 
 COMMON_DIR = Path(str(importlib.resources.files("offloadlab.llm") / "prompts" / "common"))
 
 
 def nums(values: Iterable[float], digits: int = 3, scale: float = 1.0) -> str:
-    """A list of numbers, scaled and rounded, as compact text: [0.31, 0.52]."""
-    return "[" + ", ".join(f"{round(float(v) * scale, digits):g}" for v in values) + "]"
+    """A list of numbers, scaled and rounded, as compact text: [0.31, 0.52] (never -0)."""
+    return "[" + ", ".join(f"{round(float(v) * scale, digits) + 0.0:g}" for v in values) + "]"
 
 
 def wordings(folder: Path | None) -> list[str]:
@@ -44,13 +48,33 @@ class PromptBook:
             raise InputError("prompt", f"unknown wording '{wording}' "
                                        f"(allowed: {', '.join(wordings(folder)) or 'none'})")
         self.prefix = f"{wording}/" if wording else ""
-        self.env = environment(Path(folder))
-        self.common = environment(COMMON_DIR)
+        self.folder = Path(folder)
+        self.env = environment(self.folder)
 
     def render(self, role: str, **context: Any) -> str:
-        """The scenario's prompt for ``role`` (e.g. task, expert, reminder, icl)."""
-        return self.env.get_template(f"{self.prefix}{role}.j2").render(**context).strip()
+        """The scenario's prompt for ``role`` (e.g. task, expert, reminder, icl): the wording's own template,
+        else the one shared by all wordings at the top of the prompt folder."""
+        return self.env.select_template(self._names(role)).render(**context).strip()
 
-    def render_common(self, name: str, **context: Any) -> str:
-        """A scenario-independent prompt (retry, extract)."""
-        return self.common.get_template(f"{name}.j2").render(**context).strip()
+    def _names(self, role: str) -> list[str]:
+        """Where a role's template is looked for: the wording's folder, then the scenario's prompt folder."""
+        return [f"{self.prefix}{role}.j2", f"{role}.j2"]
+
+    def has(self, role: str) -> bool:
+        """Whether there is a template for ``role`` (e.g. the optional feedback)."""
+        return any((self.folder / name).is_file() for name in self._names(role))
+
+    def answer_format(self, space: DecisionSpace) -> AnswerFormat:
+        """The wording's answer format (its format.json), or the raw decision space."""
+        return AnswerFormat.load(space, self.folder / self.prefix / "format.json")
+
+
+
+@functools.lru_cache(maxsize=1)
+def _common() -> jinja2.Environment:
+    return environment(COMMON_DIR)
+
+
+def render_common(name: str, **context: Any) -> str:
+    """A scenario-independent prompt (retry, extract)."""
+    return _common().get_template(f"{name}.j2").render(**context).strip()

@@ -2,47 +2,40 @@
 an example pool of the best decisions so far; each proposal is validated, scored by the problem's own
 evaluate (for satellite-mec: with the eq. 14 CPU split) and the pool and next prompt updated.
 
-It uses only the Problem protocol (describe, random_decisions, repair, evaluate) plus prompt templates,
-so it is registered for every scenario that has templates under llm/prompts/.
+It uses only the Problem protocol (describe, random_decisions, local_decision, repair, evaluate) plus the
+scenario's prompt folder (templates and answer format), so it is registered for every scenario that has one.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Mapping
 
 import numpy as np
 from pydantic import Field
 
 from offloadlab.core.config import StrictModel, parse_model
+from offloadlab.core.problem import Describable, LocalDecision, Problem, RandomDecisions
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.llm import Backend, LLMClient, LLMError, Reply, Request, TokenBudgetExhausted, make_backend
-from offloadlab.llm.structured import (Checked, InvalidAnswer, answer_max_tokens, answer_schema, check_answer,
-                                       decision_json, parse_json, quantise)
+from offloadlab.llm import Backend, LLMError, LLMOptions, Reply, TokenBudgetExhausted, llm_method, make_client
+from offloadlab.llm.formats import AnswerFormat
+from offloadlab.llm.loop import AnswerLoop
+from offloadlab.llm.structured import Checked, quantise
 from offloadlab.llm.templates import PromptBook, wordings
 from offloadlab.solvers.common import finish, stack, take
 
-SAMPLE_BATCH = 100
-MAX_SAMPLE_BATCHES = 100  # at most 10,000 random draws to find the initial feasible decisions
-
 
 class Settings(StrictModel):
-    """The optimizer's numeric options, validated with errors that name the option."""
+    """The optimizer's own options, validated with errors that name the option."""
 
-    temperature: float = Field(1.0, ge=0.0, le=2.0)
-    iterations: int = Field(50, ge=1, le=100_000)
-    patience: int = Field(10, ge=1, le=100_000)
-    pool_size: int = Field(3, ge=1, le=50)
-    answer_retries: int = Field(2, ge=0, le=10)
-    initial_samples: int = Field(100, ge=1, le=100_000)
-    structured: bool = True
-    llm_timeout: float = Field(120.0, gt=0.0)
-    llm_retries: int = Field(4, ge=0, le=20)
-    llm_backoff: float = Field(1.0, ge=0.0, le=60.0)
-    llm_token_budget: int | None = Field(None, ge=1)
+    iterations: int = Field(50, ge=1, le=100_000, description="prompts sent (each with its re-asks)")
+    patience: int = Field(10, ge=1, le=100_000, description="stop after this many prompts without improvement")
+    pool_size: int = Field(3, ge=1, le=50, description="examples shown in the prompt")
+    initial_samples: int = Field(100, ge=1, le=100_000, description="random draws the pool starts from")
+    pool_start: Literal["default", "paper"] = Field(
+        "default", description="paper: best of the random draws only; default: also all-local")
 
 
 @dataclass
@@ -62,9 +55,9 @@ class ExamplePool:
         self.items: list[Example] = []
 
     @property
-    def best(self) -> Example:
-        """The best example."""
-        return self.items[-1]
+    def best_objective(self) -> float:
+        """The best objective, +inf while the pool is empty."""
+        return self.items[-1].objective if self.items else math.inf
 
     def add(self, example: Example) -> None:
         """Insert, keeping the ``size`` best."""
@@ -78,158 +71,130 @@ class ExamplePool:
 class Optimizer:
     """One run of Algorithm 1."""
 
-    def __init__(self, problem: Any, instance: Any, client: LLMClient, book: PromptBook, settings: Settings,
+    def __init__(self, problem: Problem, instance: Any, loop: AnswerLoop, book: PromptBook, settings: Settings,
                  rng: np.random.Generator, tracker: Tracker):
-        self.problem, self.instance, self.client, self.book = problem, instance, client, book
+        self.problem, self.instance, self.loop, self.book = problem, instance, loop, book
         self.s, self.rng, self.tracker = settings, rng, tracker
         self.space = problem.decision_space(instance)
-        self.schema = answer_schema(self.space)
-        self.max_tokens = answer_max_tokens(self.space)
-        self.facts = problem.describe(instance)
+        self.fmt: AnswerFormat = loop.fmt
+        self.facts = problem.describe(instance) if isinstance(problem, Describable) else {}
         self.pool = ExamplePool(settings.pool_size)
-        self.invalid: Counter = Counter()
-        self.repaired = self.retried = self.improvements = 0
+        self.improvements = self.startup_evaluations = self.initial_feasible = 0
+        self.fallback: dict[str, np.ndarray] | None = None  # the final decision while nothing feasible is known
         self.trajectory: list[dict[str, Any]] = []
-
-    def evaluate(self, decisions: dict[str, np.ndarray]) -> np.ndarray:
-        """Objectives of a batch of well-formed decisions, counted on the tracker."""
-        ev = self.problem.evaluate(self.instance, decisions)
-        self.tracker.record(len(ev.objective), float(np.min(ev.objective)))
-        return ev.objective
 
     def example(self, decision: dict[str, np.ndarray], objective: float) -> Example:
         """A pool entry."""
-        return Example(decision, objective, decision_json(self.space, decision))
+        return Example(decision, objective, self.fmt.text(decision))
 
     def initialise(self) -> None:
-        """Line 1: the pool starts with the best of ``initial_samples`` random feasible decisions."""
-        found: list[tuple[float, dict[str, np.ndarray]]] = []
-        for _ in range(MAX_SAMPLE_BATCHES):
-            batch = quantise(self.space, self.problem.random_decisions(self.instance, self.rng, SAMPLE_BATCH))
-            obj = self.evaluate(batch)
-            found += [(float(obj[b]), take(batch, b)) for b in np.flatnonzero(np.isfinite(obj))]
-            if len(found) >= self.s.initial_samples:
-                break
-        found = found[: self.s.initial_samples]
-        if not found and hasattr(self.problem, "local_decision"):
-            local = self.problem.local_decision(self.instance)
-            found = [(float(self.evaluate(stack([local]))[0]), local)]
-        if found:
-            obj, decision = min(found, key=lambda t: t[0])
-            self.pool.add(self.example(decision, obj))
-        else:  # nothing feasible: the pool starts with an infeasible decision of objective +inf
-            self.pool.add(self.example(take(batch, 0), math.inf))
+        """Line 1: the pool starts with the best of ``initial_samples`` random draws (the paper: 100), and
+        by default also with all-local, so that the run never ends worse than the trivial baseline.
+        These start-up evaluations are counted apart from the LLM's."""
+        starts: list[dict[str, np.ndarray]] = []
+        if isinstance(self.problem, RandomDecisions):
+            draws = quantise(self.space, self.problem.random_decisions(self.instance, self.rng, self.s.initial_samples))
+            starts += [take(draws, b) for b in range(self.s.initial_samples)]
+        if self.s.pool_start == "default" and isinstance(self.problem, LocalDecision):
+            starts.append(self.problem.local_decision(self.instance))
+        if not starts:
+            return
+        ev = self.problem.evaluate(self.instance, stack(starts))
+        self.startup_evaluations = len(starts)
+        ok = np.flatnonzero(np.isfinite(ev.objective))
+        self.initial_feasible = len(ok)
+        self.fallback = starts[int(np.argmin(ev.violation_counts()))]
+        if len(ok):
+            best = int(ok[np.argmin(ev.objective[ok])])
+            self.pool.add(self.example(starts[best], float(ev.objective[best])))
+        if self.s.pool_start == "default" and isinstance(self.problem, LocalDecision) and np.isfinite(ev.objective[-1]):
+            if not self.pool.holds(starts[-1]):
+                self.pool.add(self.example(starts[-1], float(ev.objective[-1])))
+        self.tracker.record(0, self.pool.best_objective)
 
-    def messages(self, role: str, last_objective: float | None) -> tuple[dict[str, str], ...]:
-        """The meta-prompt: the initial prompt with the pool, followed by the expert or reminder prompt."""
+    def prompt(self, role: str, last_objective: float | None, feedback: str | None) -> str:
+        """The meta-prompt: the task with the pool (at the end, so the fixed prefix stays in the model's
+        cache), followed by the expert or reminder prompt."""
         context = {**self.facts, "examples": [{"json": e.text, "objective": e.objective} for e in self.pool.items],
-                   "last_objective": last_objective, "best_objective": self.pool.best.objective}
+                   "last_objective": last_objective, "best_objective": self.pool.best_objective,
+                   "feedback": feedback}
         text = self.book.render("task", **context)
-        if role != "task":
-            text += "\n\n" + self.book.render(role, **context)
-        return ({"role": "user", "content": text},)
+        return text if role == "task" else text + "\n\n" + self.book.render(role, **context)
 
-    def ask(self, messages: tuple[dict[str, str], ...], schema: dict | None, purpose: str) -> Reply:
-        """One LLM call with a fresh seed drawn from the run's generator."""
-        seed = int(self.rng.integers(2**31 - 1))
-        return self.client.complete(Request(messages, self.s.temperature, self.max_tokens, schema, seed, purpose))
+    def feedback(self, ev: Any, b: int) -> str | None:
+        """What was wrong with an infeasible proposal, in the scenario's words (its feedback template)."""
+        if ev.feasible[b]:
+            return None
+        report = ev.report(b)
+        if self.book.has("feedback"):
+            return self.book.render("feedback", **self.facts, **report)
+        return "it breaks: " + ", ".join(report["violations"])
 
-    def parse(self, text: str) -> Any:
-        """The answer's JSON; without structured output, the extraction prompts pull out each field."""
-        if self.s.structured:
-            return parse_json(text)
-        try:
-            obj = parse_json(text)
-            if isinstance(obj, dict) and all(f.name in obj for f in self.space.fields):
-                return obj
-        except InvalidAnswer:
-            pass
-        out = {}
-        for f in self.space.fields:
-            prompt = self.book.render_common("extract", field=f, text=text)
-            reply = self.ask(({"role": "user", "content": prompt},), answer_schema(self.space, [f.name]), "extract")
-            part = parse_json(reply.text)
-            out[f.name] = part.get(f.name) if isinstance(part, dict) else None
-        return out
-
-    def propose(self, messages: tuple[dict[str, str], ...]) -> Checked | None:
-        """Line 5: query and extract; an unusable answer is retried with its error, never evaluated."""
-        conversation = messages
-        for attempt in range(self.s.answer_retries + 1):
-            if attempt:
-                self.retried += 1
-            reply = self.ask(conversation, self.schema if self.s.structured else None,
-                             "retry" if attempt else "generate")
-            try:
-                checked = check_answer(self.problem, self.instance, self.space, self.parse(reply.text))
-            except InvalidAnswer as exc:
-                self.invalid[exc.kind] += 1
-                feedback = self.book.render_common("retry", error=str(exc), fields=self.space.fields,
-                                                   constraints=self.space.constraints)
-                conversation = (*messages, {"role": "assistant", "content": reply.text},
-                                {"role": "user", "content": feedback})
-                continue
-            self.repaired += bool(checked.repairs)
-            return checked
-        return None
+    def step(self, found: list[Checked]) -> tuple[str, float | None, str | None, str]:
+        """Evaluate one prompt's proposals and update the pool: (next role, last objective, feedback, outcome)."""
+        if not found:
+            return "expert", None, None, "invalid"
+        decisions: list[Mapping[str, np.ndarray]] = [c.decision for c in found]
+        batch = stack(decisions)
+        ev = self.problem.evaluate(self.instance, batch)
+        self.tracker.record(len(found), float(np.min(ev.objective)))
+        improved, repeated = False, True
+        for b, checked in enumerate(found):
+            obj = float(ev.objective[b])
+            repeated &= self.pool.holds(checked.decision)
+            if np.isfinite(obj) and not self.pool.holds(checked.decision):
+                improved |= obj < self.pool.best_objective
+                self.pool.add(self.example(checked.decision, obj))
+        b = int(np.argmin(ev.objective)) if np.isfinite(ev.objective).any() else 0
+        self.fallback = self.fallback if self.fallback is not None else found[b].decision
+        outcome = "repaired" if found[b].repairs else "valid"
+        self.improvements += improved
+        role = "task" if improved else ("reminder" if repeated else "expert")
+        last = float(ev.objective[b]) if np.isfinite(ev.objective[b]) else None
+        return role, last, self.feedback(ev, b), outcome
 
     def run(self) -> str:
         """Lines 2-25; returns why the loop stopped."""
-        role, last, stale = "task", None, 0
+        role, last, feedback, stale = "task", None, None, 0
+        usage = self.loop.client.usage
         for it in range(1, self.s.iterations + 1):
             if self.tracker.exhausted:
                 return "budget"
-            calls = self.client.usage.calls
+            calls = usage.calls
             try:
-                checked = self.propose(self.messages(role, last))
+                found = self.loop.ask(self.prompt(role, last, feedback))
             except TokenBudgetExhausted:
                 return "token_budget"
             except LLMError as exc:
-                if self.client.usage.calls == 0:
-                    raise  # nothing ever answered: a configuration error, reported as such
+                if self.loop.usable == 0:
+                    raise  # nothing usable ever came back: a failure, reported as such
                 return f"llm_error: {exc}"
-            obj = math.inf if checked is None else float(self.evaluate(
-                {k: v[None] for k, v in checked.decision.items()})[0])
-            used = role
-            if obj < self.pool.best.objective:
-                self.pool.add(self.example(checked.decision, obj))
-                self.improvements += 1
-                role, stale = "task", 0
-            else:
-                repeated = checked is not None and self.pool.holds(checked.decision)
-                role, stale = ("reminder" if repeated else "expert"), stale + 1
-            last = None if checked is None else obj
-            outcome = "invalid" if checked is None else ("repaired" if checked.repairs else "valid")
-            self.trajectory.append({"iteration": it, "prompt": used, "outcome": outcome,
-                                    "objective": obj, "best": self.pool.best.objective,
-                                    "llm_calls": self.client.usage.calls - calls})
+            used, best_before = role, self.pool.best_objective
+            role, last, feedback, outcome = self.step(found)
+            stale = 0 if self.pool.best_objective < best_before else stale + 1
+            self.trajectory.append({"iteration": it, "prompt": used, "outcome": outcome, "proposals": len(found),
+                                    "objective": math.inf if last is None else last,
+                                    "best": self.pool.best_objective, "llm_calls": usage.calls - calls})
             if stale >= self.s.patience:
                 return "patience"
         return "iterations"
 
 
-def solve_llm(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator,
-              llm_backend: str | None = None, llm_model: str | None = None, llm_base_url: str | None = None,
-              llm_api_key_env: str = "OPENAI_API_KEY", llm_record: str | None = None, llm_replay: str | None = None,
-              llm_threads: int | None = None, llm_timeout: float = 120.0, llm_retries: int = 4,
-              llm_backoff: float = 1.0, llm_token_budget: int | None = None, temperature: float = 1.0,
+@llm_method()
+def solve_llm(problem: Problem, instance: Any, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
               iterations: int = 50, patience: int = 10, prompt: str = "expert", pool_size: int = 3,
-              answer_retries: int = 2, initial_samples: int = 100, structured: bool = True) -> Result:
+              initial_samples: int = 100, pool_start: str = "default") -> Result:
     """LLM optimizer (Algorithm 1 of seed 000) on any backend; see docs/llm.md."""
-    settings = parse_model(Settings, {
-        "temperature": temperature, "iterations": iterations, "patience": patience, "pool_size": pool_size,
-        "answer_retries": answer_retries, "initial_samples": initial_samples, "structured": structured,
-        "llm_timeout": llm_timeout, "llm_retries": llm_retries, "llm_backoff": llm_backoff,
-        "llm_token_budget": llm_token_budget}, "option")
+    settings = parse_model(Settings, {"iterations": iterations, "patience": patience, "pool_size": pool_size,
+                                      "initial_samples": initial_samples, "pool_start": pool_start}, "option")
     book = PromptBook(problem.manifest.prompt_dir, prompt)
-    backend = make_backend(llm_backend, model=llm_model, base_url=llm_base_url, api_key_env=llm_api_key_env,
-                           threads=llm_threads, record=llm_record, replay=llm_replay)
-    return optimize(problem, instance, budget, rng, backend, book, settings)
+    return optimize(problem, instance, budget, rng, None, book, settings, llm)
 
 
-def optimize(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, backend: Backend,
-             book: PromptBook, settings: Settings) -> Result:
-    """Run Algorithm 1 with a given backend and package the result with the LLM accounting."""
+def optimize(problem: Problem, instance: Any, budget: int | None, rng: np.random.Generator, backend: Backend | None,
+             book: PromptBook, settings: Settings, llm: LLMOptions) -> Result:
+    """Run Algorithm 1 (``backend`` default: the options') and package the result with the LLM accounting.
+    A run in which no LLM answer was usable raises LLMError: it has no result of its own to report."""
     tracker = Tracker(budget)
 
     def account(reply: Reply) -> None:
@@ -237,20 +202,27 @@ def optimize(problem: Any, instance: Any, budget: int | None, rng: np.random.Gen
         tracker.llm_tokens += reply.prompt_tokens + reply.completion_tokens
         tracker.record(0, tracker.best)  # one history point per call: its tokens and latency on the axis
 
-    client = LLMClient(backend, timeout_s=settings.llm_timeout, max_retries=settings.llm_retries,
-                       backoff_s=settings.llm_backoff, token_budget=settings.llm_token_budget, on_call=account)
-    opt = Optimizer(problem, instance, client, book, settings, rng, tracker)
+    client = make_client(llm, backend, on_call=account)
+    loop = AnswerLoop(client, llm, problem, instance, book.answer_format(problem.decision_space(instance)), rng)
+    opt = Optimizer(problem, instance, loop, book, settings, rng, tracker)
     opt.initialise()
-    initial = opt.pool.best.objective
+    initial = opt.pool.best_objective
     stop = opt.run()
-    result = finish(problem, instance, opt.pool.best.decision, tracker, **client.usage.stats(),
-                    invalid_outputs=sum(opt.invalid.values()), invalid_by_kind=dict(sorted(opt.invalid.items())),
-                    repaired=opt.repaired, retried=opt.retried, iterations=len(opt.trajectory),
-                    improvements=opt.improvements, initial_objective=initial, stop_reason=stop,
-                    backend=backend.name, model=backend.model)
+    if loop.usable == 0:
+        raise LLMError(f"llm ({client.backend.name})", f"no usable answer in {client.usage.calls} calls "
+                                                       f"(invalid: {loop.stats()['invalid_by_kind']}; stop: {stop})")
+    decision = opt.pool.items[-1].decision if opt.pool.items else opt.fallback
+    assert decision is not None  # a usable answer exists, so start-up or pool gave a decision
+    result = finish(problem, instance, decision, tracker, **client.usage.stats(), **loop.stats(),
+                    iterations=len(opt.trajectory), improvements=opt.improvements, initial_objective=initial,
+                    startup_evaluations=opt.startup_evaluations, initial_feasible=opt.initial_feasible,
+                    proposed_evaluations=tracker.evaluations, stop_reason=stop, backend=client.backend.name,
+                    model=client.backend.model)
     result.details["trajectory"] = opt.trajectory
     return result
 
+
 register_solver("llm", description="LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder prompts, "
                                    "validated JSON; --llm-backend embedded|openai|replay",
-                budget_unit="evaluations", applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)))(solve_llm)
+                budget_unit="evaluations",
+                applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)))(solve_llm)

@@ -12,23 +12,40 @@ added to the case set as a new example (``grow_cases``).
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from offloadlab.core.config import parse_model
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
-from offloadlab.llm import LLMClient, LLMError, Request, TokenBudgetExhausted, make_backend
+from offloadlab.llm import (
+    Backend,
+    LLMError,
+    LLMOptions,
+    TokenBudgetExhausted,
+    llm_method,
+    make_backend,
+    make_client,
+    parse_llm_options,
+)
+from offloadlab.llm.formats import AnswerFormat
+from offloadlab.llm.loop import AnswerLoop
 from offloadlab.llm.templates import PromptBook
-from offloadlab.llm.structured import InvalidAnswer, answer_max_tokens, answer_schema, check_answer, parse_json
-from offloadlab.scenarios.dt_vehicular.problem import PROBLEM
-from offloadlab.scenarios.dt_vehicular.env import agent_observation
 from offloadlab.methods.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
-from offloadlab.scenarios.dt_vehicular.model import (SCENARIO_ID, Episode, SlotState, generate_episode, run_policy,
-                                                     slot_costs)
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
+from offloadlab.methods.dt_vehicular.training import IclSettings
+from offloadlab.scenarios.dt_vehicular.env import agent_observation
+from offloadlab.scenarios.dt_vehicular.model import (
+    SCENARIO_ID,
+    Episode,
+    SlotState,
+    generate_episode,
+    run_policy,
+    slot_costs,
+)
+from offloadlab.scenarios.dt_vehicular.problem import PROBLEM
 
 BOOK = PromptBook(PROBLEM.manifest.prompt_dir)
 
@@ -83,21 +100,17 @@ def collect_cases(params: Any, policy: Policy, rng: np.random.Generator, episode
 
 
 class IclPolicy:
-    """The per-slot LLM decision with retrieval, validation, fallback and accounting."""
+    """The per-slot LLM decision with retrieval, validation (the shared answer loop), fallback and accounting."""
 
-    def __init__(self, problem: Any, instance: Episode, client: LLMClient, cases: list[Case], fallback: Policy,
-                 rng: np.random.Generator, neighbours: int, temperature: float, grow_cases: bool):
-        self.problem, self.instance, self.client = problem, instance, client
-        self.cases, self.fallback, self.rng = cases, fallback, rng
-        self.neighbours, self.temperature, self.grow = neighbours, temperature, grow_cases
-        self.space = problem.decision_space(instance)
-        self.schema = answer_schema(self.space)
-        self.max_tokens = answer_max_tokens(self.space)
+    def __init__(self, problem: Any, instance: Episode, loop: AnswerLoop, cases: list[Case], fallback: Policy,
+                 neighbours: int, grow_cases: bool):
+        self.problem, self.instance, self.loop = problem, instance, loop
+        self.cases, self.fallback = cases, fallback
+        self.neighbours, self.grow = neighbours, grow_cases
         p = instance.params
         self.capacity_rule = ("shared: sum of all alpha times (1 + bias) must be at most 1, with bias "
                               f"{p.delta_f:g}" if p.capacity_basis == "real" else "shared: sum of all alpha at most 1")
-        self.invalid: Counter = Counter()
-        self.fallbacks = self.repaired = 0
+        self.fallbacks = self.llm_errors = 0
         self.stopped = ""
 
     def nearest(self, key: np.ndarray) -> list[Case]:
@@ -110,7 +123,7 @@ class IclPolicy:
         st, qu = state_text(state, self.instance)
         p = self.instance.params
         return BOOK.render("icl", N=p.N, K=p.K, capacity_rule=self.capacity_rule, state=st, queues=qu,
-                               cases=self.nearest(agent_observation(state).ravel())).strip()
+                           cases=self.nearest(agent_observation(state).ravel())).strip()
 
     def __call__(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         decision = None if self.stopped else self.ask(state)
@@ -125,40 +138,36 @@ class IclPolicy:
         return omega, alpha
 
     def ask(self, state: SlotState) -> dict[str, np.ndarray] | None:
-        """One validated LLM decision, or None (counted) when the answer is unusable."""
-        request = Request(({"role": "user", "content": self.prompt(state)},), self.temperature, self.max_tokens,
-                          self.schema, int(self.rng.integers(2**31 - 1)), "icl-decision")
+        """One validated LLM decision, or None (counted) when no usable answer came back."""
         try:
-            reply = self.client.complete(request)
+            found = self.loop.ask(self.prompt(state), "icl-decision", samples=1)
         except TokenBudgetExhausted:
             self.stopped = "token_budget"
             return None
         except LLMError:
-            if self.client.usage.calls == 0:
+            if self.loop.client.usage.calls == 0:
                 raise  # never answered: a configuration error
-            self.invalid["llm_error"] += 1
+            self.llm_errors += 1
             return None
-        try:
-            checked = check_answer(self.problem, self.instance, self.space, parse_json(reply.text))
-        except InvalidAnswer as exc:
-            self.invalid[exc.kind] += 1
-            return None
-        self.repaired += bool(checked.repairs)
-        return checked.decision
+        return found[0].decision if found else None
 
 
-def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: Any, cases: list[Case],
-            fallback: Policy, *, neighbours: int, temperature: float, grow_cases: bool, llm_timeout: float = 120.0,
-            llm_retries: int = 4, llm_backoff: float = 1.0, llm_token_budget: int | None = None,
-            **stats: Any) -> Result:
-    """Run the ICL policy through the episode with a given backend and case set."""
-    client = LLMClient(backend, timeout_s=llm_timeout, max_retries=llm_retries, backoff_s=llm_backoff,
-                       token_budget=llm_token_budget)
-    policy = IclPolicy(problem, instance, client, list(cases), fallback, rng, neighbours, temperature, grow_cases)
-    res = run_and_report(instance, policy, None, **stats, case_set=len(cases), backend=backend.name,
-                         model=backend.model)
-    res.stats.update(client.usage.stats(), fallbacks=policy.fallbacks, invalid_outputs=sum(policy.invalid.values()),
-                     invalid_by_kind=dict(sorted(policy.invalid.items())), repaired=policy.repaired,
+def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: Backend | None, cases: list[Case],
+            fallback: Policy, *, neighbours: int, grow_cases: bool, temperature: float = 0.0,
+            llm: LLMOptions | None = None, **stats: Any) -> Result:
+    """Run the ICL policy through the episode (``backend`` default: the options'; ``temperature`` is used
+    when no options are given)."""
+    llm = llm or parse_llm_options({"temperature": temperature, "answer_retries": 0})
+    client = make_client(llm, backend)
+    loop = AnswerLoop(client, llm, problem, instance, AnswerFormat(problem.decision_space(instance)), rng)
+    policy = IclPolicy(problem, instance, loop, list(cases), fallback, neighbours, grow_cases)
+    res = run_and_report(instance, policy, None, **stats, case_set=len(cases), backend=client.backend.name,
+                         model=client.backend.model)
+    quality = loop.stats()
+    if policy.llm_errors:
+        quality["invalid_by_kind"] = {**quality["invalid_by_kind"], "llm_error": policy.llm_errors}
+        quality["invalid_outputs"] += policy.llm_errors
+    res.stats.update(client.usage.stats(), fallbacks=policy.fallbacks, **quality,
                      stop_reason=policy.stopped or "episode_end")
     return res
 
@@ -166,30 +175,23 @@ def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: 
 @register_solver("llm-icl", SCENARIO_ID, "LLM in-context learning from the nearest MARL cases, validated JSON, "
                                         "MARL fallback; --llm-backend embedded|openai|replay",
                  budget_unit="training_slots")
-def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              llm_backend: str | None = None, llm_model: str | None = None, llm_base_url: str | None = None,
-              llm_api_key_env: str = "OPENAI_API_KEY", llm_record: str | None = None, llm_replay: str | None = None,
-              llm_threads: int | None = None, llm_timeout: float = 120.0, llm_retries: int = 4,
-              llm_backoff: float = 1.0, llm_token_budget: int | None = None, temperature: float = 0.0,
+@llm_method(temperature=0.0, answer_retries=0)
+def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
               neighbours: int = 3, case_episodes: int = 2, grow_cases: bool = True, episodes: int = 40,
               checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 2e-4,
               lr_critic: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
               noise: float = 0.2, progress: bool = True) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
-    ``case_episodes`` fresh episodes, then let the LLM decide every slot of the instance's episode."""
-    from offloadlab.core.config import parse_model
-    from offloadlab.methods.dt_vehicular.training import IclSettings
-
+    ``case_episodes`` fresh episodes, then let the LLM decide every slot of the instance's episode (the LLM
+    options are the shared ones of every LLM method: ``--llm-backend``, ``--temperature``, ...)."""
     s = parse_model(IclSettings, {"neighbours": neighbours, "case_episodes": case_episodes,
-                                  "temperature": temperature}, "option")
-    backend = make_backend(llm_backend, model=llm_model, base_url=llm_base_url, api_key_env=llm_api_key_env,
-                           threads=llm_threads, record=llm_record, replay=llm_replay)
+                                  "temperature": llm.temperature}, "option")
+    backend = make_backend(llm)
     agents, stats = trained_agents(instance, rng, budget, episodes=episodes, checkpoint=checkpoint, hidden=hidden,
                                    lr_actor=lr_actor, lr_critic=lr_critic, gamma=gamma, tau=tau,
                                    batch_size=batch_size, noise=noise, progress=progress)
     stats.pop("training_episode_rewards", None)
     marl = maddpg_policy(agents, instance.params.K)
     cases = collect_cases(instance.params, marl, rng, s.case_episodes)
-    return run_icl(problem, instance, rng, backend, cases, marl, neighbours=s.neighbours, temperature=s.temperature,
-                   grow_cases=grow_cases, llm_timeout=llm_timeout, llm_retries=llm_retries, llm_backoff=llm_backoff,
-                   llm_token_budget=llm_token_budget, **stats)
+    return run_icl(problem, instance, rng, backend, cases, marl, neighbours=s.neighbours, grow_cases=grow_cases,
+                   llm=llm, **stats)

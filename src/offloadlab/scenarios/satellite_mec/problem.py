@@ -24,7 +24,7 @@ class SatelliteMecProblem(ProblemBase):
         paper="LLM-based optimization of offloading, power and computing in multi-satellite MEC (seed 000)",
         objective=Objective("mean_latency_s", "Mean latency", "s", "min"),
         presets=tuple(PRESETS), prompt_dir=Path(__file__).parent / "prompts",
-        gym_ids=("offloadlab/satellite-mec-v0",))
+        gym_ids=("offloadlab/satellite-mec-v0",), small={"M": 2, "N": 4, "I": 2})
     objective_cap = 1e6  # seconds: stands in for "never finishes" inside penalised scores
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
@@ -79,11 +79,17 @@ class SatelliteMecProblem(ProblemBase):
         return {"offload": np.zeros((p.M, p.N)), "power_w": np.zeros((p.N, p.I))}
 
     def describe(self, instance: SatMecInstance) -> dict[str, Any]:
-        """Template parameters for prompts and reports."""
+        """Template parameters for prompts and reports, with per-link quality: ``link_snr_db[m][n][i]`` is the
+        SNR of terminal n on sub-channel i at satellite m at full power without interference, and
+        ``upload_s[n][m]`` the upload time of terminal n's task to satellite m alone on its best sub-channel."""
         p = instance.params
+        snr = p.p_max_w * instance.gain / instance.noise_w  # [M, N, I]
+        best_rate = p.bandwidth_hz * np.log2(1.0 + snr.max(axis=2))  # [M, N]
         return {**p.model_dump(), "data_bits": instance.data_bits.tolist(),
                 "elevation_deg": instance.elevation_deg.tolist(),
-                "local_latency_s": instance.local_latency_s.tolist()}
+                "local_latency_s": instance.local_latency_s.tolist(),
+                "link_snr_db": (10.0 * np.log10(snr)).tolist(),
+                "upload_s": (instance.data_bits[None, :] / best_rate).T.tolist()}
 
 
 PROBLEM = SatelliteMecProblem()
