@@ -67,14 +67,17 @@ def _act(name: str) -> nn.Module:
     return {"none": nn.Identity(), "relu": nn.ReLU(), "hswish": nn.Hardswish()}[name]
 
 
+def channel_shuffle(y: torch.Tensor) -> torch.Tensor:
+    """ShuffleNet's channel shuffle with two groups."""
+    n, c, h, w = y.shape
+    return y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+
+
 class _Shuffle(nn.Module):
     """Concatenation of the two branch halves followed by a channel shuffle with two groups."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a, b = x.chunk(2, dim=1)
-        y = torch.cat((a, b), dim=1)
-        n, c, h, w = y.shape
-        return y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+        return channel_shuffle(torch.cat(x.chunk(2, dim=1), dim=1))
 
 
 class _Add(nn.Module):

@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from offloadlab.methods.leo_inference.adaptive.concrete import concrete_net, measure_model
 from offloadlab.methods.leo_inference.adaptive.figures import fig6, tables_figure
-from offloadlab.methods.leo_inference.adaptive.knowledge_base import KnowledgeBase, shipped_host_kb
+from offloadlab.methods.leo_inference.adaptive.knowledge_base import KnowledgeBase, Protocol, shipped_host_kb
+from offloadlab.methods.leo_inference.adaptive.latency import CpuProfile, cpu_latency
 from offloadlab.methods.leo_inference.adaptive.nag import gradient_descent, nesterov
+from offloadlab.methods.leo_inference.adaptive.operators import arch_ops
 from offloadlab.methods.leo_inference.adaptive.search import AccuracyFn
-from offloadlab.methods.leo_inference.adaptive.space import SearchSpace
+from offloadlab.methods.leo_inference.adaptive.space import DEPLOY, SearchSpace, base_arch
 from offloadlab.methods.leo_inference.adaptive.supernet import (
     Digits,
     Supernet,
@@ -61,9 +64,24 @@ def train_family_supernets(seed: int = 0, epochs: int = 8,
     return accuracy, reports
 
 
-def reproduce(outdir: Path, kb: KnowledgeBase | None = None, seed: int = 0) -> dict[str, Any]:
+def additivity(kb: KnowledgeBase, protocol: Protocol = Protocol()) -> dict[str, dict[str, float]]:
+    """Per family, the base model's host latency predicted from the knowledge base (transfer + sum) and
+    measured end to end with the same protocol, in ms."""
+    out = {}
+    for fam in FAMILIES:
+        space = SearchSpace().narrowed(fam)
+        arch = base_arch(space, fam)
+        predicted = cpu_latency(arch_ops(space, arch, DEPLOY), kb, CpuProfile("host"))
+        measured = measure_model(concrete_net(space, arch, DEPLOY), DEPLOY, protocol)
+        out[fam] = {"predicted_ms": 1e3 * predicted, "measured_ms": 1e3 * measured, "ratio": predicted / measured}
+    return out
+
+
+def reproduce(outdir: Path, kb: KnowledgeBase | None = None, seed: int = 0,
+              protocol: Protocol = Protocol()) -> dict[str, Any]:
     """Train, search, draw and write results.json / claims.json / fig6.png / tables_ii_iii.png into ``outdir``
-    (torch with one thread, restored afterwards); returns a summary."""
+    (torch with one thread, restored afterwards); returns a summary. ``protocol`` times the end-to-end
+    additivity check."""
     outdir.mkdir(parents=True, exist_ok=True)
     kb = kb or shipped_host_kb()
     threads = torch.get_num_threads()
@@ -77,14 +95,15 @@ def reproduce(outdir: Path, kb: KnowledgeBase | None = None, seed: int = 0) -> d
         t2 = time.perf_counter()
         curves = fig6_curves(seed=seed, data=data)
         t3 = time.perf_counter()
+        additive = additivity(kb, protocol)
     finally:
         torch.set_num_threads(threads)
     table = claims(rows, curves)
     fig6(curves, outdir / "fig6.png")
     tables_figure(rows, outdir / "tables_ii_iii.png")
-    results = {"rows": [asdict(r) for r in rows], "training": training,
+    results = {"rows": [asdict(r) for r in rows], "training": training, "additivity": additive,
                "fig6": {k: np.asarray(v).tolist() for k, v in curves.items()},
                "seconds": {"train": t1 - t0, "search": t2 - t1, "fig6": t3 - t2}}
     (outdir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (outdir / "claims.json").write_text(json.dumps(table, indent=1) + "\n")
-    return {"claims": table, "seconds": results["seconds"], "training": training}
+    return {"claims": table, "seconds": results["seconds"], "training": training, "additivity": additive}

@@ -101,6 +101,16 @@ def reproduce_tables(kb: KnowledgeBase, accuracy: dict[str, AccuracyFn], space: 
     return out
 
 
+def paper_latency_ms(processor: str, family: str, adapted: bool, paper: PaperTables | None = None) -> float:
+    """A processor's printed model latency (ms) without or with adaptive modeling (for local execution)."""
+    paper = paper or load_paper_tables()
+    for r in paper.rows:
+        if r.processor == processor and r.family == family:
+            return r.w_ms if adapted else r.wo_ms
+    raise InputError("processor", f"unknown ({processor!r}, {family!r}); known: "
+                                  f"{sorted({r.processor for r in paper.rows})} x {list(FAMILIES)}")
+
+
 def _claim(claim: str, paper: str, measured: str, holds: bool) -> dict[str, Any]:
     return {"claim": claim, "paper": paper, "measured": measured, "holds": bool(holds)}
 
