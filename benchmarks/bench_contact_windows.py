@@ -11,7 +11,7 @@ import argparse
 import resource
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from offloadlab.physics.orbits import (
     walker_tles,
 )
 
-EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 # (name, lat, lon): Chinese and international ground stations (approximate public coordinates)
 STATIONS = [("Miyun", 40.45, 116.86), ("Kashi", 39.50, 75.93), ("Sanya", 18.31, 109.31), ("Svalbard", 78.23, 15.39),
             ("Kiruna", 67.86, 20.96), ("Fairbanks", 64.86, -147.85), ("Santiago", -33.15, -70.67),

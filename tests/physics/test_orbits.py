@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ from offloadlab.physics.orbits import (
     walker_tles,
 )
 
-EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 MIYUN = Stations(np.array([40.45]), np.array([116.86]), np.array([100.0]), np.array([10.0]))
 ISS = ("1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927",
        "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537")
@@ -90,7 +90,8 @@ def test_walker_elements():
     # in-plane spacing 360/3; plane 1 shifted by F*360/T = 60 degrees
     assert ma == [0.0, 120.0, 240.0, 60.0, 180.0, 300.0]
     rev = [s.no_kozai * 1440 / (2 * math.pi) for s in sats]
-    assert rev[0] == pytest.approx(mean_motion_rev_per_day(500)) and rev[3] == pytest.approx(mean_motion_rev_per_day(700))
+    assert rev[0] == pytest.approx(mean_motion_rev_per_day(500))
+    assert rev[3] == pytest.approx(mean_motion_rev_per_day(700))
 
 
 def test_geodetic_to_ecef_equator_and_pole():
@@ -164,7 +165,7 @@ def test_vectorised_and_loop_windows_agree_to_the_grid_step():
     vec = contact_windows(sats, MIYUN, EPOCH, 7200.0, step_s=30.0)
     loop = contact_windows_loop(sats, MIYUN, EPOCH, 7200.0, step_s=30.0)
     assert len(loop) == len(vec.sat) > 0
-    for (k, g, a, b), k2, a2, b2 in zip(loop, vec.sat, vec.start_s, vec.end_s):
+    for (k, _g, a, b), k2, a2, b2 in zip(loop, vec.sat, vec.start_s, vec.end_s):
         assert k == k2 and a - 30.0 <= a2 <= a and b - 30.0 <= b2 <= b
 
 

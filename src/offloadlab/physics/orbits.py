@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray, jday
@@ -49,8 +49,8 @@ def format_tle(satnum: int, epoch: datetime, inclination_deg: float, raan_deg: f
     """
     if not 0 <= satnum <= 99999:
         raise InputError("satnum", f"must be in [0, 99999], got {satnum}")
-    ep = epoch.astimezone(timezone.utc)
-    start = datetime(ep.year, 1, 1, tzinfo=timezone.utc)
+    ep = epoch.astimezone(UTC)
+    start = datetime(ep.year, 1, 1, tzinfo=UTC)
     doy = 1.0 + (ep - start).total_seconds() / SECONDS_PER_DAY
     intl = f"{ep.year % 100:02d}{1 + satnum // 26 % 999:03d}{chr(65 + satnum % 26)}"
     body1 = (f"1 {satnum:05d}U {intl:<8} {ep.year % 100:02d}{doy:012.8f}  .00000000  00000-0  00000-0 0  999")
@@ -148,7 +148,7 @@ def parse_tle(line1: object, line2: object, where: str = "tle") -> Satrec:
 # ---------------------------------------------------------------- time and frames
 def epoch_jd(epoch: datetime) -> tuple[float, float]:
     """Julian date split (whole, fraction) of a UTC datetime, as SGP4 takes it."""
-    ep = epoch.astimezone(timezone.utc)
+    ep = epoch.astimezone(UTC)
     return jday(ep.year, ep.month, ep.day, ep.hour, ep.minute, ep.second + ep.microsecond * 1e-6)
 
 
@@ -298,9 +298,9 @@ def contact_windows(satrecs: list[Satrec], stations: Stations, epoch: datetime, 
     k0, g0 = np.nonzero(above[..., 0])
     k1, g1 = np.nonzero(above[..., -1])
     starts = (np.concatenate([k0, rise[0]]), np.concatenate([g0, rise[1]]),
-              np.concatenate([np.zeros(len(k0)), refine(*rise, rising=True)]))
+              np.concatenate([np.zeros(len(k0)), refine(rise[0], rise[1], rise[2], rising=True)]))
     ends = (np.concatenate([fall[0], k1]), np.concatenate([fall[1], g1]),
-            np.concatenate([refine(*fall, rising=False), np.full(len(k1), float(duration_s))]))
+            np.concatenate([refine(fall[0], fall[1], fall[2], rising=False), np.full(len(k1), float(duration_s))]))
     # within a pair, starts and ends alternate, so sorting both by (sat, station, time) pairs them up
     so = np.lexsort((starts[2], starts[1], starts[0]))
     eo = np.lexsort((ends[2], ends[1], ends[0]))
@@ -356,4 +356,4 @@ def parse_epoch(text: object, where: str = "epoch_utc") -> datetime:
         ep = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(where, f"not an ISO-8601 date-time: {text!r}") from None
-    return ep.replace(tzinfo=timezone.utc) if ep.tzinfo is None else ep.astimezone(timezone.utc)
+    return ep.replace(tzinfo=UTC) if ep.tzinfo is None else ep.astimezone(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -38,7 +38,7 @@ def test_windows_are_those_of_the_tles(paper_json):
     d = paper_json
     st = d["ground_stations"][0]
     stations = Stations(*(np.array([st[k]]) for k in ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg")))
-    epoch = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(2024, 1, 1, tzinfo=UTC)
     w = contact_windows([parse_tle(*t) for t in d["tle"]], stations, epoch, 3600.0)
     assert [x["sat"] for x in d["contact_windows"]] == w.sat.tolist()
     assert np.allclose([x["start_s"] for x in d["contact_windows"]], w.start_s, atol=1e-3)

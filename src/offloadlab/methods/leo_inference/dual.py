@@ -37,7 +37,6 @@ import numpy as np
 
 from offloadlab.methods.leo_inference.rounds import RoundProblem, greedy_assign
 
-
 ROUND_MIN_SHARE = 0.01  # a task whose averaged y1 is at most this stays on board
 STOP_WINDOW = 20  # iterations over which the relaxed objective must settle
 

@@ -3,8 +3,8 @@ round's tasks and Q_o (tasks still on each container, see ``scenarios.leo_infere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -43,7 +43,8 @@ def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndar
     return mask if use_relay else mask & (model.paths.kind == links.DIRECT)
 
 
-def _run(problem: Any, instance: LeoInstance, policy: Policy, candidates: np.ndarray, **stats: Any) -> tuple[Result, RoundLog]:
+def _run(problem: Any, instance: LeoInstance, policy: Policy, candidates: np.ndarray,
+         **stats: Any) -> tuple[Result, RoundLog]:
     model = model_of(instance)
     tracker = Tracker(None)
     target, log = run_rounds(model, policy, candidates)
@@ -100,7 +101,8 @@ def solve_reference(problem: Any, instance: LeoInstance, budget: int | None, rng
     def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
         lp, _, _ = solve_round(rp, relax=True)
         ip, y1, y3 = solve_round(rp)
-        log.add("lp", lp), log.add("milp", ip)
+        log.add("lp", lp)
+        log.add("milp", ip)
         return np.where(y1 > 0.5, np.argmax(y3, axis=1), -1)
 
     out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))

@@ -13,7 +13,8 @@ Both keep ``target`` (per task: -1 on board, else container), so a finished epis
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -69,7 +70,7 @@ class LeoInferenceEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         m, p = self.model, self.model.p
         if self._pos >= len(self._flat):
-            return np.zeros(self.observation_space.shape, np.float32)
+            return np.zeros(self.model.p.containers + 4, np.float32)
         n = self._flat[self._pos][1]
         loads = (self._q + self._y) / p.container_slots
         head = [m.benefit[n] / self._bmax, min(m.inst.local_s[n], MAX_SECONDS), min(m.transfer_s[n], MAX_SECONDS)]
@@ -170,7 +171,7 @@ class LeoInferenceParallelEnv(ParallelEnv):
         obs = self._observe()
         terms = {a: done for a in self.agents}
         truncs = {a: False for a in self.agents}
-        infos = {a: {} for a in self.agents}
+        infos: dict[str, dict[str, Any]] = {a: {} for a in self.agents}
         if done:
             self.agents = []
         return obs, rewards, terms, truncs, infos

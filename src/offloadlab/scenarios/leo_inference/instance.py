@@ -10,9 +10,10 @@ data_bits) and "initial_queue" (tasks already on each container at time 0).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from sgp4.api import Satrec
@@ -111,7 +112,7 @@ def resolve_stations(names: object) -> list[dict[str, Any]]:
     out = []
     for n in names:
         if n not in KNOWN_STATIONS:
-            raise InputError("stations", f"unknown station {n!r} (known: {', '.join(KNOWN_STATIONS)})")
+            raise InputError("stations", f"unknown station {n!r} (known: {', '.join(map(str, KNOWN_STATIONS))})")
         out.append(dict(KNOWN_STATIONS[n]))
     return out
 
@@ -161,7 +162,7 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     ms = np.array([PROCESSORS[n][col] for n in proc])
     sat, t = generate_arrivals(params, rng)
     img_bits = rng.uniform(params.image_kb_min, params.image_kb_max, size=t.size) * 8000.0
-    return LeoInstance(params, epoch, [tuple(x) for x in tle], satrecs, [s.name for s in st], stations_arr, windows,
+    return LeoInstance(params, epoch, [(a, b) for a, b in tle], satrecs, [s.name for s in st], stations_arr, windows,
                        plane, slot, proc, ms, sat, t, np.round(img_bits * params.images_per_task),
                        np.zeros(params.containers, dtype=int))
 
@@ -274,7 +275,8 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         where = f"satellites[{k}]"
         if not isinstance(s, Mapping):
             raise InputError(where, "expected a JSON object")
-        if _require(s, "plane", int, where + ".") != plane_ref[k] or _require(s, "slot", int, where + ".") != slot_ref[k]:
+        layout = (_require(s, "plane", int, where + "."), _require(s, "slot", int, where + "."))
+        if layout != (plane_ref[k], slot_ref[k]):
             raise InputError(where, f"plane/slot differ from the Walker layout ({plane_ref[k]}, {slot_ref[k]})")
         proc.append(_require(s, "processor", str, where + "."))
         ms.append(check_number(s.get("local_ms_per_image"), f"{where}.local_ms_per_image", low=0.0, low_open=True))

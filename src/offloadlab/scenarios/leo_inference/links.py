@@ -53,7 +53,7 @@ def remaining_window(inst: LeoInstance, sats: np.ndarray, t: np.ndarray) -> np.n
     inside = (w.start_s[None, :] <= t[:, None]) & (t[:, None] < w.end_s[None, :])
     rem = np.where(inside, w.end_s[None, :] - t[:, None], 0.0)  # [N, W]
     per_sat = np.zeros((t.size, inst.params.satellites))
-    np.maximum.at(per_sat, (slice(None), w.sat), rem)
+    np.maximum.at(per_sat.T, w.sat, rem.T)  # per-satellite maximum over its windows
     return np.take_along_axis(per_sat, sats, axis=1)
 
 

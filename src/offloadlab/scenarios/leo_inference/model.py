@@ -163,7 +163,9 @@ class Model:
         vals, checks, details = [], [], []
         for b in range(y1.shape[0]):
             v, c, d = self.evaluate_one(y1[b], y2[b], y3[b])
-            vals.append(v), checks.append(c), details.append(d)
+            vals.append(v)
+            checks.append(c)
+            details.append(d)
         names = list(checks[0]) if checks else ["linking", "offload_without_path", "container_load", "cluster_load"]
         table = {n: np.array([c[n] for c in checks], dtype=bool) for n in names}
         det = {k: np.array([d[k] for d in details]) for k in (details[0] if details else {})}

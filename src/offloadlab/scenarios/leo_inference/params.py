@@ -101,7 +101,7 @@ class LeoParams(StrictModel):
     nag_beta: float = Field(0.01, gt=0, description="beta of eq. (33)")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "LeoParams":
+    def _ordered(self) -> LeoParams:
         if self.altitude_max_km < self.altitude_min_km:
             raise ValueError("altitude_max_km must be >= altitude_min_km")
         if self.image_kb_max < self.image_kb_min:

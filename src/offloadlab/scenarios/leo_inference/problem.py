@@ -6,8 +6,9 @@ F(alpha Delta_c + (1 - alpha) Delta_a). Mean latency, delivery latency and loads
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
