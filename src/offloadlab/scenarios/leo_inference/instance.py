@@ -106,7 +106,10 @@ class LeoInstance:
 
 # ---------------------------------------------------------------- generation
 def resolve_stations(names: object) -> list[dict[str, Any]]:
-    """Station objects for a list of known names; InputError naming an unknown one."""
+    """Station objects for known names (a list, or comma-separated text from the CLI); InputError naming an
+    unknown one."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
     if not isinstance(names, (list, tuple)) or not names:
         raise InputError("stations", "must be a non-empty list of station names")
     out = []
