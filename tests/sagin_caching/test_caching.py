@@ -28,7 +28,8 @@ def test_eviction_order(policy, evicted):
 def test_context_window_overflow_refreshes_model():
     # LLaMA-type model, 2048-token window: 11 requests x 200 tokens overflow, so the model is evicted
     # and the requests go to the cloud (Algorithm 1, lines 29-31).
-    ep = tiny_episode([[[5]], [[11]], [[1]]], model_of=[0])
+    # (accuracy weighted 0.01, so that the edge is cheaper than the cloud (28a) for every slot here)
+    ep = tiny_episode([[[5]], [[11]], [[1]]], model_of=[0], accuracy_weight=0.01)
     traj = simulate(ep, "laot")
     assert traj.cached[:, 0, 0] == pytest.approx([1, 0, 1])
     assert traj.edge[:, 0, 0] == pytest.approx([1, 0, 1])

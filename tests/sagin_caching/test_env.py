@@ -24,7 +24,8 @@ def test_step_reward_is_msb_surplus():
     obs, _ = env.reset(seed=3)
     ep = env._episode
     bs = v[ep, 0, 1:]
-    expect_obs = np.append(np.sort(bs)[::-1][1:], 1.0) / 2.0  # competitors of the top BS, then x0
+    rest = np.sort(bs)[::-1][1:]
+    expect_obs = np.append(rest, 1.0) / max(rest[0], 1.0)  # competitors of the top BS, then x0, over the largest
     assert obs == pytest.approx(expect_obs.astype(np.float32))
     _, reward, terminated, truncated, info = env.step(5)
     out = auction.msb(bs[None], np.array([1.0]), 10**0.5)

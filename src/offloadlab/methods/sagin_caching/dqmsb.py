@@ -4,7 +4,8 @@ auctioneer environment; the trained Q-network then prices each bidder from its c
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -50,9 +51,10 @@ def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, s
     path = checkpoint_file(checkpoint, {}, ".zip")
     if path is not None and path.exists():
         model = DQN.load(path, device="cpu")
-        if model.observation_space.shape != env.observation_space.shape or model.action_space.n != levels:
+        actions = getattr(model.action_space, "n", None)
+        if model.observation_space.shape != env.observation_space.shape or actions != levels:
             raise InputError("checkpoint", f"'{path}' was trained for another market (observation "
-                                           f"{model.observation_space.shape}, {model.action_space.n} actions)")
+                                           f"{model.observation_space.shape}, {actions} actions)")
         return model, []
     rounds = values.shape[1]
     curve = SurplusCurve(timesteps, rounds, progress)
@@ -72,7 +74,7 @@ def rho_rule(model, stats: MarketStats, levels: int) -> auction.RhoRule:
     """The trained auctioneer as a rho rule of (x_{-n}, x0): greedy action of the Q-network."""
 
     def rule(rest: np.ndarray, x0: np.ndarray) -> np.ndarray:
-        action, _ = model.predict(features(rest, x0, stats.scale), deterministic=True)
+        action, _ = model.predict(features(rest, x0), deterministic=True)
         return auction.rho_level(action, levels)
 
     return rule

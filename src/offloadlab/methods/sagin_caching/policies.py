@@ -4,12 +4,13 @@ myopic MSB, optimal MSB, DQMSB). Each runs through the episode and returns the d
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from offloadlab.core.errors import InputError
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.sagin_caching import dqmsb
 from offloadlab.scenarios.sagin_caching import auction
@@ -61,7 +62,7 @@ _register_caching("cloud", "cloud-only: no edge caching, every request to the cl
 def _market(instance: Episode, policy: str, relay: str):
     _check_choice("policy", policy, POLICIES)
     _check_choice("relay", relay, RELAYS)
-    values = valuations(instance, simulate(instance, policy), relay)
+    values = valuations(instance, simulate(instance, policy, relay), relay)
     return values, market_stats(instance, policy, relay)
 
 
@@ -73,6 +74,12 @@ def _auction_result(problem: Any, instance: Episode, policy: str, relay: str, va
     report["revenue"] = float(outcome.p.sum(axis=1).mean())
     return episode_result(problem, instance, policy, relay, outcome.rho, tracker,
                           extra={"mechanism": report, **(extra or {})}, **stats)
+
+
+def msb_properties(values: np.ndarray, x0: float, rho: auction.RhoRule | float) -> dict[str, int]:
+    """Theorem 2 measured on the test episode: profitable bid deviations and allocations changed by scaling."""
+    return {"profitable_deviations": auction.profitable_deviations(values, x0, rho),
+            "scale_changed_rounds": auction.scale_changed_rounds(values[:, 1:], x0, rho)}
 
 
 @register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)",
@@ -92,8 +99,10 @@ def _register_msb(name: str, description: str, rho_of: Callable[[MarketStats], A
     def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
               policy: str = "laot", relay: str = "ground") -> Result:
         values, st = _market(instance, policy, relay)
-        out = auction.msb(values[:, 1:], st.x0, rho_of(st))
-        return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget))
+        rho = rho_of(st)
+        out = auction.msb(values[:, 1:], st.x0, rho)
+        return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget),
+                               extra={"properties": msb_properties(values, st.x0, rho)})
 
     solve.__doc__ = description
 
@@ -105,7 +114,7 @@ _register_msb("msb-optimal", "MSB with rho = max(1, E[x0] / E[x(2)]) learned on 
 
 
 @register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)",
-                 budget_unit="env_steps")
+                 budget_unit="env_steps", smoke=Smoke(budget=200, options={"progress": False}))
 def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
                 policy: str = "laot", relay: str = "ground", timesteps: int = DQMSB_TIMESTEPS,
                 checkpoint: str | None = None, progress: bool = True, gamma: float = 0.0,
@@ -128,7 +137,8 @@ def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.ran
     rule = dqmsb.rho_rule(model, st, levels)
     out = auction.msb(values[:, 1:], st.x0, rule)
     extra = {"training_curve": curve, "checkpoint_loaded": not curve and checkpoint is not None,
-             "training_reference": training_reference(train, st, rule)}
+             "training_reference": training_reference(train, st, rule),
+             "properties": msb_properties(values, st.x0, rule)}
     return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget), extra=extra,
                            timesteps=steps if curve else 0)
 

@@ -1,16 +1,20 @@
 """Gymnasium environment of the DQMSB auctioneer (Section V-B): each step is one MSB round.
 
 State: the bids that price the round's top BS, i.e. its competitors' bids x_{-n} (sorted, descending)
-and the satellite's contract price x0, divided by a fixed scale. Keeping the top bid itself out of the
+and the satellite's contract price x0, divided by the largest of them. The state is scale-free, so scaling
+every bid and x0 by c > 0 leaves rho, hence the allocation, unchanged: the adverse-selection-freeness of
+Theorem 2 (a fixed divisor would make rho depend on the bid level). Keeping the top bid itself out of the
 state is what keeps the learned mechanism strategy-proof (Theorem 2: rho may depend on x_{-n} only).
 Action a in {0, ..., |A| - 1} sets rho = 10^(a / |A|); the reward is the round's total surplus (eq. 30a)
-divided by the scale. Bids are truthful (MSB is strategy-proof) and do not depend on rho, so the
+divided by the mean valuation of the training episodes (a constant: it only sets the learning scale).
+Bids are truthful (MSB is strategy-proof) and do not depend on rho, so the
 episode's rounds are replayed from precomputed valuations [E, K, N + 1] (E episodes of K rounds).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -21,13 +25,16 @@ from offloadlab.scenarios.sagin_caching.caching import Policy, Relay
 from offloadlab.scenarios.sagin_caching.episode import load_instance, make_instance
 from offloadlab.scenarios.sagin_caching.market import market_stats, training_values
 
-OBS_MAX = 1e9  # bids are divided by the mean valuation, so observations stay far below this
+OBS_MAX = 1.0  # every feature is divided by the largest one
 
 
-def features(rest: np.ndarray, x0: np.ndarray, scale: float) -> np.ndarray:
-    """Observation of a bidder facing competing BS bids ``rest`` [B, N - 1] and contract price x0 [B]: [B, N]."""
-    x0 = np.broadcast_to(np.asarray(x0, dtype=float), rest.shape[:1])
-    return np.clip(np.concatenate([rest, x0[:, None]], axis=1) / scale, 0.0, OBS_MAX).astype(np.float32)
+def features(rest: np.ndarray, x0: np.ndarray | float) -> np.ndarray:
+    """Observation of a bidder facing competing BS bids ``rest`` [B, N - 1] and contract price x0 [B]: [B, N],
+    divided by the row's largest entry (all zeros when every bid is 0), hence homogeneous of degree 0."""
+    x0s = np.broadcast_to(np.asarray(x0, dtype=float), rest.shape[:1])
+    x = np.concatenate([rest, x0s[:, None]], axis=1)
+    top = x.max(axis=1, keepdims=True)
+    return np.clip(x / np.where(top > 0, top, 1.0), 0.0, OBS_MAX).astype(np.float32)
 
 
 class AuctioneerEnv(gym.Env):
@@ -49,7 +56,7 @@ class AuctioneerEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         bs = self.values[self._episode, self._round, 1:]
         rest = auction.others(bs[None])[0, int(np.argmax(bs))]
-        return features(rest[None], self.x0, self.scale)[0]
+        return features(rest[None], self.x0)[0]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start a replayed episode drawn with the env's seeded generator."""

@@ -4,9 +4,10 @@ regenerated from them, identically on every machine."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,8 @@ from offloadlab.scenarios.sagin_caching.params import IMAGEBIND_ACCURACY, SaginP
 
 SCENARIO_ID = "sagin-caching"
 # Independent random streams, so that changing one setting (e.g. users) leaves the other draws unchanged.
-STREAMS = ("services", "radio", "requests", "market")
+# "satellite" comes last: SeedSequence children are numbered, so the earlier streams keep their draws.
+STREAMS = ("services", "radio", "requests", "market", "satellite")
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +36,7 @@ class Episode:
     requests: np.ndarray  # [T, N, I] Poisson counts
     auction_service: np.ndarray  # [T] service offered in each slot's auction
     match_noise: np.ndarray  # [T, N + 1] idiosyncratic match factors (column 0: satellite)
+    satellite_rate_bps: np.ndarray  # [N] E_u[r_{u,0}] of each BS area's users on the satellite access link, eq. (2)
 
     def _type_attr(self, name: str) -> np.ndarray:
         types = self.params.llm_types
@@ -71,9 +74,13 @@ class Episode:
 
     @cached_property
     def access_s(self) -> np.ndarray:
-        """l_{n,i} = d_i / E[r_{u,n}], [N, I] (0 for a BS without users)."""
-        rate = self.mean_rate_bps[:, None]
-        return np.where(rate > 0, self.data_bits[None, :] / np.where(rate > 0, rate, 1.0), 0.0)
+        """l_{n,i} = d_i / E[r_{u,n}], [N, I]: user-to-BS transmission time per request."""
+        return self.data_bits[None, :] / self.mean_rate_bps[:, None]
+
+    @cached_property
+    def satellite_access_s(self) -> np.ndarray:
+        """d_i / E[r_{u,0}], [N, I]: user-to-satellite transmission time per request of each BS area's users."""
+        return self.data_bits[None, :] / self.satellite_rate_bps[:, None]
 
     @cached_property
     def coverage_s(self) -> float:
@@ -91,16 +98,31 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(ss) for name, ss in zip(STREAMS, children)}
 
 
-def mean_uplink_rates(params: SaginParams, rng: np.random.Generator) -> np.ndarray:
-    """E_u[r_{u,n}] per BS: users uniform over an annulus, 3GPP macro path loss, Rayleigh fading, eq. (2)."""
-    N, U = params.num_bs, params.num_users
-    if U == 0:
-        return np.zeros(N)
-    r2 = rng.uniform(params.min_distance_m**2, params.cell_radius_m**2, size=(N, U))
-    gains = model.user_gains(np.sqrt(r2), rng.exponential(1.0, size=(N, U)))
-    rates = model.uplink_rates_bps(gains, params.user_power_w, params.bandwidth_hz, params.noise_dbm_per_hz,
+def _mean_rate(params: SaginParams, gains: np.ndarray, bandwidth_hz: float) -> np.ndarray:
+    """Eq. (2) averaged over the users of each group [N, U] -> [N]."""
+    rates = model.uplink_rates_bps(gains, params.user_power_w, bandwidth_hz, params.noise_dbm_per_hz,
                                    params.interference)
     return rates.mean(axis=-1)
+
+
+def mean_satellite_rates(params: SaginParams, rng: np.random.Generator) -> np.ndarray:
+    """E_u[r_{u,0}] per BS area: the satellite at an elevation uniform over [min elevation, 90 deg] (one per area,
+    whose users are within a cell radius), shadowed-Rician fading per user; the users of an area share B_0
+    and interfere as in eq. (2)."""
+    N, U = params.num_bs, max(params.num_users, 1)
+    elevation = rng.uniform(params.min_elevation_deg, 90.0, size=(N, 1))
+    fading = model.shadowed_rician_power(rng, params.satellite_fading, (N, U))
+    gains = model.satellite_gains(elevation, fading, params.satellite_carrier_hz, params.satellite_antenna_gain_db,
+                                  params.earth_radius_m, params.altitude_m)
+    return _mean_rate(params, gains, params.satellite_bandwidth_hz)
+
+
+def mean_uplink_rates(params: SaginParams, rng: np.random.Generator) -> np.ndarray:
+    """E_u[r_{u,n}] per BS: users uniform over an annulus, 3GPP macro path loss, Rayleigh fading, eq. (2)."""
+    N, U = params.num_bs, max(params.num_users, 1)  # without users the rate of one user is the mean (no requests)
+    r2 = rng.uniform(params.min_distance_m**2, params.cell_radius_m**2, size=(N, U))
+    gains = model.user_gains(np.sqrt(r2), rng.exponential(1.0, size=(N, U)))
+    return _mean_rate(params, gains, params.bandwidth_hz)
 
 
 def generate_episode(params: SaginParams, seed: int) -> Episode:
@@ -119,7 +141,8 @@ def generate_episode(params: SaginParams, seed: int) -> Episode:
     service = mkt.integers(0, p.num_services, size=p.T)
     s = p.match_noise
     noise = mkt.lognormal(-0.5 * s * s, s, size=(p.T, p.num_bs + 1))  # mean 1
-    return Episode(p, seed, model_of, data_bits, alpha, beta_model[model_of], rates, requests, service, noise)
+    return Episode(p, seed, model_of, data_bits, alpha, beta_model[model_of], rates, requests, service, noise,
+                   mean_satellite_rates(p, rng["satellite"]))
 
 
 def make_instance(seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:

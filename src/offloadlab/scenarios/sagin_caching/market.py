@@ -37,7 +37,7 @@ class MarketStats:
 def valuations(ep: Episode, traj: Trajectory, relay: Relay = "ground") -> np.ndarray:
     """Values [T, N + 1] of every operator for each slot's opportunity (column 0: satellite)."""
     terms = cost_breakdown(ep, traj, relay)
-    resource = sum(v for k, v in terms.items() if k != "accuracy")  # [T, N, I]
+    resource = np.sum([v for k, v in terms.items() if k != "accuracy"], axis=0)  # [T, N, I]
     t = np.arange(ep.params.T)
     i = ep.auction_service
     common = resource[t, :, i].mean(axis=1)  # c_t
@@ -58,7 +58,7 @@ def second_bid(bs_values: np.ndarray) -> np.ndarray:
 def episode_values(params: SaginParams, seed: int, policy: Policy = "laot", relay: Relay = "ground") -> np.ndarray:
     """Valuations of a freshly generated episode under a caching policy."""
     ep = generate_episode(params, seed)
-    return valuations(ep, simulate(ep, policy), relay)
+    return valuations(ep, simulate(ep, policy, relay), relay)
 
 
 def training_values(params: SaginParams, seed: int, policy: Policy = "laot", relay: Relay = "ground") -> np.ndarray:

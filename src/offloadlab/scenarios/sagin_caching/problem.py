@@ -13,7 +13,8 @@ under ``rho`` is reported alongside.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +22,10 @@ from offloadlab.core.manifest import Manifest, Objective
 from offloadlab.core.problem import Evaluation, ProblemBase
 from offloadlab.core.space import ArrayField, DecisionSpace
 from offloadlab.scenarios.sagin_caching import auction, episode
-from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate, summarize, violations
+from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, Policy, simulate, summarize, violations
 from offloadlab.scenarios.sagin_caching.episode import Episode
 from offloadlab.scenarios.sagin_caching.market import market_stats, valuations
+from offloadlab.scenarios.sagin_caching.model import Relay
 from offloadlab.scenarios.sagin_caching.params import PRESETS
 
 
@@ -42,7 +44,7 @@ def decision_space(ep: Episode) -> DecisionSpace:
     )
 
 
-def decision_of(ep: Episode, policy: str, relay: str, rho: float | np.ndarray = 1.0) -> dict[str, np.ndarray]:
+def decision_of(ep: Episode, policy: Policy, relay: Relay, rho: float | np.ndarray = 1.0) -> dict[str, np.ndarray]:
     """The decision arrays for named choices."""
     return {"policy": np.array(float(POLICIES.index(policy))), "relay": np.array(float(RELAYS.index(relay))),
             "rho": np.broadcast_to(np.asarray(rho, dtype=float), (ep.params.T,)).copy()}
@@ -57,9 +59,9 @@ def market_report(values: np.ndarray, outcome: auction.Outcome) -> dict[str, flo
             "satellite_win_share": float(outcome.z[:, 0].mean()), "mean_rho": float(np.mean(outcome.rho))}
 
 
-def run(ep: Episode, policy: str, relay: str, rho: np.ndarray) -> tuple[dict[str, Any], list[str]]:
+def run(ep: Episode, policy: Policy, relay: Relay, rho: np.ndarray) -> tuple[dict[str, Any], list[str]]:
     """Run one decision through the episode: cost summary, auction report under MSB with ``rho``, violations."""
-    traj = simulate(ep, policy)
+    traj = simulate(ep, policy, relay)
     out = summarize(ep, traj, relay)
     values = valuations(ep, traj, relay)
     stats = market_stats(ep, policy, relay)
@@ -75,7 +77,8 @@ class SaginCachingProblem(ProblemBase):
         id=episode.SCENARIO_ID, seed="001",
         paper="Caching LLM agents in space-air-ground networks: age of thought and MSB auctions (seed 001)",
         objective=Objective("avg_total_cost", "Average total cost per slot", "", "min"),
-        presets=tuple(PRESETS), sequential=True, gym_ids=("offloadlab/sagin-auctioneer-v0",))
+        presets=tuple(PRESETS), sequential=True, gym_ids=("offloadlab/sagin-auctioneer-v0",),
+        small={"T": 12})
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """Episode configuration JSON from a preset, overrides and a seed."""
