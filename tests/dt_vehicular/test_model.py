@@ -45,7 +45,7 @@ def test_shadowing_std_and_decorrelation():
 
 
 def _one_task(**over):
-    return make_params("paper", **{"N": 1, "K": 1, "delta_f": 0.2, "beta": 1e-9, **over})
+    return make_params("paper", **{"N": 1, "K": 1, "delta_f": 0.2, "beta": 1e-9, "deadline_s": 0.1, **over})
 
 
 def test_slot_terms_hand_worked():

@@ -51,3 +51,4 @@ def solve_lyapunov(problem: Any, instance: Episode, budget: int | None, rng: np.
 
 
 from offloadlab.methods.dt_vehicular import icl as _icl, marl as _marl, sarl as _sarl  # noqa: E402,F401  (register)
+from offloadlab.methods.dt_vehicular import sarl_global as _sarl_global  # noqa: E402,F401  (register)

@@ -1,9 +1,11 @@
-"""SARL baseline: one Stable-Baselines3 agent (DDPG by default) deciding for every vehicle.
+"""SARL baseline as the paper reads it: each vehicle a single-agent learner deciding on local information.
 
-Trained on the Gymnasium env; three hidden layers (300, 100, 64) with ReLU everywhere, as the paper
-describes its SARL ("the number of hidden layers is the same but the activation function is ReLU").
-The paper names no algorithm for SARL; DDPG is the single-agent counterpart of its MADDPG (TD3 and SAC
-are options).
+"SARL ... makes decisions based on local information" (Section V-C): vehicle n's DDPG actor and
+critic see only its own s_n(t) of eq. (25) (its K task sizes, position, speed and channel gain; not
+the server's backlogs nor the other vehicles), there is no centralised critic, and every learner is
+trained on the shared reward -P2 of the slot. Hidden layers as MARL's, all ReLU (the paper's SARL).
+The earlier reading, one agent deciding for every vehicle from the global state, is kept as the
+extra solver ``sarl-global`` (``sarl_global.py``).
 """
 
 from __future__ import annotations
@@ -12,72 +14,28 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.errors import InputError
-from offloadlab.core.registry import register_solver
+from offloadlab.core.config import parse_model
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
-from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
-from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
+from offloadlab.methods.dt_vehicular.hyper import (SARL, BatchSize, Checkpoint, Episodes, Gamma, Hidden,
+                                                   LearningRate, Noise, SarlParams, Tau)
+from offloadlab.methods.dt_vehicular.learners import actor_policy
+from offloadlab.methods.dt_vehicular.marl import learned_agents
 from offloadlab.methods.dt_vehicular.results import run_and_report
-from offloadlab.methods.dt_vehicular.training import checkpoint_path
-from offloadlab.rl.common import sb3_callback, seed_torch, training_progress
-
-ALGORITHMS = ("ddpg", "td3", "sac")
+from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
 
-def _algorithm(name: str):
-    import stable_baselines3 as sb3
-
-    if name not in ALGORITHMS:
-        raise InputError("option algo", f"'{name}' is not one of {', '.join(ALGORITHMS)}")
-    return {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[name]
-
-
-@register_solver("sarl", SCENARIO_ID, "single-agent SB3 (DDPG default) for all vehicles, ReLU networks (--checkpoint)",
-                 budget_unit="training_slots")
-def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, episodes: int = 40,
-               checkpoint: str | None = None, algo: str = "ddpg", hidden: list[int] = [300, 100, 64],
-               learning_rate: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
-               noise: float = 0.1, progress: bool = True) -> Result:
-    """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
-    import torch.nn as nn
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.noise import NormalActionNoise
-
-    p = instance.params
-    cls = _algorithm(algo)
-    seed = seed_torch(rng)
-    env = Monitor(DtVehicularEnv(p))
-    path = checkpoint_path(checkpoint, p, instance.seed)
-    stats: dict[str, Any]
-    if path is not None and path.exists():
-        model = cls.load(path, device="cpu")
-        if model.observation_space.shape != env.observation_space.shape:
-            raise InputError("option checkpoint", f"'{path}' holds a policy for observations of shape "
-                                                  f"{model.observation_space.shape}, this instance needs "
-                                                  f"{env.observation_space.shape} (N={p.N}, K={p.K})")
-        stats = {"loaded_checkpoint": str(path), "training_steps": 0}
-    else:
-        steps = budget or episodes * p.slots
-        kwargs: dict[str, Any] = {}
-        if algo != "sac":  # SB3's DDPG and TD3 explore only with an explicit action noise
-            size = env.action_space.shape[0]
-            kwargs = {"tau": tau, "action_noise": NormalActionNoise(np.zeros(size), np.full(size, noise))}
-        model = cls("MlpPolicy", env, learning_rate=learning_rate, gamma=gamma, batch_size=batch_size, seed=seed,
-                    device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,
-                    policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU}, **kwargs)
-        with training_progress(f"SARL {algo} N={p.N}", steps, progress) as update:
-            def show(timesteps: int, _: Any) -> None:
-                rewards = env.get_episode_rewards()
-                update(timesteps, f"last episode reward {rewards[-1]:.4g}" if rewards else "")
-
-            model.learn(total_timesteps=steps, callback=sb3_callback(show))
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            model.save(path)
-        stats = {"training_steps": steps, "training_episode_rewards": [float(e) for e in env.get_episode_rewards()]}
-
-    def policy(state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        action, _ = model.predict(agent_observation(state).ravel(), deterministic=True)
-        return split_action(action, p.K)
-
-    return run_and_report(instance, policy, None, algo=algo, **stats)
+@register_solver("sarl", SCENARIO_ID, "independent single-agent DDPG per vehicle on its own local observation "
+                                     "(no centralised critic), ReLU networks (--checkpoint)",
+                 budget_unit="training_slots", smoke=Smoke(options={"episodes": 1, "progress": False}))
+def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
+               episodes: Episodes = SARL.episodes, checkpoint: Checkpoint | None = None,
+               hidden: Hidden = list(SARL.hidden), lr_actor: LearningRate = SARL.lr_actor,
+               lr_critic: LearningRate = SARL.lr_critic, gamma: Gamma = SARL.gamma, tau: Tau = SARL.tau,
+               batch_size: BatchSize = SARL.batch_size, noise: Noise = SARL.noise, progress: bool = True) -> Result:
+    """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""
+    hp = parse_model(SarlParams, {"episodes": episodes, "hidden": list(hidden), "lr_actor": lr_actor,
+                                  "lr_critic": lr_critic, "gamma": gamma, "tau": tau, "batch_size": batch_size,
+                                  "noise": noise}, "option")
+    agents, stats = learned_agents(instance, rng, budget, hp, "sarl", checkpoint, progress)
+    return run_and_report(instance, actor_policy(agents, instance.params.K), None, **stats)

@@ -1,21 +1,17 @@
-"""Figs. 3-6 of seed 004 from a results store: each cost term vs N, per method and per twin bias.
+"""Seed 004's figures that the generic plot kinds cannot draw, as drawers of ``offloadlab plot/report/reproduce``.
 
-``offloadlab plot`` draws one objective per experiment; these figures need five cost terms from the
-runs' details and the bias as a second grid axis, so they are drawn here:
-
-    python -m offloadlab.papers.dt_vehicular.figures results/dt_vehicular -o docs/figures
-
-It writes dt_fig3_energy.png, dt_fig4_latency.png, dt_fig5_qos.png, dt_fig6_edge.png and prints the
-measured tables (Markdown) used in docs/dt-vehicular.md.
+* ``figs3-6``: Figs. 3-6 in one figure, each cost term vs N per method and per twin bias (five terms from
+  the runs' details, the bias as a second grid axis); ``figs3-6-nominal`` the same under the nominal
+  capacity reading, with Lyapunov drawn under every bias.
+* ``queues``: the server's backlogs over time under drift-plus-penalty for each trade-off factor, and the
+  time-average penalty against the time-average backlog (eqs. 5-6, 23-24).
+* ``learning``: learning curves of the trained learners (mean reward per training episode).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections import defaultdict
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib
 
@@ -23,129 +19,138 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from offloadlab.experiments.analysis import Experiment, find_experiment, open_store  # noqa: E402
+from offloadlab.experiments.analysis import Experiment  # noqa: E402
+from offloadlab.papers.dt_vehicular.data import (TERMS, Key, biases, details, methods, name, series,  # noqa: E402
+                                                 sizes, stats, term_table)
 
-EXPERIMENT = "dt_vehicular_figs3_6"
-TERMS = {"energy_j": "System energy per slot (J)", "latency_s": "Mean task latency (s)", "qos": "System QoS",
-         "edge_energy_j": "Edge energy per slot (J)", "resource_ratio": "Resource ratio (sum of alpha)"}
-LEARNERS = ("LLM", "MARL", "SARL")
+FIG_TERMS = (("energy_j", "Fig. 3: system energy"), ("latency_s", "Fig. 4: task latency"), ("qos", "Fig. 5: QoS"),
+             ("edge_energy_j", "Fig. 6: edge energy"), ("resource_ratio", "Fig. 6: resource ratio"))
 
 
-def table(exp: Experiment) -> dict[tuple[str, float, int], dict[str, float]]:
-    """(label, delta_f, N) -> mean of every cost term over the stored runs."""
-    acc: dict[tuple[str, float, int], list[dict[str, Any]]] = defaultdict(list)
+def _axes_style(ax: Any, ns: list[int], ylabel: str) -> None:
+    ax.set_xticks(ns)
+    ax.set_xlabel("Number of vehicles N")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def _line(ax: Any, data: dict[Key, dict[str, float]], solver: str, df: float, term: str, label: str) -> None:
+    x, y = series(data, solver, df, term)
+    if x:
+        ax.plot(x, y, marker="o", label=label)
+
+
+def draw_terms(exp: Experiment, bias_method: str = "llm-icl") -> plt.Figure | None:
+    """Rows: Figs. 3-6's terms; columns: (a) every method at the middle bias, (b) the paper's pair LLM vs MARL
+    (MARL vs SARL without LLM runs), (c) one method under every bias (the next learner if absent)."""
+    data = term_table(exp)
+    if not data:
+        return None
+    present, dfs, ns = methods(data), biases(data), sizes(data)
+    mid = min(dfs, key=abs)
+    pair = [s for s in ("llm-icl", "marl", "sarl") if s in present][:2]
+    shown = bias_method if bias_method in present else next((s for s in ("marl", "lyapunov") if s in present),
+                                                            present[0])
+    fig, axes = plt.subplots(len(FIG_TERMS), 3, figsize=(13, 3.1 * len(FIG_TERMS)), squeeze=False)
+    for row, (term, title) in enumerate(FIG_TERMS):
+        for s in present:
+            _line(axes[row, 0], data, s, mid, term, name(s))
+        for s in pair:
+            _line(axes[row, 1], data, s, mid, term, name(s))
+        for df in dfs:
+            _line(axes[row, 2], data, shown, df, term, f"delta_f = {df:g}")
+        axes[row, 0].set_title(f"{title} (a) all methods, delta_f = {mid:g}", fontsize=9)
+        axes[row, 1].set_title(f"(b) {' vs '.join(map(name, pair))}, delta_f = {mid:g}", fontsize=9)
+        axes[row, 2].set_title(f"(c) {name(shown)} under every bias", fontsize=9)
+        for ax in axes[row]:
+            _axes_style(ax, ns, TERMS[term])
+    fig.suptitle(exp.title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def queue_runs(exp: Experiment) -> dict[tuple[str, float], list[dict[str, Any]]]:
+    """(solver, beta) -> the details of its stored runs."""
+    out: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for rec in exp.records:
         if rec.ok:
-            acc[(rec.label, float(rec.point["delta_f"]), int(rec.point["N"]))].append(json.loads(rec.row["details_json"]))
-    return {k: {t: float(np.mean([d[t] for d in v])) for t in TERMS} for k, v in acc.items()}
+            beta = float(rec.point.get("beta", json.loads(rec.row["instance_params_json"])["beta"]))
+            out.setdefault((rec.solver, beta), []).append(details(rec))
+    return out
 
 
-def _series(data, label: str, df: float, term: str) -> tuple[list[int], list[float]]:
-    pts = sorted((n, v[term]) for (lab, d, n), v in data.items() if lab == label and d == df)
-    return [p[0] for p in pts], [p[1] for p in pts]
+def penalty(d: dict[str, Any], beta: float) -> float:
+    """Time-average penalty -U + E of P2 (24b): the mean P2 less beta times the mean drift."""
+    return float(d["p2"]) - beta * float(d["drift"])
 
 
-def _labels(data) -> list[str]:
-    seen = sorted({k[0] for k in data})
-    return [lab for lab in (*LEARNERS, "Lyapunov", "Random", "Local") if lab in seen]
+def draw_queues(exp: Experiment) -> plt.Figure | None:
+    """(a) total backlog over time per beta (mean over runs); (b) time-average penalty vs backlog per beta."""
+    runs = queue_runs(exp)
+    if not runs:
+        return None
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for (solver, beta), ds in sorted(runs.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        q = np.mean([np.asarray(d["series"]["queue_bytes"], dtype=float) for d in ds], axis=0)
+        label = f"{name(solver)}, beta = {beta:g} (V = 1/beta)"
+        ax.plot(np.arange(len(q)), q / 1e3, label=label)
+        bx.scatter([np.mean([d["queue_bytes"] for d in ds]) / 1e3], [np.mean([penalty(d, beta) for d in ds])],
+                   label=label)
+    ax.set_xlabel("Slot t")
+    ax.set_ylabel("Total backlog sum_k q_k(t) (kB)")
+    ax.set_title("(a) queue backlogs over time (eq. 5)", fontsize=9)
+    bx.set_xlabel("Time-average backlog (kB)")
+    bx.set_ylabel("Time-average penalty -U + E")
+    bx.set_title("(b) drift-plus-penalty trade-off: penalty O(1/V), backlog O(V)", fontsize=9)
+    for a in (ax, bx):
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    fig.suptitle(exp.title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
-def _biases(data) -> list[float]:
-    return sorted({k[1] for k in data})
+def smooth(y: np.ndarray, width: int) -> np.ndarray:
+    """Trailing moving average (shorter at the start)."""
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    lo = np.maximum(idx - width, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
 
 
-def term_figure(data, term: str, title: str, df: float = 0.0, bias_method: str = "LLM") -> plt.Figure:
-    """(a) every method vs N at one bias, (b) LLM and MARL only (MARL and SARL without LLM runs),
-    (c) one method under every bias."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    pair = ["LLM", "MARL"] if "LLM" in _labels(data) else ["MARL", "SARL"]
-    for ax, labels, what in ((axes[0], _labels(data), "all methods"), (axes[1], pair, " vs ".join(pair))):
-        for lab in labels:
-            x, y = _series(data, lab, df, term)
-            if x:
-                ax.plot(x, y, marker="o", label=lab)
-        ax.set_title(f"({'a' if ax is axes[0] else 'b'}) {what}, delta_f = {df:g}")
-    for b in _biases(data):
-        x, y = _series(data, bias_method, b, term)
-        if x:
-            axes[2].plot(x, y, marker="o", label=f"delta_f = {b:g}")
-    axes[2].set_title(f"(c) {bias_method} under every bias")
-    for ax in axes:
-        ax.set_xticks(sorted({k[2] for k in data}))
-        ax.set_xlabel("Number of vehicles N")
-        ax.set_ylabel(TERMS[term])
+def draw_learning(exp: Experiment) -> plt.Figure | None:
+    """Mean reward per training episode vs training slots, one panel per N, one curve per learner."""
+    curves: dict[int, list[tuple[str, np.ndarray, int, float]]] = {}
+    for rec in exp.records:
+        st = stats(rec)
+        rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
+        if rewards.size:
+            n = int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0)))
+            curves.setdefault(n, []).append((rec.solver, rewards, int(st["training_steps"]),
+                                             float(st.get("training_wall_s", np.nan))))
+    if not curves:
+        return None
+    fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
+    for ax, (n, items) in zip(axes[0], sorted(curves.items())):
+        for solver, rewards, steps, wall in items:
+            x = np.linspace(steps / len(rewards), steps, len(rewards))
+            line, = ax.plot(x, rewards, alpha=0.25)
+            ax.plot(x, smooth(rewards, max(1, len(rewards) // 10)), color=line.get_color(),
+                    label=f"{name(solver)}: {steps} slots, {wall:.0f} s")
+        ax.set_title(f"N = {n}", fontsize=9)
+        ax.set_xlabel("Training slots")
+        ax.set_ylabel("Mean reward -P2 per slot (episode)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
+        ax.legend(fontsize=7)
+    fig.suptitle(exp.title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def edge_figure(data) -> plt.Figure:
-    """Fig. 6: edge energy and resource ratio of the learners (and Lyapunov) at delta_f = 0.5 and -0.5."""
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
-    for col, df in enumerate((0.5, -0.5)):
-        for row, term in enumerate(("edge_energy_j", "resource_ratio")):
-            ax = axes[row, col]
-            for lab in (*LEARNERS, "Lyapunov"):
-                x, y = _series(data, lab, df, term)
-                if x:
-                    ax.plot(x, y, marker="o", label=lab)
-            ax.set_title(f"({'abcd'[2 * row + col]}) delta_f = {df:g}")
-            ax.set_xticks(sorted({k[2] for k in data}))
-            ax.set_xlabel("Number of vehicles N")
-            ax.set_ylabel(TERMS[term])
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-    fig.suptitle("Fig. 6: edge energy and resource ratio")
-    fig.tight_layout()
-    return fig
-
-
-def markdown(data) -> str:
-    """Measured tables: every term per method and N at delta_f = 0; latency and energy per method and bias."""
-    lines = []
-    ns = sorted({k[2] for k in data})
-    for term in TERMS:
-        lines += [f"\n{TERMS[term]}, delta_f = 0:\n", "| method | " + " | ".join(f"N={n}" for n in ns) + " |",
-                  "|---" * (len(ns) + 1) + "|"]
-        for lab in _labels(data):
-            vals = [data.get((lab, 0.0, n), {}).get(term) for n in ns]
-            lines.append(f"| {lab} | " + " | ".join("-" if v is None else f"{v:.4g}" for v in vals) + " |")
-    biases = _biases(data)
-    for term in ("latency_s", "energy_j"):
-        lines += [f"\n{TERMS[term]} averaged over N, per bias:\n",
-                  "| method | " + " | ".join(f"df={b:g}" for b in biases) + " |", "|---" * (len(biases) + 1) + "|"]
-        for lab in _labels(data):
-            vals = [np.mean([v[term] for (la, d, _), v in data.items() if la == lab and d == b] or [np.nan])
-                    for b in biases]
-            lines.append(f"| {lab} | " + " | ".join(f"{v:.4g}" for v in vals) + " |")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Draw the figures of a stored sweep and print its tables."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results", type=Path, help="results store of src/offloadlab/papers/dt_vehicular/specs/dt_vehicular_figs3_6.yaml")
-    ap.add_argument("-o", "--output", type=Path, default=Path("docs/figures"), help="folder for the PNG files")
-    ap.add_argument("--experiment", default=EXPERIMENT)
-    ap.add_argument("--bias-method", default="LLM", help="method drawn under every bias in panels (c)")
-    ap.add_argument("--prefix", default="dt_", help="file name prefix of the PNG files")
-    args = ap.parse_args(argv)
-    data = table(find_experiment(open_store(args.results), name=args.experiment))
-    args.output.mkdir(parents=True, exist_ok=True)
-    m = args.bias_method
-    figs = {f"{args.prefix}fig3_energy.png": term_figure(data, "energy_j", "Fig. 3: system energy", bias_method=m),
-            f"{args.prefix}fig4_latency.png": term_figure(data, "latency_s", "Fig. 4: task processing latency",
-                                                         bias_method=m),
-            f"{args.prefix}fig5_qos.png": term_figure(data, "qos", "Fig. 5: QoS", bias_method=m),
-            f"{args.prefix}fig6_edge.png": edge_figure(data)}
-    for name, fig in figs.items():
-        fig.savefig(args.output / name, dpi=110)
-        plt.close(fig)
-        print(args.output / name)
-    print(markdown(data))
-
-
-if __name__ == "__main__":
-    main()
+DRAWERS: dict[str, Callable[[Experiment], plt.Figure | None]] = {
+    "figs3-6": draw_terms,
+    "figs3-6-nominal": lambda exp: draw_terms(exp, bias_method="lyapunov"),
+    "queues": draw_queues,
+    "learning": draw_learning,
+}

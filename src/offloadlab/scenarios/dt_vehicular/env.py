@@ -4,12 +4,13 @@ Both step the model's Simulator: an agent's action for vehicle n is [omega_n1..o
 in [0, 1]; the server projects the requested shares onto its capacity (``model.project``). The reward is
 -P2 of the slot (eq. 24), shared by all vehicles (the cooperative reading of MADDPG), scaled and clipped
 so that a policy that lets the queues grow (P2 grows with the backlog squared) keeps the critic's
-targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K normalised backlogs.
+targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K normalised backlogs
+("shared"), or s_n(t) alone ("local": what a vehicle knows by itself, the paper's reading of SARL).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import gymnasium as gym
 import numpy as np
@@ -43,6 +44,15 @@ def agent_observation(state: SlotState) -> np.ndarray:
     n = state.features.shape[0]
     obs = np.concatenate([state.features, np.repeat(state.queue_features[None], n, axis=0)], axis=1)
     return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def local_observation(state: SlotState) -> np.ndarray:
+    """Per-vehicle observation [N, K + 3]: own s_n(t) of eq. (25) only (tasks, position, speed, channel)."""
+    return np.clip(state.features, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+Observation = Literal["shared", "local"]
+OBSERVERS = {"shared": agent_observation, "local": local_observation}
 
 
 def split_action(action: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,25 +101,30 @@ class DtVehicularEnv(gym.Env):
 
 
 class DtVehicularParallelEnv(ParallelEnv):
-    """One agent per vehicle ("vehicle_0", ...), each choosing its own omega_n and alpha_n; shared reward."""
+    """One agent per vehicle ("vehicle_0", ...), each choosing its own omega_n and alpha_n; shared reward.
+
+    ``observation="shared"``: own s_n(t) and the server's backlogs (2K + 3 values); ``"local"``: own s_n(t)
+    only (K + 3 values)."""
 
     metadata = {"render_modes": [], "name": "dt_vehicular_v0"}
 
     def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
-                 reward_clip: float = REWARD_CLIP):
+                 reward_clip: float = REWARD_CLIP, observation: Observation = "shared"):
         self.params = params
         self.source = EpisodeSource(params, episode)
         self.reward_scale, self.reward_clip = reward_scale, reward_clip
         self.possible_agents = [f"vehicle_{n}" for n in range(params.N)]
         self.agents: list[str] = []
         K = params.K
-        self._obs_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(2 * K + 3,), dtype=np.float32)
+        self.observe = OBSERVERS[observation]
+        width = 2 * K + 3 if observation == "shared" else K + 3
+        self._obs_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(width,), dtype=np.float32)
         self._act_space = spaces.Box(0.0, 1.0, shape=(2 * K,), dtype=np.float32)
         self.rng = np.random.default_rng()
         self.sim: Simulator | None = None
 
     def observation_space(self, agent: str) -> spaces.Box:
-        """Own state and the shared backlogs."""
+        """Own state (and the shared backlogs unless local)."""
         return self._obs_space
 
     def action_space(self, agent: str) -> spaces.Box:
@@ -121,7 +136,7 @@ class DtVehicularParallelEnv(ParallelEnv):
         return agent_observation(self.sim.state()).ravel()
 
     def _observations(self) -> dict[str, np.ndarray]:
-        obs = agent_observation(self.sim.state())
+        obs = self.observe(self.sim.state())
         return {a: obs[i] for i, a in enumerate(self.possible_agents)}
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -163,6 +178,6 @@ def make_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
 
 
 def make_parallel_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
-                      **overrides: Any) -> DtVehicularParallelEnv:
+                      observation: Observation = "shared", **overrides: Any) -> DtVehicularParallelEnv:
     """The PettingZoo env (one agent per vehicle), built like ``make_env``."""
-    return DtVehicularParallelEnv(*_params_and_episode(instance, preset, overrides))
+    return DtVehicularParallelEnv(*_params_and_episode(instance, preset, overrides), observation=observation)

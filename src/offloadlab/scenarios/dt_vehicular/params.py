@@ -35,7 +35,8 @@ class DtVehicularParams(StrictModel):
     beta: float = Field(1.0, ge=0, description="Lyapunov trade-off factor beta of P2 (eq. 24)")
     qos_weight: float = Field(1.0, ge=0, description="weight of -U^sys in P2 (1 in the paper)")
     energy_weight: float = Field(1.0, ge=0, description="weight of E^sys in P2 (1 in the paper)")
-    deadline_s: float = Field(0.1, gt=0, description="maximal latency T^max of every task")
+    deadline_s: float = Field(0.3, gt=0, description="maximal latency T^max of every task; longer than a slot, so "
+                              "a task may be served over several slots and the queues of eq. (5) carry the rest")
     # Generator settings the paper leaves open (documented choices, configurable):
     slot_s: float = Field(0.1, gt=0, le=3600, description="slot length tau (mobility, fading, queue service)")
     slots: int = Field(50, ge=1, le=100_000, description="slots per episode")
