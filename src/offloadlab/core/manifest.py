@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 Direction = Literal["min", "max"]
 # What a solver's ``budget`` counts: model evaluations of a static problem, environment steps,
@@ -40,3 +40,5 @@ class Manifest:
     prompt_dir: Path | None = None  # folder of the scenario's Jinja2 prompt templates
     gym_ids: tuple[str, ...] = field(default_factory=tuple)  # e.g. ("offloadlab/satellite-mec-v0",)
     parallel_env_ids: tuple[str, ...] = field(default_factory=tuple)  # PettingZoo, see core.envs
+    # Parameter overrides of a small instance (seconds to solve): contract tests and examples use it.
+    small: Mapping[str, Any] = field(default_factory=dict)

@@ -20,12 +20,15 @@ def options_model(fn: Callable[..., Any]) -> type[BaseModel]:
     """The strict options model of a solver function, from its signature's annotations and defaults."""
     hints = inspect.get_annotations(fn, eval_str=True)
     fields: dict[str, Any] = {}
-    for name, param in inspect.signature(fn).parameters.items():
+    params = inspect.signature(fn).parameters
+    # a solver taking **options validates them itself (e.g. through its hyper-parameter model)
+    extra = "allow" if any(p.kind is p.VAR_KEYWORD for p in params.values()) else "forbid"
+    for name, param in params.items():
         if name in RESERVED or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hints.get(name, Any), default)
-    config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, arbitrary_types_allowed=True)
+    config = ConfigDict(extra=extra, strict=True, allow_inf_nan=False, arbitrary_types_allowed=True)
     return create_model(f"{fn.__name__}_options", __config__=config, **fields)
 
 

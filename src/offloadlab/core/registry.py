@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from offloadlab.core.errors import UnknownNameError
 from offloadlab.core.manifest import BudgetUnit
@@ -27,6 +27,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
+class Smoke:
+    """How to run a solver for seconds (contract tests, examples): budget, options, and whether even that
+    is slow (e.g. it loads an LLM), so the default test suite leaves it to ``-m slow``."""
+
+    budget: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    slow: bool = False
+
+
+@dataclass(frozen=True)
 class SolverSpec:
     """A registered solver: ``fn(problem, instance, budget, rng, **options) -> Result``."""
 
@@ -37,6 +47,7 @@ class SolverSpec:
     budget_unit: BudgetUnit = "evaluations"
     # For generic solvers: whether the solver applies to a problem (e.g. it needs prompt templates).
     applies: Callable[["Problem"], bool] | None = None
+    smoke: Smoke = Smoke()
 
 
 _SCENARIOS: dict[str, "Problem"] = {}
@@ -53,13 +64,15 @@ def register_scenario(problem: "Problem") -> "Problem":
 
 def register_solver(name: str, scenario: str = ANY_STATIC, description: str = "",
                     budget_unit: BudgetUnit = "evaluations",
-                    applies: Callable[["Problem"], bool] | None = None) -> Callable[[F], F]:
+                    applies: Callable[["Problem"], bool] | None = None,
+                    smoke: Smoke | None = None) -> Callable[[F], F]:
     """Decorator registering a solver for one scenario, or for all static scenarios by default
-    (``applies`` narrows a generic solver to the problems it can handle)."""
+    (``applies`` narrows a generic solver to the problems it can handle; ``smoke`` says how to run it
+    in seconds)."""
 
     def deco(fn: F) -> F:
         doc = description or (fn.__doc__ or "").strip()
-        _SOLVERS[(scenario, name)] = SolverSpec(name, scenario, fn, doc, budget_unit, applies)
+        _SOLVERS[(scenario, name)] = SolverSpec(name, scenario, fn, doc, budget_unit, applies, smoke or Smoke())
         return fn
 
     return deco

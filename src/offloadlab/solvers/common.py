@@ -6,9 +6,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from offloadlab.core.problem import Evaluation
+from offloadlab.core.problem import Evaluation, Problem, RandomDecisions
 from offloadlab.core.result import Result, Tracker
 
+
+
+def random_decisions(problem: Problem, instance: Any, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+    """The problem's own random rule, or uniform samples of its decision space when it has none."""
+    if isinstance(problem, RandomDecisions):
+        return problem.random_decisions(instance, rng, size)
+    return problem.decision_space(instance).sample(rng, size)
 
 
 def take(decisions: Mapping[str, np.ndarray], b: int) -> dict[str, np.ndarray]:

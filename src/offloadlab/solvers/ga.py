@@ -50,12 +50,12 @@ from pymoo.core.repair import Repair
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 
-from offloadlab.core.problem import LocalDecision, RandomDecisions
+from offloadlab.core.problem import LocalDecision
 from offloadlab.core.genome import Genome, genome_for
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.core.space import check_number
-from offloadlab.solvers.common import finish, stack, take
+from offloadlab.solvers.common import finish, random_decisions, stack, take
 
 DEFAULT_BUDGET = 120_000  # 300 generations of 400; the paper gives no generation count
 DEFAULT_RESTART_AFTER = 15  # generations without improvement before a fresh population
@@ -160,17 +160,13 @@ def initial_population(problem: Any, instance: Any, genome: Genome, rng: np.rand
                        seed_local: bool) -> np.ndarray:
     """Initial genes: the problem's random rule (uniform in the decision space without one), plus
     the trivial decision in the first slot when ``seed_local`` is set."""
-    if isinstance(problem, RandomDecisions):
-        decisions = problem.random_decisions(instance, rng, size)
-    else:
-        decisions = problem.decision_space(instance).sample(rng, size)
-    X = genome.encode(decisions)
+    X = genome.encode(random_decisions(problem, instance, rng, size))
     if seed_local and isinstance(problem, LocalDecision):
         X[0] = genome.encode(stack([problem.local_decision(instance)]))[0]
     return X
 
 
-@register_solver("ga", description="genetic algorithm (pymoo; population 400, crossover 0.5, mutation 0.2)")
+@register_solver("ga", smoke=Smoke(budget=400, options={"pop_size": 20}), description="genetic algorithm (pymoo; population 400, crossover 0.5, mutation 0.2)")
 def solve_ga(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator,
              pop_size: int = 400, crossover_prob: float = 0.5, mutation_prob: float = 0.2,
              gene_mutation_prob: float | None = None, eta_mutation: float = 5.0,

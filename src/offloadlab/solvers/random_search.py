@@ -6,21 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.solvers.common import finish, take
+from offloadlab.solvers.common import finish, random_decisions, take
 
 CHUNK = 256
 
 
-@register_solver("random", description="random choice (RC): best feasible of `budget` random decisions")
+@register_solver("random", smoke=Smoke(budget=50), description="random choice (RC): best feasible of `budget` random decisions")
 def solve_random(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Sample ``budget`` decisions (default 1000) with the problem's random rule; keep the best feasible."""
     tracker = Tracker(budget or 1000)
     best, best_obj = None, np.inf
     while not tracker.exhausted:
         n = min(CHUNK, tracker.remaining)
-        batch = problem.random_decisions(instance, rng, n)
+        batch = random_decisions(problem, instance, rng, n)
         ev = problem.evaluate(instance, batch)
         b = int(np.argmin(ev.objective))
         if best is None or ev.objective[b] < best_obj:

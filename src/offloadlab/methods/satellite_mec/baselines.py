@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.methods.satellite_mec.reference import exhaustive_search, reference_search
@@ -26,7 +26,8 @@ def solve_local(problem: Any, instance: SatMecInstance, budget: int | None, rng:
 
 
 @register_solver("reference", SCENARIO_ID,
-                 "local search over (target, power pattern) per terminal with restarts + power refinement")
+                 "local search over (target, power pattern) per terminal with restarts + power refinement",
+                 smoke=Smoke(budget=500))
 def solve_reference(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
                     restarts: int = 4, kicks: int | None = None, power_levels: int = 4,
                     refine: bool = True) -> Result:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.errors import InputError
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.core.space import check_number
 from offloadlab.rl.common import sb3_callback, torch_threads
@@ -36,7 +36,7 @@ RECORD_EVERY = 50  # history points: every improvement and at least every this m
 
 @register_solver("ddpg", SCENARIO_ID,
                  "DDPG (Stable-Baselines3; 3-layer actor/critic, lr 1e-5, Gaussian exploration 0.05)",
-                 budget_unit="env_steps")
+                 budget_unit="env_steps", smoke=Smoke(budget=200))
 def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
                learning_rate: float = 1e-5, noise_sigma: float = 0.05, hidden: tuple[int, ...] = (64, 64),
                gamma: float = 0.0, horizon: int = 8, batch_size: int = 128, learning_starts: int = 100,

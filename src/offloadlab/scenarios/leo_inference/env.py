@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from offloadlab.scenarios.leo_inference.instance import LeoInstance, load_instance
+from offloadlab.scenarios.leo_inference.instance import LeoInstance, load_instance, make_instance_json
 from offloadlab.scenarios.leo_inference.model import Model
 from offloadlab.scenarios.leo_inference.online import OnlineState, room
 
@@ -78,6 +78,8 @@ class LeoInferenceEnv(gym.Env):
 
     def step(self, action: int):
         """Decide the current task; move to the next (committing a finished round)."""
+        if self._pos >= len(self._flat):  # an episode without tasks (or stepped past its end) is over
+            return self._obs(), 0.0, True, False, {}
         p, n = self.model.p, self._flat[self._pos][1]
         k = int(np.flatnonzero(self._idx == n)[0])
         reward = 0.0
@@ -149,6 +151,9 @@ class LeoInferenceParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, int]):
         """Apply the satellites' choices to this round's tasks; the LBS places them greedily."""
         m, p = self.model, self.model.p
+        if self._r >= len(self.state.rounds):  # no round left: nothing to decide
+            self.agents = []
+            return {}, {}, {}, {}, {}
         r, idx = self.state.rounds[self._r]
         sats = m.inst.task_sat[idx]
         wants = np.array([int(actions.get(f"sat_{s}", 0)) == 1 for s in sats], dtype=bool)
@@ -180,3 +185,17 @@ class LeoInferenceParallelEnv(ParallelEnv):
     def target(self) -> np.ndarray:
         """Per-task decisions so far (-1 on board, else container)."""
         return self.state.target
+
+
+def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
+             penalty: float = 1.0, **overrides: Any) -> LeoInferenceEnv:
+    """The single-agent env on an instance (JSON data), or on one generated from a preset and a seed."""
+    return LeoInferenceEnv(instance if instance is not None else make_instance_json(seed, preset, **overrides),
+                           penalty)
+
+
+def make_parallel_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
+                      penalty: float = 1.0, **overrides: Any) -> LeoInferenceParallelEnv:
+    """The PettingZoo env (one agent per satellite), built like ``make_env``."""
+    return LeoInferenceParallelEnv(
+        instance if instance is not None else make_instance_json(seed, preset, **overrides), penalty)

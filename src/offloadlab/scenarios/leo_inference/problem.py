@@ -36,6 +36,8 @@ class LeoInferenceProblem(ProblemBase):
         objective=Objective("neg_total_benefit", "Minus the total offloading benefit (eq. 7)", "", "min"),
         presets=tuple(PRESETS),
         gym_ids=("offloadlab/leo-inference-v0",),
+        parallel_env_ids=("offloadlab/leo-inference-parallel-v0",),
+        small={"satellites": 3, "hours": 0.1},
     )
     objective_cap = 0.0  # all-local has objective 0; every feasible decision scores <= 0
 

@@ -19,14 +19,14 @@ Without a fixed instance, each reset draws a new trace from the parameters.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from offloadlab.scenarios.mec_queues.instance import MecInstance, sample_arrivals
+from offloadlab.scenarios.mec_queues.instance import MecInstance, load_instance, make_instance, sample_arrivals
 from offloadlab.scenarios.mec_queues.params import HISTORY_SLOTS, MecQueuesParams
 from offloadlab.scenarios.mec_queues.sim import QueueSim
 
@@ -162,3 +162,20 @@ class MecQueuesParallelEnv(ParallelEnv):
         if done:
             self.agents = []
         return obs, rewards, terms, truncs, infos
+
+
+def _source(instance: Mapping[str, Any] | None, seed: int, preset: str,
+            overrides: Mapping[str, Any]) -> MecInstance:
+    return load_instance(instance if instance is not None else make_instance(seed, preset, **overrides))
+
+
+def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
+             **overrides: Any) -> MecQueuesEnv:
+    """Tang & Wong's single-device env on an instance (JSON data) or on one generated from a preset."""
+    return MecQueuesEnv(_source(instance, seed, preset, overrides))
+
+
+def make_parallel_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
+                      **overrides: Any) -> MecQueuesParallelEnv:
+    """The PettingZoo env (one agent per device), built like ``make_env``."""
+    return MecQueuesParallelEnv(_source(instance, seed, preset, overrides))

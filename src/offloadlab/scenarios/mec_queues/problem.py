@@ -44,6 +44,8 @@ class MecQueuesProblem(ProblemBase):
         presets=tuple(PRESETS),
         sequential=True,
         gym_ids=("offloadlab/mec-queues-v0",),
+        parallel_env_ids=("offloadlab/mec-queues-parallel-v0",),
+        small={"devices": 4, "servers": 3, "slots": 12},
     )
     # every task counted as dropped: the worst mean delay an episode can have
     objective_cap = 10.0
