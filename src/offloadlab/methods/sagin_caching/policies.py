@@ -5,33 +5,37 @@ myopic MSB, optimal MSB, DQMSB). Each runs through the episode and returns the d
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.sagin_caching import dqmsb
 from offloadlab.scenarios.sagin_caching import auction
-from offloadlab.scenarios.sagin_caching.caching import POLICIES, RELAYS, simulate
+from offloadlab.scenarios.sagin_caching.caching import Policy, simulate
 from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
 from offloadlab.scenarios.sagin_caching.market import MarketStats, market_stats, training_values, valuations
+from offloadlab.scenarios.sagin_caching.model import Relay
 from offloadlab.scenarios.sagin_caching.problem import decision_of, market_report
 
 DQMSB_TIMESTEPS = 20_000
+MAX_STEPS = 10_000_000
+# Typed, bounded options: core.options turns each solver's signature into a strict model, so a wrong type, a
+# value out of these bounds or a non-finite number is a one-line InputError naming the option.
+CachePolicy = Annotated[Policy, Field(description="caching policy whose episode the market runs on")]
+RelayPath = Annotated[Relay, Field(description="path of cloud-bound requests: ground core or satellite")]
+Timesteps = Annotated[int, Field(ge=1, le=MAX_STEPS, description="DQN training steps (``budget`` replaces it)")]
+Gamma = Annotated[float, Field(ge=0.0, le=1.0, description="DQN discount factor")]
+LearningRate = Annotated[float, Field(gt=0.0, le=1.0, description="DQN learning rate")]
+Checkpoint = Annotated[str | None, Field(min_length=1, description="load PATH(.zip) if it exists, else save there")]
 
 
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InputError(f"option {name}", f"unknown value {value!r} (allowed: {', '.join(allowed)})")
-
-
-def episode_result(problem: Any, ep: Episode, policy: str, relay: str, rho: np.ndarray | float, tracker: Tracker,
-                   extra: dict[str, Any] | None = None, **stats: Any) -> Result:
+def episode_result(problem: Any, ep: Episode, policy: Policy, relay: Relay, rho: np.ndarray | float,
+                   tracker: Tracker, extra: dict[str, Any] | None = None, **stats: Any) -> Result:
     """Evaluate the decision through the problem, package it with a summary of what was decided."""
-    _check_choice("policy", policy, POLICIES)
-    _check_choice("relay", relay, RELAYS)
     decision = decision_of(ep, policy, relay, rho)
     ev = problem.evaluate(ep, {k: v[None] for k, v in decision.items()})
     tracker.record(1, float(ev.objective[0]))
@@ -44,10 +48,10 @@ def episode_result(problem: Any, ep: Episode, policy: str, relay: str, rho: np.n
                   details)
 
 
-def _register_caching(policy: str, description: str) -> None:
+def _register_caching(policy: Policy, description: str) -> None:
     @register_solver(policy, SCENARIO_ID, description, budget_unit="none")
     def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              relay: str = "ground") -> Result:
+              relay: RelayPath = "ground") -> Result:
         return episode_result(problem, instance, policy, relay, 1.0, Tracker(budget))
 
     solve.__doc__ = description
@@ -59,14 +63,13 @@ _register_caching("lfu", "LFU caching: evict the model with the fewest requests 
 _register_caching("cloud", "cloud-only: no edge caching, every request to the cloud (--relay ground | satellite)")
 
 
-def _market(instance: Episode, policy: str, relay: str):
-    _check_choice("policy", policy, POLICIES)
-    _check_choice("relay", relay, RELAYS)
+def _market(instance: Episode, policy: Policy, relay: Relay) -> tuple[np.ndarray, MarketStats]:
+    """Valuations of the instance's test episode and the statistics learned on its training episodes."""
     values = valuations(instance, simulate(instance, policy, relay), relay)
     return values, market_stats(instance, policy, relay)
 
 
-def _auction_result(problem: Any, instance: Episode, policy: str, relay: str, values: np.ndarray,
+def _auction_result(problem: Any, instance: Episode, policy: Policy, relay: Relay, values: np.ndarray,
                     outcome: auction.Outcome, tracker: Tracker, extra: dict[str, Any] | None = None,
                     **stats: Any) -> Result:
     """Result of an auction: the per-round rho as the decision, the mechanism's own report and revenue."""
@@ -85,7 +88,7 @@ def msb_properties(values: np.ndarray, x0: float, rho: auction.RhoRule | float) 
 @register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)",
                  budget_unit="none")
 def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              policy: str = "laot", relay: str = "ground") -> Result:
+              policy: CachePolicy = "laot", relay: RelayPath = "ground") -> Result:
     """SPA; its allocation equals MSB with rho = max(1, E[v0] / x(2)) per round, which is the decision stored."""
     values, st = _market(instance, policy, relay)
     out = auction.spa(values[:, 1:], st.spa_bid)
@@ -97,7 +100,7 @@ def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.rando
 def _register_msb(name: str, description: str, rho_of: Callable[[MarketStats], Any]) -> None:
     @register_solver(name, SCENARIO_ID, description, budget_unit="none")
     def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              policy: str = "laot", relay: str = "ground") -> Result:
+              policy: CachePolicy = "laot", relay: RelayPath = "ground") -> Result:
         values, st = _market(instance, policy, relay)
         rho = rho_of(st)
         out = auction.msb(values[:, 1:], st.x0, rho)
@@ -116,19 +119,17 @@ _register_msb("msb-optimal", "MSB with rho = max(1, E[x0] / E[x(2)]) learned on 
 @register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)",
                  budget_unit="env_steps", smoke=Smoke(budget=200, options={"progress": False}))
 def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-                policy: str = "laot", relay: str = "ground", timesteps: int = DQMSB_TIMESTEPS,
-                checkpoint: str | None = None, progress: bool = True, gamma: float = 0.0,
-                learning_rate: float = 1e-3) -> Result:
+                policy: CachePolicy = "laot", relay: RelayPath = "ground", timesteps: Timesteps = DQMSB_TIMESTEPS,
+                checkpoint: Checkpoint = None, progress: bool = True, gamma: Gamma = 0.0,
+                learning_rate: LearningRate = 1e-3) -> Result:
     """Train on the instance's training episodes (or load --checkpoint), then auction its test episode.
 
     ``budget``, when given, replaces ``timesteps``. The greedy Q-network prices each bidder from its
     competitors' bids, which keeps the mechanism strategy-proof.
     """
     steps = int(budget or timesteps)
-    if steps < 1:
-        raise InputError("option timesteps", f"value {steps} outside the allowed range [1, inf)")
-    if not 0.0 <= gamma <= 1.0:
-        raise InputError("option gamma", f"value {gamma} outside the allowed range [0, 1]")
+    if not 1 <= steps <= MAX_STEPS:
+        raise InputError("budget", f"value {steps} outside the allowed range [1, {MAX_STEPS}] (DQN training steps)")
     values, st = _market(instance, policy, relay)
     levels = instance.params.action_levels
     train = training_values(instance.params, instance.seed, policy, relay)
