@@ -1,0 +1,88 @@
+"""The openai backend against a real OpenAI-compatible server: llama-cpp-python's own server (the
+``server`` extra) with the shipped SmolLM2 GGUF on 127.0.0.1, structured and unstructured; the API key (a
+dummy in the environment) must appear in no output, log or stored file."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from offloadlab.core.run import solve
+from offloadlab.llm.embedded import resolve_model
+from offloadlab.scenarios.dt_vehicular.problem import PROBLEM as DT
+from offloadlab.scenarios.satellite_mec.model import generate_instance, make_params
+
+pytest.importorskip("uvicorn", reason="needs llama-cpp-python[server]")
+pytestmark = pytest.mark.slow
+
+KEY_ENV, KEY = "OFFLOADLAB_TEST_KEY", "sk-dummy-4f1c9e0b"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``python -m llama_cpp.server`` on a free loopback port; yields (base URL, log file)."""
+    gguf, _ = resolve_model("smollm2")
+    port, log = free_port(), tmp_path_factory.mktemp("server") / "server.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+           "--model_alias", "smollm2", "--n_ctx", "8192", "--n_threads", "1", "--api_key", KEY]
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(120):
+            try:
+                req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
+                urllib.request.urlopen(req, timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.5)
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("structured", ["auto", "off"])
+def test_llm_optimizer_against_llama_cpp_server(server, tmp_path, monkeypatch, capsys, structured):
+    url, log = server
+    monkeypatch.setenv(KEY_ENV, KEY)
+    data = generate_instance(make_params("default", M=3, N=5, I=4), seed=1).to_json()
+    record = tmp_path / "calls.jsonl"
+    _, _, res = solve(data, "llm", 0, llm_backend="openai", llm_base_url=url, llm_model="smollm2",
+                      llm_api_key_env=KEY_ENV, llm_structured=structured, llm_record=str(record), iterations=2,
+                      patience=5, initial_samples=20)
+    st = res.stats
+    assert st["iterations"] == 2 and st["usable_answers"] >= 1 and st["transport_faults"] == {}
+    assert st["backend"] == "openai" and res.feasible
+    out = json.dumps(res.to_json()) + capsys.readouterr().out + record.read_text() + log.read_text()
+    assert KEY not in out
+    if structured == "auto":  # the server speaks json_object + schema, found once and then used
+        dialects = {json.loads(line)["request"]["schema"] is not None for line in record.read_text().splitlines()}
+        assert dialects == {True} and st["invalid_by_kind"].get("not_json", 0) == 0
+
+
+def test_llm_icl_against_llama_cpp_server(server, monkeypatch, capsys):
+    url, log = server
+    monkeypatch.setenv(KEY_ENV, KEY)
+    data = DT.make_instance(4, "default", N=2, K=2, slots=2)
+    _, _, res = solve(data, "llm-icl", 0, llm_backend="openai", llm_base_url=url, llm_model="smollm2",
+                      llm_api_key_env=KEY_ENV, neighbours=1, case_episodes=1, episodes=1, batch_size=8,
+                      hidden=[16, 16, 8], progress=False)
+    assert res.stats["llm_calls"] == 2 and res.stats["backend"] == "openai"
+    assert res.stats["usable_answers"] >= 1
+    assert KEY not in json.dumps(res.to_json()) + capsys.readouterr().out + log.read_text()
+    assert KEY not in os.environ.get("PYTEST_CURRENT_TEST", "")
