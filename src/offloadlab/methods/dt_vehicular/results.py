@@ -26,8 +26,11 @@ def episode_result(sim: Simulator, tracker: Tracker, **stats: Any) -> Result:
     }
     series = {k: v[:, 0] for k, v in sim.log.series().items() if k in SERIES}
     details = {**summary, "final_queue_bytes": float(sim.queue.sum()), "decisions": decisions, "series": series}
+    finite = bool(np.isfinite(summary["p2"]))  # a slot infinitely late (no CPU for offloaded work) is never feasible
+    if not finite:
+        details["infeasible_reason"] = "non-finite mean P2 (a task offloaded without CPU or an overflow)"
     return Result(decision={"omega": decisions["omega_mean"], "alpha": decisions["alpha_mean"]},
-                  objective=summary["p2"], feasible=True, history=tracker.history, stats=tracker.stats(**stats),
+                  objective=summary["p2"], feasible=finite, history=tracker.history, stats=tracker.stats(**stats),
                   details=details)
 
 
