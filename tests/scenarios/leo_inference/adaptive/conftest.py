@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from offloadlab.methods.leo_inference.adaptive.knowledge_base import KnowledgeBase
 from offloadlab.methods.leo_inference.adaptive.operators import OpSpec, space_ops
@@ -33,3 +34,12 @@ def synthetic_kb() -> KnowledgeBase:
 def unit_kb() -> KnowledgeBase:
     """Every operator of the tiny space costs exactly 1 ms."""
     return kb_of({op.key: 1e-3 for op in space_ops(TINY_SPACE, TINY_GEO)})
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One torch thread in every test (the machine is shared; oversubscription makes CPU torch crawl)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

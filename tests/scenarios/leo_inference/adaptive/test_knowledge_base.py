@@ -29,6 +29,7 @@ def test_time_callable_is_the_mean_over_the_window():
 
 
 def test_measure_tiny_kb_with_one_thread_restored():
+    torch.set_num_threads(2)  # the autouse fixture set 1: start elsewhere to see the restore
     before = torch.get_num_threads()
     seen = []
     kb = measure_knowledge_base(OPS, TINY, lambda i, spec, sec: seen.append(torch.get_num_threads()))

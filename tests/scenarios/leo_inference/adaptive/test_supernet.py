@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from offloadlab.methods.leo_inference.adaptive.figures import fig6, tables_figure
 from offloadlab.methods.leo_inference.adaptive.report import WIDTH, fig6_curves, train_family_supernets
@@ -37,7 +36,6 @@ def test_every_sampled_subnet_runs(data):
 
 
 def test_short_training_learns_above_chance(data):
-    torch.set_num_threads(1)
     space = SearchSpace().scaled(WIDTH).narrowed("mb")
     net = Supernet(space)
     small = Digits(data.x_train[:640], data.y_train[:640], data.x_val, data.y_val)
@@ -49,7 +47,6 @@ def test_short_training_learns_above_chance(data):
 
 
 def test_fig6_curves_start_together_and_figure_is_written(data, tmp_path):
-    torch.set_num_threads(1)
     curves = fig6_curves(steps=4, archs=1, samples=32, data=data)
     assert curves["gd"].shape == curves["nag"].shape == (4,)
     assert curves["gd"][0] == curves["nag"][0] and curves["gd"][1] == pytest.approx(curves["nag"][1])
@@ -64,7 +61,6 @@ def test_tables_figure_is_written(tmp_path):
 
 @pytest.mark.slow
 def test_default_supernets_rank_subnets_well_above_chance(data):
-    torch.set_num_threads(1)
     accuracy, reports = train_family_supernets(0, data=data)
     for fam in ("mb", "shuffle"):
         space = SearchSpace().narrowed(fam)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import time
 from collections.abc import Callable, Iterable
@@ -103,9 +104,14 @@ class KnowledgeBase:
 
 
 def host_spec() -> dict[str, Any]:
-    """Device spec of this machine (what the paper's 'device spec' attribute holds)."""
-    return {"name": "host", "type": "cpu", "machine": platform.machine(), "processor": platform.processor(),
-            "system": platform.system(), "python": platform.python_version()}
+    """Device spec of this machine (what the paper's 'device spec' attribute holds), with the load average
+    when the measurement started (other processes inflate the delays)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
+              if ln.startswith("model name")] if cpuinfo.exists() else []
+    return {"name": "host", "type": "cpu", "machine": platform.machine(), "cpu_model": models[0] if models else "",
+            "logical_cpus": os.cpu_count(), "system": platform.system(), "python": platform.python_version(),
+            "load_avg_1m_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
 
 
 def measure_knowledge_base(specs: Iterable[OpSpec], protocol: Protocol = Protocol(),
