@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
+import click
 import typer
 
+from offloadlab.core.config import check_seed
 from offloadlab.core.errors import InputError, OffloadlabError
-from offloadlab.core.io import dumps, read_json, write_json
+from offloadlab.core.io import check_depth, dumps, loads, output_dir, output_file, read_json, write_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Task-offloading models, solvers and paper figures for edge and satellite computing.")
@@ -35,15 +37,34 @@ def parse_extra(args: list[str], what: str) -> dict[str, Any]:
         else:
             raw = "true"
             i += 1
-        out[key.replace("-", "_")] = _parse_value(raw)
+        key = key.replace("-", "_")
+        out[key] = _parse_value(raw, f"{what} {key}")
     return out
 
 
-def _parse_value(raw: str) -> Any:
+class _NotANumber(ValueError):
+    """A NaN/Infinity literal: the argument is kept as text (and then rejected as not a number)."""
+
+
+def _constant(token: str) -> Any:
+    raise _NotANumber(token)
+
+
+def _parse_value(raw: str, field: str) -> Any:
+    """The argument as JSON when it is JSON (finite numbers, bounded nesting), else the text itself."""
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        return check_depth(json.loads(raw, parse_constant=_constant, parse_float=_float_or_overflow), field)
+    except (json.JSONDecodeError, _NotANumber):
         return raw
+    except (OverflowError, RecursionError, ValueError):  # loads names what is wrong in one line
+        return loads(raw, field)
+
+
+def _float_or_overflow(token: str) -> float:
+    value = float(token)
+    if value in (float("inf"), float("-inf")):
+        raise OverflowError(token)
+    return value
 
 
 def emit(obj: Any, table: bool, title: str = "") -> None:
@@ -71,14 +92,15 @@ def instance(
     scenario: str = typer.Argument(..., help="scenario id (see `offloadlab list`)"),
     seed: int = typer.Option(0, help="random seed of the instance"),
     preset: str = typer.Option("default", help="parameter preset (the scenario's manifest lists them)"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the instance JSON here"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="write the instance JSON here"),
 ) -> None:
     """Generate an instance; any further --name value pairs override parameters (e.g. --N 10)."""
     from offloadlab.core.registry import get_scenario
 
-    if seed < 0:
-        raise InputError("seed", f"value {seed} outside the allowed range [0, inf)")
+    check_seed(seed)
     overrides = parse_extra(ctx.args, "parameter")
+    if output:
+        output_file(output, "output")
     data = get_scenario(scenario).make_instance(seed, preset, **overrides)
     if output:
         write_json(output, data)
@@ -110,17 +132,25 @@ def solve(
     instance_file: Path = typer.Argument(..., help="instance JSON"),
     solver: str = typer.Option(..., "--solver", help="solver name (see `offloadlab list`)"),
     seed: int = typer.Option(0, help="random seed of the solver"),
-    budget: Optional[int] = typer.Option(None, help="evaluation budget"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="also write the decision JSON here"),
+    budget: int | None = typer.Option(None, help="evaluation budget"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="also write the decision JSON here"),
     history: bool = typer.Option(False, "--history", help="include the convergence history"),
     table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
 ) -> None:
     """Solve an instance; further --name value pairs are solver options (e.g. --restarts 4)."""
+    from offloadlab.core.io import scratch_logdir
     from offloadlab.core.run import solve as run_solve
+    from offloadlab.experiments.spec import MAX_BUDGET
 
+    check_seed(seed)
+    if budget is not None and not 1 <= budget <= MAX_BUDGET:
+        raise InputError("budget", f"value {budget} outside the allowed range [1, {MAX_BUDGET}]")
     data = read_json(instance_file, "instance")
-    options = parse_extra(ctx.args, "solver option")
-    _, _, result = run_solve(data, solver, seed, budget, **options)
+    options = parse_extra(ctx.args, "option")
+    if output:
+        output_file(output, "output")
+    with scratch_logdir():
+        _, _, result = run_solve(data, solver, seed, budget, **options)
     out = {**result.to_json()["decision"], **result.to_json()["details"],
            "objective": result.to_json()["objective"], "feasible": result.feasible,
            "solver": solver, "seed": seed, "stats": result.to_json()["stats"]}
@@ -137,7 +167,7 @@ def run_cmd(
     jobs: int = typer.Option(1, "--jobs", "-j", help="parallel worker processes (or Ray CPUs)"),
     out: Path = typer.Option(Path("results"), "--out", help="results store directory"),
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
-    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
+    ray_address: str | None = typer.Option(None, help="Ray cluster address (with --executor ray)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
     skip_unregistered: bool = typer.Option(False, "--skip-unregistered",
                                            help="leave out spec entries whose solver is not installed"),
@@ -163,9 +193,9 @@ def run_cmd(
 @app.command("plot")
 def plot_cmd(
     results: Path = typer.Argument(..., help="results store directory (from `offloadlab run --out`)"),
-    figure: Optional[str] = typer.Option(None, "--figure", help="paper figure, e.g. fig3 | fig4 | fig5"),
-    experiment: Optional[str] = typer.Option(None, "--experiment", help="experiment name (instead of --figure)"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="folder for PNG and PDF (default RESULTS/figures)"),
+    figure: str | None = typer.Option(None, "--figure", help="paper figure, e.g. fig3 | fig4 | fig5"),
+    experiment: str | None = typer.Option(None, "--experiment", help="experiment name (instead of --figure)"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="folder for PNG and PDF (default RESULTS/figures)"),
 ) -> None:
     """Draw a stored experiment as the paper's figure (PNG and PDF)."""
     from offloadlab.experiments import plots
@@ -174,31 +204,32 @@ def plot_cmd(
     if not figure and not experiment:
         raise InputError("figure", "give --figure (e.g. fig4) or --experiment NAME")
     exp = find_experiment(open_store(results), figure=figure, name=experiment)
-    for path in plots.save(exp, output or results / "figures"):
+    for path in plots.save(exp, output_dir(output or results / "figures", "output")):
         typer.echo(str(path))
 
 
 @app.command("report")
 def report_cmd(
     results: Path = typer.Argument(..., help="results store directory"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="HTML file (default RESULTS/report.html)"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="HTML file (default RESULTS/report.html)"),
 ) -> None:
     """Write one self-contained HTML page: figures, tables, gaps to the reference, paper claims vs measured."""
     from offloadlab.experiments.analysis import open_store
     from offloadlab.experiments.report import write_report
 
-    typer.echo(str(write_report(open_store(results), output or results / "report.html")))
+    store = open_store(results)
+    typer.echo(str(write_report(store, output_file(output or results / "report.html", "output"))))
 
 
 @app.command("reproduce")
 def reproduce_cmd(
-    scenario: Optional[str] = typer.Argument(None, help="scenario whose paper to reproduce (see --list)"),
+    scenario: str | None = typer.Argument(None, help="scenario whose paper to reproduce (see --list)"),
     list_papers: bool = typer.Option(False, "--list", help="list the papers that can be reproduced"),
     quick: bool = typer.Option(False, "--quick", help="the paper's reduced specs (few seeds, small budgets), minutes"),
     jobs: int = typer.Option(2, "--jobs", "-j", help="parallel worker processes"),
-    out: Optional[Path] = typer.Option(None, "--out", help="results folder (default results/SCENARIO[-quick])"),
+    out: Path | None = typer.Option(None, "--out", help="results folder (default results/SCENARIO[-quick])"),
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
-    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (with --executor ray)"),
+    ray_address: str | None = typer.Option(None, help="Ray cluster address (with --executor ray)"),
 ) -> None:
     """Run a paper's figure specs, then write figures and report.html with the paper claims vs measured."""
     from offloadlab.core.registry import papers
@@ -232,10 +263,35 @@ def _scenario_of(data: Any) -> str:
     return data["scenario"]
 
 
+def _usage_field(exc: click.UsageError) -> str:
+    """The option or argument a usage error is about (else the command)."""
+    param = getattr(exc, "param", None)
+    if param is not None:
+        return str(param.opts[0] if getattr(param, "opts", None) else param.name)
+    name = getattr(exc, "option_name", None)
+    if name:
+        return str(name)
+    return exc.ctx.command_path if exc.ctx is not None else "usage"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2."""
+    """Console entry point: user errors (ours and the command line's) become one line on stderr and exit 2."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except OffloadlabError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message(), err=True)
+        sys.exit(2)
+    except click.UsageError as exc:
+        typer.echo(f"error: {_usage_field(exc)}: {_one_line(exc.format_message())}", err=True)
+        sys.exit(2)
+    except click.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

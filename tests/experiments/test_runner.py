@@ -15,21 +15,29 @@ import pytest
 from offloadlab.core.errors import InputError
 
 from offloadlab.experiments.plan import expand
-from offloadlab.experiments.runner import execute_run, inline_executor, make_executor, run_sweep
+from offloadlab.experiments.runner import InlineExecutor, execute_run, inline_executor, make_executor, run_sweep
 from offloadlab.experiments.spec import load_spec, parse_spec
 from offloadlab.experiments.store import ResultsStore
 from tests.experiments.conftest import tiny_spec
 
 
-def counting(executed: list[str]):
+class Counting(InlineExecutor):
     """The inline executor, recording which run keys it executes."""
 
-    def execute(runs, experiment):
-        for cfg, row in inline_executor(runs, experiment):
-            executed.append(cfg.key)
-            yield cfg, row
+    def __init__(self, executed: list[str]):
+        super().__init__()
+        self.executed = executed
 
-    return execute
+    def next_done(self, timeout):
+        got = super().next_done(timeout)
+        if got is not None:
+            self.executed.append(got[0].key)
+        return got
+
+
+def counting(executed: list[str]) -> Counting:
+    """An inline executor appending each executed run key to ``executed``."""
+    return Counting(executed)
 
 
 def test_sweep_stores_every_run_once(write_spec, tmp_path):

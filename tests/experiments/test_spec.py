@@ -40,13 +40,13 @@ def test_run_key_ignores_label_and_depends_on_what_changes_the_result(write_spec
 
 @pytest.mark.parametrize("change, field, words", [
     ({"solvers": [{"name": "no_such_solver"}]}, "solvers.0.name", "unknown solver 'no_such_solver'"),
-    ({"seeds": -3}, "seeds", "outside the allowed range [1, inf)"),
+    ({"seeds": -3}, "seeds", "outside the allowed range [1, 10000]"),
     ({"seeds": {"start": 0, "count": -1}}, "seeds", "count -1"),
-    ({"seeds": [0, -2]}, "seeds", "integers >= 0"),
+    ({"seeds": [0, -2]}, "seeds", "integers in [0, 2**63)"),
     ({"grid": {"keys": ["N", "M", "I"], "points": [[20, 6, 4], [20, 6]]}}, "grid", "points.1 has 2 values, expected 3"),
     ({"grid": {"points": [[20, 6, 4]]}}, "grid", "grid.keys is missing"),
     ({"grid": {"product": {"N": []}}}, "grid", "product.N is empty"),
-    ({"grid": {"product": {"N": 5}}}, "grid.product.N", "valid list"),
+    ({"grid": {"product": {"N": 5}}}, "grid.product.N", "Input should be a valid"),
     ({"grid": {"product": {"N": [0]}}}, "grid point 0", "params.N"),
     ({"grid": {"product": {"N": [3], "bogus_param": [1]}}}, "grid point 0", "params.bogus_param"),
     ({"plot": {"kind": "lines", "x": "K"}}, "plot.x", "'K' is not a grid parameter"),

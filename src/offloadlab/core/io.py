@@ -1,29 +1,87 @@
-"""Reading and writing JSON files with errors that name the file and the defect."""
+"""Reading and writing files with errors that name the file and the defect."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from offloadlab.core.errors import InputError
 
+MAX_DEPTH = 32  # input files nest a few levels; deeper is a mistake (and deep recursion crashes parsers)
+MAX_INPUT_BYTES = 64 * 2**20
 
-def read_json(path: str | Path, what: str) -> Any:
-    """Parse a JSON file; InputError on a missing file or invalid JSON (NaN literals are rejected)."""
+
+def read_text(path: str | Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of an input file; InputError when it is missing, a folder, too large or not text."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(what, f"'{p}' is a folder, not a file")
     if not p.is_file():
         raise InputError(what, f"file '{p}' not found")
-    text = p.read_text(encoding="utf-8", errors="replace")
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise InputError(what, f"'{p}' has {size} bytes, more than the {max_bytes} allowed")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(what, f"cannot read '{p}': {exc.strerror}") from None
+    if b"\0" in raw:
+        raise InputError(what, f"'{p}' is not a text file (it holds NUL bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(what, f"'{p}' is not UTF-8 text (byte {exc.start})") from None
+
+
+def check_depth(obj: Any, what: str, limit: int = MAX_DEPTH) -> Any:
+    """Return ``obj`` unchanged; InputError when its lists/objects nest deeper than ``limit`` levels."""
+    level = [obj]
+    for _ in range(limit + 1):
+        level = [v for x in level if isinstance(x, (list, dict))
+                 for v in (x.values() if isinstance(x, dict) else x)]
+        if not level:
+            return obj
+    raise InputError(what, f"nested deeper than {limit} levels")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise OverflowError(token)
+    return value
+
+
+def loads(text: str, what: str, where: str = "") -> Any:
+    """Parse JSON text strictly: no NaN/Infinity literals, no number overflowing to infinity, bounded depth."""
+    src = f"'{where}' " if where else ""
 
     def no_constants(token: str) -> float:
-        raise InputError(what, f"'{p}' contains {token}, which is not a number (allowed: finite numbers)")
+        raise InputError(what, f"{src}contains {token}, which is not a number (allowed: finite numbers)")
 
     try:
-        return json.loads(text, parse_constant=no_constants)
+        data = json.loads(text, parse_constant=no_constants, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise InputError(what, f"'{p}' is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise InputError(what, f"{src}is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except OverflowError as exc:
+        raise InputError(what, f"{src}contains {str(exc)[:40]}, which overflows a float (allowed: finite numbers)") \
+            from None
+    except RecursionError:
+        raise InputError(what, f"{src}is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(what, f"{src}holds a value that cannot be read ({str(exc)[:80]})") from None
+    return check_depth(data, what)
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """Parse a JSON file; InputError on a missing file, a folder, non-text or invalid JSON (NaN, Infinity and
+    numbers beyond the float range are rejected, and so is nesting deeper than MAX_DEPTH)."""
+    return loads(read_text(path, what), what, str(path))
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
@@ -33,13 +91,64 @@ def dumps(obj: Any, indent: int | None = None) -> str:
     return json.dumps(jsonable(obj), indent=indent, allow_nan=False)
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON (non-finite floats as null), creating parent folders."""
+def output_file(path: str | Path, what: str) -> Path:
+    """A path a command may write a file to: not a folder; its missing parent folders are created."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(dumps(obj, indent=None) + "\n", encoding="utf-8")
+    if p.is_dir():
+        raise InputError(what, f"'{p}' is a folder (give a file name)")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(what, f"cannot create the folder of '{p}': a part of it is a file") from None
+    except OSError as exc:
+        raise InputError(what, f"cannot create the folder of '{p}': {exc.strerror}") from None
+    return p
+
+
+def output_dir(path: str | Path, what: str) -> Path:
+    """A folder a command may write files into, created when missing; InputError when it is a file."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(what, f"'{p}' is a file (give a folder)")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(what, f"cannot create the folder '{p}': a part of it is a file") from None
+    except OSError as exc:
+        raise InputError(what, f"cannot create the folder '{p}': {exc.strerror}") from None
+    return p
+
+
+def write_text(path: str | Path, text: str, what: str = "output") -> Path:
+    """Write a text file (creating parent folders); InputError naming the file when it cannot be written."""
+    p = output_file(path, what)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(what, f"cannot write '{p}': {exc.strerror}") from None
+    return p
+
+
+def write_json(path: str | Path, obj: Any, what: str = "output") -> None:
+    """Write JSON (non-finite floats as null), creating parent folders."""
+    write_text(path, dumps(obj, indent=None) + "\n", what)
 
 
 def is_finite_number(x: Any) -> bool:
     """True for a finite int/float that is not a bool."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@contextlib.contextmanager
+def scratch_logdir() -> Iterator[None]:
+    """Give a solver run a temporary log folder, removed afterwards: Stable-Baselines3 otherwise leaves an
+    empty ``SB3-<time>`` folder in the system temp directory for every model it builds ($SB3_LOGDIR)."""
+    if "SB3_LOGDIR" in os.environ:  # the user chose where SB3 logs go
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="offloadlab-run-") as folder:
+        os.environ["SB3_LOGDIR"] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop("SB3_LOGDIR", None)

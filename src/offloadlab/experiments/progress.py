@@ -6,8 +6,7 @@ import math
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
 class SweepProgress:
@@ -27,7 +26,7 @@ class SweepProgress:
             console=self.console, disable=not self.live)
         self.task = self.progress.add_task(name, total=self.total, completed=self.done, best="")
 
-    def __enter__(self) -> "SweepProgress":
+    def __enter__(self) -> SweepProgress:
         self.progress.start()
         if self.enabled and self.done:
             self.console.print(f"{self.done} of {self.total} runs already stored: skipped")
@@ -35,6 +34,14 @@ class SweepProgress:
 
     def __exit__(self, *exc: Any) -> None:
         self.progress.stop()
+
+    def elsewhere(self, cfg: Any, status: str) -> None:
+        """Account for a run another runner on the same store executed."""
+        self.done += 1
+        self.progress.update(self.task, advance=1)
+        if self.enabled and not self.live:
+            self.console.print(f"[{self.done}/{self.total}] {cfg.describe()}: stored by another runner ({status})",
+                               highlight=False)
 
     def advance(self, cfg: Any, row: dict[str, Any]) -> None:
         """Account for one finished run."""
