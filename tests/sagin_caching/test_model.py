@@ -113,8 +113,12 @@ def test_cloud_only_pays_cloud_and_backhaul():
     p = ep.params
     s = summarize(ep, simulate(ep, "cloud", "satellite"), "satellite")
     assert s["cloud_cost"] == pytest.approx(3 * p.cloud_access_cost_satellite / 3)
-    # the satellite architecture: users -> satellite (1.2 GB at 10 Mb/s: 120 s) -> backbone (0.6 s), 0.005 per s
-    assert s["transmission_cost"] == pytest.approx(0.005 * (120 + 0.6))
+    # the satellite architecture: users -> satellite (1.2 GB at 10 Mb/s: 120 s, 1e-4 per s of airtime)
+    # -> backbone (0.6 s at the satellite's 0.005 per s)
+    assert s["transmission_cost"] == pytest.approx(1e-4 * 120 + 0.005 * 0.6)
+    pricey = tiny_episode([[[1]], [[0]], [[2]]], satellite_access_cost=0.005)
+    assert summarize(pricey, simulate(pricey, "cloud", "satellite"), "satellite")["transmission_cost"] == (
+        pytest.approx(0.005 * (120 + 0.6)))
     ground = summarize(ep, simulate(ep, "cloud", "ground"), "ground")
     # through the core: users -> BS (1.2 GB at 3 Mb/s: 400 s) -> core (1.2 s), 1e-4 per s
     assert ground["transmission_cost"] == pytest.approx(1e-4 * (400 + 1.2))

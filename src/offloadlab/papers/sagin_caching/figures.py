@@ -106,7 +106,7 @@ def draw_surplus(exp: Experiment) -> Figure:
     """Fig. 6: total surplus split into ground BSs and satellite per auction at each grid value."""
     points = sorted_points(exp)
     labels = [lab for lab in AUCTIONS if lab in exp.labels]
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(points) + 2), 5.2))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(points) + 2), 5.8))
     width = 0.8 / len(labels)
     for j, label in enumerate(labels):
         xs = np.arange(len(points)) - 0.4 + width * (j + 0.5)
@@ -120,9 +120,9 @@ def draw_surplus(exp: Experiment) -> Figure:
     _xticks(ax, exp, exp.title.split(" vs ")[-1] if " vs " in exp.title else None)
     ax.set_ylabel("Total surplus per auction round")
     ax.set_title(exp.title, fontsize=10)
-    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, ncol=3, loc="lower center")
+    fig.tight_layout(rect=(0.0, 0.12, 1.0, 1.0))  # the legend sits below the axes, inside the figure
     return fig
 
 

@@ -158,11 +158,11 @@ def relay_prices(ep: Episode, relay: Relay) -> tuple[float, float, float]:
 
 def access_link(ep: Episode, traj: Trajectory, relay: Relay) -> tuple[np.ndarray, float]:
     """(l_{n,i} [N, I], price per second) of the users' access link. In the satellite-enabled architecture
-    (cloud-only over the satellite) users transmit to the satellite (eq. 2 with g_{u,0}, B_0), priced at the
-    satellite's edge access cost; otherwise to their ground BS."""
+    (cloud-only over the satellite) users transmit to the satellite (eq. 2 with g_{u,0}, B_0), priced at
+    ``satellite_access_cost`` per second of airtime; otherwise to their ground BS."""
     p = ep.params
     if traj.policy == "cloud" and relay == "satellite":
-        return ep.satellite_access_s, p.edge_access_cost_satellite
+        return ep.satellite_access_s, p.satellite_access_cost
     return ep.access_s, p.edge_access_cost_ground
 
 

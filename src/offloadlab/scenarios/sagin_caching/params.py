@@ -76,6 +76,9 @@ class SaginParams(StrictModel):
     switch_cost: float = Field(0.05, ge=0, description="lambda of eq. (21), per model load")
     edge_access_cost_ground: float = Field(1e-4, ge=0, description="price per second of ground transmission")
     edge_access_cost_satellite: float = Field(5e-3, ge=0, description="price per second of satellite transmission")
+    satellite_access_cost: float = Field(1e-4, ge=0, le=1e3, description="price per second of user airtime on the "
+                                         "satellite access link (default: the ground's; 0.005 prices it at the "
+                                         "satellite's edge access cost, see docs)")
     cloud_access_cost_ground: float = Field(0.04, ge=0, description="l_0 per request sent to the cloud by the core")
     cloud_access_cost_satellite: float = Field(0.025, ge=0, description="l_0 per request relayed by the satellite")
     compute_cost: float = Field(1.0, ge=0, description="price per second of edge GPU time (eq. 23)")
