@@ -25,7 +25,7 @@ from torch import nn
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.result import Result
-from offloadlab.methods.mec_queues.episode import play, to_result
+from offloadlab.methods.mec_queues.episode import add_open_loop, play, to_result
 from offloadlab.scenarios.mec_queues.env import tang_wong_obs
 from offloadlab.scenarios.mec_queues.instance import MecInstance, sample_arrivals
 from offloadlab.scenarios.mec_queues.params import HISTORY_SLOTS
@@ -176,5 +176,6 @@ def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generato
             acts[d] = agents[d].act(obs[d], hist, greedy=True)
         return acts
 
-    return to_result(play(inst, policy), started, training_seconds=train_s, label="baseline (Tang & Wong DRL)",
-                     **stats)
+    result = to_result(play(inst, policy), started, training_seconds=train_s, label="baseline (Tang & Wong DRL)",
+                       **stats)
+    return add_open_loop(result, inst, policy)

@@ -31,7 +31,7 @@ def random_policy(problem: Any, instance: Any, budget: int | None, rng: np.rando
     """Each task to a uniformly drawn action in {local, 1..S}."""
     inst = _instance(problem, instance)
     S = inst.params.servers
-    return run_policy(inst, lambda sim: rng.integers(0, S + 1, size=sim.D), label="baseline (authors)")
+    return run_policy(inst, lambda sim: np.asarray(rng.integers(0, S + 1, size=sim.D)), label="baseline (authors)")
 
 
 @register_solver("local", SCENARIO_ID, "every task on its device (extension)", budget_unit="none")
