@@ -113,10 +113,19 @@ def test_r_squared_hand_values() -> None:
     assert C.r_squared(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0])) == pytest.approx(0.0)
 
 
-def test_adaptive_claims_without_runs_are_not_measured() -> None:
+def test_adaptive_claims_without_anything_are_not_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(C, "SHIPPED", "absent.json")
     got = C.adaptive_claims([fig7(PAPER_LOADS)])
     assert [c.figure for c in got] == ["table2_3", "fig6"]
     assert verdicts(got) == [NOT_MEASURED, NOT_MEASURED]
+
+
+def test_adaptive_source_prefers_stored_runs() -> None:
+    shipped = C.adaptive_source([fig7(PAPER_LOADS)])
+    assert shipped is not None and shipped[1].startswith("shipped") and len(shipped[2]["rows"]) == 16
+    exp = experiment("table2_3", {("adaptive", "x"): [row({"rows": [{}], "fig6": {"gd": [1.0]}})]}, key="k")
+    assert C.adaptive_source([exp]) == ("synthetic_table2_3", "stored run", {"feasible": True, "rows": [{}],
+                                                                          "fig6": {"gd": [1.0]}})
 
 
 @pytest.mark.slow
