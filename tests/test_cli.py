@@ -152,3 +152,88 @@ def test_console_script_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "offloadlab", "evaluate", str(bad), str(bad)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def one_line_error(code, out, err, field):
+    """Exit 2, nothing on stdout, one line on stderr starting with ``error: FIELD``."""
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith(f"error: {field}"), (code, err)
+    return err
+
+
+def test_output_paths_that_cannot_be_written(inst_file, tmp_path, capsys, monkeypatch):
+    adir = tmp_path / "adir"
+    adir.mkdir()
+    afile = write(tmp_path, "afile", "x")
+    for argv in (["solve", inst_file, "--solver", "local", "-o", adir],
+                 ["instance", "satellite-mec", "-o", adir],
+                 ["instance", "satellite-mec", "-o", afile / "inst.json"]):
+        one_line_error(*run_cli(argv, capsys, monkeypatch), "output")
+    code, _, _ = run_cli(["instance", "satellite-mec", "-o", tmp_path / "new" / "deep" / "i.json"], capsys,
+                         monkeypatch)
+    assert code == 0 and (tmp_path / "new" / "deep" / "i.json").is_file()
+
+
+def test_input_files_that_are_folders_binary_or_deep(inst_file, tmp_path, capsys, monkeypatch):
+    dec = write(tmp_path, "d.json", LOCAL)
+    err = one_line_error(*run_cli(["evaluate", tmp_path, dec], capsys, monkeypatch), "instance")
+    assert "is a folder" in err
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(bytes(range(256)))
+    assert "not a text file" in one_line_error(*run_cli(["evaluate", binary, dec], capsys, monkeypatch), "instance")
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"scenario": "caf\xe9"}')
+    assert "not UTF-8" in one_line_error(*run_cli(["evaluate", latin, dec], capsys, monkeypatch), "instance")
+    for depth in (40, 100_000):
+        deep = write(tmp_path, "deep.json", "[" * depth + "]" * depth)
+        err = one_line_error(*run_cli(["evaluate", inst_file, deep], capsys, monkeypatch), "decision")
+        assert "nested deeper than 32 levels" in err
+    huge = write(tmp_path, "huge.json", '{"offload": 1e999}')
+    assert "overflows" in one_line_error(*run_cli(["evaluate", inst_file, huge], capsys, monkeypatch), "decision")
+
+
+@pytest.mark.parametrize("argv,field,words", [
+    (["instance", "satellite-mec", "--N", "1e999"], "parameter N", "overflows"),
+    (["instance", "satellite-mec", "--N", "[" * 50 + "]" * 50], "parameter N", "nested deeper"),
+    (["instance", "satellite-mec", "--N", "[" * 100_000 + "]" * 100_000], "parameter N", "nested deeper"),
+    (["instance", "satellite-mec", "--N", "9" * 5000], "parameter N", "cannot be read"),
+    (["instance", "satellite-mec", "--seed", "99999999999999999999999"], "seed", "[0, 2**63)"),
+    (["instance", "satellite-mec", "--seed", "abc"], "--seed", "valid integer"),
+    (["instance", "satellite-mec", "--bogus-flag-of-typer"], "params.bogus_flag_of_typer", ""),
+    (["solve", "INST", "--solver", "random", "--budget", str(10**12)], "budget", "[1, 1000000000]"),
+    (["solve", "INST", "--solver", "random", "--budget", "1.5"], "--budget", "valid integer"),
+    (["solve", "INST"], "--solver", "Missing option"),
+    (["nosuchcommand"], "command", "No such command"),
+    (["run", "SPEC", "--jobs", "0"], "jobs", "[1, 1024]"),
+])
+def test_command_line_mistakes_are_one_line(inst_file, tmp_path, capsys, monkeypatch, argv, field, words):
+    from tests.experiments.conftest import tiny_spec
+
+    spec = write(tmp_path, "spec.yaml", json.dumps(tiny_spec()))
+    argv = [inst_file if a == "INST" else spec if a == "SPEC" else a for a in argv]
+    err = one_line_error(*run_cli(argv, capsys, monkeypatch), field)
+    assert words in err
+
+
+@pytest.fixture
+def store_dir(tmp_path, capsys, monkeypatch):
+    from tests.experiments.conftest import tiny_spec
+
+    spec = write(tmp_path, "spec.yaml", json.dumps(tiny_spec()))
+    code, _, err = run_cli(["run", spec, "--out", tmp_path / "store", "--quiet"], capsys, monkeypatch)
+    assert code == 0, err
+    return tmp_path / "store"
+
+
+def test_store_output_mistakes_are_one_line(store_dir, tmp_path, capsys, monkeypatch):
+    afile = write(tmp_path, "afile", "x")
+    one_line_error(*run_cli(["plot", store_dir, "--figure", "fig4", "-o", afile], capsys, monkeypatch), "output")
+    one_line_error(*run_cli(["report", store_dir, "-o", store_dir], capsys, monkeypatch), "output")
+    spec = write(tmp_path, "s.yaml", "name: x")
+    one_line_error(*run_cli(["run", spec, "--out", afile], capsys, monkeypatch), str(spec))
+    from tests.experiments.conftest import tiny_spec
+
+    good = write(tmp_path, "good.yaml", json.dumps(tiny_spec()))
+    one_line_error(*run_cli(["run", good, "--out", afile], capsys, monkeypatch), "out")
+    code, out, _ = run_cli(["plot", store_dir, "--figure", "fig4", "-o", tmp_path / "figs" / "new"], capsys,
+                           monkeypatch)
+    assert code == 0 and (tmp_path / "figs" / "new").is_dir()

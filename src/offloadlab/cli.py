@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
+
+try:  # typer >= 0.20 vendors click; its command-line errors are typer._click's, not click's
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
 from offloadlab.core.config import check_seed
 from offloadlab.core.errors import InputError, OffloadlabError
@@ -263,15 +267,13 @@ def _scenario_of(data: Any) -> str:
     return data["scenario"]
 
 
-def _usage_field(exc: click.UsageError) -> str:
-    """The option or argument a usage error is about (else the command)."""
+def _usage_field(exc: UsageError) -> str:
+    """The option or argument a usage error is about (else "command")."""
     param = getattr(exc, "param", None)
     if param is not None:
         return str(param.opts[0] if getattr(param, "opts", None) else param.name)
     name = getattr(exc, "option_name", None)
-    if name:
-        return str(name)
-    return exc.ctx.command_path if exc.ctx is not None else "usage"
+    return str(name) if name else "command"
 
 
 def _one_line(text: str) -> str:
@@ -285,13 +287,13 @@ def main() -> None:
     except OffloadlabError as exc:
         typer.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except NoArgsIsHelpError as exc:
         typer.echo(exc.format_message(), err=True)
         sys.exit(2)
-    except click.UsageError as exc:
+    except UsageError as exc:
         typer.echo(f"error: {_usage_field(exc)}: {_one_line(exc.format_message())}", err=True)
         sys.exit(2)
-    except click.Abort:
+    except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

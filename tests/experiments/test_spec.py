@@ -107,3 +107,76 @@ def test_repository_specs_are_valid_in_structure():
 def test_entry_budget_null_keeps_the_solver_default(write_spec):
     spec = load_spec(write_spec(tiny_spec(solvers=[{"name": "local", "budget": None}, {"name": "random"}])))
     assert {r.solver: r.budget for r in expand(spec)} == {"local": None, "random": 64}
+
+
+BOMB = """name: bomb
+scenario: satellite-mec
+seeds: 1
+solvers: [{name: random}]
+a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+@pytest.mark.parametrize("text,words", [
+    (BOMB, "anchors and aliases (&name, *name) are not allowed"),
+    ("base: &base {name: random}\nsolvers: [*base]\n", "anchors and aliases"),
+    ("solvers: " + "[" * 40 + "]" * 40 + "\n", "nested deeper than 32 levels"),
+    ("solvers: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested deeper than 32 levels"),
+])
+def test_yaml_anchor_bombs_and_deep_nesting_are_refused(tmp_path, text, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match="not valid YAML at line") as info:
+        load_spec(path)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_spec_file_that_is_binary_huge_or_a_folder(tmp_path):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"name: x\0\xff")
+    with pytest.raises(InputError, match="spec: .* is not a text file"):
+        load_spec(binary)
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("# " + "x" * 2**20 + "\nname: x\n")
+    with pytest.raises(InputError, match="spec: .* bytes, more than the 1048576 allowed"):
+        load_spec(huge)
+    with pytest.raises(InputError, match="spec: .* is a folder"):
+        load_spec(tmp_path)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"seeds": 10_000_000}, "seeds", "seed count 10000000 outside the allowed range [1, 10000]"),
+    ({"seeds": {"start": 2**63 - 1, "count": 2}}, "seeds", "beyond 2**63 - 1"),
+    ({"seeds": [2**64]}, "seeds", "integers in [0, 2**63)"),
+    ({"seeds": list(range(10_001))}, "seeds", "10001 seeds, more than the 10000 allowed"),
+    ({"budget": 10**12}, "budget", "less than or equal to 1000000000"),
+    ({"solvers": [{"name": "random", "budget": 2**70}]}, "solvers.0.budget", "less than or equal to 1000000000"),
+    ({"seeds": 10_000, "grid": {"product": {"N": [3, 4]}}}, "spec", "40000 runs (seeds x grid points x solvers"),
+    ({"grid": {"product": {f"p{i}": list(range(10)) for i in range(10)}}}, "grid",
+     "10000000000 grid points, more than the 20000"),
+])
+def test_spec_limits(write_spec, change, field, words):
+    err = error_of(write_spec, tiny_spec(**change))
+    assert err.field.endswith(f": {field}"), err
+    assert words in err.message, err
+
+
+def test_run_limit_can_be_raised(write_spec, monkeypatch):
+    monkeypatch.setenv("OFFLOADLAB_MAX_RUNS", "4")
+    assert "8 runs" in error_of(write_spec, tiny_spec()).message
+    monkeypatch.setenv("OFFLOADLAB_MAX_RUNS", "8")
+    assert len(expand(load_spec(write_spec(tiny_spec())))) == 8
+
+
+def test_add_registered_solvers_counts_toward_the_run_limit(write_spec, monkeypatch):
+    monkeypatch.setenv("OFFLOADLAB_MAX_RUNS", "8")
+    err = error_of(write_spec, tiny_spec(add_registered_solvers=True))
+    assert err.field.endswith(": spec") and "runs" in err.message
