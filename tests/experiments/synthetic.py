@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from offloadlab.experiments.plan import expand
 from offloadlab.experiments.runner import manifest
@@ -25,12 +27,13 @@ def fill(root: Path, spec: dict[str, Any], objective: Callable[[Any], float | No
     for run in runs:
         obj = objective(run)
         final = obj if obj is not None else float("inf")
-        hist = [{"evaluations": e, "seconds": e / 100, "best_objective": final * f, "llm_calls": e if run.solver == "llm" else 0,
-                 "llm_tokens": 0} for e, f in ((1, 1.5), (10, 1.2), (50, 1.0), (100, 1.0))]
+        hist = [{"evaluations": e, "seconds": e / 100, "best_objective": final * f,
+                 "llm_calls": e if run.solver == "llm" else 0, "llm_tokens": 0}
+                for e, f in ((1, 1.5), (10, 1.2), (50, 1.0), (100, 1.0))]
         store.write_run({"key": run.key, "experiment": parsed.name, "label": run.label, "scenario": run.scenario,
                          "solver": run.solver, "status": "ok", "objective": obj, "feasible": obj is not None,
                          "evaluations": 100, "wall_s": 0.5, "history": hist, "instance_seed": run.instance_seed,
-                         "instance_params_json": '{"M": 3, "N": %d, "I": 4}' % run.params.get("N", 10),
+                         "instance_params_json": json.dumps({"M": 3, "N": run.params.get("N", 10), "I": 4}),
                          "llm_calls": 100 if run.solver == "llm" else None, "prompt_tokens": 10, "completion_tokens": 5,
                          "invalid_outputs": 2 if run.solver == "llm" else None, "version": "test"})
     return store

@@ -109,4 +109,5 @@ def test_fig3_temperature_claim_treats_a_tie_as_partly(tmp_path, t05, verdict):
     spec = {"name": "f3", "figure": "fig3", "scenario": "satellite-mec", "plot": {"kind": "convergence"},
             "params": {"M": 3, "N": 10, "I": 4}, "seeds": 1, "solvers": solvers}
     store = fill(tmp_path, spec, lambda r: t05 if r.label == "t05" else 0.5)
-    assert verdicts(store)["t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"] == verdict
+    claim = "t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"
+    assert verdicts(store)[claim] == verdict

@@ -17,7 +17,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+@pytest.mark.skipif(not CHROMIUM.exists(),
+                    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
 def test_report_renders_in_headless_chromium(tmp_path):
     store = fill(tmp_path / "s", fig4_spec(), fig4_objective)
     html = write_report(store, tmp_path / "report.html")

@@ -8,15 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from offloadlab.core.errors import InputError
-
 from offloadlab.experiments.plan import expand
 from offloadlab.experiments.runner import InlineExecutor, execute_run, inline_executor, make_executor, run_sweep
-from offloadlab.experiments.spec import load_spec, parse_spec
+from offloadlab.experiments.spec import load_spec
 from offloadlab.experiments.store import ResultsStore
 from tests.experiments.conftest import tiny_spec
 
