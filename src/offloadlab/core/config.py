@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -14,7 +15,9 @@ M = TypeVar("M", bound=BaseModel)
 class StrictModel(BaseModel):
     """Base for parameter models: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+    # strict: no type coercion ("10" is not 10, true is not 1); no NaN or infinity anywhere
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True, strict=True,
+                              allow_inf_nan=False)
 
 
 def parse_model(cls: type[M], data: Any, where: str) -> M:
@@ -22,7 +25,13 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
     if not isinstance(data, Mapping):
         raise InputError(where, "expected a JSON object")
     try:
-        return cls.model_validate(dict(data))
+        # Parameters are data: validated as JSON text, so strict mode accepts what JSON can say (an array
+        # for a tuple, an integer for a float) and nothing else (no "10" for 10, no true for 1, no NaN).
+        try:
+            text = json.dumps(dict(data))
+        except (TypeError, ValueError):
+            return cls.model_validate(dict(data))
+        return cls.model_validate_json(text)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])

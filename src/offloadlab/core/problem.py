@@ -61,7 +61,12 @@ class Evaluation:
     def from_checks(cls, value: np.ndarray, checks: Mapping[str, np.ndarray],
                     details: dict[str, np.ndarray] | None = None) -> "Evaluation":
         """Evaluation from the raw objective ``value`` [B] and named constraint checks (True = broken)."""
-        violations = Violations(checks)
+        value = np.asarray(value, dtype=float)
+        broken = Violations(checks).table.any(axis=0) if checks else np.zeros(value.shape, dtype=bool)
+        # a non-finite objective is never feasible: named as such where no other violation explains it
+        unexplained = ~np.isfinite(value) & ~broken
+        violations = Violations({**checks, "non_finite_objective": unexplained}
+                                if unexplained.any() or not checks else checks)
         feasible = ~violations.table.any(axis=0)
         return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
 

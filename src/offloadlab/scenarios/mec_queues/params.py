@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from offloadlab.core.config import StrictModel, preset_params
 
@@ -16,8 +16,6 @@ HISTORY_SLOTS = 10
 class MecQueuesParams(StrictModel):
     """System parameters. Sizes in Mbit, CPU in GHz (Gcycles/s), time in slots of ``slot_s`` seconds."""
 
-    # strict types: an instance file with "servers": "2" is an error, not a silent conversion
-    model_config = ConfigDict(**StrictModel.model_config, strict=True)
 
     devices: int = Field(50, ge=1, le=10_000, description="number of mobile devices (Tang & Wong: 50)")
     servers: int = Field(5, ge=1, le=1_000, description="number of edge servers")
