@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def take(decisions: Mapping[str, np.ndarray], b: int) -> dict[str, np.ndarray]:
     return {k: np.asarray(v)[b] for k, v in decisions.items()}
 
 
-def stack(decisions: list[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def stack(decisions: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Stack single decisions into a batch."""
     return {k: np.stack([np.asarray(d[k]) for d in decisions]) for k in decisions[0]}
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.problem import Describable, LocalDecision, Problem, RandomDecisions
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.llm import Backend, LLMError, LLMOptions, Reply, TokenBudgetExhausted, llm_method, make_client
 from offloadlab.llm.formats import AnswerFormat
@@ -224,5 +224,5 @@ def optimize(problem: Problem, instance: Any, budget: int | None, rng: np.random
 
 register_solver("llm", description="LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder prompts, "
                                    "validated JSON; --llm-backend embedded|openai|replay",
-                budget_unit="evaluations",
+                budget_unit="evaluations", smoke=Smoke(options={"iterations": 2}, slow=True),
                 applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)))(solve_llm)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.config import parse_model
-from offloadlab.core.registry import register_solver
+from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
 from offloadlab.llm import (
     Backend,
@@ -174,7 +174,8 @@ def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: 
 
 @register_solver("llm-icl", SCENARIO_ID, "LLM in-context learning from the nearest MARL cases, validated JSON, "
                                         "MARL fallback; --llm-backend embedded|openai|replay",
-                 budget_unit="training_slots")
+                 budget_unit="training_slots",
+                 smoke=Smoke(options={"episodes": 1, "case_episodes": 1, "progress": False}, slow=True))
 @llm_method(temperature=0.0, answer_retries=0)
 def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
               neighbours: int = 3, case_episodes: int = 2, grow_cases: bool = True, episodes: int = 40,
