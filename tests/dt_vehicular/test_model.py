@@ -7,11 +7,21 @@ import math
 import numpy as np
 import pytest
 
-from offloadlab.physics.cellular import (correlated_shadowing_db, gauss_markov_fading, jakes_correlation,
-                                         macro_path_loss_db)
+from offloadlab.physics.cellular import (
+    correlated_shadowing_db,
+    gauss_markov_fading,
+    jakes_correlation,
+    macro_path_loss_db,
+)
 from offloadlab.physics.radio import shannon_rate_bps
-from offloadlab.scenarios.dt_vehicular.model import (generate_episode, make_params, next_queue, project,
-                                                     run_stationary, slot_costs)
+from offloadlab.scenarios.dt_vehicular.model import (
+    generate_episode,
+    make_params,
+    next_queue,
+    project,
+    run_stationary,
+    slot_costs,
+)
 from offloadlab.scenarios.dt_vehicular.problem import PROBLEM
 
 
@@ -91,7 +101,7 @@ def test_local_only_has_no_edge_terms_and_empty_queues():
 def test_offloading_without_cpu_is_infinitely_late_and_infeasible():
     ep = generate_episode(make_params("paper", N=1, K=1, slots=2), 0)
     ev = PROBLEM.evaluate(ep, {"omega": np.ones((1, 1)), "alpha": np.zeros((1, 1))})
-    assert not ev.feasible[0] and ev.violations[0] == ["offloaded_without_cpu"] and ev.objective[0] == np.inf
+    assert not ev.feasible[0] and "offloaded_without_cpu" in ev.violations[0] and ev.objective[0] == np.inf
 
 
 def test_projection_respects_capacity_and_floor():

@@ -13,8 +13,8 @@ import numpy as np
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
 from offloadlab.methods.dt_vehicular.lyapunov import solve_slot
-from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 from offloadlab.methods.dt_vehicular.results import run_and_report
+from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 
 
 @register_solver("local", SCENARIO_ID, "every task computed on its vehicle (omega = 0, alpha = 0)",
@@ -50,5 +50,8 @@ def solve_lyapunov(problem: Any, instance: Episode, budget: int | None, rng: np.
     return res
 
 
-from offloadlab.methods.dt_vehicular import icl as _icl, marl as _marl, sarl as _sarl  # noqa: E402,F401  (register)
-from offloadlab.methods.dt_vehicular import sarl_global as _sarl_global  # noqa: E402,F401  (register)
+# importing the learning methods registers their solvers
+import offloadlab.methods.dt_vehicular.icl  # noqa: E402,F401
+import offloadlab.methods.dt_vehicular.marl  # noqa: E402,F401
+import offloadlab.methods.dt_vehicular.sarl  # noqa: E402,F401
+import offloadlab.methods.dt_vehicular.sarl_global  # noqa: E402,F401

@@ -7,6 +7,7 @@ declared once. Bounds are sanity limits: a value outside them is a typo or an at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import Field
@@ -14,9 +15,9 @@ from pydantic import Field
 from offloadlab.rl.common import HyperParams
 from offloadlab.scenarios.dt_vehicular.env import Observation
 
-Episodes = Annotated[int, Field(ge=1, le=100_000, description="training episodes (``budget`` = training slots instead)")]
+Episodes = Annotated[int, Field(ge=1, le=100_000, description="training episodes (budget: training slots instead)")]
 Width = Annotated[int, Field(ge=1, le=4096)]
-Hidden = Annotated[list[Width], Field(min_length=1, max_length=8, description="hidden layer widths")]
+Hidden = Annotated[Sequence[Width], Field(min_length=1, max_length=8, description="hidden layer widths")]
 LearningRate = Annotated[float, Field(gt=0, le=1, description="Adam learning rate")]
 Gamma = Annotated[float, Field(ge=0, le=1, description="discount factor gamma_n")]
 Tau = Annotated[float, Field(gt=0, le=1, description="soft target update rate (the paper's lambda)")]
@@ -28,21 +29,23 @@ Checkpoint = Annotated[str, Field(min_length=1, max_length=4096, description="ch
 class LearnerParams(HyperParams):
     """One actor and one critic per vehicle, trained off-policy from a replay buffer (DDPG family)."""
 
-    episodes: Episodes = Field(40, description="training episodes of ``slots`` slots each, on fresh seeded episodes")
-    hidden: Hidden = Field([300, 100, 64], description="three hidden layers as in the paper; widths 300, 100 from "
-                                                       "the authors' released code for their earlier DT network")
-    lr_actor: LearningRate = Field(2e-4, description="actor learning rate (1e-3 diverged here)")
-    lr_critic: LearningRate = Field(1e-3, description="critic learning rate")
-    gamma: Gamma = Field(0.95, description="discount factor, Table I")
-    tau: Tau = Field(0.01, description="soft update rate lambda, Table I")
-    batch_size: BatchSize = Field(64, description="replay minibatch")
-    noise: Noise = Field(0.2, description="initial exploration std, decayed linearly to 10 % of it")
-    buffer_size: int = Field(200_000, ge=1, le=10_000_000, description="replay capacity (transitions)")
-    warmup_batches: int = Field(10, ge=0, le=10_000, description="uniform-random slots before learning, in batches "
-                                                                 "(at most a fifth of the budget)")
-    tanh_last: bool = Field(True, description="the paper's MARL: ReLU hidden layers, the last one tanh")
-    centralised: bool = Field(True, description="critic input: every agent's observation and action")
-    observation: Observation = Field("shared", description="own s_n(t) and the server's backlogs")
+    episodes: Episodes = Field(default=40, description="training episodes of ``slots`` slots each, fresh seeded")
+    hidden: Hidden = Field(default=(300, 100, 64),
+                           description="three hidden layers as in the paper; widths 300, 100 from the authors' "
+                                       "released code for their earlier DT network")
+    lr_actor: LearningRate = Field(default=2e-4, description="actor learning rate (1e-3 diverged here)")
+    lr_critic: LearningRate = Field(default=1e-3, description="critic learning rate")
+    gamma: Gamma = Field(default=0.95, description="discount factor, Table I")
+    tau: Tau = Field(default=0.01, description="soft update rate lambda, Table I")
+    batch_size: BatchSize = Field(default=64, description="replay minibatch")
+    noise: Noise = Field(default=0.2, description="initial exploration std, decayed linearly to 10 % of it")
+    buffer_size: int = Field(default=200_000, ge=1, le=10_000_000, description="replay capacity (transitions)")
+    warmup_batches: int = Field(default=10, ge=0, le=10_000,
+                                description="uniform-random slots before learning, in batches (at most a fifth of "
+                                            "the budget)")
+    tanh_last: bool = Field(default=True, description="the paper's MARL: ReLU hidden layers, the last one tanh")
+    centralised: bool = Field(default=True, description="critic input: every agent's observation and action")
+    observation: Observation = Field(default="shared", description="own s_n(t) and the server's backlogs")
 
 
 class MaddpgParams(LearnerParams):
@@ -52,9 +55,9 @@ class MaddpgParams(LearnerParams):
 class SarlParams(LearnerParams):
     """SARL as the paper reads it: each vehicle a single-agent DDPG learner on its own local observation."""
 
-    tanh_last: bool = Field(False, description="the paper's SARL: ReLU throughout")
-    centralised: bool = Field(False, description="critic input: own observation and action only")
-    observation: Observation = Field("local", description="own s_n(t) of eq. (25) only")
+    tanh_last: bool = Field(default=False, description="the paper's SARL: ReLU throughout")
+    centralised: bool = Field(default=False, description="critic input: own observation and action only")
+    observation: Observation = Field(default="local", description="own s_n(t) of eq. (25) only")
 
 
 MADDPG = MaddpgParams()

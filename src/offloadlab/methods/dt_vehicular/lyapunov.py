@@ -17,7 +17,8 @@ then improved by local search over the tasks' modes, each mode pattern with its 
 exactly (the same relaxation with every task's mode fixed is convex). ``gap`` = primal - D certifies
 how far from optimal the returned decision can be (0 up to round-off when no task's mode jumps at the
 maximiser; otherwise the choice of which tasks to offload is knapsack-like and the local search is a
-heuristic whose remaining distance is bounded by the gap). Tasks whose local time alone exceeds T (none with Table I) get a soft deadline.
+heuristic whose remaining distance is bounded by the gap). Tasks whose local time alone exceeds T (none
+with Table I) get a soft deadline.
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def task_choices(sp: SlotProblem, lam: np.ndarray | float, force: np.ndarray | N
         f = np.asarray(force)[..., None]
         cost = np.where((f >= 0) & (np.arange(3) != f), np.inf, cost)
     k = np.argmin(cost, axis=-1)[..., None]
-    pick = (lambda x: np.take_along_axis(x, k, axis=-1)[..., 0])
+
+    def pick(x: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(x, k, axis=-1)[..., 0]
+
     return pick(omega), pick(alpha), pick(cost), k[..., 0]
 
 
@@ -115,7 +119,7 @@ def edge_share(sp: SlotProblem, lam: np.ndarray | float) -> np.ndarray:
     return np.where(lam > 0, np.minimum(free, sp.s_max), 0.0)
 
 
-def dual_value(sp: SlotProblem, lam: float) -> float:
+def dual_value(sp: SlotProblem, lam: float | np.ndarray) -> float:
     """D(lam) without the constant: a lower bound on min P2 - const for every lam (weak duality)."""
     s = edge_share(sp, lam)
     return float(task_choices(sp, lam)[2].sum() + sp.C * s**3 - lam * s)
@@ -165,13 +169,16 @@ def solve_slot(p: DtVehicularParams, rate_bps: np.ndarray, task_bytes: np.ndarra
     """Minimise P2 for one slot; returns the decision, its P2 value and a lower bound on the optimum."""
     sp = slot_problem(p, rate_bps, task_bytes, queue)
     shape = np.asarray(task_bytes).shape
-    value = (lambda w, a: _p2(p, rate_bps, task_bytes, queue, w.reshape(-1, *shape), a.reshape(-1, *shape)))
+
+    def value(w: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return _p2(p, rate_bps, task_bytes, queue, w.reshape(-1, *shape), a.reshape(-1, *shape))
+
     lo, hi = bisect(sp)
     bound = _p2_constant(p, rate_bps, task_bytes, queue) + max(dual_value(sp, lo), dual_value(sp, hi))
     w, a, _, modes = task_choices(sp, hi)
     best = float(value(w, a)[0])
     passes = 0
-    for passes in range(LOCAL_SEARCH_PASSES):
+    while passes < LOCAL_SEARCH_PASSES:
         if best - bound <= GAP_TOL * max(1.0, abs(best)):
             break
         # every pattern that changes one task's mode, each with its allocation re-solved
@@ -184,6 +191,7 @@ def solve_slot(p: DtVehicularParams, rate_bps: np.ndarray, task_bytes: np.ndarra
         if not vals[j] < best - 1e-12 * max(1.0, abs(best)):
             break
         w, a, modes, best = W[j], A[j], cand[j], float(vals[j])
+        passes += 1
     return SlotSolution(w.reshape(shape), a.reshape(shape), best, min(bound, best), passes)
 
 

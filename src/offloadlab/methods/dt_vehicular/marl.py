@@ -8,6 +8,7 @@ the paper: three hidden layers with ReLU, ReLU and tanh; gamma = 0.95 and lambda
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,19 @@ import numpy as np
 from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
-from offloadlab.methods.dt_vehicular.hyper import (MADDPG, BatchSize, Checkpoint, Episodes, Gamma, Hidden,
-                                                   LearnerParams, LearningRate, MaddpgParams, Noise, Tau)
+from offloadlab.methods.dt_vehicular.hyper import (
+    MADDPG,
+    BatchSize,
+    Checkpoint,
+    Episodes,
+    Gamma,
+    Hidden,
+    LearnerParams,
+    LearningRate,
+    MaddpgParams,
+    Noise,
+    Tau,
+)
 from offloadlab.methods.dt_vehicular.learners import ActorCritics, Training, actor_policy, train
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_meta, checkpoint_path
@@ -39,7 +51,7 @@ def learned_agents(instance: Episode, rng: np.random.Generator, budget: int | No
     p = instance.params
     seed_torch(rng)
     steps = budget or hp.episodes * p.slots
-    settings = hp.model_dump(exclude={"episodes"})
+    settings = {**hp.model_dump(exclude={"episodes"}), "hidden": list(hp.hidden)}
     meta = checkpoint_meta(p, method, **settings, slots=p.slots, training_steps=steps)
     path = checkpoint_path(checkpoint, p, instance.seed)
     if path is not None and path.exists():
@@ -54,7 +66,7 @@ def learned_agents(instance: Episode, rng: np.random.Generator, budget: int | No
 
 
 def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | None, *, episodes: int,
-                   checkpoint: str | None, hidden: list[int], lr_actor: float, lr_critic: float, gamma: float,
+                   checkpoint: str | None, hidden: Sequence[int], lr_actor: float, lr_critic: float, gamma: float,
                    tau: float, batch_size: int, noise: float, progress: bool) -> tuple[ActorCritics, dict[str, Any]]:
     """MADDPG agents: loaded from ``checkpoint`` if it exists, else trained (and saved there if given)."""
     hp = parse_model(MaddpgParams, {"episodes": episodes, "hidden": list(hidden), "lr_actor": lr_actor,
@@ -67,7 +79,7 @@ def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | No
                  budget_unit="training_slots", smoke=Smoke(options={"episodes": 1, "progress": False}))
 def solve_marl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
                episodes: Episodes = MADDPG.episodes, checkpoint: Checkpoint | None = None,
-               hidden: Hidden = list(HIDDEN), lr_actor: LearningRate = MADDPG.lr_actor,
+               hidden: Hidden = HIDDEN, lr_actor: LearningRate = MADDPG.lr_actor,
                lr_critic: LearningRate = MADDPG.lr_critic, gamma: Gamma = MADDPG.gamma, tau: Tau = MADDPG.tau,
                batch_size: BatchSize = MADDPG.batch_size, noise: Noise = MADDPG.noise, progress: bool = True) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""

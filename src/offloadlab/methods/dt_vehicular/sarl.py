@@ -17,8 +17,18 @@ import numpy as np
 from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
-from offloadlab.methods.dt_vehicular.hyper import (SARL, BatchSize, Checkpoint, Episodes, Gamma, Hidden,
-                                                   LearningRate, Noise, SarlParams, Tau)
+from offloadlab.methods.dt_vehicular.hyper import (
+    SARL,
+    BatchSize,
+    Checkpoint,
+    Episodes,
+    Gamma,
+    Hidden,
+    LearningRate,
+    Noise,
+    SarlParams,
+    Tau,
+)
 from offloadlab.methods.dt_vehicular.learners import actor_policy
 from offloadlab.methods.dt_vehicular.marl import learned_agents
 from offloadlab.methods.dt_vehicular.results import run_and_report
@@ -30,7 +40,7 @@ from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
                  budget_unit="training_slots", smoke=Smoke(options={"episodes": 1, "progress": False}))
 def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
                episodes: Episodes = SARL.episodes, checkpoint: Checkpoint | None = None,
-               hidden: Hidden = list(SARL.hidden), lr_actor: LearningRate = SARL.lr_actor,
+               hidden: Hidden = SARL.hidden, lr_actor: LearningRate = SARL.lr_actor,
                lr_critic: LearningRate = SARL.lr_critic, gamma: Gamma = SARL.gamma, tau: Tau = SARL.tau,
                batch_size: BatchSize = SARL.batch_size, noise: Noise = SARL.noise, progress: bool = True) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""

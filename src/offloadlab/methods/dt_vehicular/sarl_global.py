@@ -11,19 +11,27 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-
 from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
-from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
-from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
-from offloadlab.methods.dt_vehicular.hyper import (SARL, BatchSize, Checkpoint, Episodes, Gamma, Hidden,
-                                                   LearningRate, Noise, Tau)
+from offloadlab.methods.dt_vehicular.hyper import (
+    SARL,
+    BatchSize,
+    Checkpoint,
+    Episodes,
+    Gamma,
+    Hidden,
+    LearningRate,
+    Noise,
+    Tau,
+)
 from offloadlab.methods.dt_vehicular.results import run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_path
 from offloadlab.rl.common import sb3_callback, seed_torch, training_progress
+from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
+from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 
 Algorithm = Literal["ddpg", "td3", "sac"]
 ALGORITHMS = ("ddpg", "td3", "sac")
@@ -42,7 +50,7 @@ def _algorithm(name: str) -> Any:
                  budget_unit="training_slots")
 def solve_sarl_global(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
                       episodes: Episodes = SARL.episodes, checkpoint: Checkpoint | None = None,
-                      algo: Algorithm = "ddpg", hidden: Hidden = list(SARL.hidden),
+                      algo: Algorithm = "ddpg", hidden: Hidden = SARL.hidden,
                       learning_rate: LearningRate = 1e-3, gamma: Gamma = SARL.gamma, tau: Tau = SARL.tau,
                       batch_size: BatchSize = SARL.batch_size,
                       noise: Annotated[Noise, Field(description="action noise std (DDPG, TD3)")] = 0.1,
@@ -69,7 +77,7 @@ def solve_sarl_global(problem: Any, instance: Episode, budget: int | None, rng: 
         steps = budget or episodes * p.slots
         kwargs: dict[str, Any] = {}
         if algo != "sac":  # SB3's DDPG and TD3 explore only with an explicit action noise
-            size = env.action_space.shape[0]
+            size = p.N * 2 * p.K
             kwargs = {"tau": tau, "action_noise": NormalActionNoise(np.zeros(size), np.full(size, noise))}
         model = cls("MlpPolicy", env, learning_rate=learning_rate, gamma=gamma, batch_size=batch_size, seed=seed,
                     device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,

@@ -9,7 +9,7 @@ learning claims from Sections IV-A and V-C.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

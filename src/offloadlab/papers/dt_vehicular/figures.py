@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 
@@ -20,8 +21,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
-from offloadlab.papers.dt_vehicular.data import (TERMS, Key, biases, details, methods, name, series,  # noqa: E402
-                                                 sizes, stats, term_table)
+from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
+    TERMS,
+    Key,
+    biases,
+    details,
+    methods,
+    name,
+    series,
+    sizes,
+    stats,
+    term_table,
+)
 
 FIG_TERMS = (("energy_j", "Fig. 3: system energy"), ("latency_s", "Fig. 4: task latency"), ("qos", "Fig. 5: QoS"),
              ("edge_energy_j", "Fig. 6: edge energy"), ("resource_ratio", "Fig. 6: resource ratio"))
@@ -74,7 +85,7 @@ def queue_runs(exp: Experiment) -> dict[tuple[str, float], list[dict[str, Any]]]
     """(solver, beta) -> the details of its stored runs."""
     out: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for rec in exp.records:
-        if rec.ok:
+        if rec.ok and rec.row is not None:
             beta = float(rec.point.get("beta", json.loads(rec.row["instance_params_json"])["beta"]))
             out.setdefault((rec.solver, beta), []).append(details(rec))
     return out

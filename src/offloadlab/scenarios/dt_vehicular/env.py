@@ -10,15 +10,23 @@ targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K n
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from offloadlab.scenarios.dt_vehicular.model import (Episode, Simulator, SlotCosts, SlotState, generate_episode,
-                                                     load_episode, make_params)
+from offloadlab.scenarios.dt_vehicular.model import (
+    Episode,
+    Simulator,
+    SlotCosts,
+    SlotState,
+    generate_episode,
+    load_episode,
+    make_params,
+)
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 
 OBS_BOUND = 5.0  # observations are clipped to [-OBS_BOUND, OBS_BOUND]
@@ -72,6 +80,13 @@ def slot_info(costs: SlotCosts) -> dict[str, float]:
             "latency_s": float(costs.latency[0].mean()), "edge_energy_j": float(costs.edge_energy[0])}
 
 
+def running(sim: Simulator | None) -> Simulator:
+    """The episode's simulator; stepping before ``reset`` is an error."""
+    if sim is None:
+        raise RuntimeError("call reset() before step()")
+    return sim
+
+
 class DtVehicularEnv(gym.Env):
     """Single agent deciding omega and alpha for every vehicle; action shape (N * 2K,)."""
 
@@ -91,13 +106,14 @@ class DtVehicularEnv(gym.Env):
         """Start an episode (the fixed one, or a fresh one drawn from the env's seeded generator)."""
         super().reset(seed=seed)
         self.sim = Simulator(self.source.draw(self.np_random))
-        return agent_observation(self.sim.state()).ravel(), {}
+        return agent_observation(running(self.sim).state()).ravel(), {}
 
     def step(self, action: np.ndarray):
         """Apply one slot's decision; the episode is truncated after ``slots`` slots."""
-        costs = self.sim.step(*split_action(action, self.params.K))
-        obs = agent_observation(self.sim.state()).ravel()
-        return obs, slot_reward(costs, self.reward_scale, self.reward_clip), False, self.sim.done, slot_info(costs)
+        sim = running(self.sim)
+        costs = sim.step(*split_action(action, self.params.K))
+        obs = agent_observation(sim.state()).ravel()
+        return obs, slot_reward(costs, self.reward_scale, self.reward_clip), False, sim.done, slot_info(costs)
 
 
 class DtVehicularParallelEnv(ParallelEnv):
@@ -133,10 +149,10 @@ class DtVehicularParallelEnv(ParallelEnv):
 
     def state(self) -> np.ndarray:
         """Global state: every vehicle's observation, flattened (the centralised critic's input)."""
-        return agent_observation(self.sim.state()).ravel()
+        return agent_observation(running(self.sim).state()).ravel()
 
     def _observations(self) -> dict[str, np.ndarray]:
-        obs = self.observe(self.sim.state())
+        obs = self.observe(running(self.sim).state())
         return {a: obs[i] for i, a in enumerate(self.possible_agents)}
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -151,9 +167,10 @@ class DtVehicularParallelEnv(ParallelEnv):
         """Apply every vehicle's action (a missing agent's action counts as all zeros: compute locally)."""
         K = self.params.K
         joint = np.stack([np.asarray(actions.get(a, np.zeros(2 * K)), dtype=float) for a in self.possible_agents])
-        costs = self.sim.step(*split_action(joint, K))
+        sim = running(self.sim)
+        costs = sim.step(*split_action(joint, K))
         reward = slot_reward(costs, self.reward_scale, self.reward_clip)
-        done = self.sim.done
+        done = sim.done
         obs = self._observations()
         info = slot_info(costs)
         out = (obs, {a: reward for a in self.agents}, {a: False for a in self.agents},

@@ -15,14 +15,19 @@ A decision of one slot is ``omega`` [B, N, K] (offloaded share of each task) and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from offloadlab.core.config import check_seed, instance_header, parse_params
-from offloadlab.physics.cellular import (correlated_shadowing_db, gauss_markov_fading, jakes_correlation,
-                                         macro_path_loss_db)
+from offloadlab.physics.cellular import (
+    correlated_shadowing_db,
+    gauss_markov_fading,
+    jakes_correlation,
+    macro_path_loss_db,
+)
 from offloadlab.physics.radio import shannon_rate_bps
 from offloadlab.physics.units import db_to_linear, dbm_to_w
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams, preset_params

@@ -49,7 +49,7 @@ class DtVehicularParams(StrictModel):
     decorrelation_m: float = Field(50.0, gt=0, description="shadowing decorrelation distance")
 
     @model_validator(mode="after")
-    def _ranges_ordered(self) -> "DtVehicularParams":
+    def _ranges_ordered(self) -> DtVehicularParams:
         if self.task_bytes_max < self.task_bytes_min:
             raise ValueError(f"task_bytes_max ({self.task_bytes_max:g}) must be >= task_bytes_min "
                              f"({self.task_bytes_min:g})")
