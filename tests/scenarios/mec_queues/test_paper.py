@@ -208,6 +208,6 @@ def test_drawers_return_figures_and_the_table_marks_dqn():
     assert isinstance(DRAWERS[mc.FIG_ARRIVAL](arrival), matplotlib.figure.Figure)
     assert DRAWERS[mc.FIG_TABLE](_experiment(mc.FIG_TABLE, {})) is None
     md = markdown_table(_experiment(mc.FIG_TABLE, cases))
-    assert "dqn (retrained at S = 11)" in md and "dqn (trained at S = 6) | not applicable" in md
+    assert "dqn (trained at S = 11)" in md and "dqn (trained at S = 6) | not applicable" in md
     greedy6 = next(r for r in rows(_experiment(mc.FIG_TABLE, cases)) if r.label == "random")
     assert greedy6.closed["ratio_to_greedy_pct"] == pytest.approx(4.7 / 6.1 * 100)

@@ -167,8 +167,8 @@ def point_name(row: Row) -> str:
 
 
 def method_name(row: Row) -> str:
-    """The row's label, marked where a policy trained for one server count was retrained for this one."""
-    return f"{row.label} (retrained at S = {row.servers})" if row.solver in RETRAINED else row.label
+    """The row's label, marked with its server count where the policy is trained for one count."""
+    return f"{row.label} (trained at S = {row.servers})" if row.solver in RETRAINED else row.label
 
 
 COLUMNS = ("closed: delay (slots)", "closed: delay (s)", "closed: drop %", "closed: greedy / method %",

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -63,8 +64,9 @@ def draw_two_worlds(exp: Experiment) -> plt.Figure | None:
         ax = fig.add_subplot(grid[j])
         ax.axis("off")
         cells = [[method_name(r), *table_cells(r)] for r in group]
+        widths = [0.14] + [0.86 / len(COLUMNS)] * len(COLUMNS)
         tab = ax.table(cellText=cells, colLabels=["method", *(c.replace(": ", ":\n") for c in COLUMNS)],
-                       loc="center", cellLoc="right")
+                       loc="center", cellLoc="right", colWidths=widths)
         tab.auto_set_font_size(False)
         tab.set_fontsize(7)
         tab.scale(1.0, 1.25)
@@ -118,7 +120,7 @@ def draw_zeroshot(exp: Experiment) -> plt.Figure | None:
         ax.legend(fontsize=7)
     note = (f"Trained at S = {trained}. Hatched //: retrained at that S (a policy trained at S = {trained} is "
             f"{NOT_APPLICABLE}); hatched ..: LLM rows applied zero-shot.")
-    fig.suptitle(f"{exp.title}\n{note}", fontsize=9)
+    fig.suptitle(exp.title + "\n" + "\n".join(textwrap.wrap(note, 150)), fontsize=9)
     fig.tight_layout()
     return fig
 
