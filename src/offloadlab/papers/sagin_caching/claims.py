@@ -177,7 +177,8 @@ def fig5_converges(exp: Experiment) -> Claim:
     q = max(1, n // 4)
     first, before, last = mean[: max(1, n // 20)].mean(), mean[-2 * q: -q].mean(), mean[-q:].mean()
     rise, drift = last / first - 1, abs(last / before - 1)
-    text = (f"{len(curves)} seeds, {n} episodes: first 5 % {first:.4g}, third quarter {before:.4g}, "
+    seeds = f"{len(curves)} seed{'s' if len(curves) > 1 else ''}"
+    text = (f"{seeds}, {n} episodes: first 5 % {first:.4g}, third quarter {before:.4g}, "
             f"last quarter {last:.4g} (rise {pct(rise)}, last-quarter change {pct(drift)})")
     ok_rise, ok_flat = rise >= RISE, drift <= PLATEAU
     return Claim(exp.name, "fig5", paper, text, AGREES if ok_rise and ok_flat else PARTLY if ok_rise or ok_flat
