@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from offloadlab.methods.leo_inference.adaptive.figures import fig6, tables_figure
 from offloadlab.methods.leo_inference.adaptive.report import WIDTH, fig6_curves, train_family_supernets
@@ -68,3 +69,16 @@ def test_default_supernets_rank_subnets_well_above_chance(data):
         # the median subnet is good; the deepest (base) subnet is trained least by uniform sampling
         assert np.median(accs) > 0.8
         assert reports[fam]["seconds"] < 120
+
+
+def test_fixed_training_touches_only_that_path(data):
+    space = SearchSpace().scaled(WIDTH).narrowed("shuffle")
+    net = Supernet(space)
+    genes = space.encode(base_arch(space, "shuffle"))
+    genes[:, 3] = 0  # one block per stage: the second and third positions stay untouched
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    small = Digits(data.x_train[:128], data.y_train[:128], data.x_val, data.y_val)
+    train_supernet(net, small, epochs=1, seed=0, fixed=genes)
+    after = net.state_dict()
+    assert not torch.equal(before["blocks.s0b0shuffle.convs.0.weight"], after["blocks.s0b0shuffle.convs.0.weight"])
+    assert torch.equal(before["blocks.s0b1shuffle.convs.0.weight"], after["blocks.s0b1shuffle.convs.0.weight"])

@@ -62,6 +62,11 @@ def test_claims_rows():
     assert by["MobileNetV3"]["holds"]  # drop 1.5 <= 2 points
     assert not by["ShuffleNetV2"]["holds"]  # drop 5 points
     assert table[-1]["holds"] and "100 %" in table[-1]["measured"]
+    # stand-alone retrained accuracies take precedence over the supernet's
+    rows[2] = Reproduced("a", "shuffle", 30.0, 18.0, 69.0, 1.0, 30.0, 17.0, 95.0, 90.0, [], 10, 100, "exhaustive",
+                         96.0, 95.5)
+    retrained = {r["claim"].split(":")[0]: r for r in claims(rows, curves)}["ShuffleNetV2"]
+    assert retrained["holds"] and "retrained stand-alone" in retrained["measured"]
     rows[1] = _row("b", "mb", 21.0, 97.0, 96.0)
     assert not claims(rows, curves)[1]["holds"]
     assert not claims(rows, {"gd": curves["nag"], "nag": curves["gd"]})[-1]["holds"]

@@ -34,7 +34,7 @@ def _reproduce(args: argparse.Namespace) -> None:
     from offloadlab.methods.leo_inference.adaptive.report import reproduce  # torch training: import on demand
 
     kb = KnowledgeBase.load(args.kb) if args.kb else None
-    summary = reproduce(args.output, kb=kb, seed=args.seed)
+    summary = reproduce(args.output, kb=kb, seed=args.seed, retrain_epochs=args.retrain_epochs)
     print(json.dumps(summary, indent=1))
 
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("-o", "--output", type=Path, required=True)
     r.add_argument("--kb", type=Path, default=None, help="knowledge base JSON (default: the shipped one)")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--retrain-epochs", type=int, default=3, help="stand-alone retraining of winners (0: skip)")
     r.set_defaults(fn=_reproduce)
     args = parser.parse_args(argv)
     args.fn(args)

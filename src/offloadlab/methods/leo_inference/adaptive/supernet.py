@@ -164,8 +164,9 @@ class TrainReport:
 
 
 def train_supernet(net: Supernet, data: Digits, epochs: int = 8, batch: int = 64, lr: float = 0.01,
-                   seed: int = 0) -> TrainReport:
-    """SPOS training: Adam with cosine decay, one uniformly random subnet per mini-batch."""
+                   seed: int = 0, fixed: np.ndarray | None = None) -> TrainReport:
+    """SPOS training: Adam with cosine decay, one uniformly random subnet per mini-batch; with ``fixed``
+    (genes) that subnet at every step instead, i.e. stand-alone training of one architecture."""
     if epochs < 1 or batch < 1 or lr <= 0:
         raise InputError("training", "epochs, batch >= 1 and lr > 0 are required")
     torch.manual_seed(seed)
@@ -179,7 +180,7 @@ def train_supernet(net: Supernet, data: Digits, epochs: int = 8, batch: int = 64
         order = torch.from_numpy(rng.permutation(len(data.x_train)))
         for i in range(steps_per_epoch):
             idx = order[i * batch:(i + 1) * batch]
-            arch = net.space.decode(net.space.sample(1, rng)[0])
+            arch = net.space.decode(net.space.sample(1, rng)[0] if fixed is None else fixed)
             loss = F.cross_entropy(net(data.x_train[idx], arch), data.y_train[idx])
             opt.zero_grad()
             loss.backward()
