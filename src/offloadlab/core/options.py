@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -22,7 +22,7 @@ def options_model(fn: Callable[..., Any]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     params = inspect.signature(fn).parameters
     # a solver taking **options validates them itself (e.g. through its hyper-parameter model)
-    extra = "allow" if any(p.kind is p.VAR_KEYWORD for p in params.values()) else "forbid"
+    extra: Literal["allow", "forbid"] = "allow" if any(p.kind is p.VAR_KEYWORD for p in params.values()) else "forbid"
     for name, param in params.items():
         if name in RESERVED or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue

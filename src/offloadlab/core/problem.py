@@ -67,7 +67,7 @@ class Evaluation:
         unexplained = ~np.isfinite(value) & ~broken
         violations = Violations({**checks, "non_finite_objective": unexplained}
                                 if unexplained.any() or not checks else checks)
-        feasible = ~violations.table.any(axis=0)
+        feasible = np.asarray(~violations.table.any(axis=0), dtype=bool)
         return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
 
     @classmethod

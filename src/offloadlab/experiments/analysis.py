@@ -35,10 +35,15 @@ class Record:
         return self.row is not None and self.row["status"] == "ok"
 
     @property
+    def data(self) -> dict[str, Any]:
+        """The stored row, empty while not stored."""
+        return self.row or {}
+
+    @property
     def objective(self) -> float:
         """The stored objective, +inf when infeasible or missing."""
-        obj = self.row.get("objective") if self.ok else None
-        return float(obj) if obj is not None and self.row.get("feasible") else math.inf
+        obj = self.data.get("objective") if self.ok else None
+        return float(obj) if obj is not None and self.data.get("feasible") else math.inf
 
 
 @dataclass
@@ -157,15 +162,15 @@ def _cell(label: str, solver: str, point: dict[str, Any], recs: list[Record], re
             and ref_by_seed[r.instance_seed] > 0]
 
     def total(name: str) -> int:
-        return int(sum(r.row.get(name) or 0 for r in stored))
+        return int(sum(int(r.data.get(name) or 0) for r in stored))
 
     return Cell(
         label=label, solver=solver, point=point, planned=len(recs), stored=len(stored), feasible=len(fin),
         mean=float(fin.mean()) if len(fin) else math.nan,
         std=float(fin.std(ddof=1)) if len(fin) > 1 else math.nan,  # undefined for one run
         gap_mean=float(np.mean(gaps)) if gaps else math.nan, gap_n=len(gaps),
-        wall_s=float(np.mean([r.row["wall_s"] for r in stored])) if stored else math.nan,
-        evaluations=float(np.mean([r.row.get("evaluations") or 0 for r in stored])) if stored else math.nan,
+        wall_s=float(np.mean([r.data["wall_s"] for r in stored])) if stored else math.nan,
+        evaluations=float(np.mean([r.data.get("evaluations") or 0 for r in stored])) if stored else math.nan,
         llm_calls=total("llm_calls"), llm_tokens=total("prompt_tokens") + total("completion_tokens"),
         invalid_outputs=total("invalid_outputs"), values=[float(v) for v in vals],
     )

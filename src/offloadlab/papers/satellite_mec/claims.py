@@ -82,7 +82,7 @@ def fig4_smallest_std(exp: Experiment) -> Claim:
         spread = {s: c.std for s, c in cells.items() if math.isfinite(c.std)}  # std needs two feasible runs
         text = "std " + ", ".join(f"{_name(s)} {c.std:.3g} s" if math.isfinite(c.std) else f"{_name(s)} n/a (one run)"
                                   for s, c in cells.items())
-        return bool(spread) and min(spread, key=spread.get) == "llm", text
+        return bool(spread) and min(spread, key=lambda s: spread[s]) == "llm", text
 
     return per_point(exp, "fig4", "LLM has the smallest standard deviation for every N (vs GA and DDPG)",
                      ["llm"], ["llm", "ga", "ddpg"], judge)
@@ -105,8 +105,9 @@ def fig4_rises_with_n(exp: Experiment) -> Claim:
     points = sorted(exp.points, key=lambda p: p[x])
     parts, hits, total = [], 0, 0
     for s in PAPER_NAMES:
-        means = [solver_cells(exp, p, [s]).get(s) for p in points]
-        if any(c is None for c in means):
+        found = [solver_cells(exp, p, [s]).get(s) for p in points]
+        means = [c for c in found if c is not None]
+        if len(means) < len(found):
             continue
         vals = np.array([c.mean for c in means])
         rising = bool(np.all(np.diff(vals) > 0))
@@ -124,8 +125,8 @@ def converged_at(exp: Experiment, label: str, axis: str) -> list[float]:
     """Per stored run, where on ``axis`` the best objective last improved (its convergence point)."""
     out = []
     for rec in exp.records:
-        if rec.label == label and rec.ok and rec.row.get("history"):
-            hist = rec.row["history"]
+        if rec.label == label and rec.ok and rec.data.get("history"):
+            hist = rec.data["history"]
             final = hist[-1]["best_objective"]
             first = next(h for h in hist if h["best_objective"] == final)
             out.append(float(first[axis]))

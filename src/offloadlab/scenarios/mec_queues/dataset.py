@@ -49,7 +49,7 @@ def build_records(instance: MecInstance, label: Label = "comllm-oracle", behavio
         queue = sim.server_backlog_mbit()[0].sum(axis=0)
         for d in oracles.arriving(sim):
             out.append(record(observe(sim, 0, d, queue), int(labels[d])))
-        sim.step(labels if behaviour == "label" else rng.integers(0, sim.S + 1, size=sim.D))
+        sim.step(labels if behaviour == "label" else np.asarray(rng.integers(0, sim.S + 1, size=sim.D)))
     return out[:limit]
 
 
