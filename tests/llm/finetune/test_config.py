@@ -17,7 +17,7 @@ RECORD = {"instruction": "Pick a server.", "input": {"size": "4.2 Mbits", "load"
 
 def test_paper_profile_holds_the_authors_settings():
     c = make_config("paper")
-    assert (c.lora.r, c.lora.alpha, c.lora.dropout, c.lora.target_modules) == (64, 128.0, 0.05, ALL_PROJECTIONS)
+    assert (c.lora.r, c.lora.alpha, c.lora.dropout, c.lora.target_modules) == (64, 128, 0.05, ALL_PROJECTIONS)
     assert (c.sft.learning_rate, c.sft.lr_scheduler, c.sft.warmup_ratio, c.sft.epochs) == (1e-5, "cosine", 0.1, 1.0)
     assert (c.sft.batch_size, c.sft.grad_accum, c.sft.max_grad_norm, c.sft.max_length) == (2, 4, 0.3, 2048)
     g = c.grpo

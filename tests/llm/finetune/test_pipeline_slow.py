@@ -60,6 +60,7 @@ def last_logits(model: Any, tokenizer: Any, messages: list[dict[str, str]]) -> n
         return model(**ids).logits[0, -1].float().numpy()
 
 
+@pytest.mark.timeout(1800)  # ~6 min measured on 2 loaded cores; the margin is for heavier load
 def test_sft_resume_reload_grpo_and_gguf(tmp_path):
     import llama_cpp
     from peft import PeftModel
@@ -120,6 +121,7 @@ def test_sft_resume_reload_grpo_and_gguf(tmp_path):
     print("wall times (s):", {k: round(v, 1) for k, v in times.items()}, "answer:", repr(reply))
 
 
+@pytest.mark.timeout(1200)
 def test_export_of_the_untouched_base_answers_like_the_shipped_gguf(tmp_path):
     import llama_cpp
 

@@ -9,8 +9,9 @@ with the shipped SmolLM2-135M-Instruct in minutes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,7 +30,7 @@ class LoraSettings(StrictModel):
     """LoRA adapter (PEFT) trained on top of the frozen base model."""
 
     r: int = Field(64, ge=1, le=1024, description="rank of the low-rank update matrices")
-    alpha: float = Field(128.0, gt=0.0, le=8192.0, description="LoRA scaling numerator (scale = alpha / r)")
+    alpha: int = Field(128, ge=1, le=8192, description="LoRA scaling numerator (scale = alpha / r)")
     dropout: float = Field(0.05, ge=0.0, lt=1.0, description="dropout on the LoRA input")
     target_modules: tuple[str, ...] = Field(ALL_PROJECTIONS, min_length=1,
                                             description="module names that get an adapter (all projections)")
@@ -111,15 +112,15 @@ class FinetuneConfig(StrictModel):
     input_heading: str = Field("**Input data**:", min_length=1, description="line between instruction and input")
     export: Literal["none", "f32", "f16", "q8_0"] = Field("q8_0", description="GGUF file written after training "
                                                           "(tensor type; 'none': no export)")
-    lora: LoraSettings = Field(default_factory=LoraSettings)
-    sft: SFTSettings = Field(default_factory=SFTSettings)
-    grpo: GRPOSettings = Field(default_factory=GRPOSettings)
-    evaluation: SamplingSettings = Field(default_factory=SamplingSettings)
+    lora: LoraSettings = LoraSettings()
+    sft: SFTSettings = SFTSettings()
+    grpo: GRPOSettings = GRPOSettings()
+    evaluation: SamplingSettings = SamplingSettings()
 
 
 _CPU: dict[str, Any] = {
-    "dtype": "float32", "threads": None,
-    "lora": {"r": 8, "alpha": 16.0, "dropout": 0.05},
+    "dtype": "float32", "threads": 1,  # measured: 1 thread ran GRPO steps 5x faster than 2 on the shared cores
+    "lora": {"r": 8, "alpha": 16, "dropout": 0.05},
     "sft": {"learning_rate": 2e-4, "max_steps": 30, "batch_size": 2, "grad_accum": 1, "max_length": 1024,
             "completion_only_loss": True, "max_grad_norm": 1.0, "gradient_checkpointing": False, "save_steps": 10},
     "grpo": {"learning_rate": 2e-5, "max_steps": 8, "num_generations": 4, "generation_batch_size": 4,

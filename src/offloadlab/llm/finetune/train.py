@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from offloadlab.core.errors import InputError
 from offloadlab.llm.finetune.config import FinetuneConfig, LoraSettings
@@ -93,12 +95,14 @@ def _train(kind: str, trainer: Any, state: RunState, curve_metric: str, base: Ba
     except BaseException:  # Ctrl-C included: keep the wall time of the part that ran
         state.close_segment(from_step, int(trainer.state.global_step), "interrupted")
         raise
+    t_trained = time.perf_counter()
     model = trainer.model
     model.save_pretrained(str(out / "adapter"))
     tokenizer.save_pretrained(str(out / "adapter"))
     merged = model.merge_and_unload()
     merged.config.use_cache = True
     save_merged(merged, tokenizer, out / "merged", base.origin_gguf)
+    t_merged = time.perf_counter()
     gguf = None
     if config.export != "none":
         from offloadlab.llm.finetune.export import write_gguf
@@ -107,13 +111,14 @@ def _train(kind: str, trainer: Any, state: RunState, curve_metric: str, base: Ba
             raise InputError("export", "the base model has no GGUF origin to take metadata from; set export 'none'")
         gguf = write_gguf(merged.state_dict(), base.origin_gguf, out / "model.gguf", config.export,
                           name=f"{kind} fine-tune of {base.origin_gguf.stem}")
+    timings = {"save_merge_s": round(t_merged - t_trained, 1), "export_s": round(time.perf_counter() - t_merged, 1)}
     state.close_segment(from_step, int(trainer.state.global_step), "finished")
     result = TrainResult(out, out / "adapter", out / "merged", gguf, out / "curve.json",
                          int(trainer.state.global_step), state.prior_wall_s(), len(state.data["segments"]))
     state.finish({"adapter": str(result.adapter), "merged": str(result.merged),
                   "gguf": str(gguf) if gguf else None, "curve": str(result.curve), "steps": result.steps,
                   "train_runtime_s": trainer.state.log_history[-1].get("train_runtime")
-                  if trainer.state.log_history else None})
+                  if trainer.state.log_history else None, **timings})
     return result
 
 
@@ -128,9 +133,13 @@ def _setup(config: FinetuneConfig) -> None:
     """Threads and offline mode for everything that follows."""
     import os
 
+    import huggingface_hub.constants
     import torch
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever fetched: bases are local files
+    # nothing is ever fetched (bases are local files); huggingface_hub reads the variable once, at import
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if os.environ["HF_HUB_OFFLINE"] == "1":
+        huggingface_hub.constants.HF_HUB_OFFLINE = True
     if config.threads:
         torch.set_num_threads(config.threads)
 
@@ -160,12 +169,12 @@ def sft(records: Sequence[Record], config: FinetuneConfig, out_dir: str | Path, 
     return _train("sft", trainer, state, "loss", base_model, tokenizer, config)
 
 
-def _reward_function(records: Sequence[Record], reward: Reward) -> Callable[..., list[float]]:
+def _reward_function(records: Sequence[Record], reward: Reward) -> Callable[..., list[float | None]]:
     """TRL reward function calling ``reward(record, completion_text)`` for each sampled answer."""
 
     def user_reward(prompts: list[Any], completions: list[Any], record_index: list[int],
-                    **_: Any) -> list[float]:
-        out = []
+                    **_: Any) -> list[float | None]:
+        out: list[float | None] = []
         for i, completion in zip(record_index, completions):
             text = completion[-1]["content"] if isinstance(completion, list) else str(completion)
             value = float(reward(records[i], text))
