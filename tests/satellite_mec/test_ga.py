@@ -1,12 +1,16 @@
-"""The pymoo GA: budget, batching, determinism, and its gap to `reference` on calibrated instances."""
+"""The GA: budget, batching, new offspring only, determinism, options, and its gap to `reference` on
+calibrated instances."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pytest
 
+from offloadlab.core.errors import InputError
+from offloadlab.core.options import validate_options
 from offloadlab.core.problem import Evaluation
 from offloadlab.core.run import solve
 from offloadlab.core.space import ArrayField, DecisionSpace
@@ -15,16 +19,20 @@ from offloadlab.solvers.ga import solve_ga
 
 
 class CountingProblem:
-    """The satellite-mec problem, counting evaluate calls and their batch sizes."""
+    """The satellite-mec problem, recording the batches of decisions it evaluates."""
 
     def __init__(self):
-        self.batches: list[int] = []
+        self.batches: list[dict[str, np.ndarray]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(PROBLEM, name)
 
+    @property
+    def sizes(self) -> list[int]:
+        return [len(b["offload"]) for b in self.batches]
+
     def evaluate(self, instance: Any, decisions: Mapping[str, np.ndarray]) -> Evaluation:
-        self.batches.append(len(decisions["offload"]))
+        self.batches.append({k: np.array(v) for k, v in decisions.items()})
         return PROBLEM.evaluate(instance, decisions)
 
 
@@ -49,11 +57,31 @@ def test_ga_spends_exactly_the_budget_one_batch_per_generation(small_instance):
     counting = CountingProblem()
     res = solve_ga(counting, small_instance, 1000, np.random.default_rng(0))
     assert res.stats["evaluations"] == 1000
-    # population 400, two full generations of 400 offspring, a last one shortened to 200;
+    # population 400, one generation of 400 offspring, a last one shortened to 200;
     # then one more call from the final report of the returned decision
-    assert counting.batches[-1] == 1 and sum(counting.batches[:-1]) == 1000
-    assert len(counting.batches) - 1 == res.stats["generations"] <= 4
-    assert max(counting.batches) <= 400
+    assert counting.sizes == [400, 400, 200, 1]
+    assert res.stats["generations"] == 3
+
+
+def test_ga_evaluates_only_new_offspring():
+    # on the Sphere the genes are the decision itself, so distinct genes are distinct decisions
+    # (on satellite-mec, genes that differ only in a local terminal's dormant power decode alike)
+    sphere = Sphere()
+    batches: list[np.ndarray] = []
+
+    def recording(instance: Any, decisions: Mapping[str, np.ndarray]) -> Evaluation:
+        batches.append(np.concatenate([decisions["x"], decisions["k"]], axis=1))
+        return Sphere.evaluate(sphere, instance, decisions)
+
+    sphere.evaluate = recording  # type: ignore[method-assign]
+    solve_ga(sphere, None, 3000, np.random.default_rng(0), pop_size=100, restart_after=None)
+    population = batches[0]
+    for batch in batches[1:-1]:
+        assert len(np.unique(batch, axis=0)) == len(batch)  # none repeated within a generation
+        assert not (batch[:, None, :] == population[None, :, :]).all(axis=2).any()  # nor a parent
+        merged = np.concatenate([population, batch])
+        population = merged[np.lexsort((((merged[:, :3] - 0.3) ** 2).sum(axis=1) + merged[:, 3:].sum(axis=1),
+                                        merged[:, :3].sum(axis=1) > 1.0))][:100]
 
 
 def test_ga_population_shrinks_to_a_small_budget(small_instance):
@@ -122,10 +150,18 @@ def test_ga_on_the_flat_encoding(small_instance):
     assert np.any((res.decision["power_w"] > 0).sum(axis=1) > 1)  # only the flat genome splits power
 
 
-def test_ga_rejects_bad_options(small_instance):
-    from offloadlab.core.errors import InputError
+@pytest.mark.parametrize("options, name", [
+    ({"crossover_prob": 1.5}, "crossover_prob"), ({"mutation_prob": -0.1}, "mutation_prob"),
+    ({"pop_size": 2.5}, "pop_size"), ({"pop_size": 1}, "pop_size"), ({"restart_after": 0}, "restart_after"),
+    ({"eta_mutation": float("nan")}, "eta_mutation"), ({"gene_mutation_prob": 2.0}, "gene_mutation_prob"),
+    ({"encoding": "binary"}, "encoding"), ({"elitism": 1}, "elitism"),
+])
+def test_ga_rejects_bad_options_naming_them(options, name):
+    data = PROBLEM.make_instance(0, "default", M=2, N=3, I=2)
+    with pytest.raises(InputError, match=f"option {name}"):
+        solve(data, "ga", seed=0, budget=100, **options)
 
-    with pytest.raises(InputError, match="crossover_prob"):
-        solve_ga(PROBLEM, small_instance, 100, np.random.default_rng(0), crossover_prob=1.5)
-    with pytest.raises(InputError, match="restart_after"):
-        solve_ga(PROBLEM, small_instance, 100, np.random.default_rng(0), restart_after=0)
+
+def test_ga_takes_its_documented_options():
+    validate_options(solve_ga, "ga", {"pop_size": 400, "crossover_prob": 0.5, "mutation_prob": 0.2,
+                                      "gene_mutation_prob": None, "restart_after": None, "encoding": "flat"})

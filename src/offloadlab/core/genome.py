@@ -10,7 +10,8 @@ the scenario's model; a genome only chooses which decisions are reachable and ho
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
 

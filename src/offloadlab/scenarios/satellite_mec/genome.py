@@ -20,7 +20,7 @@ genome, up to 7.6 % on 10 of them with the flat one (docs/satellite-mec-solvers.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -36,18 +36,23 @@ class OptionGenome:
         self.lo = np.zeros(2 * p.N)
         self.hi = np.concatenate([np.full(p.N, p.M * p.I, dtype=float), np.full(p.N, p.p_max_w)])
         self.integer = np.arange(2 * p.N) < p.N
+        # one row per option value: its satellite one-hot [M*I + 1, M] and sub-channel one-hot
+        # [M*I + 1, I], all zero for option 0 (local); decoding is then two table look-ups
+        self.satellite_of = np.zeros((p.M * p.I + 1, p.M))
+        self.satellite_of[1:] = np.repeat(np.eye(p.M), p.I, axis=0)
+        self.channel_of = np.zeros((p.M * p.I + 1, p.I))
+        self.channel_of[1:] = np.tile(np.eye(p.I), (p.M, 1))
 
     def decode(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Offload [B, M, N] one-hot and power [B, N, I] on the chosen sub-channel (zero if local)."""
         X = np.asarray(X, dtype=float)
-        N, I = self.N, self.I
-        option = np.clip(np.round(X[..., :N]), 0, self.M * I).astype(int)
-        on = option > 0
-        target = np.where(on, (option - 1) // I, -1)
-        channel = np.where(on, (option - 1) % I, -1)
-        offload = (target[..., None, :] == np.arange(self.M)[:, None]).astype(float)
-        power = np.clip(X[..., N:], 0.0, self.p_max_w) * on
-        return {"offload": offload, "power_w": (np.arange(I) == channel[..., None]) * power[..., None]}
+        N = self.N
+        option = np.clip(np.rint(X[..., :N]), 0, self.M * self.I).astype(np.intp)
+        # np.take rather than fancy indexing: the same rows, several times faster
+        offload = np.swapaxes(np.take(self.satellite_of, option, axis=0), -1, -2)
+        power = np.take(self.channel_of, option, axis=0)
+        power *= np.clip(X[..., N:], 0.0, self.p_max_w)[..., None]
+        return {"offload": offload, "power_w": power}
 
     def encode(self, decisions: Mapping[str, np.ndarray]) -> np.ndarray:
         """Genes of batched decisions: the terminal's satellite, its strongest sub-channel and its
