@@ -261,6 +261,27 @@ def reproduce_cmd(
         raise typer.Exit(1)
 
 
+@app.command("train")
+def train_cmd(
+    scenario: str = typer.Argument(..., help="scenario whose model to train"),
+    method: str = typer.Option(..., "--method", help="training method (the scenario's trainers, e.g. sft)"),
+    profile: str = typer.Option("cpu", "--profile", help="cpu (small, minutes on a laptop) | paper (the authors')"),
+    out: Path | None = typer.Option(None, "--out", help="output folder (default $OFFLOADLAB_TRAIN_DIR or "
+                                                        "./train, then /SCENARIO)"),
+    config: Path | None = typer.Option(None, "--config", help="JSON object of the trainer's settings"),
+    resume: bool = typer.Option(False, "--resume", help="continue an interrupted run from its last checkpoint"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Train a scenario's model offline (e.g. an LLM policy); rerun with --resume after an interruption."""
+    from offloadlab.core.trainers import default_train_dir, get_trainer
+
+    spec = get_trainer(scenario, method)
+    settings = read_json(config, "config") if config else None
+    folder = output_dir(out or default_train_dir(scenario), "out")
+    summary = spec.fn(folder, profile, settings, resume, not quiet)
+    typer.echo(dumps(summary))
+
+
 def _scenario_of(data: Any) -> str:
     if not isinstance(data, dict) or not isinstance(data.get("scenario"), str):
         raise InputError("instance.scenario", "missing: the instance must name its scenario")

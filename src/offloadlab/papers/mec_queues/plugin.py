@@ -31,3 +31,5 @@ register_paper(Paper(
 # importing the methods registers their solvers
 import offloadlab.methods.mec_queues.heuristics  # noqa: E402,F401
 import offloadlab.methods.mec_queues.learned  # noqa: E402,F401
+import offloadlab.methods.mec_queues.llm_policies  # noqa: E402,F401
+import offloadlab.methods.mec_queues.training  # noqa: E402,F401
