@@ -123,17 +123,30 @@ def _monotone(values: np.ndarray, sign: int) -> bool:
     return len(values) > 1 and bool(np.all(sign * np.diff(values) > 0))
 
 
+def _series_claim(exp: Experiment, paper: str, labels: list[str], key: str,
+                  holds: Callable[[np.ndarray], bool]) -> Claim:
+    """Judge each label's series along the grid; series with a point still missing are left out."""
+    parts, hits, total = [], 0, 0
+    for lab in labels:
+        vals = series(exp, lab, key)
+        if not np.all(np.isfinite(vals)):
+            parts.append(f"{lab} incomplete")
+            continue
+        ok = holds(vals)
+        hits += ok
+        total += 1
+        parts.append(f"{lab} {' -> '.join(f'{v:.3g}' for v in vals)}{'' if ok else ' (not as claimed)'}")
+    fig = exp.figure or ""
+    if not total:
+        return Claim(exp.name, fig, paper, "; ".join(parts) or "no stored runs", NOT_MEASURED)
+    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, total))
+
+
 def fig3_trend(exp: Experiment) -> Claim:
     """Cost falls with time steps and GPUs, rises with services and users."""
     name, sign = FIG3_TRENDS[_figure(exp)]
     paper = f"Average total cost {'rises' if sign > 0 else 'falls'} as {name} grows, for every caching policy"
-    parts, hits = [], 0
-    for lab in CACHING:
-        vals = series(exp, lab, "avg_total_cost")
-        ok = _monotone(vals, sign)
-        hits += ok
-        parts.append(f"{lab} {' -> '.join(f'{v:.3g}' for v in vals)}{'' if ok else ' (not monotone)'}")
-    return Claim(exp.name, exp.figure or "", paper, "; ".join(parts), verdict(hits, len(CACHING)))
+    return _series_claim(exp, paper, list(CACHING), "avg_total_cost", lambda v: _monotone(v, sign))
 
 
 def fig3_users_increase(exp: Experiment) -> Claim:
@@ -186,7 +199,9 @@ def fig5_converges(exp: Experiment) -> Claim:
 
 
 def _auction_points(exps: list[Experiment]) -> list[tuple[Experiment, dict[str, Any]]]:
-    return [(e, p) for e in exps for p in e.points if all(lab in e.labels for lab in AUCTIONS)]
+    """Grid points where every auction has stored runs."""
+    return [(e, p) for e in exps for p in e.points
+            if all(lab in e.labels and math.isfinite(mean_of(e, lab, p, "total_surplus")) for lab in AUCTIONS)]
 
 
 def _relative_gain(exps: list[Experiment], key: str, paper: str, target: float) -> Claim:
@@ -242,15 +257,13 @@ def fig6_trend(exp: Experiment) -> Claim:
     grows = fig in FIG6_TRENDS
     paper = (f"Total surplus increases with {FIG6_TRENDS[fig]} for every auction" if grows
              else "Total surplus does not change monotonically with the number of services")
-    parts, hits = [], 0
     labels = [lab for lab in AUCTIONS if lab in exp.labels]
-    for lab in labels:
-        vals = series(exp, lab, "total_surplus")
+
+    def holds(vals: np.ndarray) -> bool:
         d = np.diff(vals)
-        ok = bool(np.all(d > 0)) if grows else bool(np.any(d > 0) and np.any(d < 0))
-        hits += ok
-        parts.append(f"{lab} {' -> '.join(f'{v:.3g}' for v in vals)}")
-    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(labels)))
+        return bool(np.all(d > 0)) if grows else bool(np.any(d > 0) and np.any(d < 0))
+
+    return _series_claim(exp, paper, labels, "total_surplus", holds)
 
 
 def ground_dominates(exps: list[Experiment]) -> Claim:

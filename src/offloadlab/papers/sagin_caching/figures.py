@@ -95,7 +95,7 @@ def draw_convergence(exp: Experiment) -> Figure:
     rounds = exp.spec.get("params", {}).get("T", 100)
     ax.set_xlabel(f"Training episode ({rounds} auction rounds each)")
     ax.set_ylabel("Total surplus per episode")
-    ax.set_title(f"{exp.title} (mean of {len(curves)} seeds)", fontsize=10)
+    ax.set_title(f"{exp.title} (mean of {len(curves)} seed{'s' if len(curves) > 1 else ''})", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
