@@ -156,9 +156,10 @@ def test_notes_are_not_measured_by_the_paper() -> None:
 def test_specs_valid_and_quick_smaller() -> None:
     full = {p.name: len(expand(load_spec(p))) for p in PAPER.spec_paths(False)}
     quick = {p.name: len(expand(load_spec(p))) for p in PAPER.spec_paths(True)}
-    assert set(full) == {n.replace("_quick", "") for n in quick}
+    assert {n.replace("_quick", "") for n in quick} <= set(full)
     figures = {load_spec(p).figure for p in PAPER.spec_paths(True)}
-    assert figures == {"fig7", "fig8", "fig9", "gap", "relay"} and figures <= set(PAPER.drawers)
+    assert figures == {"fig7", "fig8", "fig9", "gap", "relay"}
+    assert {load_spec(p).figure for p in PAPER.spec_paths(False)} <= set(PAPER.drawers)
     assert all(quick[n] <= full[n.replace("_quick", "")] for n in quick)
 
 

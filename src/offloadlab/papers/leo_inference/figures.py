@@ -59,7 +59,9 @@ def draw_load(exp: Experiment) -> Figure | None:
                     label=f"{label} (mean {100 * details(recs[0])['mean_cpu_utilisation']:.1f} %)")
             p_line = model.p.load_threshold
         if math.isfinite(p_line):
-            ax.axhline(100 * p_line, color="black", ls="--", lw=1, label=f"load threshold p = {p_line:g}")
+            # p bounds L (eq. 6), the share of slots held by tasks queued, running or still in transit
+            ax.axhline(100 * p_line, color="black", ls="--", lw=1, label=f"p = {p_line:g} (bounds L, which also "
+                       "counts tasks in transit)")
         ax.set_title(f"{level_name(point)} arrivals", fontsize=9)
         ax.set_xlabel("Time (s)")
         ax.grid(alpha=0.3)
@@ -200,4 +202,4 @@ def draw_relay(exp: Experiment) -> Figure | None:
 
 
 DRAWERS: dict[str, Drawer] = {"fig7": draw_load, "fig8": draw_latency, "fig9": draw_messages, "gap": draw_gap,
-                              "relay": draw_relay}
+                              "relay": draw_relay, "fig7_stressed": draw_load, "fig8_stressed": draw_latency}
