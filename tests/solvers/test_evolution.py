@@ -60,23 +60,27 @@ def test_sbx_children_straddle_the_parents_midpoint_within_bounds(seed):
 
 
 def test_polynomial_mutation_and_integer_reset_by_hand():
-    # every draw 0.25: every row and gene mutated; continuous gene 0.5 in [0, 1], eta 1, 0.25 <= 1/2:
+    # every draw 0.25: every gene mutated; continuous gene 0.5 in [0, 1], eta 1, 0.25 <= 1/2:
     # deltaq = (2 * 0.25 + (1 - 0.5) * (1 - 0.5) ** 2) ** (1/2) - 1 = 0.625 ** 0.5 - 1
     bounds = Bounds(np.zeros(2), np.array([12.0, 1.0]), np.array([True, False]))
-    Y = mutate(np.array([[7.0, 0.5]]), bounds, FixedDraws(0.25), prob=1.0, gene_prob=1.0, eta=1.0)  # type: ignore[arg-type]
+    Y = mutate(np.array([[7.0, 0.5]]), bounds, FixedDraws(0.25), gene_prob=1.0, eta=1.0)  # type: ignore[arg-type]
     # the integer gene is reset to floor(0 + 0.25 * 13) = 3
     np.testing.assert_allclose(Y, [[3.0, 0.5 + 0.625**0.5 - 1]])
-    # draw 0.25 > mutation probability 0.2: the row is left alone
-    Y = mutate(np.array([[7.0, 0.5]]), bounds, FixedDraws(0.25), prob=0.2, gene_prob=1.0, eta=1.0)  # type: ignore[arg-type]
+    # 0.75 <= 1/2 fails: the step goes up, deltaq = 1 - (2 * 0.25 + 2 * 0.25 * 0.5 ** 2) ** (1/2)
+    Y = mutate(np.array([[7.0, 0.5]]), bounds, FixedDraws(0.75), gene_prob=1.0, eta=1.0)  # type: ignore[arg-type]
+    np.testing.assert_allclose(Y, [[9.0, 0.5 + 1 - 0.625**0.5]])  # reset to floor(0.75 * 13) = 9
+    # draw 0.25 >= gene probability 0.2: the genes are left alone
+    Y = mutate(np.array([[7.0, 0.5]]), bounds, FixedDraws(0.25), gene_prob=0.2, eta=1.0)  # type: ignore[arg-type]
     np.testing.assert_array_equal(Y, [[7.0, 0.5]])
 
 
-def test_mutation_touches_about_prob_times_gene_prob_of_the_genes():
+def test_mutation_touches_about_gene_prob_of_the_genes():
     rng = np.random.default_rng(0)
     X = repair(rng.random((20_000, 4)) * MIXED.hi, MIXED)
-    Y = mutate(X, MIXED, rng, prob=0.2, gene_prob=0.25, eta=5.0)
+    Y = mutate(X, MIXED, rng, gene_prob=0.25, eta=5.0)
     changed = Y != X
-    assert 0.04 < changed.mean() < 0.06  # 0.2 * 0.25 (an integer reset may redraw the same value)
+    # an integer reset redraws the same value with probability 1/13
+    assert 0.24 < changed[:, 2:].mean() < 0.26 and 0.22 < changed[:, :2].mean() < 0.24
     assert np.all(Y[:, :2] == np.round(Y[:, :2])) and np.all((Y >= MIXED.lo) & (Y <= MIXED.hi))
 
 
@@ -146,13 +150,22 @@ def test_breeder_returns_only_new_rows():
     assert novel(kids, X).all()
 
 
+def test_breeder_makes_only_crossed_or_mutated_children():
+    rng = np.random.default_rng(2)
+    X = repair(rng.random((400, 4)) * MIXED.hi, MIXED)
+    kids = breeder().children(X, np.zeros(400), rng.random(400), 5000, rng)
+    # a child is made if its pair was crossed (1/2) or it was mutated (0.2): 1 - 0.5 * 0.8 = 0.6
+    assert 0.57 < len(kids) / 10_000 < 0.63
+    assert breeder(crossover=0.0, mutation=0.0).children(X, np.zeros(400), rng.random(400), 100, rng).shape == (0, 4)
+
+
 def test_breeder_learns_the_rate_of_new_rows():
     rng = np.random.default_rng(2)
     X = repair(rng.random((400, 4)) * MIXED.hi, MIXED)
     b = breeder()
     b.offspring(X, np.zeros(400), rng.random(400), 400, rng)
-    # with crossover 0.5 and mutation 0.2, at least 0.5 * 0.8 of the children copy a parent
-    assert 0.3 < b.novel_rate < 0.6
+    # new rows per child slot: at most the 0.6 that are made
+    assert 0.4 < b.novel_rate <= 0.6
 
 
 def test_breeder_gives_up_on_a_population_without_variation():

@@ -19,7 +19,7 @@ import numpy as np
 SBX_ETA = 15.0  # pymoo's SBX defaults: distribution index and per-gene crossover probability
 SBX_GENE_PROB = 0.5
 MAX_MATING_PASSES = 100  # as pymoo: give up filling the offspring after this many passes
-MIN_NOVEL_RATE = 0.1  # a pass draws at most 1 / this many candidates per offspring still needed
+MIN_NOVEL_RATE = 0.1  # a pass draws at most 1 / this many children per offspring still needed
 
 
 @dataclass(frozen=True)
@@ -84,14 +84,11 @@ def sbx(x1: np.ndarray, x2: np.ndarray, bounds: Bounds, rng: np.random.Generator
     return child1, child2
 
 
-def mutate(X: np.ndarray, bounds: Bounds, rng: np.random.Generator, prob: float, gene_prob: float,
-           eta: float) -> np.ndarray:
-    """Each row with probability ``prob``: every gene with probability ``gene_prob`` gets polynomial
-    mutation (distribution index ``eta``) if continuous, a uniform random reset if integer."""
+def mutate(X: np.ndarray, bounds: Bounds, rng: np.random.Generator, gene_prob: float, eta: float) -> np.ndarray:
+    """Mutated rows: every gene with probability ``gene_prob`` gets polynomial mutation (distribution
+    index ``eta``) if continuous, a uniform random reset if integer."""
     span = bounds.hi - bounds.lo
-    picked = np.flatnonzero(rng.random(len(X)) <= prob)
-    hit_rows, cols = np.nonzero((rng.random((len(picked), X.shape[1])) < gene_prob) & (span > 0))
-    rows = picked[hit_rows]  # only the mutated genes are computed
+    rows, cols = np.nonzero((rng.random(X.shape) < gene_prob) & (span > 0))  # only these are computed
     x, lo, hi, width = X[rows, cols], bounds.lo[cols], bounds.hi[cols], span[cols]
     rand = rng.random(len(rows))
     power = 1.0 / (eta + 1.0)
@@ -140,14 +137,15 @@ def novel(X: np.ndarray, seen: np.ndarray) -> np.ndarray:
 
 class Breeder:
     """Breeds a population's offspring: tournament pairs, each pair crossed with probability
-    ``crossover_prob`` (else the children copy the parents), mutation, ``fix`` (the repair), and only
-    rows new to the population and to each other.
+    ``crossover_prob`` (else the children copy the parents), each child mutated with probability
+    ``mutation_prob``, ``fix`` (the repair), and only rows new to the population and to each other.
 
-    Refilling the dropped duplicates: a pass draws candidates in proportion to the rate of new rows
-    the last pass found (remembered across generations), so a generation takes one or two passes
-    rather than pymoo's one per shortfall. Taking the first new rows of a larger draw gives the
-    offspring pymoo's sequential refill would, in law; fewer than asked come back only when
-    ``MAX_MATING_PASSES`` passes found no more."""
+    A child neither crossed nor mutated copies a member, so it is not even made (pymoo makes it and
+    drops it as a duplicate). Refilling the dropped duplicates: a pass draws pairs in proportion to
+    the rate of new rows per child the last pass found (remembered across generations), so a
+    generation takes one or two passes rather than pymoo's one per shortfall. Taking the first new
+    rows of a larger draw gives the offspring pymoo's sequential refill would, in law; fewer than
+    asked come back only when ``MAX_MATING_PASSES`` passes found no more."""
 
     def __init__(self, bounds: Bounds, crossover_prob: float, mutation_prob: float, gene_mutation_prob: float,
                  eta_mutation: float, fix: Callable[[np.ndarray], np.ndarray]):
@@ -158,13 +156,17 @@ class Breeder:
 
     def children(self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, pairs: int,
                  rng: np.random.Generator) -> np.ndarray:
-        """2 * ``pairs`` repaired children of tournament winners, in mating order."""
+        """The repaired children of ``pairs`` tournament pairs that were crossed or mutated, in mating order."""
         parents = X[tournament(cv, f, 2 * pairs, rng)].reshape(pairs, 2, X.shape[1])
-        kids = parents.copy()  # an uncrossed pair's children copy their parents
-        crossed = np.flatnonzero(rng.random(pairs) < self.crossover_prob)
-        kids[crossed, 0], kids[crossed, 1] = sbx(parents[crossed, 0], parents[crossed, 1], self.bounds, rng)
-        return self.fix(mutate(kids.reshape(2 * pairs, X.shape[1]), self.bounds, rng, self.mutation_prob,
-                               self.gene_mutation_prob, self.eta_mutation))
+        crossed = rng.random(pairs) < self.crossover_prob
+        mutated = rng.random((pairs, 2)) <= self.mutation_prob
+        kids = parents.copy()
+        c = np.flatnonzero(crossed)
+        kids[c, 0], kids[c, 1] = sbx(parents[c, 0], parents[c, 1], self.bounds, rng)
+        made = crossed[:, None] | mutated
+        kids, mutated = kids[made], mutated[made]
+        kids[mutated] = mutate(kids[mutated], self.bounds, rng, self.gene_mutation_prob, self.eta_mutation)
+        return self.fix(kids)
 
     def offspring(self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, n: int,
                   rng: np.random.Generator) -> np.ndarray:
@@ -174,10 +176,10 @@ class Breeder:
             need = n - len(kept)
             if need <= 0:
                 break
-            # a few spare candidates so that one pass usually suffices
+            # a few spare pairs so that one pass usually suffices
             pairs = int(np.ceil(1.1 * need / (2 * max(self.novel_rate, MIN_NOVEL_RATE))))
             children = self.children(X, cv, f, pairs, rng)
-            new = novel(children, np.concatenate([X, kept]))
-            self.novel_rate = float(new.mean())
-            kept = np.concatenate([kept, children[new][:need]])
+            new = children[novel(children, np.concatenate([X, kept]))]
+            self.novel_rate = len(new) / (2 * pairs)
+            kept = np.concatenate([kept, new[:need]])
         return kept
