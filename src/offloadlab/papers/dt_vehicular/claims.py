@@ -20,6 +20,7 @@ from offloadlab.papers.dt_vehicular.figures import penalty, queue_runs
 
 Table = dict[Key, dict[str, float]]
 STABLE_RATIO = 1.1  # backlog averaged over the last quarter <= this times the third quarter's: not growing
+TIE = 1e-3  # relative difference below which two methods' values count as equal
 PLATEAU = 0.1  # last-fifth mean reward within this share of the curve's range of the fourth fifth's
 
 
@@ -89,11 +90,13 @@ def bias_effect(exp: Experiment, data: Table, fig: str, paper: str, term: str) -
 
 
 def _highest(who: str) -> Callable[[dict[str, float]], bool]:
-    return lambda v: max(v, key=v.get) == who  # type: ignore[arg-type]
+    """``who`` is above every other method by more than TIE (equal values are no ranking)."""
+    return lambda v: all(v[who] > x + TIE * abs(x) for s, x in v.items() if s != who)
 
 
 def _lowest(who: str) -> Callable[[dict[str, float]], bool]:
-    return lambda v: min(v, key=v.get) == who  # type: ignore[arg-type]
+    """``who`` is below every other method by more than TIE."""
+    return lambda v: all(v[who] < x - TIE * abs(x) for s, x in v.items() if s != who)
 
 
 def figs3_6(exp: Experiment) -> list[Claim]:
