@@ -2,10 +2,11 @@
 ``lo``/``hi`` (an ``integer`` mask marks the integer genes), constraint values ``cv`` [B] (0 = feasible)
 and objectives ``f`` [B], both minimised.
 
-Each operator is the population-wide form of the pymoo 0.6 operator of the same name, formula for
-formula (binary tournament ``comp_by_cv_and_fitness``, ``SBX``, ``PM``, ``FitnessSurvival``, the
-mating loop that refills duplicates), so the GA searches as it did on pymoo; what differs is that no
-per-individual object is ever made, which is where pymoo spent over 90 % of a run (see ``solvers.ga``).
+Each operator is the population-wide form of the pymoo 0.6 operator the GA used before, formula for
+formula (binary tournament ``comp_by_cv_and_fitness``, ``SBX``, ``PM`` with a uniform reset of
+integer genes, ``FitnessSurvival``, the mating loop that refills duplicates), so the GA searches as it
+did on pymoo, in law though not draw for draw; no per-individual object is ever made, which is where
+pymoo spent over 90 % of a run (see ``solvers.ga``).
 """
 
 from __future__ import annotations

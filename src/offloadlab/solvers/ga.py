@@ -41,17 +41,18 @@ mutation probability 0.2. Choices the paper leaves open, made here:
   ``problem.evaluate``; the last generation is shortened so the budget is never exceeded.
 
 Why own numpy operators rather than pymoo (which this GA used until issue 15): a cProfile of a
-120,000-evaluation run at (3, 10, 4) put 98 % of its time in pymoo's per-individual ``Individual``
-and ``Population`` objects — attribute look-ups in mating, tournaments, survival and duplicate
-elimination, and the mating retries that refill dropped duplicates (about 8 per generation, since
-with crossover 0.5 and mutation 0.2 some 40 % of children copy a parent). Turning pymoo's duplicate
-elimination off would have kept the survival and tournaments' per-individual cost (a quarter of the
-run) and spent 40 % of the budget re-scoring known vectors. Here every operator of the pymoo GA is
-a few array operations over the whole population (``solvers.evolution``), duplicate elimination
-hashes rows in one ``np.unique``, and a refill pass draws as many candidates as the previous
-pass's rate of new rows calls for; benchmarks/bench_ga.py measures the GA's wall time over a plain
-batched evaluation of the same number of decisions (ratios in docs/satellite-mec-solvers.md).
-Measured gaps to ``reference`` are in docs/satellite-mec-solvers.md.
+120,000-evaluation run at (3, 10, 4) put over 90 % of its time in pymoo's per-individual
+``Individual`` and ``Population`` objects (attribute look-ups in mating, tournaments, survival and
+duplicate elimination) and in the mating retries that refill dropped duplicates, about 8 per
+generation, since with crossover 0.5 and mutation 0.2 some 40 % of children copy a parent; the
+model's evaluations were under 10 %. Turning pymoo's duplicate elimination off would have kept the
+survival and tournaments' per-individual cost (a quarter of the run) and spent 40 % of the budget
+re-scoring known vectors, changing the search. Here every operator of the pymoo GA is a few array
+operations over the whole population (``solvers.evolution``): children that are neither crossed
+nor mutated (certain copies) are not made, duplicate elimination hashes rows and sorts once, and a
+refill pass draws as many pairs as the previous pass's rate of new rows calls for.
+benchmarks/bench_ga.py measures the GA's wall time over a plain batched evaluation of the same
+number of decisions; ratios and measured gaps to ``reference`` are in docs/satellite-mec-solvers.md.
 """
 
 from __future__ import annotations
