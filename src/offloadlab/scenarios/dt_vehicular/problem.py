@@ -32,7 +32,8 @@ class DtVehicularProblem(ProblemBase):
         paper="Digital-twin vehicular edge computing: Lyapunov, MARL and LLM in-context learning (seed 004)",
         objective=Objective("mean_p2_per_slot", "Mean drift-plus-penalty P2 per slot", "", "min"),
         presets=tuple(PRESETS), sequential=True, prompt_dir=Path(__file__).parent / "prompts",
-        gym_ids=("offloadlab/dt-vehicular-v0",), parallel_env_ids=("offloadlab/dt-vehicular-parallel-v0",))
+        gym_ids=("offloadlab/dt-vehicular-v0",), parallel_env_ids=("offloadlab/dt-vehicular-parallel-v0",),
+        small={"N": 3, "K": 2, "slots": 10})
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """The instance JSON: preset parameters with overrides, and the episode seed."""
