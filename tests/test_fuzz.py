@@ -39,7 +39,8 @@ from offloadlab.core.options import options_model
 from offloadlab.core.registry import get_scenario, scenarios, solvers_for
 
 SCENARIOS = scenarios()
-WATCHDOG_S = 30  # one example running longer than this is a failure (unbounded work)
+WATCHDOG_S = 30  # one example running longer than this is a failure (unbounded work) ...
+SLOW_WATCHDOG_S = 240  # ... except for the slower (learning) solvers of SLOW_SOLVERS
 ERROR_LINE = re.compile(r"^error: [^\n]+?: [^\n]+$")
 NUMBERS = [math.nan, math.inf, -math.inf, 1e308, -1e308, 1e30, 10**30, 2**63, 2**64, -1, -1.5, 0, 0.0, 1e-300,
            -1e-300, 1, 3]
@@ -70,15 +71,15 @@ def watchdog(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def cli(*argv: Any) -> tuple[int, str, str]:
-    """Run ``offloadlab ARGV`` in this process; (exit code, stdout, stderr). Exceptions other than SystemExit
-    propagate: they are tracebacks a user would see."""
+def cli(*argv: Any, limit: int = WATCHDOG_S) -> tuple[int, str, str]:
+    """Run ``offloadlab ARGV`` in this process for at most ``limit`` seconds; (exit code, stdout, stderr).
+    Exceptions other than SystemExit propagate: they are tracebacks a user would see."""
     out, err = io.StringIO(), io.StringIO()
     old_argv = sys.argv
     sys.argv = ["offloadlab", *map(str, argv)]
     code = 0
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), watchdog(WATCHDOG_S):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), watchdog(limit):
             main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -265,7 +266,7 @@ def check_solve(scenario: str, solver: str, options: dict[str, Any], workdir: Pa
         argv += ["--budget", budget]
     for name, value in options.items():
         argv += [f"--{name}", json.dumps(value, allow_nan=True)]
-    res = outcome(*cli(*argv), what)
+    res = outcome(*cli(*argv, limit=time_limit(scenario, solver)), what)
     if res is not None:
         assert isinstance(res.get("feasible"), bool), f"{what}: no feasible flag"
         if res["feasible"]:
@@ -308,8 +309,25 @@ def _parameter_case(scenario: str, workdir: Path, key: str, value: Any) -> None:
         get_scenario(scenario).load_instance(res)  # what `instance` writes, `evaluate` reads
 
 
+def time_limit(scenario: str, solver: str) -> int:
+    """The watchdog of one command running ``solver``."""
+    return SLOW_WATCHDOG_S if (scenario, solver) in SLOW_SOLVERS else WATCHDOG_S
+
+
+def restores_long_default(mutation: Mutation, smoke: dict[str, Any], spec: bool = False) -> bool:
+    """Whether the mutation deletes a smoke setting, so the solver would run with its full default (minutes of
+    learning for some): not a defect, and not what a fuzz example should spend its time on."""
+    if mutation.op != "delete":
+        return False
+    if spec:
+        return mutation.path[:2] == ("solvers", 0) and len(mutation.path) > 2 and \
+            mutation.path[2] in ("options", "budget") and (len(mutation.path) == 3 or mutation.path[3] in smoke)
+    return mutation.path[0] in smoke
+
+
 def _option_case(scenario: str, solver: str, workdir: Path, mutation: Mutation) -> None:
     spec = solvers_for(scenario)[solver]
+    assume(not restores_long_default(mutation, dict(spec.smoke.options)))
     options = mutation.apply(option_set(scenario, solver) or {"unknown_option": 1})
     what = f"solve {scenario} --solver {solver}: options {mutation}"
     check_solve(scenario, solver, options, workdir, what, spec.smoke.budget)
@@ -319,13 +337,14 @@ def _spec_case(scenario: str, solver: str, workdir: Path, mutation: Mutation) ->
     """``offloadlab run``: exit 2 with one line, or every run stored with a finite objective when feasible; exit 1
     only when the solver refused the instance with a named reason (InputError: e.g. exhaustive search on an
     instance too large for it), which spec validation cannot know."""
+    assume(not restores_long_default(mutation, dict(solvers_for(scenario)[solver].smoke.options), spec=True))
     spec = mutation.apply(base_spec(scenario, solver))
     path = workdir / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
     store = workdir / "store"
     shutil.rmtree(store, ignore_errors=True)
     what = f"run {scenario}/{solver}: spec {mutation}"
-    code, out, err = cli("run", path, "--out", store, "--quiet")
+    code, out, err = cli("run", path, "--out", store, "--quiet", limit=time_limit(scenario, solver))
     if code == 1:
         event("exit 1 (a solver refused the instance)")
         rows = stored_rows(store)

@@ -283,7 +283,11 @@ def _readable_run(path: Path) -> bool:
 
 def _conflict(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Two manifests of one name conflict when their specs differ and they come from different files."""
-    return old.get("spec") != new.get("spec") and old.get("source_path") != new.get("source_path")
+    if "source_path" in old:
+        old_path = old["source_path"]
+    else:  # written before manifests recorded the resolved path: resolve the path as given, from here
+        old_path = str(Path(old["source"]).resolve()) if old.get("source") else None
+    return old.get("spec") != new.get("spec") and old_path != new.get("source_path")
 
 
 def _sql_str(text: str) -> str:
