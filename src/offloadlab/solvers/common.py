@@ -10,7 +10,6 @@ from offloadlab.core.problem import Evaluation, Problem, RandomDecisions
 from offloadlab.core.result import Result, Tracker
 
 
-
 def random_decisions(problem: Problem, instance: Any, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
     """The problem's own random rule, or uniform samples of its decision space when it has none."""
     if isinstance(problem, RandomDecisions):
@@ -29,16 +28,19 @@ def stack(decisions: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray
 
 
 def finish(problem: Any, instance: Any, decision: Mapping[str, np.ndarray], tracker: Tracker,
-           **stats: Any) -> Result:
-    """Evaluate the final decision once more and package a Result."""
+           extra_details: Mapping[str, Any] | None = None, record: bool = False, **stats: Any) -> Result:
+    """The one result packager of static decisions: evaluate the final decision once more (recorded as
+    one evaluation with ``record``), and package it with the solver's stats and extra details."""
     ev = problem.evaluate(instance, {k: np.asarray(v)[None] for k, v in decision.items()})
+    if record:
+        tracker.record(1, float(ev.objective[0]))
     return Result(
         decision={k: np.asarray(v) for k, v in decision.items()},
         objective=float(ev.objective[0]),
         feasible=bool(ev.feasible[0]),
         history=tracker.history,
         stats=tracker.stats(**stats),
-        details=ev.report(0),
+        details={**ev.report(0), **(extra_details or {})},
     )
 
 

@@ -28,14 +28,7 @@ from offloadlab.scenarios.leo_inference import links
 from offloadlab.scenarios.leo_inference.instance import SCENARIO_ID, LeoInstance
 from offloadlab.scenarios.leo_inference.model import Model
 from offloadlab.scenarios.leo_inference.problem import model_of
-
-
-def finish(problem: Any, instance: LeoInstance, decision: dict[str, np.ndarray], tracker: Tracker,
-           **stats: Any) -> Result:
-    """Evaluate the final decision and package a Result (local copy: ``offloadlab.solvers`` is mid-refactor)."""
-    ev = problem.evaluate(instance, {k: np.asarray(v)[None] for k, v in decision.items()})
-    return Result(decision=decision, objective=float(ev.objective[0]), feasible=bool(ev.feasible[0]),
-                  history=tracker.history, stats=tracker.stats(**stats), details=ev.report(0))
+from offloadlab.solvers.common import finish
 
 
 def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndarray:

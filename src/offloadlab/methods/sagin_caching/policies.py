@@ -20,6 +20,7 @@ from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
 from offloadlab.scenarios.sagin_caching.market import MarketStats, market_stats, training_values, valuations
 from offloadlab.scenarios.sagin_caching.model import Relay
 from offloadlab.scenarios.sagin_caching.problem import decision_of, market_report
+from offloadlab.solvers.common import finish
 
 DQMSB_TIMESTEPS = 20_000
 MAX_STEPS = 10_000_000
@@ -37,15 +38,10 @@ def episode_result(problem: Any, ep: Episode, policy: Policy, relay: Relay, rho:
                    tracker: Tracker, extra: dict[str, Any] | None = None, **stats: Any) -> Result:
     """Evaluate the decision through the problem, package it with a summary of what was decided."""
     decision = decision_of(ep, policy, relay, rho)
-    ev = problem.evaluate(ep, {k: v[None] for k, v in decision.items()})
-    tracker.record(1, float(ev.objective[0]))
-    details = ev.report(0)
     r = decision["rho"]
-    details["decisions"] = {"policy": policy, "relay": relay, "rho_mean": float(r.mean()),
-                            "rho_min": float(r.min()), "rho_max": float(r.max())}
-    details.update(extra or {})
-    return Result(decision, float(ev.objective[0]), bool(ev.feasible[0]), tracker.history, tracker.stats(**stats),
-                  details)
+    summary = {"policy": policy, "relay": relay, "rho_mean": float(r.mean()), "rho_min": float(r.min()),
+               "rho_max": float(r.max())}
+    return finish(problem, ep, decision, tracker, {"decisions": summary, **(extra or {})}, record=True, **stats)
 
 
 def _register_caching(policy: Policy, description: str) -> None:
