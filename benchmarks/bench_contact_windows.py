@@ -27,9 +27,18 @@ from offloadlab.physics.orbits import (
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 # (name, lat, lon): Chinese and international ground stations (approximate public coordinates)
-STATIONS = [("Miyun", 40.45, 116.86), ("Kashi", 39.50, 75.93), ("Sanya", 18.31, 109.31), ("Svalbard", 78.23, 15.39),
-            ("Kiruna", 67.86, 20.96), ("Fairbanks", 64.86, -147.85), ("Santiago", -33.15, -70.67),
-            ("Hartebeesthoek", -25.89, 27.69), ("Perth", -31.80, 115.89), ("Wallops", 37.94, -75.46)]
+STATIONS = [
+    ("Miyun", 40.45, 116.86),
+    ("Kashi", 39.50, 75.93),
+    ("Sanya", 18.31, 109.31),
+    ("Svalbard", 78.23, 15.39),
+    ("Kiruna", 67.86, 20.96),
+    ("Fairbanks", 64.86, -147.85),
+    ("Santiago", -33.15, -70.67),
+    ("Hartebeesthoek", -25.89, 27.69),
+    ("Perth", -31.80, 115.89),
+    ("Wallops", 37.94, -75.46),
+]
 
 
 def stations(n: int) -> Stations:
@@ -61,9 +70,11 @@ def main() -> None:
     t0 = time.perf_counter()
     loop = contact_windows_loop(sats, st, EPOCH, dur, a.step)
     t_loop = time.perf_counter() - t0
-    print(f"small: {a.small_sats} satellites x 3 stations x {dur / a.step:.0f} steps of {a.step:g} s: "
-          f"vectorised (with edge bisection) {t_vec:.3f} s, loop (grid edges only) {t_loop:.3f} s, "
-          f"ratio {t_loop / t_vec:.0f}x; windows {len(vec.sat)} vs {len(loop)}")
+    print(
+        f"small: {a.small_sats} satellites x 3 stations x {dur / a.step:.0f} steps of {a.step:g} s: "
+        f"vectorised (with edge bisection) {t_vec:.3f} s, loop (grid edges only) {t_loop:.3f} s, "
+        f"ratio {t_loop / t_vec:.0f}x; windows {len(vec.sat)} vs {len(loop)}"
+    )
 
     sats, st = constellation(a.big_sats, max(1, a.big_sats // 25)), stations(10)
     period = orbital_period_s(550.0)
@@ -74,9 +85,11 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"big: {a.big_sats} satellites x 10 stations over one period ({period:.0f} s, {period / a.step:.0f} steps): "
-          f"{wall:.2f} s wall, peak traced allocation {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB, "
-          f"{len(w.sat)} windows, mean length {np.mean(w.end_s - w.start_s):.0f} s")
+    print(
+        f"big: {a.big_sats} satellites x 10 stations over one period ({period:.0f} s, {period / a.step:.0f} steps): "
+        f"{wall:.2f} s wall, peak traced allocation {peak / 2**20:.0f} MiB, process max RSS {rss:.0f} MiB, "
+        f"{len(w.sat)} windows, mean length {np.mean(w.end_s - w.start_s):.0f} s"
+    )
 
 
 if __name__ == "__main__":

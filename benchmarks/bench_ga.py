@@ -28,7 +28,7 @@ def batched_evaluation(instance: object, decisions: dict[str, np.ndarray], batch
     n = len(decisions["offload"])
     t0 = time.perf_counter()
     for start in range(0, n, batch):
-        PROBLEM.evaluate(instance, {k: v[start:start + batch] for k, v in decisions.items()})
+        PROBLEM.evaluate(instance, {k: v[start : start + batch] for k, v in decisions.items()})
     return time.perf_counter() - t0
 
 
@@ -53,10 +53,14 @@ def main() -> None:
             t_eval = batched_evaluation(instance, decisions, POP_SIZE)
             t_ga, objective = ga_run(instance, args.budget, seed=r)
             best_eval, best_ga = min(best_eval, t_eval), min(best_ga, t_ga)
-            print(f"({M},{N},{I}) round {r}: GA {t_ga:6.2f} s (objective {objective:.4f}), "
-                  f"batched evaluation {t_eval:6.2f} s, ratio {t_ga / t_eval:4.1f}x")
-        print(f"({M},{N},{I}) {args.budget:,} evaluations: best GA {best_ga:.2f} s, best evaluation "
-              f"{best_eval:.2f} s, ratio {best_ga / best_eval:.1f}x")
+            print(
+                f"({M},{N},{I}) round {r}: GA {t_ga:6.2f} s (objective {objective:.4f}), "
+                f"batched evaluation {t_eval:6.2f} s, ratio {t_ga / t_eval:4.1f}x"
+            )
+        print(
+            f"({M},{N},{I}) {args.budget:,} evaluations: best GA {best_ga:.2f} s, best evaluation "
+            f"{best_eval:.2f} s, ratio {best_ga / best_eval:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,33 @@ def run_one(data: dict, solver: str, seed: int, **options) -> dict:
     t0 = time.perf_counter()
     _, _, res = solve(data, solver, seed, **options)
     st = res.stats
-    return {"solver": solver, "objective": res.objective, "feasible": res.feasible,
-            "wall_s": round(time.perf_counter() - t0, 1), "evaluations": st.get("evaluations"),
-            **{k: st[k] for k in ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs",
-                                  "invalid_by_kind", "repaired", "retried", "iterations", "improvements",
-                                  "initial_objective", "stop_reason", "model", "startup_evaluations",
-                                  "usable_answers") if k in st}}
+    return {
+        "solver": solver,
+        "objective": res.objective,
+        "feasible": res.feasible,
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "evaluations": st.get("evaluations"),
+        **{
+            k: st[k]
+            for k in (
+                "llm_calls",
+                "prompt_tokens",
+                "completion_tokens",
+                "invalid_outputs",
+                "invalid_by_kind",
+                "repaired",
+                "retried",
+                "iterations",
+                "improvements",
+                "initial_objective",
+                "stop_reason",
+                "model",
+                "startup_evaluations",
+                "usable_answers",
+            )
+            if k in st
+        },
+    }
 
 
 def main() -> None:
@@ -51,8 +72,11 @@ def main() -> None:
         M, N, I = (int(x) for x in shape.split(","))
         data = problem.make_instance(args.instance_seed, "default", M=M, N=N, I=I)
         jobs = [(s, {}) for s in BASELINES if s in solvers_for(problem.id)]
-        jobs += [("llm", {"llm_model": m, "prompt": w, "iterations": args.iterations, "patience": args.patience})
-                 for m in args.models for w in args.prompts]
+        jobs += [
+            ("llm", {"llm_model": m, "prompt": w, "iterations": args.iterations, "patience": args.patience})
+            for m in args.models
+            for w in args.prompts
+        ]
         ref = None
         for solver, options in jobs:  # reference first: every gap is measured against it
             r = run_one(data, solver, args.seed, **options)
@@ -61,13 +85,17 @@ def main() -> None:
             with Path(args.out).open("a") as fh:
                 fh.write(json.dumps(r) + "\n")
             rows.append(r)
-    print(f"{'shape':8} {'solver':10} {'model':12} {'prompt':7} {'objective':>10} {'gap %':>7} {'calls':>5} "
-          f"{'tokens':>7} {'invalid':>7} {'improv':>6} {'wall s':>7}")
+    print(
+        f"{'shape':8} {'solver':10} {'model':12} {'prompt':7} {'objective':>10} {'gap %':>7} {'calls':>5} "
+        f"{'tokens':>7} {'invalid':>7} {'improv':>6} {'wall s':>7}"
+    )
     for r in rows:
         tokens = r.get("prompt_tokens", 0) + r.get("completion_tokens", 0)
-        print(f"{r['shape']:8} {r['solver']:10} {r.get('model', ''):12} {r['prompt']:7} {r['objective']:10.4f} "
-              f"{r['gap_pct']:7.2f} {r.get('llm_calls', 0):5d} {tokens:7d} {r.get('invalid_outputs', 0):7d} "
-              f"{r.get('improvements', 0):6d} {r['wall_s']:7.1f}")
+        print(
+            f"{r['shape']:8} {r['solver']:10} {r.get('model', ''):12} {r['prompt']:7} {r['objective']:10.4f} "
+            f"{r['gap_pct']:7.2f} {r.get('llm_calls', 0):5d} {tokens:7d} {r.get('invalid_outputs', 0):7d} "
+            f"{r.get('improvements', 0):6d} {r['wall_s']:7.1f}"
+        )
 
 
 if __name__ == "__main__":

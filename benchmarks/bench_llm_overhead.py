@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from offloadlab.core.io import read_json
-from offloadlab.core.result import Tracker
 from offloadlab.core.registry import get_scenario
+from offloadlab.core.result import Tracker
 from offloadlab.llm.embedded import SchemaConstraint, _load, resolve_model
 from offloadlab.llm.structured import InvalidAnswer, answer_schema, check_answer, parse_json
 from offloadlab.llm.templates import PromptBook
@@ -51,8 +51,15 @@ def main() -> None:
     backend_s = float(np.mean([c["reply"]["seconds"] for c in calls]))
     completion = float(np.mean([c["reply"]["completion_tokens"] for c in calls]))
 
-    opt = Optimizer(problem, inst, None, PromptBook(problem.manifest.prompt_dir, "expert"), Settings(), np.random.default_rng(0),
-                    Tracker(None))
+    opt = Optimizer(
+        problem,
+        inst,
+        None,
+        PromptBook(problem.manifest.prompt_dir, "expert"),
+        Settings(),
+        np.random.default_rng(0),
+        Tracker(None),
+    )
     opt.initialise()
 
     def validate_all() -> None:
@@ -90,8 +97,9 @@ def main() -> None:
         "parse + validate + repair": per_call(validate_all, args.repeats) / len(texts),
         "repair alone": per_call(lambda: problem.repair(inst, batch), args.repeats),
     }
-    print(f"backend time per call (recorded, {len(calls)} calls, {completion:.0f} completion tokens): "
-          f"{backend_s:.2f} s")
+    print(
+        f"backend time per call (recorded, {len(calls)} calls, {completion:.0f} completion tokens): {backend_s:.2f} s"
+    )
     print(f"{'step':32} {'ms/call':>9} {'% of backend':>13}")
     for name, sec in rows.items():
         print(f"{name:32} {sec * 1e3:9.3f} {100 * sec / backend_s:13.3f}")

@@ -17,9 +17,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for the tests package
 
+from tests.scenarios.mec_queues.fog_reference import FogReference  # noqa: E402
+
 from offloadlab.scenarios.mec_queues.params import make_params  # noqa: E402
 from offloadlab.scenarios.mec_queues.sim import QueueSim  # noqa: E402
-from tests.scenarios.mec_queues.fog_reference import FogReference  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -51,8 +52,12 @@ def main() -> None:
 
     vec = best_of(lambda: QueueSim(p, arr).run(acts), a.repeats)
     loop = best_of(lambda: FogReference(a.devices, p.server_ghz, full_arr, p.deadline_slots).run(full_acts), a.repeats)
-    batch = best_of(lambda: QueueSim(p, np.broadcast_to(arr, (a.batch, *arr.shape))).run(
-        np.broadcast_to(acts, (a.batch, *acts.shape))), a.repeats)
+    batch = best_of(
+        lambda: QueueSim(p, np.broadcast_to(arr, (a.batch, *arr.shape))).run(
+            np.broadcast_to(acts, (a.batch, *acts.shape))
+        ),
+        a.repeats,
+    )
     print(f"mec-queues simulator, {a.devices} devices x {a.servers} servers, {H} slots, best of {a.repeats}")
     print(f"{'simulator':<28}{'slots/s':>12}{'ratio':>8}")
     print(f"{'per-task loop':<28}{H / loop:>12.0f}{1.0:>8.1f}")

@@ -19,11 +19,19 @@ from offloadlab.experiments.spec import check_registered, parse_spec
 
 def small_spec(seeds: int, budget: int):
     """The benchmark sweep: 2 grid points x ``seeds`` seeds x 2 solvers."""
-    return check_registered(parse_spec({
-        "name": "bench_sweep", "scenario": "satellite-mec", "params": {"M": 3, "I": 4},
-        "grid": {"product": {"N": [5, 10]}}, "seeds": seeds, "budget": budget,
-        "solvers": [{"name": "random"}, {"name": "reference", "options": {"restarts": 8}}],
-    }))
+    return check_registered(
+        parse_spec(
+            {
+                "name": "bench_sweep",
+                "scenario": "satellite-mec",
+                "params": {"M": 3, "I": 4},
+                "grid": {"product": {"N": [5, 10]}},
+                "seeds": seeds,
+                "budget": budget,
+                "solvers": [{"name": "random"}, {"name": "reference", "options": {"restarts": 8}}],
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -42,8 +50,10 @@ def main() -> None:
             seconds = time.perf_counter() - t0
         assert summary.complete, summary.errors
         rates[jobs] = summary.executed / seconds * 60
-        print(f"--jobs {jobs}: {summary.executed} runs in {seconds:.1f} s = {rates[jobs]:.0f} runs/min "
-              f"(load average before: {load:.1f}, cores: {os.cpu_count()})")
+        print(
+            f"--jobs {jobs}: {summary.executed} runs in {seconds:.1f} s = {rates[jobs]:.0f} runs/min "
+            f"(load average before: {load:.1f}, cores: {os.cpu_count()})"
+        )
     print(f"speed-up of --jobs 2 over --jobs 1: {rates[2] / rates[1]:.2f}x")
 
 

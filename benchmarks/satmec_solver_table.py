@@ -44,8 +44,9 @@ def settings(args: argparse.Namespace, solver: str, N: int) -> tuple[int | None,
     return None, {}
 
 
-def run_key(preset: str, size: tuple[int, int, int], seed: int, solver: str, budget: int | None,
-            options: dict[str, Any]) -> str:
+def run_key(
+    preset: str, size: tuple[int, int, int], seed: int, solver: str, budget: int | None, options: dict[str, Any]
+) -> str:
     """Cache key of one run: everything that determines its result."""
     return json.dumps([preset, list(size), seed, solver, budget, options], sort_keys=True)
 
@@ -63,18 +64,28 @@ def load_cache(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
-def run_one(preset: str, size: tuple[int, int, int], seed: int, solver: str, budget: int | None,
-            options: dict[str, Any]) -> dict[str, Any]:
+def run_one(
+    preset: str, size: tuple[int, int, int], seed: int, solver: str, budget: int | None, options: dict[str, Any]
+) -> dict[str, Any]:
     """Generate the instance, solve it, and return the record to cache."""
     M, N, I = size
     data = get_scenario("satellite-mec").make_instance(seed, preset, M=M, N=N, I=I)
     t0 = time.perf_counter()
     _, _, res = solve(data, solver, seed=seed, budget=budget, **options)
-    return {"key": run_key(preset, size, seed, solver, budget, options), "preset": preset, "size": list(size),
-            "seed": seed, "solver": solver, "budget": budget, "options": options, "feasible": res.feasible,
-            "mean_latency_s": res.details.get("mean_latency_s"),
-            "offloaded": int(np.sum(res.decision["offload"])),
-            "evaluations": res.stats.get("evaluations"), "seconds": round(time.perf_counter() - t0, 3)}
+    return {
+        "key": run_key(preset, size, seed, solver, budget, options),
+        "preset": preset,
+        "size": list(size),
+        "seed": seed,
+        "solver": solver,
+        "budget": budget,
+        "options": options,
+        "feasible": res.feasible,
+        "mean_latency_s": res.details.get("mean_latency_s"),
+        "offloaded": int(np.sum(res.decision["offload"])),
+        "evaluations": res.stats.get("evaluations"),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -96,15 +107,23 @@ def run_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                     rec = done[key] = run_one(preset, size, seed, solver, budget, options)
                     with cache.open("a") as fh:
                         fh.write(json.dumps(rec) + "\n")
-                    print(f"{preset} {size} seed {seed} {solver}: {rec['mean_latency_s']} "
-                          f"feasible={rec['feasible']} {rec['seconds']}s", file=sys.stderr, flush=True)
+                    print(
+                        f"{preset} {size} seed {seed} {solver}: {rec['mean_latency_s']} "
+                        f"feasible={rec['feasible']} {rec['seconds']}s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     return done
 
 
 def table(args: argparse.Namespace, done: dict[str, dict[str, Any]], preset: str) -> str:
     """Markdown table of one preset."""
-    lines = [f"#### preset `{preset}`", "",
-             "| (M,N,I) | " + " | ".join(args.solvers) + " |", "|---" * (len(args.solvers) + 1) + "|"]
+    lines = [
+        f"#### preset `{preset}`",
+        "",
+        "| (M,N,I) | " + " | ".join(args.solvers) + " |",
+        "|---" * (len(args.solvers) + 1) + "|",
+    ]
     for size in SIZES:
         recs = {}
         for solver in args.solvers:
@@ -122,8 +141,11 @@ def cell(recs: list[dict[str, Any] | None], ref: list[dict[str, Any] | None] | N
     if not ran:
         return "—"
     lat = [r["mean_latency_s"] for r in ran if r["feasible"]]
-    gaps = [(r["mean_latency_s"] - q["mean_latency_s"]) / q["mean_latency_s"]
-            for r, q in zip(recs, ref or []) if r and q and r["feasible"] and q["feasible"]]
+    gaps = [
+        (r["mean_latency_s"] - q["mean_latency_s"]) / q["mean_latency_s"]
+        for r, q in zip(recs, ref or [])
+        if r and q and r["feasible"] and q["feasible"]
+    ]
     parts = [f"{np.mean(lat):.4f} ± {np.std(lat):.4f}" if lat else "no feasible"]
     if gaps:
         parts.append(f"gap {100 * np.mean(gaps):+.1f}% (max {100 * np.max(gaps):+.1f}%)")
@@ -147,15 +169,25 @@ def main() -> None:
     ap.add_argument("--ddpg-budget", type=int, default=1_000, help="environment steps of ddpg")
     ap.add_argument("--reference-restarts-n20", type=int, default=2, help="reference restarts at N = 20")
     ap.add_argument("--table-only", action="store_true", help="print the tables from the cache, run nothing")
-    ap.add_argument("--redo", nargs="+", default=[], metavar="SOLVER",
-                    help="run these solvers again even where cached (e.g. after changing them)")
+    ap.add_argument(
+        "--redo",
+        nargs="+",
+        default=[],
+        metavar="SOLVER",
+        help="run these solvers again even where cached (e.g. after changing them)",
+    )
     args = ap.parse_args()
     done = load_cache(Path(args.cache)) if args.table_only else run_all(args)
-    print(f"Settings: instance seeds 0..{args.seeds - 1} (solver seed = instance seed); ga "
-          f"{args.ga_budget} and random {args.random_budget} evaluations; ddpg {args.ddpg_budget} environment steps; reference with "
-          f"{args.reference_restarts_n20} restarts at N = 20 (default 4 otherwise).\n")
-    print("Cells: mean latency (s) ± std over feasible results; mean gap to reference over seeds "
-          "(max); mean number of offloaded terminals; infeasible results.\n")
+    print(
+        f"Settings: instance seeds 0..{args.seeds - 1} (solver seed = instance seed); ga "
+        f"{args.ga_budget} and random {args.random_budget} evaluations; ddpg {args.ddpg_budget} environment steps; "
+        "reference with "
+        f"{args.reference_restarts_n20} restarts at N = 20 (default 4 otherwise).\n"
+    )
+    print(
+        "Cells: mean latency (s) ± std over feasible results; mean gap to reference over seeds "
+        "(max); mean number of offloaded terminals; infeasible results.\n"
+    )
     for preset in args.presets:
         print(table(args, done, preset) + "\n")
 

@@ -61,8 +61,12 @@ def test_instance_round_trips_through_json_and_is_deterministic(scenario):
 def test_malformed_instances_raise_the_input_error(scenario):
     problem = get_scenario(scenario)
     data = small_instance(problem)
-    broken = [[], {**data, "scenario": "elsewhere"}, {k: v for k, v in data.items() if k != "params"},
-              {**data, "params": {k: v for i, (k, v) in enumerate(data["params"].items()) if i}}]
+    broken = [
+        [],
+        {**data, "scenario": "elsewhere"},
+        {k: v for k, v in data.items() if k != "params"},
+        {**data, "params": {k: v for i, (k, v) in enumerate(data["params"].items()) if i}},
+    ]
     for bad in broken:
         with pytest.raises(InputError):
             problem.load_instance(bad)
@@ -81,8 +85,11 @@ def test_envs_pass_the_checkers(scenario):
         parallel_api_test(make_parallel_env(env_id, instance=data), num_cycles=5)
 
 
-CASES = [pytest.param(sc, name, id=f"{sc}/{name}", marks=[pytest.mark.slow] if spec.smoke.slow else [])
-         for sc in SCENARIOS for name, spec in sorted(solvers_for(sc).items())]
+CASES = [
+    pytest.param(sc, name, id=f"{sc}/{name}", marks=[pytest.mark.slow] if spec.smoke.slow else [])
+    for sc in SCENARIOS
+    for name, spec in sorted(solvers_for(sc).items())
+]
 
 
 @pytest.mark.parametrize("scenario,solver", CASES)

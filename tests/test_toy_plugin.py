@@ -16,10 +16,14 @@ TOY = Path(__file__).parent / "toy_plugin"
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OFFLOADLAB_PLUGINS": "toy_offload.plugin",
-           "PYTHONPATH": os.pathsep.join([str(TOY), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "offloadlab", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=300)
+    env = {
+        **os.environ,
+        "OFFLOADLAB_PLUGINS": "toy_offload.plugin",
+        "PYTHONPATH": os.pathsep.join([str(TOY), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "offloadlab", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")

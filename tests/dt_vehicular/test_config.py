@@ -42,11 +42,15 @@ def test_bad_instance_json():
 
 
 def test_cli_prints_one_line_and_exits_2(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "offloadlab", "instance", "dt-vehicular", "--speed-min-mps", "-3"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "offloadlab", "instance", "dt-vehicular", "--speed-min-mps", "-3"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "error: params.speed_min_mps: Input should be greater than or equal to 0 (got -3)"]
+        "error: params.speed_min_mps: Input should be greater than or equal to 0 (got -3)"
+    ]
 
 
 def test_cli_instance_evaluate_solve(tmp_path):
@@ -59,6 +63,7 @@ def test_cli_instance_evaluate_solve(tmp_path):
         res = CliRunner().invoke(app, list(args))
         assert res.exit_code == 0, res.output
         return res.stdout
+
     run("instance", "dt-vehicular", "--seed", "2", "--N", "3", "--slots", "5", "-o", str(inst))
     solved = json.loads(run("solve", str(inst), "--solver", "lyapunov", "-o", str(dec)))
     for term in ("energy_j", "latency_s", "qos", "edge_energy_j", "resource_ratio", "decisions", "objective"):

@@ -35,7 +35,7 @@ def test_env_rewards_are_the_model_p2(params):
 
     def replay(state):
         a = next(it).reshape(params.N, 2 * params.K)
-        return a[:, :params.K], a[:, params.K:]
+        return a[:, : params.K], a[:, params.K :]
 
     sim = run_policy(ep, replay)
     assert np.allclose(rewards, -sim.log.series()["p2"][:, 0])

@@ -77,8 +77,21 @@ class ScriptedBackend:
 def test_llm_icl_validates_falls_back_and_replays(instance_data, tmp_path):
     inst = PROBLEM.load_instance(instance_data)
     rng = np.random.default_rng(0)
-    agents, _ = trained_agents(inst, rng, None, episodes=1, checkpoint=None, hidden=[16, 16, 8], lr_actor=1e-3,
-                               lr_critic=1e-3, gamma=0.95, tau=0.01, batch_size=8, noise=0.2, progress=False)
+    agents, _ = trained_agents(
+        inst,
+        rng,
+        None,
+        episodes=1,
+        checkpoint=None,
+        hidden=[16, 16, 8],
+        lr_actor=1e-3,
+        lr_critic=1e-3,
+        gamma=0.95,
+        tau=0.01,
+        batch_size=8,
+        noise=0.2,
+        progress=False,
+    )
     marl = maddpg_policy(agents, 2)
     cases = collect_cases(inst.params, marl, np.random.default_rng(1), episodes=1)
     assert len(cases) == 6

@@ -61,8 +61,7 @@ def _one_task(**over):
 def test_slot_terms_hand_worked():
     # |D| = 1000 B, omega = 0.5, alpha = 0.25, rate 10 Mbit/s, delta_f = 0.2, q = 1e5 B (worked in the docs)
     p = _one_task()
-    c = slot_costs(p, np.array([1e7]), np.array([[1000.0]]), np.array([1e5]), np.array([[[0.5]]]),
-                   np.array([[[0.25]]]))
+    c = slot_costs(p, np.array([1e7]), np.array([[1000.0]]), np.array([1e5]), np.array([[[0.5]]]), np.array([[[0.25]]]))
     assert c.t_local[0, 0, 0] == pytest.approx(0.025, rel=1e-12)  # eq. (7): 0.5*1000*0.25e6 / 5e9
     assert c.t_upload[0, 0, 0] == pytest.approx(4e-4, rel=1e-12)  # 0.5*1000*8 / 1e7
     assert c.t_edge_nominal[0, 0, 0] == pytest.approx(1.25e-3, rel=1e-12)  # 1.25e8 / (0.25 * 400e9)
@@ -84,8 +83,9 @@ def test_bias_is_the_real_frequency():
     # eqs. (8)-(9) add up to omega |D| c / (alpha f_E (1 + delta_f)) for any bias
     for df in (-0.5, -0.2, 0.0, 0.2, 0.5):
         p = _one_task(delta_f=df)
-        c = slot_costs(p, np.array([np.inf]), np.array([[1200.0]]), np.zeros(1), np.ones((1, 1, 1)),
-                       np.full((1, 1, 1), 0.1))
+        c = slot_costs(
+            p, np.array([np.inf]), np.array([[1200.0]]), np.zeros(1), np.ones((1, 1, 1)), np.full((1, 1, 1), 0.1)
+        )
         assert c.latency[0, 0, 0] == pytest.approx(1200 * 0.25e6 / (0.1 * 400e9 * (1 + df)), rel=1e-12)
 
 

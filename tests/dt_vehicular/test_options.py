@@ -51,8 +51,11 @@ def test_sarl_global_algorithm_is_one_of_three():
 def test_cli_gamma_nan_is_an_error_not_a_feasible_null(tmp_path):
     inst = tmp_path / "i.json"
     inst.write_text(json.dumps(INSTANCE))
-    out = subprocess.run([sys.executable, "-m", "offloadlab", "solve", str(inst), "--solver", "marl",
-                          "--gamma", "NaN"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "offloadlab", "solve", str(inst), "--solver", "marl", "--gamma", "NaN"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: option gamma: Input should be a ")

@@ -23,7 +23,7 @@ def test_local_observation_shape_and_content():
     for n in range(P.N):  # own task sizes, position, speed and SNR: no backlogs, no other vehicle
         assert obs[f"vehicle_{n}"].shape == (P.K + 3,)
         assert np.allclose(obs[f"vehicle_{n}"], feats[n], atol=1e-6)
-    assert np.allclose(obs["vehicle_0"][:P.K], ep.task_bytes[0, 0] / P.task_bytes_max, atol=1e-6)
+    assert np.allclose(obs["vehicle_0"][: P.K], ep.task_bytes[0, 0] / P.task_bytes_max, atol=1e-6)
 
 
 def test_sarl_networks_are_local_and_a_vehicle_ignores_the_others():

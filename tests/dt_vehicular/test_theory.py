@@ -50,7 +50,7 @@ def test_strong_stability_over_a_long_horizon():
     # second quarter's) and the backlog never runs away from it
     q = run_lyapunov(1e-8, 1000)["queue_bytes"]
     T = len(q)
-    settled, last = q[T // 4: T // 2].mean(), q[T // 2:].mean()
+    settled, last = q[T // 4 : T // 2].mean(), q[T // 2 :].mean()
     assert last == pytest.approx(settled, rel=0.1)
     running = np.cumsum(q) / np.arange(1, T + 1)
     assert running[-1] <= 1.1 * running[T // 2] and q.max() <= 3 * last

@@ -16,9 +16,9 @@ VALUES = json.loads((Path(__file__).parent / "values.json").read_text())
 SLOW = {"llm", "llm-icl"}  # the embedded model makes these take about a minute each
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c[0]}/{c[2]}",
-                                               marks=[pytest.mark.slow] if c[2] in SLOW else [])
-                                  for c in CASES])
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=f"{c[0]}/{c[2]}", marks=[pytest.mark.slow] if c[2] in SLOW else []) for c in CASES]
+)
 def test_objective_unchanged(case):
     scenario, overrides, solver, seed, budget, options = case
     data = get_scenario(scenario).make_instance(0, "default", **overrides)

@@ -45,20 +45,36 @@ class FaultServer:
     def respond(self, handler: BaseHTTPRequestHandler, body: dict, kind: str, arg: Any) -> None:
         """Play one step."""
         if body.get("model") != MODEL:
-            return self.send(handler, 404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
-                                                      "type": "invalid_request_error", "code": "model_not_found"}})
+            return self.send(
+                handler,
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{body.get('model')}` does not exist.",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                },
+            )
         if kind == "timeout":
             time.sleep(arg)
             return self.send(handler, 200, completion("{}"))
         if kind == "status":
-            return self.send(handler, arg, {"error": {"message": f"scripted HTTP {arg}", "type": "server_error"}},
-                             {"Retry-After": "0"} if arg == 429 else {})
+            return self.send(
+                handler,
+                arg,
+                {"error": {"message": f"scripted HTTP {arg}", "type": "server_error"}},
+                {"Retry-After": "0"} if arg == 429 else {},
+            )
         if kind == "reject_format":
             code, dialect = arg
             asked = body.get("response_format", {}).get("type") or ("guided_json" if "guided_json" in body else "")
             if asked == dialect:
-                return self.send(handler, code, {"error": {"message": f"unsupported response_format: {dialect}",
-                                                           "type": "invalid_request_error"}})
+                return self.send(
+                    handler,
+                    code,
+                    {"error": {"message": f"unsupported response_format: {dialect}", "type": "invalid_request_error"}},
+                )
         return self.send(handler, 200, completion(arg if kind == "text" else self.default))
 
     @staticmethod
@@ -83,6 +99,11 @@ class FaultServer:
 
 def completion(text: str) -> dict:
     """A chat.completion response body."""
-    return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 400, "completion_tokens": 50, "total_tokens": 450}}
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 400, "completion_tokens": 50, "total_tokens": 450},
+    }

@@ -38,8 +38,12 @@ REQ = Request(({"role": "user", "content": "hi"},))
 
 def test_transient_faults_are_retried_with_exponential_backoff_and_counted():
     waits = []
-    client = LLMClient(Flaky([("server_error", None), ("rate_limit", 7.0), ("timeout", None)]),
-                       backoff_s=1.0, max_backoff_s=30.0, sleep=waits.append)
+    client = LLMClient(
+        Flaky([("server_error", None), ("rate_limit", 7.0), ("timeout", None)]),
+        backoff_s=1.0,
+        max_backoff_s=30.0,
+        sleep=waits.append,
+    )
     reply = client.complete(REQ)
     assert reply.text == "{}"
     assert waits == [1.0, 7.0, 4.0]  # 1, then the server's Retry-After (7 > 2), then 4
@@ -50,8 +54,9 @@ def test_transient_faults_are_retried_with_exponential_backoff_and_counted():
 
 def test_backoff_is_capped():
     waits = []
-    LLMClient(Flaky([("connection", None)] * 5), backoff_s=1.0, max_backoff_s=3.0, max_retries=5,
-              sleep=waits.append).complete(REQ)
+    LLMClient(
+        Flaky([("connection", None)] * 5), backoff_s=1.0, max_backoff_s=3.0, max_retries=5, sleep=waits.append
+    ).complete(REQ)
     assert waits == [1.0, 2.0, 3.0, 3.0, 3.0]
 
 
@@ -79,29 +84,35 @@ def test_request_key_ignores_purpose_but_not_content():
     assert a.key() != Request(a.messages, seed=1, schema={"type": "object"}).key()
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"backend": "replay"}, "llm-replay"),
-    ({"backend": "openai"}, "llm-model"),
-    ({"backend": "embedded", "replay": "x.jsonl"}, "llm-replay"),
-    ({"backend": "embedded", "base_url": "http://x"}, "llm-base-url"),
-    ({"backend": "embedded", "model": "no-such-model"}, "llm-model"),
-    ({"replay": "/no/such/file.jsonl"}, "llm-replay"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"backend": "replay"}, "llm-replay"),
+        ({"backend": "openai"}, "llm-model"),
+        ({"backend": "embedded", "replay": "x.jsonl"}, "llm-replay"),
+        ({"backend": "embedded", "base_url": "http://x"}, "llm-base-url"),
+        ({"backend": "embedded", "model": "no-such-model"}, "llm-model"),
+        ({"replay": "/no/such/file.jsonl"}, "llm-replay"),
+    ],
+)
 def test_bad_backend_options_name_the_option(kwargs, field):
     with pytest.raises(InputError) as exc:
         make_backend(LLMOptions(**kwargs))
     assert exc.value.field == field
 
 
-@pytest.mark.parametrize("options, field", [
-    ({"llm_backend": "gpt"}, "option llm.backend"),
-    ({"temperature": 3}, "option llm.temperature"),
-    ({"llm_retries": -1}, "option llm.retries"),
-    ({"samples": 0}, "option llm.samples"),
-    ({"llm_structured": "yaml"}, "option llm.structured"),
-    ({"llm_api_key_env": "sk-abc def"}, "option llm.api_key_env"),
-    ({"llm_colour": "red"}, "option llm_colour"),
-])
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"llm_backend": "gpt"}, "option llm.backend"),
+        ({"temperature": 3}, "option llm.temperature"),
+        ({"llm_retries": -1}, "option llm.retries"),
+        ({"samples": 0}, "option llm.samples"),
+        ({"llm_structured": "yaml"}, "option llm.structured"),
+        ({"llm_api_key_env": "sk-abc def"}, "option llm.api_key_env"),
+        ({"llm_colour": "red"}, "option llm_colour"),
+    ],
+)
 def test_llm_options_are_typed_and_bounded(options, field):
     with pytest.raises(InputError) as exc:
         parse_llm_options(options)
@@ -125,8 +136,10 @@ def test_solvers_list_the_llm_options_and_reject_unknown_ones(inst354):
 def test_openai_key_required_only_for_the_official_endpoint(monkeypatch):
     monkeypatch.delenv("MY_KEY", raising=False)
     with pytest.raises(InputError, match="MY_KEY"):
-        make_backend(LLMOptions(backend="openai", model="gpt-4o", base_url="https://api.openai.com/v1",
-                                api_key_env="MY_KEY"))
-    local = make_backend(LLMOptions(backend="openai", model="qwen", base_url="http://127.0.0.1:8000/v1",
-                                    api_key_env="MY_KEY"))
+        make_backend(
+            LLMOptions(backend="openai", model="gpt-4o", base_url="https://api.openai.com/v1", api_key_env="MY_KEY")
+        )
+    local = make_backend(
+        LLMOptions(backend="openai", model="qwen", base_url="http://127.0.0.1:8000/v1", api_key_env="MY_KEY")
+    )
     assert local.model == "qwen"

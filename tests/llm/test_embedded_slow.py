@@ -19,8 +19,13 @@ pytestmark = pytest.mark.slow
 def test_schema_constrained_answers_are_well_formed_json_within_bounds(inst354):
     space = PROBLEM.decision_space(inst354)
     backend = EmbeddedBackend()
-    request = Request(({"role": "user", "content": "Write an offloading decision as JSON."},), 1.0,
-                      answer_max_tokens(space), answer_schema(space), seed=5)
+    request = Request(
+        ({"role": "user", "content": "Write an offloading decision as JSON."},),
+        1.0,
+        answer_max_tokens(space),
+        answer_schema(space),
+        seed=5,
+    )
     reply = backend.complete(request, timeout_s=600)
     obj = json.loads(reply.text)  # the grammar admits only complete, closed JSON of the schema's shape
     off, pw = np.asarray(obj["offload"]), np.asarray(obj["power_w"])

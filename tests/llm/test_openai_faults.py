@@ -41,9 +41,20 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
     wrong_shape = targets([0, 1], [[0.1]])
     out_of_range = targets([4, 0, 0, 0, 0], [[0.0] * 4] * 5)
     clip = targets([1, 2, 2, 2, 1], [[0, 0.9, 0.01, 0], *POWER[1:]])
-    srv = server([("timeout", 1.5), ("status", 500), ("status", 429), ("text", GOOD),
-                  ("text", GOOD[: len(GOOD) // 2]), ("text", wrong_shape), ("text", out_of_range),
-                  ("text", clip), ("status", 503), ("text", LOCAL)])
+    srv = server(
+        [
+            ("timeout", 1.5),
+            ("status", 500),
+            ("status", 429),
+            ("text", GOOD),
+            ("text", GOOD[: len(GOOD) // 2]),
+            ("text", wrong_shape),
+            ("text", out_of_range),
+            ("text", clip),
+            ("status", 503),
+            ("text", LOCAL),
+        ]
+    )
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=4, patience=100, answer_retries=2, **FAST)
     st = res.stats
     assert st["transport_faults"] == {"rate_limit": 1, "server_error": 2, "timeout": 1}
@@ -72,8 +83,14 @@ def test_a_rejected_dialect_is_replaced_not_retried_and_remembered(data354, serv
 
 
 def test_a_server_without_any_structured_output_gets_plain_requests(data354, server):
-    srv = server([("reject_format", (400, "json_schema")), ("reject_format", (400, "json_object")),
-                  ("reject_format", (400, "guided_json")), ("text", GOOD)])
+    srv = server(
+        [
+            ("reject_format", (400, "json_schema")),
+            ("reject_format", (400, "json_object")),
+            ("reject_format", (400, "guided_json")),
+            ("text", GOOD),
+        ]
+    )
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
     assert "guided_json" in srv.bodies[2] and not {"response_format", "guided_json"} & set(srv.bodies[3])
     assert res.stats["llm_calls"] == 1 and res.stats["improvements"] == 1
@@ -88,8 +105,19 @@ def test_an_explicit_dialect_that_is_rejected_is_one_permanent_error(data354, se
 
 def test_request_options_reach_the_server(data354, server):
     srv = server([("text", GOOD)])
-    solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, llm_structured="off", llm_max_tokens=300,
-          llm_max_tokens_param="max_completion_tokens", llm_extra={"top_p": 0.9}, samples=1, **FAST)
+    solve(
+        data354,
+        "llm",
+        0,
+        llm_base_url=srv.url,
+        iterations=1,
+        llm_structured="off",
+        llm_max_tokens=300,
+        llm_max_tokens_param="max_completion_tokens",
+        llm_extra={"top_p": 0.9},
+        samples=1,
+        **FAST,
+    )
     body = srv.bodies[0]
     assert body["max_completion_tokens"] == 300 and "max_tokens" not in body and body["top_p"] == 0.9
     assert "response_format" not in body
@@ -123,8 +151,23 @@ def test_unreachable_endpoint_is_one_clear_error(data354):
 def test_cli_reports_an_unreachable_endpoint_in_one_line(tmp_path, data354, capsys, monkeypatch):
     inst = tmp_path / "inst.json"
     inst.write_text(json.dumps(data354))
-    code, out, err = run_cli(["solve", inst, "--solver", "llm", "--llm-backend", "openai", "--llm-model", "m",
-                              "--llm-base-url", f"http://127.0.0.1:{free_port()}/v1", "--llm-retries", 0],
-                             capsys, monkeypatch)
+    code, out, err = run_cli(
+        [
+            "solve",
+            inst,
+            "--solver",
+            "llm",
+            "--llm-backend",
+            "openai",
+            "--llm-model",
+            "m",
+            "--llm-base-url",
+            f"http://127.0.0.1:{free_port()}/v1",
+            "--llm-retries",
+            0,
+        ],
+        capsys,
+        monkeypatch,
+    )
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: ") and "cannot reach" in err

@@ -28,14 +28,23 @@ def run(inst, script, wording="expert", **options):
     problem = GuardedProblem()
     llm = LLMOptions(**{k: v for k, v in options.items() if k in LLMOptions.model_fields})
     settings = Settings(**{k: v for k, v in options.items() if k not in LLMOptions.model_fields})
-    res = optimize(problem, inst, None, np.random.default_rng(0), backend,
-                   PromptBook(problem.manifest.prompt_dir, wording), settings, llm)
+    res = optimize(
+        problem,
+        inst,
+        None,
+        np.random.default_rng(0),
+        backend,
+        PromptBook(problem.manifest.prompt_dir, wording),
+        settings,
+        llm,
+    )
     return res, backend, problem
 
 
 def test_algorithm_1_roles_pool_feedback_and_patience(inst354):
-    res, backend, problem = run(inst354, [GOOD, GOOD, LATE, "oops", "{", '{"offload": 1}'],
-                                patience=3, answer_retries=2)
+    res, backend, problem = run(
+        inst354, [GOOD, GOOD, LATE, "oops", "{", '{"offload": 1}'], patience=3, answer_retries=2
+    )
     traj = res.details["trajectory"]
     assert [t["prompt"] for t in traj] == ["task", "task", "reminder", "expert"]
     assert [t["outcome"] for t in traj] == ["valid", "valid", "valid", "invalid"]
@@ -104,17 +113,21 @@ def test_pool_starts_paper_and_default(inst354):
     paper, _, _ = run(inst354, [LOCAL], iterations=1, pool_start="paper")
     default, _, _ = run(inst354, [LOCAL], iterations=1)
     assert paper.stats["startup_evaluations"] == 100 and default.stats["startup_evaluations"] == 101
-    local = float(PROBLEM.evaluate(inst354, {k: v[None] for k, v in PROBLEM.local_decision(inst354).items()})
-                  .objective[0])
+    local = float(
+        PROBLEM.evaluate(inst354, {k: v[None] for k, v in PROBLEM.local_decision(inst354).items()}).objective[0]
+    )
     assert default.stats["initial_objective"] <= local
-    assert paper.stats["initial_objective"] == default.stats["initial_objective"] or local < paper.stats[
-        "initial_objective"]
+    assert (
+        paper.stats["initial_objective"] == default.stats["initial_objective"]
+        or local < paper.stats["initial_objective"]
+    )
 
 
 def test_nothing_feasible_at_start_is_stated_not_hidden():
     inst = generate_instance(make_params("paper", M=3, N=20, I=4), seed=0)  # tiny power: nothing offloads in time
-    res, backend, _ = run(inst, [targets([0] * 20, np.zeros((20, 4)))], iterations=1, pool_start="paper",
-                          initial_samples=20)
+    res, backend, _ = run(
+        inst, [targets([0] * 20, np.zeros((20, 4)))], iterations=1, pool_start="paper", initial_samples=20
+    )
     assert res.stats["initial_feasible"] == 0 and res.stats["initial_objective"] == float("inf")
     assert "None is feasible yet." in backend.requests[0].messages[0]["content"]
     assert res.feasible and res.stats["improvements"] == 1  # the LLM's all-local answer is the result
@@ -133,8 +146,11 @@ def test_a_run_without_one_usable_answer_fails(inst354):
 
 
 def test_without_structured_output_the_extraction_prompts_pull_out_each_field(inst354):
-    script = ["I would offload terminals 1 and 5 to satellite 1 ...", '{"target": [1,2,2,2,1]}',
-              '{"power_w": [[0,0.19,0.01,0],[0,0.04,0,0.16],[0,0,0.2,0],[0.2,0,0,0],[0,0,0,0.2]]}']
+    script = [
+        "I would offload terminals 1 and 5 to satellite 1 ...",
+        '{"target": [1,2,2,2,1]}',
+        '{"power_w": [[0,0.19,0.01,0],[0,0.04,0,0.16],[0,0,0.2,0],[0.2,0,0,0],[0,0,0,0.2]]}',
+    ]
     res, backend, _ = run(inst354, script, iterations=1, structured="off")
     assert [r.purpose for r in backend.requests] == ["generate", "extract", "extract"]
     assert all(r.schema is None for r in backend.requests)
@@ -162,8 +178,13 @@ def test_a_system_message_goes_first(inst354):
 def test_every_wording_renders_for_any_size(shape):
     M, N, I = shape
     inst = generate_instance(make_params("default", M=M, N=N, I=I), seed=0)
-    ctx = {**PROBLEM.describe(inst), "examples": [{"json": "{}", "objective": 0.5}], "last_objective": None,
-           "best_objective": 0.5, "feedback": "terminal 1 misses the 1 s deadline: 1.2 s"}
+    ctx = {
+        **PROBLEM.describe(inst),
+        "examples": [{"json": "{}", "objective": 0.5}],
+        "last_objective": None,
+        "best_objective": 0.5,
+        "feedback": "terminal 1 misses the 1 s deadline: 1.2 s",
+    }
     folder = PROBLEM.manifest.prompt_dir
     assert set(wordings(folder)) == {"expert", "paper", "plain"}
     for wording in wordings(folder):

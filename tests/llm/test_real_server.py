@@ -37,8 +37,25 @@ def server(tmp_path_factory):
     """``python -m llama_cpp.server`` on a free loopback port; yields (base URL, log file)."""
     gguf, _ = resolve_model("smollm2")
     port, log = free_port(), tmp_path_factory.mktemp("server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-           "--model_alias", "smollm2", "--n_ctx", "8192", "--n_threads", "1", "--api_key", KEY]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model_alias",
+        "smollm2",
+        "--n_ctx",
+        "8192",
+        "--n_threads",
+        "1",
+        "--api_key",
+        KEY,
+    ]
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
@@ -63,9 +80,17 @@ def test_llm_optimizer_against_llama_cpp_server(server, tmp_path, monkeypatch, c
     monkeypatch.setenv(KEY_ENV, KEY)
     data = generate_instance(make_params("default", M=3, N=5, I=4), seed=1).to_json()
     record = tmp_path / "calls.jsonl"
-    options = {"llm_backend": "openai", "llm_base_url": url, "llm_model": "smollm2", "llm_api_key_env": KEY_ENV,
-               "llm_structured": structured, "llm_record": str(record), "iterations": 2, "patience": 5,
-               "initial_samples": 20}
+    options = {
+        "llm_backend": "openai",
+        "llm_base_url": url,
+        "llm_model": "smollm2",
+        "llm_api_key_env": KEY_ENV,
+        "llm_structured": structured,
+        "llm_record": str(record),
+        "iterations": 2,
+        "patience": 5,
+        "initial_samples": 20,
+    }
     if structured == "off":
         # measured: in free text SmolLM2-135M never writes the JSON (12 calls, 6 not_json): the run must fail
         # in one line, not return its starting point
@@ -88,9 +113,21 @@ def test_llm_icl_against_llama_cpp_server(server, monkeypatch, capsys):
     url, log = server
     monkeypatch.setenv(KEY_ENV, KEY)
     data = DT.make_instance(4, "default", N=2, K=2, slots=2)
-    _, _, res = solve(data, "llm-icl", 0, llm_backend="openai", llm_base_url=url, llm_model="smollm2",
-                      llm_api_key_env=KEY_ENV, neighbours=1, case_episodes=1, episodes=1, batch_size=8,
-                      hidden=[16, 16, 8], progress=False)
+    _, _, res = solve(
+        data,
+        "llm-icl",
+        0,
+        llm_backend="openai",
+        llm_base_url=url,
+        llm_model="smollm2",
+        llm_api_key_env=KEY_ENV,
+        neighbours=1,
+        case_episodes=1,
+        episodes=1,
+        batch_size=8,
+        hidden=[16, 16, 8],
+        progress=False,
+    )
     assert res.stats["llm_calls"] == 2 and res.stats["backend"] == "openai"
     assert res.stats["usable_answers"] >= 1
     assert KEY not in json.dumps(res.to_json()) + capsys.readouterr().out + log.read_text()

@@ -22,17 +22,34 @@ from tests.llm.test_optimizer import GOOD, LOCAL
 from tests.test_cli import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
-INSTANCE, RECORDING, EXPECTED = (FIXTURES / f"opro_354.{s}" for s in ("instance.json", "replay.jsonl",
-                                                                        "expected.json"))
+INSTANCE, RECORDING, EXPECTED = (FIXTURES / f"opro_354.{s}" for s in ("instance.json", "replay.jsonl", "expected.json"))
 OPTIONS = {"iterations": 4, "patience": 10}
-KEPT_STATS = ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs", "invalid_by_kind", "repaired",
-              "retried", "iterations", "improvements", "initial_objective", "stop_reason", "evaluations")
+KEPT_STATS = (
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "invalid_outputs",
+    "invalid_by_kind",
+    "repaired",
+    "retried",
+    "iterations",
+    "improvements",
+    "initial_objective",
+    "stop_reason",
+    "evaluations",
+)
 
 
 def summary(res) -> dict:
     """What a replay must reproduce: decision, objective, trajectory and the accounting."""
-    return jsonable({"decision": res.decision, "objective": res.objective, "trajectory": res.details["trajectory"],
-                     "stats": {k: res.stats[k] for k in KEPT_STATS}})
+    return jsonable(
+        {
+            "decision": res.decision,
+            "objective": res.objective,
+            "trajectory": res.details["trajectory"],
+            "stats": {k: res.stats[k] for k in KEPT_STATS},
+        }
+    )
 
 
 def test_replay_reproduces_the_recorded_embedded_run():
@@ -52,8 +69,17 @@ def test_any_backend_records_and_replays_identically(tmp_path, inst354):
     data, rec = inst354.to_json(), tmp_path / "run.jsonl"
     srv = FaultServer([("text", GOOD), ("text", "oops"), ("status", 500)], default=LOCAL)
     try:
-        _, _, live = solve(data, "llm", 3, llm_backend="openai", llm_model=MODEL, llm_base_url=srv.url,
-                           llm_backoff=0.0, llm_record=str(rec), iterations=3)
+        _, _, live = solve(
+            data,
+            "llm",
+            3,
+            llm_backend="openai",
+            llm_model=MODEL,
+            llm_base_url=srv.url,
+            llm_backoff=0.0,
+            llm_record=str(rec),
+            iterations=3,
+        )
     finally:
         srv.close()
     _, _, again = solve(data, "llm", 3, llm_replay=str(rec), iterations=3)
@@ -62,12 +88,14 @@ def test_any_backend_records_and_replays_identically(tmp_path, inst354):
 
 
 def test_cli_solve_prints_the_llm_stats(tmp_path, capsys, monkeypatch):
-    code, out, _ = run_cli(["solve", INSTANCE, "--solver", "llm", "--llm-replay", RECORDING,
-                            "--iterations", OPTIONS["iterations"]], capsys, monkeypatch)
+    code, out, _ = run_cli(
+        ["solve", INSTANCE, "--solver", "llm", "--llm-replay", RECORDING, "--iterations", OPTIONS["iterations"]],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0
     stats = json.loads(out)["stats"]
-    for key in ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs", "repaired", "retried",
-                "seconds"):
+    for key in ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs", "repaired", "retried", "seconds"):
         assert key in stats
     assert stats["llm_calls"] > 0 and stats["prompt_tokens"] > 0
 

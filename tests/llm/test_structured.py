@@ -63,15 +63,18 @@ def test_power_of_local_terminal_is_zeroed(inst354):
     assert got.decision["power_w"][3].sum() == 0 and got.repairs == ["renormalised power_w"]
 
 
-@pytest.mark.parametrize("mutate, kind", [
-    (lambda d: d.update(offload=[[2] * 5] * 3), "out_of_range"),       # integer field: no clipping guess
-    (lambda d: d.update(offload=[[0.5] * 5] * 3), "out_of_range"),     # not binary
-    (lambda d: d.update(offload=[[0] * 4] * 3), "wrong_shape"),
-    (lambda d: d.pop("power_w"), "wrong_shape"),
-    (lambda d: d.update(power_w=[["0.1"] * 4] * 5), "wrong_shape"),    # strings are not numbers
-    (lambda d: d.update(power_w=[[-0.1] * 4] * 5), None),              # clipped to 0: repaired, valid
-    (lambda d: d.update(offload=[[1] * 5, [1] * 5, [0] * 5]), "constraint"),  # two satellites per terminal
-])
+@pytest.mark.parametrize(
+    "mutate, kind",
+    [
+        (lambda d: d.update(offload=[[2] * 5] * 3), "out_of_range"),  # integer field: no clipping guess
+        (lambda d: d.update(offload=[[0.5] * 5] * 3), "out_of_range"),  # not binary
+        (lambda d: d.update(offload=[[0] * 4] * 3), "wrong_shape"),
+        (lambda d: d.pop("power_w"), "wrong_shape"),
+        (lambda d: d.update(power_w=[["0.1"] * 4] * 5), "wrong_shape"),  # strings are not numbers
+        (lambda d: d.update(power_w=[[-0.1] * 4] * 5), None),  # clipped to 0: repaired, valid
+        (lambda d: d.update(offload=[[1] * 5, [1] * 5, [0] * 5]), "constraint"),  # two satellites per terminal
+    ],
+)
 def test_malformed_answers_are_rejected_with_their_kind(inst354, mutate, kind):
     off, pw = one_offloaded(inst354)
     obj = {"offload": off, "power_w": pw}

@@ -29,8 +29,10 @@ from offloadlab.physics.orbits import (
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 MIYUN = Stations(np.array([40.45]), np.array([116.86]), np.array([100.0]), np.array([10.0]))
-ISS = ("1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927",
-       "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537")
+ISS = (
+    "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927",
+    "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537",
+)
 
 
 def test_checksum_of_a_published_tle():
@@ -56,12 +58,15 @@ def test_period_at_500_and_700_km():
     assert mean_motion_rev_per_day(500) == pytest.approx(86400 / orbital_period_s(500))
 
 
-@pytest.mark.parametrize("bad, field", [
-    ((ISS[0][:-1] + "0", ISS[1]), "tle[0]"),  # wrong checksum
-    ((ISS[0], ISS[1][:60]), "tle[1]"),  # truncated
-    ((ISS[1], ISS[0]), "tle[0]"),  # swapped lines
-    ((ISS[0], 17), "tle[1]"),  # not a string
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ((ISS[0][:-1] + "0", ISS[1]), "tle[0]"),  # wrong checksum
+        ((ISS[0], ISS[1][:60]), "tle[1]"),  # truncated
+        ((ISS[1], ISS[0]), "tle[0]"),  # swapped lines
+        ((ISS[0], 17), "tle[1]"),  # not a string
+    ],
+)
 def test_malformed_tle_is_an_input_error(bad, field):
     with pytest.raises(InputError) as err:
         parse_tle(*bad)
@@ -105,12 +110,14 @@ def test_look_angles_zenith_horizon_and_45_degrees():
     st = np.array([[R_EARTH_KM, 0.0, 0.0]])
     up = np.array([[1.0, 0.0, 0.0]])
     h = 550.0
-    sats = np.array([
-        [R_EARTH_KM + h, 0.0, 0.0],  # zenith: range = altitude, elevation 90
-        [R_EARTH_KM, 2000.0, 0.0],  # on the local horizontal plane: elevation 0, range 2000
-        [R_EARTH_KM + 300.0, 0.0, 300.0],  # 300 up and 300 north: 45 degrees, 300*sqrt(2)
-        [R_EARTH_KM - 100.0, 100.0, 0.0],  # below the horizon: -45 degrees
-    ])
+    sats = np.array(
+        [
+            [R_EARTH_KM + h, 0.0, 0.0],  # zenith: range = altitude, elevation 90
+            [R_EARTH_KM, 2000.0, 0.0],  # on the local horizontal plane: elevation 0, range 2000
+            [R_EARTH_KM + 300.0, 0.0, 300.0],  # 300 up and 300 north: 45 degrees, 300*sqrt(2)
+            [R_EARTH_KM - 100.0, 100.0, 0.0],  # below the horizon: -45 degrees
+        ]
+    )
     rng, el = look_angles(sats, st, up)
     assert rng[:, 0] == pytest.approx([h, 2000.0, 300 * math.sqrt(2), 100 * math.sqrt(2)])
     assert el[:, 0] == pytest.approx([90.0, 0.0, 45.0, -45.0])

@@ -18,8 +18,20 @@ def tiny_episode(requests, memory_models: int = 10, model_of=None, **overrides) 
     T, N, I = R.shape
     memory = (memory_models + 0.5) * 348.0  # room for memory_models GPT3-type models, not one more
     gpus = int(np.ceil(memory / 80.0))
-    params = preset_params("default", T=T, num_bs=N, num_services=I, num_models=2, num_gpus=gpus,
-                           gpu_memory_gb=memory / gpus, **overrides)
+    params = preset_params(
+        "default", T=T, num_bs=N, num_services=I, num_models=2, num_gpus=gpus, gpu_memory_gb=memory / gpus, **overrides
+    )
     mapping = np.ones(I, dtype=int) if model_of is None else np.asarray(model_of)
-    return Episode(params, 0, mapping, np.full(I, 1.2e9), np.full(I, 0.777), np.full(I, 0.5),
-                   np.full(N, 3e6), R, np.zeros(T, dtype=int), np.ones((T, N + 1)), np.full(N, 1e7))
+    return Episode(
+        params,
+        0,
+        mapping,
+        np.full(I, 1.2e9),
+        np.full(I, 0.777),
+        np.full(I, 0.5),
+        np.full(N, 3e6),
+        R,
+        np.zeros(T, dtype=int),
+        np.ones((T, N + 1)),
+        np.full(N, 1e7),
+    )

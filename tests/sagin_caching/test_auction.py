@@ -62,9 +62,11 @@ def _hash_rule(rest: np.ndarray, x0: np.ndarray) -> np.ndarray:
 
 RULES = {"fixed": 1.7, "myopic": auction.myopic_rho, "dqn-like": _hash_rule}
 
-profiles = st.integers(1, 5).flatmap(lambda n: st.tuples(
-    st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=n, max_size=n),
-    st.floats(0.0, 10.0, allow_nan=False)))
+profiles = st.integers(1, 5).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=n, max_size=n), st.floats(0.0, 10.0, allow_nan=False)
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,8 +75,9 @@ def test_msb_is_truthful_and_individually_rational(profile, rule):
     values, x0 = np.array(profile[0]), profile[1]
     N = len(values)
     rho = RULES[rule]
-    truthful = auction.utilities(np.concatenate([[0.0], values])[None],
-                                 auction.msb(values[None], np.array([x0]), rho))[0, 1:]
+    truthful = auction.utilities(np.concatenate([[0.0], values])[None], auction.msb(values[None], np.array([x0]), rho))[
+        0, 1:
+    ]
     assert np.all(truthful >= -1e-12)  # individual rationality: a truthful BS never pays above its value
     for n in range(N):
         lies = np.repeat(values[None], len(GRID) + 2, axis=0)

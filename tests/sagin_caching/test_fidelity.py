@@ -72,7 +72,8 @@ def test_offloading_follows_28a_on_a_hand_worked_slot():
     # through the satellite the cloud is cheaper (0.005 x 0.6 + 0.025 = 0.028): neither is worth the edge
     assert simulate(ep, "laot", "satellite").edge[0, 0] == pytest.approx([0, 1])
     assert edge_saving(ep, ep.requests[0], np.zeros((2, 2)), "satellite")[0, 1] == pytest.approx(
-        0.028 - 0.0062265 - 0.0067025, rel=1e-4)
+        0.028 - 0.0062265 - 0.0067025, rel=1e-4
+    )
 
 
 def test_least_aot_protects_requested_models():
@@ -88,8 +89,12 @@ def test_least_aot_protects_requested_models():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0.01, 100.0), min_size=3, max_size=6), st.floats(0.0, 100.0),
-       st.floats(0.01, 100.0), st.integers(0, 2**31 - 1))
+@given(
+    st.lists(st.floats(0.01, 100.0), min_size=3, max_size=6),
+    st.floats(0.0, 100.0),
+    st.floats(0.01, 100.0),
+    st.integers(0, 2**31 - 1),
+)
 def test_dqmsb_state_is_scale_free_so_the_allocation_is(bids, x0, c, seed):
     # any Q-network on the state: a random linear one here
     w = np.random.default_rng(seed).normal(size=(len(bids), 10))
@@ -99,8 +104,9 @@ def test_dqmsb_state_is_scale_free_so_the_allocation_is(bids, x0, c, seed):
 
     x = np.array([bids])
     rest = auction.others(x)[0]
-    assert features(c * rest, np.full(len(rest), c * x0)) == pytest.approx(features(rest, np.full(len(rest), x0)),
-                                                                          rel=1e-5)
+    assert features(c * rest, np.full(len(rest), c * x0)) == pytest.approx(
+        features(rest, np.full(len(rest), x0)), rel=1e-5
+    )
     base, scaled = auction.msb(x, x0, rule), auction.msb(c * x, c * x0, rule)
     assert np.array_equal(base.z, scaled.z)
     assert scaled.p == pytest.approx(c * base.p, rel=1e-9)
@@ -136,11 +142,14 @@ def test_deviation_check_has_teeth(monkeypatch):
     assert auction.profitable_deviations(values, 1.0, 1.0) > 0  # BS 1 bids 0.5 x 5 = 2.5 > 2, still wins
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"sigma_min": 0.0, "sigma_max": 0.0}, "params.sigma_min"),
-    ({"num_bs": 1}, "params.num_bs"),
-    ({"user_power_w": 0.0}, "params.user_power_w"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"sigma_min": 0.0, "sigma_max": 0.0}, "params.sigma_min"),
+        ({"num_bs": 1}, "params.num_bs"),
+        ({"user_power_w": 0.0}, "params.user_power_w"),
+    ],
+)
 def test_bad_parameters_are_rejected(overrides, field):
     with pytest.raises(InputError) as err:
         PROBLEM.make_instance(0, "default", **overrides)

@@ -18,13 +18,20 @@ from offloadlab.papers.sagin_caching.claims import claims
 PAPER = get_paper("sagin-caching")
 SPECS = [*PAPER.spec_paths(quick=False), *PAPER.spec_paths(quick=True)]
 TINY = {"T": 10, "num_bs": 3, "num_services": 4, "num_gpus": 6, "market_train_episodes": 1}
-CACHING = [{"name": "laot", "label": "LAoT"}, {"name": "fifo", "label": "FIFO"}, {"name": "lfu", "label": "LFU"},
-           {"name": "cloud", "label": "cloud (ground core)", "options": {"relay": "ground"}},
-           {"name": "cloud", "label": "cloud via satellite", "options": {"relay": "satellite"}},
-           {"name": "laot", "label": "LAoT + satellite relay", "options": {"relay": "satellite"}}]
-AUCTIONS = [{"name": "dqmsb", "label": "DQMSB", "options": {"timesteps": 100, "progress": False}},
-            {"name": "msb-optimal", "label": "optimal MSB"}, {"name": "msb-myopic", "label": "myopic MSB"},
-            {"name": "spa", "label": "SPA"}]
+CACHING = [
+    {"name": "laot", "label": "LAoT"},
+    {"name": "fifo", "label": "FIFO"},
+    {"name": "lfu", "label": "LFU"},
+    {"name": "cloud", "label": "cloud (ground core)", "options": {"relay": "ground"}},
+    {"name": "cloud", "label": "cloud via satellite", "options": {"relay": "satellite"}},
+    {"name": "laot", "label": "LAoT + satellite relay", "options": {"relay": "satellite"}},
+]
+AUCTIONS = [
+    {"name": "dqmsb", "label": "DQMSB", "options": {"timesteps": 100, "progress": False}},
+    {"name": "msb-optimal", "label": "optimal MSB"},
+    {"name": "msb-myopic", "label": "myopic MSB"},
+    {"name": "spa", "label": "SPA"},
+]
 
 
 def test_full_and_quick_specs_are_listed_and_valid():
@@ -34,8 +41,19 @@ def test_full_and_quick_specs_are_listed_and_valid():
 
 
 def _sweep(store: Path, name: str, figure: str, grid: dict, solvers: list[dict]) -> None:
-    spec = check_registered(parse_spec({"name": name, "figure": figure, "scenario": "sagin-caching",
-                                        "params": TINY, "grid": {"product": grid}, "seeds": 1, "solvers": solvers}))
+    spec = check_registered(
+        parse_spec(
+            {
+                "name": name,
+                "figure": figure,
+                "scenario": "sagin-caching",
+                "params": TINY,
+                "grid": {"product": grid},
+                "seeds": 1,
+                "solvers": solvers,
+            }
+        )
+    )
     assert run_sweep(spec, store, inline_executor, show_progress=False).complete
 
 

@@ -16,8 +16,9 @@ LN2 = math.log(2.0)
 
 def test_aot_step_counts_examples_and_vanishes():
     # K: 100 + 2 requests x 200 tokens = 500; kappa: 1.5 + 400/200 - 0.6 = 2.9
-    K, kappa = model.aot_step(np.array([100.0, 100.0]), np.array([1.5, 1.5]), np.array([1, 0]),
-                              np.array([400.0, 400.0]), 200.0, 0.6)
+    K, kappa = model.aot_step(
+        np.array([100.0, 100.0]), np.array([1.5, 1.5]), np.array([1, 0]), np.array([400.0, 400.0]), 200.0, 0.6
+    )
     assert K == pytest.approx([500.0, 0.0])  # the evicted model restarts from zero (eq. 18)
     assert kappa == pytest.approx([2.9, 0.0])
 
@@ -118,7 +119,8 @@ def test_cloud_only_pays_cloud_and_backhaul():
     assert s["transmission_cost"] == pytest.approx(1e-4 * 120 + 0.005 * 0.6)
     pricey = tiny_episode([[[1]], [[0]], [[2]]], satellite_access_cost=0.005)
     assert summarize(pricey, simulate(pricey, "cloud", "satellite"), "satellite")["transmission_cost"] == (
-        pytest.approx(0.005 * (120 + 0.6)))
+        pytest.approx(0.005 * (120 + 0.6))
+    )
     ground = summarize(ep, simulate(ep, "cloud", "ground"), "ground")
     # through the core: users -> BS (1.2 GB at 3 Mb/s: 400 s) -> core (1.2 s), 1e-4 per s
     assert ground["transmission_cost"] == pytest.approx(1e-4 * (400 + 1.2))

@@ -35,8 +35,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("solver, options, field", BAD, ids=[f"{s}-{next(iter(o))}-{i}" for i, (s, o, _) in
-                                                          enumerate(BAD)])
+@pytest.mark.parametrize(
+    "solver, options, field", BAD, ids=[f"{s}-{next(iter(o))}-{i}" for i, (s, o, _) in enumerate(BAD)]
+)
 def test_bad_option_is_one_line_naming_it(solver, options, field):
     with pytest.raises(InputError) as err:
         check_options("sagin-caching", solver, options)
@@ -45,16 +46,30 @@ def test_bad_option_is_one_line_naming_it(solver, options, field):
 
 
 def test_good_options_pass_and_budget_is_bounded():
-    check_options("sagin-caching", "dqmsb", {"timesteps": 10, "gamma": 0.99, "learning_rate": 1e-4,
-                                             "checkpoint": "ck", "progress": False, "relay": "satellite"})
+    check_options(
+        "sagin-caching",
+        "dqmsb",
+        {
+            "timesteps": 10,
+            "gamma": 0.99,
+            "learning_rate": 1e-4,
+            "checkpoint": "ck",
+            "progress": False,
+            "relay": "satellite",
+        },
+    )
     data = PROBLEM.make_instance(0, "default", T=5, num_bs=2, num_services=3, market_train_episodes=1)
     with pytest.raises(InputError, match="^budget"):
         solve(data, "dqmsb", 0, 10**8, progress=False)
 
 
 def test_spec_with_a_bad_option_is_rejected_before_running():
-    raw = {"name": "bad", "scenario": "sagin-caching", "seeds": 1,
-           "solvers": [{"name": "dqmsb", "options": {"gamma": 2.0}}]}
+    raw = {
+        "name": "bad",
+        "scenario": "sagin-caching",
+        "seeds": 1,
+        "solvers": [{"name": "dqmsb", "options": {"gamma": 2.0}}],
+    }
     with pytest.raises(InputError) as err:
         check_registered(parse_spec(raw))
     assert "gamma" in str(err.value) and "\n" not in str(err.value)

@@ -58,15 +58,18 @@ def test_dqmsb_trains_saves_and_reloads(small, tmp_path):
     assert 1.0 <= min(first.decision["rho"]) and max(first.decision["rho"]) < 10.0
 
 
-@pytest.mark.parametrize("arg, value, field", [
-    ("num_gpus", 0, "params.num_gpus"),
-    ("gpu_memory_gb", -80, "params.gpu_memory_gb"),
-    ("gpu_power_w", -1, "params.gpu_power_w"),
-    ("arrival_per_user", -0.1, "params.arrival_per_user"),
-    ("vanishing_factor", 0, "params.vanishing_factor"),
-    ("vanishing_factor", 1.0, "params.vanishing_factor"),
-    ("vanishing_factor", 1.5, "params.vanishing_factor"),
-])
+@pytest.mark.parametrize(
+    "arg, value, field",
+    [
+        ("num_gpus", 0, "params.num_gpus"),
+        ("gpu_memory_gb", -80, "params.gpu_memory_gb"),
+        ("gpu_power_w", -1, "params.gpu_power_w"),
+        ("arrival_per_user", -0.1, "params.arrival_per_user"),
+        ("vanishing_factor", 0, "params.vanishing_factor"),
+        ("vanishing_factor", 1.0, "params.vanishing_factor"),
+        ("vanishing_factor", 1.5, "params.vanishing_factor"),
+    ],
+)
 def test_bad_config_is_one_line_naming_the_field(arg, value, field, capsys, monkeypatch):
     code, out, err = run_cli(["instance", "sagin-caching", f"--{arg}", value], capsys, monkeypatch)
     assert code == 2 and out == ""

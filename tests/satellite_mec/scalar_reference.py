@@ -19,9 +19,22 @@ def latencies(inst, alpha, power, interference="physical"):
     c = 299_792_458.0
     gn = 10 ** (p.antenna_gain_dbi / 10)
     n0 = 10 ** ((p.noise_dbm - 30) / 10)
-    G = [[[gn * (c / (4 * math.pi * p.carrier_hz * slant_range(inst.elevation_deg[m], p.earth_radius_m,
-                                                                 p.altitude_m))) ** 2 * inst.fading_power[m][n][i]
-           for i in range(I)] for n in range(N)] for m in range(M)]
+    G = [
+        [
+            [
+                gn
+                * (
+                    c
+                    / (4 * math.pi * p.carrier_hz * slant_range(inst.elevation_deg[m], p.earth_radius_m, p.altitude_m))
+                )
+                ** 2
+                * inst.fading_power[m][n][i]
+                for i in range(I)
+            ]
+            for n in range(N)
+        ]
+        for m in range(M)
+    ]
     beta = [[1 if power[n][i] > 0 else 0 for i in range(I)] for n in range(N)]
     out = []
     for n in range(N):

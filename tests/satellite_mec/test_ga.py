@@ -80,8 +80,11 @@ def test_ga_evaluates_only_new_offspring():
         assert len(np.unique(batch, axis=0)) == len(batch)  # none repeated within a generation
         assert not (batch[:, None, :] == population[None, :, :]).all(axis=2).any()  # nor a parent
         merged = np.concatenate([population, batch])
-        population = merged[np.lexsort((((merged[:, :3] - 0.3) ** 2).sum(axis=1) + merged[:, 3:].sum(axis=1),
-                                        merged[:, :3].sum(axis=1) > 1.0))][:100]
+        population = merged[
+            np.lexsort(
+                (((merged[:, :3] - 0.3) ** 2).sum(axis=1) + merged[:, 3:].sum(axis=1), merged[:, :3].sum(axis=1) > 1.0)
+            )
+        ][:100]
 
 
 def test_ga_population_shrinks_to_a_small_budget(small_instance):
@@ -150,12 +153,20 @@ def test_ga_on_the_flat_encoding(small_instance):
     assert np.any((res.decision["power_w"] > 0).sum(axis=1) > 1)  # only the flat genome splits power
 
 
-@pytest.mark.parametrize("options, name", [
-    ({"crossover_prob": 1.5}, "crossover_prob"), ({"mutation_prob": -0.1}, "mutation_prob"),
-    ({"pop_size": 2.5}, "pop_size"), ({"pop_size": 1}, "pop_size"), ({"restart_after": 0}, "restart_after"),
-    ({"eta_mutation": float("nan")}, "eta_mutation"), ({"gene_mutation_prob": 2.0}, "gene_mutation_prob"),
-    ({"encoding": "binary"}, "encoding"), ({"elitism": 1}, "elitism"),
-])
+@pytest.mark.parametrize(
+    "options, name",
+    [
+        ({"crossover_prob": 1.5}, "crossover_prob"),
+        ({"mutation_prob": -0.1}, "mutation_prob"),
+        ({"pop_size": 2.5}, "pop_size"),
+        ({"pop_size": 1}, "pop_size"),
+        ({"restart_after": 0}, "restart_after"),
+        ({"eta_mutation": float("nan")}, "eta_mutation"),
+        ({"gene_mutation_prob": 2.0}, "gene_mutation_prob"),
+        ({"encoding": "binary"}, "encoding"),
+        ({"elitism": 1}, "elitism"),
+    ],
+)
 def test_ga_rejects_bad_options_naming_them(options, name):
     data = PROBLEM.make_instance(0, "default", M=2, N=3, I=2)
     with pytest.raises(InputError, match=f"option {name}"):
@@ -163,5 +174,15 @@ def test_ga_rejects_bad_options_naming_them(options, name):
 
 
 def test_ga_takes_its_documented_options():
-    validate_options(solve_ga, "ga", {"pop_size": 400, "crossover_prob": 0.5, "mutation_prob": 0.2,
-                                      "gene_mutation_prob": None, "restart_after": None, "encoding": "flat"})
+    validate_options(
+        solve_ga,
+        "ga",
+        {
+            "pop_size": 400,
+            "crossover_prob": 0.5,
+            "mutation_prob": 0.2,
+            "gene_mutation_prob": None,
+            "restart_after": None,
+            "encoding": "flat",
+        },
+    )

@@ -26,16 +26,17 @@ def test_option_genome_decodes_by_hand():
 
 
 def test_option_genome_encodes_the_strongest_channel_and_total_power():
-    d = {"offload": np.array([[[1.0, 0, 0], [0, 0, 1]]]),
-         "power_w": np.array([[[0.05, 0.12], [0, 0], [0.3, 0.0]]])}
+    d = {"offload": np.array([[[1.0, 0, 0], [0, 0, 1]]]), "power_w": np.array([[[0.05, 0.12], [0, 0], [0.3, 0.0]]])}
     # terminal 0: satellite 0, channel 1, 0.17 W; terminal 1 local; terminal 2: satellite 1,
     # channel 0, power capped at P_IoT
     np.testing.assert_allclose(OptionGenome(TINY).encode(d), [[2, 0, 3, 0.17, 0, 0.2]])
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 4), min_size=3, max_size=3),
-       st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=3, max_size=3))
+@given(
+    st.lists(st.integers(0, 4), min_size=3, max_size=3),
+    st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=3, max_size=3),
+)
 def test_option_genome_decodes_to_structurally_feasible_decisions(options, powers):
     g = OptionGenome(TINY)
     d = g.decode(np.array([options + powers], dtype=float))

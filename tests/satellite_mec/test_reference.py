@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from offloadlab.core.result import Tracker
+from offloadlab.methods.satellite_mec.reference import (
+    exhaustive_search,
+    penalised_score,
+    power_patterns,
+    reference_search,
+)
 from offloadlab.scenarios.satellite_mec.model import generate_instance, make_params
-from offloadlab.methods.satellite_mec.reference import exhaustive_search, penalised_score, power_patterns, reference_search
 
 
 def test_power_patterns_count_and_budget():
@@ -22,8 +27,7 @@ def test_reference_equals_exhaustive_on_tiny_instances(seed):
     inst = generate_instance(make_params("default", M=2, N=3, I=2, f_sat_hz=2e9), seed=seed)
     a_ex, p_ex = exhaustive_search(inst, Tracker(), power_levels=2)
     best = penalised_score(inst, a_ex[None], p_ex[None])[0]
-    a_ls, p_ls = reference_search(inst, np.random.default_rng(seed), Tracker(), power_levels=2,
-                                  refine=False)
+    a_ls, p_ls = reference_search(inst, np.random.default_rng(seed), Tracker(), power_levels=2, refine=False)
     found = penalised_score(inst, a_ls[None], p_ls[None])[0]
     assert found == pytest.approx(best, rel=1e-9)
     # continuous refinement can only improve on the grid optimum

@@ -124,8 +124,7 @@ def test_novel_drops_rows_seen_or_repeated():
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=30),
-       st.integers(0, 10))
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=30), st.integers(0, 10))
 def test_novel_matches_a_set_of_rows(rows, n_seen):
     data = np.array(rows, dtype=float)
     seen, X = data[:n_seen], data[n_seen:]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,8 +17,7 @@ class StrictModel(BaseModel):
     """Base for parameter models: unknown keys are errors, values are validated on assignment."""
 
     # strict: no type coercion ("10" is not 10, true is not 1); no NaN or infinity anywhere
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True, strict=True,
-                              allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True, strict=True, allow_inf_nan=False)
 
 
 def parse_model(cls: type[M], data: Any, where: str) -> M:
@@ -45,8 +45,13 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
         raise InputError(field, msg) from None
 
 
-def preset_params(cls: type[M], presets: Mapping[str, Mapping[str, Any]], preset: str,
-                  overrides: Mapping[str, Any], where: str = "params") -> M:
+def preset_params(
+    cls: type[M],
+    presets: Mapping[str, Mapping[str, Any]],
+    preset: str,
+    overrides: Mapping[str, Any],
+    where: str = "params",
+) -> M:
     """Parameters of a named preset with overrides applied and validated."""
     if preset not in presets:
         raise UnknownNameError("preset", preset, list(presets))
@@ -62,8 +67,9 @@ def parse_params(cls: type[M], data: Any, where: str = "params") -> M:
     return parse_model(cls, data, where)
 
 
-def instance_header(data: Any, scenario_id: str, required: tuple[str, ...],
-                    allowed: tuple[str, ...] | None = None) -> Mapping[str, Any]:
+def instance_header(
+    data: Any, scenario_id: str, required: tuple[str, ...], allowed: tuple[str, ...] | None = None
+) -> Mapping[str, Any]:
     """Check an instance JSON object: a mapping naming ``scenario_id`` with every ``required`` key
     (and, if ``allowed`` is given, no other key)."""
     if not isinstance(data, Mapping):

@@ -3,7 +3,8 @@ PettingZoo parallel envs (PettingZoo has no registry of its own)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium
 

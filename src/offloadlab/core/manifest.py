@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Direction = Literal["min", "max"]
 # What a solver's ``budget`` counts: model evaluations of a static problem, environment steps,

@@ -5,8 +5,10 @@ later. Bounds are declared on the solver with ``Annotated[int, Field(ge=1)]``.""
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
-from typing import Any, Callable, Literal, Mapping
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -15,7 +17,7 @@ from offloadlab.core.errors import InputError
 RESERVED = ("problem", "instance", "budget", "rng")
 
 
-@lru_cache(maxsize=None)
+@cache
 def options_model(fn: Callable[..., Any]) -> type[BaseModel]:
     """The strict options model of a solver function, from its signature's annotations and defaults."""
     hints = inspect.get_annotations(fn, eval_str=True)
@@ -36,7 +38,14 @@ def validate_options(fn: Callable[..., Any], solver: str, options: Mapping[str, 
     """The options checked against the solver's signature (InputError naming the first bad option)."""
     model = options_model(fn)
     try:
-        model.model_validate(dict(options))
+        # options are data (CLI flags parsed as JSON, spec files): validated as JSON text, so a JSON
+        # array is a tuple and nothing is coerced; options JSON cannot express are validated as objects
+        try:
+            model.model_validate_json(json.dumps(dict(options)))
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            model.model_validate(dict(options))
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "?"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Violations(Sequence[list[str]]):
         return self.table.sum(axis=0)
 
     @classmethod
-    def concat(cls, parts: Sequence["Violations"]) -> "Violations":
+    def concat(cls, parts: Sequence[Violations]) -> Violations:
         """The violations of consecutive batches as one (same constraint names in each)."""
         out = cls.__new__(cls)
         out.names, out.table = parts[0].names, np.concatenate([v.table for v in parts], axis=1)
@@ -58,28 +59,34 @@ class Evaluation:
     details: dict[str, np.ndarray] = field(default_factory=dict)  # per-decision arrays, leading dim B
 
     @classmethod
-    def from_checks(cls, value: np.ndarray, checks: Mapping[str, np.ndarray],
-                    details: dict[str, np.ndarray] | None = None) -> "Evaluation":
+    def from_checks(
+        cls, value: np.ndarray, checks: Mapping[str, np.ndarray], details: dict[str, np.ndarray] | None = None
+    ) -> Evaluation:
         """Evaluation from the raw objective ``value`` [B] and named constraint checks (True = broken)."""
         value = np.asarray(value, dtype=float)
         broken = Violations(checks).table.any(axis=0) if checks else np.zeros(value.shape, dtype=bool)
         # a non-finite objective is never feasible: named as such where no other violation explains it
         unexplained = ~np.isfinite(value) & ~broken
-        violations = Violations({**checks, "non_finite_objective": unexplained}
-                                if unexplained.any() or not checks else checks)
+        violations = Violations(
+            {**checks, "non_finite_objective": unexplained} if unexplained.any() or not checks else checks
+        )
         feasible = np.asarray(~violations.table.any(axis=0), dtype=bool)
         return cls(np.where(feasible, value, np.inf), feasible, violations, details or {})
 
     @classmethod
-    def concat(cls, parts: Sequence["Evaluation"]) -> "Evaluation":
+    def concat(cls, parts: Sequence[Evaluation]) -> Evaluation:
         """The evaluations of consecutive batches as one."""
         if all(isinstance(e.violations, Violations) for e in parts):
             violations: Sequence[list[str]] = Violations.concat([e.violations for e in parts])  # type: ignore[misc]
         else:
             violations = [v for e in parts for v in e.violations]
         details = {k: np.concatenate([e.details[k] for e in parts]) for k in parts[0].details}
-        return cls(np.concatenate([e.objective for e in parts]), np.concatenate([e.feasible for e in parts]),
-                   violations, details)
+        return cls(
+            np.concatenate([e.objective for e in parts]),
+            np.concatenate([e.feasible for e in parts]),
+            violations,
+            details,
+        )
 
     def violation_counts(self) -> np.ndarray:
         """Number of broken constraints per decision, [B]."""

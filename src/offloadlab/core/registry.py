@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from offloadlab.core.errors import UnknownNameError
 from offloadlab.core.manifest import BudgetUnit
@@ -46,26 +47,30 @@ class SolverSpec:
     description: str
     budget_unit: BudgetUnit = "evaluations"
     # For generic solvers: whether the solver applies to a problem (e.g. it needs prompt templates).
-    applies: Callable[["Problem"], bool] | None = None
+    applies: Callable[[Problem], bool] | None = None
     smoke: Smoke = Smoke()
 
 
-_SCENARIOS: dict[str, "Problem"] = {}
+_SCENARIOS: dict[str, Problem] = {}
 _SOLVERS: dict[tuple[str, str], SolverSpec] = {}
 _PAPERS: dict[str, Any] = {}
 _loaded = False
 
 
-def register_scenario(problem: "Problem") -> "Problem":
+def register_scenario(problem: Problem) -> Problem:
     """Register a Problem under its manifest's id."""
     _SCENARIOS[problem.manifest.id] = problem
     return problem
 
 
-def register_solver(name: str, scenario: str = ANY_STATIC, description: str = "",
-                    budget_unit: BudgetUnit = "evaluations",
-                    applies: Callable[["Problem"], bool] | None = None,
-                    smoke: Smoke | None = None) -> Callable[[F], F]:
+def register_solver(
+    name: str,
+    scenario: str = ANY_STATIC,
+    description: str = "",
+    budget_unit: BudgetUnit = "evaluations",
+    applies: Callable[[Problem], bool] | None = None,
+    smoke: Smoke | None = None,
+) -> Callable[[F], F]:
     """Decorator registering a solver for one scenario, or for all static scenarios by default
     (``applies`` narrows a generic solver to the problems it can handle; ``smoke`` says how to run it
     in seconds)."""
@@ -101,7 +106,7 @@ def load_plugins() -> None:
         importlib.import_module(mod)
 
 
-def get_scenario(name: str) -> "Problem":
+def get_scenario(name: str) -> Problem:
     """The Problem registered under ``name``."""
     load_plugins()
     if name not in _SCENARIOS:
@@ -120,8 +125,9 @@ def solvers_for(scenario: str) -> dict[str, SolverSpec]:
     problem = get_scenario(scenario)
     out = {}
     if not problem.manifest.sequential:
-        out.update({n: s for (sc, n), s in _SOLVERS.items()
-                    if sc == ANY_STATIC and (s.applies is None or s.applies(problem))})
+        out.update(
+            {n: s for (sc, n), s in _SOLVERS.items() if sc == ANY_STATIC and (s.applies is None or s.applies(problem))}
+        )
     out.update({n: s for (sc, n), s in _SOLVERS.items() if sc == scenario})
     return out
 

@@ -74,9 +74,7 @@ class Tracker:
         self.evaluations += int(evaluations)
         if objective < self.best:
             self.best = float(objective)
-        self.history.append(
-            HistoryPoint(self.evaluations, self.seconds, self.best, self.llm_calls, self.llm_tokens)
-        )
+        self.history.append(HistoryPoint(self.evaluations, self.seconds, self.best, self.llm_calls, self.llm_tokens))
 
     def stats(self, **extra: Any) -> dict[str, Any]:
         """The standard stats block: evaluations and seconds, plus solver-specific extras."""

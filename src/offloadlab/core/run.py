@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -11,13 +12,15 @@ from offloadlab.core.options import validate_options
 from offloadlab.core.registry import get_scenario, get_solver
 from offloadlab.core.result import Result
 
+
 def check_options(scenario: str, solver: str, options: Mapping[str, Any]) -> None:
     """Reject options the solver does not take, of the wrong type or out of bounds, naming the option."""
     validate_options(get_solver(scenario, solver).fn, solver, options)
 
 
-def solve(instance_data: Mapping[str, Any], solver: str, seed: int = 0, budget: int | None = None,
-          **options: Any) -> tuple[Any, Any, Result]:
+def solve(
+    instance_data: Mapping[str, Any], solver: str, seed: int = 0, budget: int | None = None, **options: Any
+) -> tuple[Any, Any, Result]:
     """Validate the instance, run the solver with a seeded generator and return (problem, instance, result)."""
     scenario = instance_data.get("scenario") if isinstance(instance_data, Mapping) else None
     if not isinstance(scenario, str):

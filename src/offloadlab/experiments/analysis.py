@@ -86,7 +86,7 @@ class Experiment:
     @property
     def objective(self) -> Objective | None:
         """The scenario's objective (label, unit, direction) from its manifest; None if not registered."""
-        from offloadlab.core.registry import scenarios, get_scenario
+        from offloadlab.core.registry import get_scenario, scenarios
 
         return get_scenario(self.scenario).manifest.objective if self.scenario in scenarios() else None
 
@@ -157,22 +157,34 @@ def _cell(label: str, solver: str, point: dict[str, Any], recs: list[Record], re
     stored = [r for r in recs if r.ok]
     vals = np.array([r.objective for r in stored], dtype=float)
     fin = vals[np.isfinite(vals)]
-    gaps = [r.objective / ref_by_seed[r.instance_seed] - 1.0 for r in stored
-            if math.isfinite(r.objective) and math.isfinite(ref_by_seed.get(r.instance_seed, math.inf))
-            and ref_by_seed[r.instance_seed] > 0]
+    gaps = [
+        r.objective / ref_by_seed[r.instance_seed] - 1.0
+        for r in stored
+        if math.isfinite(r.objective)
+        and math.isfinite(ref_by_seed.get(r.instance_seed, math.inf))
+        and ref_by_seed[r.instance_seed] > 0
+    ]
 
     def total(name: str) -> int:
         return int(sum(int(r.data.get(name) or 0) for r in stored))
 
     return Cell(
-        label=label, solver=solver, point=point, planned=len(recs), stored=len(stored), feasible=len(fin),
+        label=label,
+        solver=solver,
+        point=point,
+        planned=len(recs),
+        stored=len(stored),
+        feasible=len(fin),
         mean=float(fin.mean()) if len(fin) else math.nan,
         std=float(fin.std(ddof=1)) if len(fin) > 1 else math.nan,  # undefined for one run
-        gap_mean=float(np.mean(gaps)) if gaps else math.nan, gap_n=len(gaps),
+        gap_mean=float(np.mean(gaps)) if gaps else math.nan,
+        gap_n=len(gaps),
         wall_s=float(np.mean([r.data["wall_s"] for r in stored])) if stored else math.nan,
         evaluations=float(np.mean([r.data.get("evaluations") or 0 for r in stored])) if stored else math.nan,
-        llm_calls=total("llm_calls"), llm_tokens=total("prompt_tokens") + total("completion_tokens"),
-        invalid_outputs=total("invalid_outputs"), values=[float(v) for v in vals],
+        llm_calls=total("llm_calls"),
+        llm_tokens=total("prompt_tokens") + total("completion_tokens"),
+        invalid_outputs=total("invalid_outputs"),
+        values=[float(v) for v in vals],
     )
 
 
@@ -180,8 +192,11 @@ def open_store(path: str | Path) -> ResultsStore:
     """An existing store, or InputError naming the path."""
     store = ResultsStore(path)
     if not store.exists():
-        raise InputError("results", f"'{path}' is not a results store (expected runs/ and experiments/ in it; "
-                                    "create one with `offloadlab run SPEC --out DIR`)")
+        raise InputError(
+            "results",
+            f"'{path}' is not a results store (expected runs/ and experiments/ in it; "
+            "create one with `offloadlab run SPEC --out DIR`)",
+        )
     return store
 
 
@@ -191,9 +206,20 @@ def load_experiments(store: ResultsStore) -> list[Experiment]:
     rows = store.rows()
     out = []
     for name, man in manifests.items():
-        recs = [Record(key=r["key"], label=r["label"], solver=r["solver"], options=r["options"], point=r["point"],
-                       instance_seed=r["instance_seed"], repetition=r["repetition"], reference=r["reference"],
-                       row=rows.get(r["key"])) for r in man["runs"]]
+        recs = [
+            Record(
+                key=r["key"],
+                label=r["label"],
+                solver=r["solver"],
+                options=r["options"],
+                point=r["point"],
+                instance_seed=r["instance_seed"],
+                repetition=r["repetition"],
+                reference=r["reference"],
+                row=rows.get(r["key"]),
+            )
+            for r in man["runs"]
+        ]
         out.append(Experiment(name, man.get("figure"), man.get("title") or name, man["spec"], recs))
     return sorted(out, key=lambda e: (e.figure or "~", e.name))
 

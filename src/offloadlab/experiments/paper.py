@@ -4,9 +4,9 @@ everything scenario-specific from here and from the scenario's manifest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import matplotlib.figure
 
@@ -38,7 +38,7 @@ class Paper:
         """The paper's claims checked against stored experiments."""
         return self.claims(experiments) if self.claims else []
 
-    def draw(self, exp: Experiment) -> "matplotlib.figure.Figure | None":
+    def draw(self, exp: Experiment) -> matplotlib.figure.Figure | None:
         """The paper's own figure for an experiment, or None to use the generic plot kinds."""
         drawer = self.drawers.get(exp.figure or "")
         return drawer(exp) if drawer else None

@@ -18,8 +18,14 @@ from offloadlab.core.errors import InputError  # noqa: E402
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
 
 # One colour per method family across figures; variants of one solver differ by line style and marker.
-COLORS = {"llm": "tab:red", "ga": "tab:blue", "ddpg": "tab:green", "random": "tab:orange",
-          "local": "tab:gray", "exhaustive": "tab:purple"}
+COLORS = {
+    "llm": "tab:red",
+    "ga": "tab:blue",
+    "ddpg": "tab:green",
+    "random": "tab:orange",
+    "local": "tab:gray",
+    "exhaustive": "tab:purple",
+}
 FALLBACK = ["tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:purple"]
 STYLES = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v")]
 REF_STYLE: dict[str, Any] = {"color": "black", "linestyle": "--", "linewidth": 1.4}
@@ -155,10 +161,11 @@ def draw_convergence(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     styles = method_styles(exp)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     ref = _reference_mean(exp, exp.points[0])
-    for ax, axis, xlabel in ((axes[0], "evaluations", plot.get("xlabel") or "Objective evaluations"),
-                             (axes[1], "seconds", "Wall-clock time (s)")):
-        top = max((h[axis] for r in exp.records if r.ok and r.label in styles for h in r.data["history"]),
-                  default=1.0)
+    for ax, axis, xlabel in (
+        (axes[0], "evaluations", plot.get("xlabel") or "Objective evaluations"),
+        (axes[1], "seconds", "Wall-clock time (s)"),
+    ):
+        top = max((h[axis] for r in exp.records if r.ok and r.label in styles for h in r.data["history"]), default=1.0)
         low = 1.0 if axis == "evaluations" else 1e-3
         grid = np.geomspace(low, max(top, low * 10), 300)
         for label, st in styles.items():
@@ -194,9 +201,17 @@ def draw_lines(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
         dodge = (j - (n - 1) / 2) * step * 0.04  # side-by-side error bars
-        ax.errorbar(xs + dodge, [c.mean for c in cells], yerr=[_bar(c.std) for c in cells],
-                    label=shown_label(exp, label, points), capsize=3,
-                    color=st["color"], linestyle=st["linestyle"], marker=st["marker"], markersize=5)
+        ax.errorbar(
+            xs + dodge,
+            [c.mean for c in cells],
+            yerr=[_bar(c.std) for c in cells],
+            label=shown_label(exp, label, points),
+            capsize=3,
+            color=st["color"],
+            linestyle=st["linestyle"],
+            marker=st["marker"],
+            markersize=5,
+        )
     ref = [_reference_mean(exp, p) for p in points]
     if exp.reference_label and np.isfinite(ref).any():
         ax.plot(xs, ref, marker="x", label=exp.reference_label, **REF_STYLE)
@@ -218,9 +233,18 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     centers = np.arange(len(points))
     for j, (label, st) in enumerate(styles.items()):
         cells = [exp.cell(label, p) for p in points]
-        ax.bar(centers - 0.4 + width * (j + 0.5), [c.mean for c in cells], width, yerr=[_bar(c.std) for c in cells],
-               label=shown_label(exp, label, points), color=st["color"], capsize=2, alpha=0.85,
-               edgecolor="black", linewidth=0.4)
+        ax.bar(
+            centers - 0.4 + width * (j + 0.5),
+            [c.mean for c in cells],
+            width,
+            yerr=[_bar(c.std) for c in cells],
+            label=shown_label(exp, label, points),
+            color=st["color"],
+            capsize=2,
+            alpha=0.85,
+            edgecolor="black",
+            linewidth=0.4,
+        )
     for g, p in enumerate(points):
         r = _reference_mean(exp, p)
         if math.isfinite(r):

@@ -35,8 +35,12 @@ def _num(x: float, digits: int = 4) -> str:
 def _table(head: list[str], rows: list[list[str]], num_from: int = 1) -> str:
     """An HTML table; cells are already escaped; columns from ``num_from`` are right-aligned."""
     th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if j >= num_from else f"<td>{c}</td>"
-                                     for j, c in enumerate(r)) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td class='num'>{c}</td>" if j >= num_from else f"<td>{c}</td>" for j, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -44,12 +48,16 @@ def claims_section(claims: list[Claim]) -> str:
     """The 'paper claims vs measured' table."""
     if not claims:
         return "<p>No paper claims apply to the stored experiments.</p>"
-    rows = [[escape(c.figure), escape(c.experiment), escape(c.paper), escape(c.measured),
-             f"<b>{escape(c.verdict)}</b>"] for c in claims]
+    rows = [
+        [escape(c.figure), escape(c.experiment), escape(c.paper), escape(c.measured), f"<b>{escape(c.verdict)}</b>"]
+        for c in claims
+    ]
     head = ["figure", "experiment", "paper claims", "measured", "verdict"]
     th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join(f"<tr class='{c.verdict.replace(' ', '')}'>" + "".join(f"<td>{x}</td>" for x in r) + "</tr>"
-                   for c, r in zip(claims, rows))
+    body = "".join(
+        f"<tr class='{c.verdict.replace(' ', '')}'>" + "".join(f"<td>{x}</td>" for x in r) + "</tr>"
+        for c, r in zip(claims, rows)
+    )
     tally = Counter(c.verdict for c in claims)
     summary = ", ".join(f"{tally[v]} {v}" for v in (AGREES, PARTLY, DISAGREES) if tally[v])
     return f"<p>{summary or 'nothing decided yet'}.</p><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
@@ -62,13 +70,31 @@ def method_table(exp: Experiment, cells: list[Cell]) -> str:
     for c in cells:
         gap = f"{c.gap_mean:+.1%}" if math.isfinite(c.gap_mean) else "–"
         llm = f"{c.llm_calls} / {c.llm_tokens} / {c.invalid_outputs}" if c.llm_calls else "–"
-        rows.append([escape(exp.point_label(c.point)), escape(c.label) + (" (reference)" if c.label == ref else ""),
-                     _num(c.mean), _num(c.std, 3), gap, f"{c.feasible}/{c.stored}/{c.planned}",
-                     _num(c.evaluations, 6), _num(c.wall_s, 3), llm])
+        rows.append(
+            [
+                escape(exp.point_label(c.point)),
+                escape(c.label) + (" (reference)" if c.label == ref else ""),
+                _num(c.mean),
+                _num(c.std, 3),
+                gap,
+                f"{c.feasible}/{c.stored}/{c.planned}",
+                _num(c.evaluations, 6),
+                _num(c.wall_s, 3),
+                llm,
+            ]
+        )
     unit = f" ({escape(exp.objective.unit)})" if exp.objective and exp.objective.unit else ""
-    head = [escape(exp.point_keys_label() or "point"), "method", f"mean{unit}", f"std{unit}",
-            f"gap to {escape(ref) if ref else 'reference'}", "feasible/stored/planned", "budget used", "wall (s)",
-            "LLM calls / tokens / invalid"]
+    head = [
+        escape(exp.point_keys_label() or "point"),
+        "method",
+        f"mean{unit}",
+        f"std{unit}",
+        f"gap to {escape(ref) if ref else 'reference'}",
+        "feasible/stored/planned",
+        "budget used",
+        "wall (s)",
+        "LLM calls / tokens / invalid",
+    ]
     return _table(head, rows, num_from=2)
 
 
@@ -82,19 +108,29 @@ def params_section(exp: Experiment) -> str:
     cells = []
     for k in keys:
         vals = {json.dumps(p.get(k)) for p in params}
-        cells.append([escape(k), escape(next(iter(vals))) if len(vals) == 1 else "varies (grid: "
-                      + escape(", ".join(sorted(vals, key=lambda v: (len(v), v)))) + ")"])
+        cells.append(
+            [
+                escape(k),
+                escape(next(iter(vals)))
+                if len(vals) == 1
+                else "varies (grid: " + escape(", ".join(sorted(vals, key=lambda v: (len(v), v)))) + ")",
+            ]
+        )
     spec = exp.spec
     seeds = spec["seeds"]
     seed_txt = f"{len(seeds)} ({seeds[0]}..{seeds[-1]})" if len(seeds) > 2 else ", ".join(map(str, seeds))
-    solvers = "; ".join(f"{escape(s.get('label') or s['name'])}: <code>{escape(s['name'])}</code>"
-                        + (f" budget {s['budget']}" if s.get("budget") else "")
-                        + (f" options {escape(json.dumps(s['options']))}" if s.get("options") else "")
-                        for s in spec["solvers"])
-    return (f"<p class='small'>scenario <code>{escape(spec['scenario'])}</code>, preset "
-            f"<code>{escape(spec['preset'])}</code>, instance seeds {seed_txt}, repetitions {spec['repetitions']}, "
-            f"default budget {spec.get('budget') or 'solver default'}.<br>Methods: {solvers}</p>"
-            f"<details><summary>Instance parameters</summary>{_table(['parameter', 'value'], cells)}</details>")
+    solvers = "; ".join(
+        f"{escape(s.get('label') or s['name'])}: <code>{escape(s['name'])}</code>"
+        + (f" budget {s['budget']}" if s.get("budget") else "")
+        + (f" options {escape(json.dumps(s['options']))}" if s.get("options") else "")
+        for s in spec["solvers"]
+    )
+    return (
+        f"<p class='small'>scenario <code>{escape(spec['scenario'])}</code>, preset "
+        f"<code>{escape(spec['preset'])}</code>, instance seeds {seed_txt}, repetitions {spec['repetitions']}, "
+        f"default budget {spec.get('budget') or 'solver default'}.<br>Methods: {solvers}</p>"
+        f"<details><summary>Instance parameters</summary>{_table(['parameter', 'value'], cells)}</details>"
+    )
 
 
 def experiment_section(exp: Experiment) -> str:
@@ -103,7 +139,9 @@ def experiment_section(exp: Experiment) -> str:
 
     head = f"<h2 id='{escape(exp.name)}'>{escape(exp.figure or '')} — {escape(exp.title)}</h2>"
     done = sum(r.ok for r in exp.records)
-    status = f"<p class='small'>experiment <code>{escape(exp.name)}</code>: {done} of {len(exp.records)} runs stored.</p>"
+    status = (
+        f"<p class='small'>experiment <code>{escape(exp.name)}</code>: {done} of {len(exp.records)} runs stored.</p>"
+    )
     if not done:
         return head + status
     fig = ""
@@ -115,9 +153,18 @@ def experiment_section(exp: Experiment) -> str:
 
 def failures_section(experiments: list[Experiment]) -> str:
     """Runs stored with an error (they are retried by the next `offloadlab run`)."""
-    rows = [[escape(e.name), escape(r.label), escape(e.point_label(r.point)), str(r.instance_seed),
-             escape((r.row.get("error") or "").splitlines()[0])]
-            for e in experiments for r in e.records if r.row is not None and not r.ok]
+    rows = [
+        [
+            escape(e.name),
+            escape(r.label),
+            escape(e.point_label(r.point)),
+            str(r.instance_seed),
+            escape((r.row.get("error") or "").splitlines()[0]),
+        ]
+        for e in experiments
+        for r in e.records
+        if r.row is not None and not r.ok
+    ]
     if not rows:
         return ""
     return "<h2>Failed runs</h2>" + _table(["experiment", "method", "point", "seed", "error"], rows, num_from=99)
@@ -128,16 +175,20 @@ def build_report(store: ResultsStore) -> str:
     exps = load_experiments(store)
     claims = evaluate_claims(exps)
     versions = Counter(r.get("version") for e in exps for r in e.stored_rows())
-    toc = "".join(f"<li><a href='#{escape(e.name)}'>{escape(e.figure or e.name)}: {escape(e.title)}</a></li>"
-                  for e in exps)
+    toc = "".join(
+        f"<li><a href='#{escape(e.name)}'>{escape(e.figure or e.name)}: {escape(e.title)}</a></li>" for e in exps
+    )
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>offloadlab report</title>", f"<style>{CSS}</style></head><body>",
+        "<title>offloadlab report</title>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>offloadlab results report</h1>",
         f"<p class='small'>store <code>{escape(str(store.root))}</code>, generated {escape(now_iso())}; software "
-        + escape(", ".join(f"{v} ({n} runs)" for v, n in versions.items())) + "</p>",
+        + escape(", ".join(f"{v} ({n} runs)" for v, n in versions.items()))
+        + "</p>",
         f"<ul>{toc}</ul>",
-        "<h2>Paper claims vs measured</h2>", claims_section(claims),
+        "<h2>Paper claims vs measured</h2>",
+        claims_section(claims),
         *[experiment_section(e) for e in exps],
         failures_section(exps),
         "<p class='small'>Means and standard deviations (sample, ddof = 1) are over instance seeds and "
@@ -158,13 +209,20 @@ def markdown_report(store: ResultsStore) -> str:
             continue
         ref = exp.reference_label or "reference"
         unit = f" ({exp.objective.unit})" if exp.objective and exp.objective.unit else ""
-        lines += ["", f"**{exp.figure or exp.name}: {exp.title}** (`{exp.name}`)", "",
-                  f"| {exp.point_keys_label() or 'point'} | method | mean{unit} | std{unit} | gap to {ref} | "
-                  "feasible/stored/planned | wall (s) |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"**{exp.figure or exp.name}: {exp.title}** (`{exp.name}`)",
+            "",
+            f"| {exp.point_keys_label() or 'point'} | method | mean{unit} | std{unit} | gap to {ref} | "
+            "feasible/stored/planned | wall (s) |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in exp.cells():
             gap = f"{c.gap_mean:+.1%}" if math.isfinite(c.gap_mean) else "–"
-            lines.append(f"| {exp.point_label(c.point)} | {c.label} | {_num(c.mean)} | {_num(c.std, 3)} | {gap} | "
-                         f"{c.feasible}/{c.stored}/{c.planned} | {_num(c.wall_s, 3)} |")
+            lines.append(
+                f"| {exp.point_label(c.point)} | {c.label} | {_num(c.mean)} | {_num(c.std, 3)} | {gap} | "
+                f"{c.feasible}/{c.stored}/{c.planned} | {_num(c.wall_s, 3)} |"
+            )
     return "\n".join(lines) + "\n"
 
 

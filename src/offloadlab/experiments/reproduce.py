@@ -26,13 +26,16 @@ def spec_paths(scenario: str, quick: bool) -> list[Path]:
     paper = get_paper(scenario)
     paths = paper.spec_paths(quick)
     if not paths:
-        raise InputError("quick" if quick else "scenario", f"the paper of '{scenario}' defines no "
-                                                           f"{'quick ' if quick else ''}reproduction specs")
+        raise InputError(
+            "quick" if quick else "scenario",
+            f"the paper of '{scenario}' defines no {'quick ' if quick else ''}reproduction specs",
+        )
     return paths
 
 
-def reproduce(scenario: str, quick: bool, out: str | Path, executor: Executor,
-              show_progress: bool = True) -> Reproduction:
+def reproduce(
+    scenario: str, quick: bool, out: str | Path, executor: Executor, show_progress: bool = True
+) -> Reproduction:
     """Validate every spec first, run them in turn (resuming), then save figures and report.html."""
     from offloadlab.experiments import plots
     from offloadlab.experiments.analysis import find_experiment, open_store

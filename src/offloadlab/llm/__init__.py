@@ -11,8 +11,22 @@ from offloadlab.llm.options import LLMOptions, llm_method, parse_llm_options
 
 BACKENDS = ("embedded", "openai", "replay")
 
-__all__ = ["BACKENDS", "Backend", "LLMClient", "LLMError", "LLMOptions", "Reply", "Request", "TokenBudgetExhausted",
-           "TransientLLMError", "Usage", "llm_method", "make_backend", "make_client", "parse_llm_options"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "LLMClient",
+    "LLMError",
+    "LLMOptions",
+    "Reply",
+    "Request",
+    "TokenBudgetExhausted",
+    "TransientLLMError",
+    "Usage",
+    "llm_method",
+    "make_backend",
+    "make_client",
+    "parse_llm_options",
+]
 
 
 def make_backend(options: LLMOptions) -> Backend:
@@ -31,8 +45,14 @@ def make_backend(options: LLMOptions) -> Backend:
     elif kind == "openai":
         from offloadlab.llm.openai_backend import OpenAIBackend
 
-        backend = OpenAIBackend(options.model, options.base_url, options.api_key_env, options.structured,
-                                options.max_tokens_param, options.extra)
+        backend = OpenAIBackend(
+            options.model,
+            options.base_url,
+            options.api_key_env,
+            options.structured,
+            options.max_tokens_param,
+            options.extra,
+        )
     else:
         from offloadlab.llm.embedded import EmbeddedBackend
 
@@ -44,8 +64,15 @@ def make_backend(options: LLMOptions) -> Backend:
     return backend
 
 
-def make_client(options: LLMOptions, backend: Backend | None = None,
-                on_call: Callable[[Reply], None] | None = None) -> LLMClient:
+def make_client(
+    options: LLMOptions, backend: Backend | None = None, on_call: Callable[[Reply], None] | None = None
+) -> LLMClient:
     """A client with the options' transport settings around ``backend`` (default: the options' backend)."""
-    return LLMClient(backend or make_backend(options), timeout_s=options.timeout, max_retries=options.retries,
-                     backoff_s=options.backoff, token_budget=options.token_budget, on_call=on_call)
+    return LLMClient(
+        backend or make_backend(options),
+        timeout_s=options.timeout,
+        max_retries=options.retries,
+        backoff_s=options.backoff,
+        token_budget=options.token_budget,
+        on_call=on_call,
+    )

@@ -45,16 +45,28 @@ class Request:
 
     def key(self) -> str:
         """Stable hash of everything that determines the answer (the cache key of record/replay)."""
-        body: dict[str, Any] = {"messages": list(self.messages), "temperature": self.temperature,
-                                "max_tokens": self.max_tokens, "schema": self.schema, "seed": self.seed}
+        body: dict[str, Any] = {
+            "messages": list(self.messages),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "schema": self.schema,
+            "seed": self.seed,
+        }
         if self.n != 1:  # absent for one answer, so that earlier recordings keep their keys
             body["n"] = self.n
         return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (written to recordings)."""
-        return {"messages": list(self.messages), "temperature": self.temperature, "max_tokens": self.max_tokens,
-                "schema": self.schema, "seed": self.seed, "purpose": self.purpose, "n": self.n}
+        return {
+            "messages": list(self.messages),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "schema": self.schema,
+            "seed": self.seed,
+            "purpose": self.purpose,
+            "n": self.n,
+        }
 
 
 @dataclass
@@ -75,16 +87,28 @@ class Reply:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (written to recordings)."""
-        out = {"text": self.text, "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-               "seconds": self.seconds, "model": self.model, "finish_reason": self.finish_reason}
+        out = {
+            "text": self.text,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "seconds": self.seconds,
+            "model": self.model,
+            "finish_reason": self.finish_reason,
+        }
         return {**out, "texts": self.texts} if len(self.texts) > 1 else out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         """Inverse of to_json."""
-        return cls(str(data["text"]), int(data["prompt_tokens"]), int(data["completion_tokens"]),
-                   float(data["seconds"]), str(data.get("model", "")), str(data.get("finish_reason", "")),
-                   texts=[str(t) for t in data.get("texts", [])])
+        return cls(
+            str(data["text"]),
+            int(data["prompt_tokens"]),
+            int(data["completion_tokens"]),
+            float(data["seconds"]),
+            str(data.get("model", "")),
+            str(data.get("finish_reason", "")),
+            texts=[str(t) for t in data.get("texts", [])],
+        )
 
 
 class Backend(Protocol):

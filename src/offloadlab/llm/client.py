@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from offloadlab.llm.backend import Backend, LLMError, Reply, Request, TokenBudgetExhausted, TransientLLMError
 
@@ -28,9 +29,14 @@ class Usage:
 
     def stats(self) -> dict[str, Any]:
         """The accounting block of a solver's stats."""
-        return {"llm_calls": self.calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "llm_seconds": round(self.seconds, 3),
-                "transport_faults": dict(sorted(self.faults.items())), "transport_retries": self.transport_retries}
+        return {
+            "llm_calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "llm_seconds": round(self.seconds, 3),
+            "transport_faults": dict(sorted(self.faults.items())),
+            "transport_retries": self.transport_retries,
+        }
 
 
 class LLMClient:
@@ -39,9 +45,18 @@ class LLMClient:
     ``on_call(reply)`` runs after every successful call (the solver feeds its Tracker from it).
     """
 
-    def __init__(self, backend: Backend, *, timeout_s: float = 120.0, max_retries: int = 4,
-                 backoff_s: float = 1.0, max_backoff_s: float = 30.0, token_budget: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep, on_call: Callable[[Reply], None] | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        timeout_s: float = 120.0,
+        max_retries: int = 4,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        token_budget: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_call: Callable[[Reply], None] | None = None,
+    ):
         self.backend = backend
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -63,11 +78,12 @@ class LLMClient:
             except TransientLLMError as exc:
                 self.usage.faults[exc.kind] += 1
                 if attempt == self.max_retries:
-                    raise LLMError(f"llm ({self.backend.name})",
-                                   f"no answer after {attempt + 1} attempts; last error {exc}") from None
+                    raise LLMError(
+                        f"llm ({self.backend.name})", f"no answer after {attempt + 1} attempts; last error {exc}"
+                    ) from None
                 self.usage.transport_retries += 1
                 # a server's Retry-After wins over the schedule, both capped by max_backoff_s
-                wait = max(self.backoff_s * 2 ** attempt, exc.retry_after_s or 0.0)
+                wait = max(self.backoff_s * 2**attempt, exc.retry_after_s or 0.0)
                 self.sleep(min(self.max_backoff_s, wait))
         self.usage.calls += 1
         self.usage.prompt_tokens += reply.prompt_tokens

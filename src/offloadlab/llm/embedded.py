@@ -49,8 +49,9 @@ def resolve_model(model: str | None) -> tuple[Path, str | None]:
         return path, chat_format
     path = Path(name).expanduser()
     if path.suffix != ".gguf" or not path.is_file():
-        raise InputError("llm-model", f"'{name}' is neither a known embedded model ({', '.join(MODELS)}) "
-                                      "nor an existing .gguf file")
+        raise InputError(
+            "llm-model", f"'{name}' is neither a known embedded model ({', '.join(MODELS)}) nor an existing .gguf file"
+        )
     return path, "gemma" if "gemma" in path.name.lower() else None
 
 
@@ -61,8 +62,14 @@ def _load(path: str, chat_format: str | None, n_threads: int) -> tuple[Any, Any]
     from llguidance.llamacpp import lltokenizer_from_vocab
 
     try:
-        llm = llama_cpp.Llama(model_path=path, n_ctx=N_CTX, n_threads=n_threads, n_threads_batch=n_threads,
-                              chat_format=chat_format, verbose=False)
+        llm = llama_cpp.Llama(
+            model_path=path,
+            n_ctx=N_CTX,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            chat_format=chat_format,
+            verbose=False,
+        )
     except ValueError as exc:
         raise LLMError("llm-model", f"cannot load '{path}': {exc}") from None
     return llm, lltokenizer_from_vocab(llama_cpp.llama_model_get_vocab(llm.model))
@@ -87,7 +94,7 @@ class SchemaConstraint:
         from llguidance.numpy import fill_next_token_bitmask
 
         if self.seen is not None:  # consume the tokens sampled since the last call
-            self.matcher.consume_tokens(input_ids[self.seen:].tolist())
+            self.matcher.consume_tokens(input_ids[self.seen :].tolist())
         self.seen = len(input_ids)
         fill_next_token_bitmask(self.matcher, self.mask)
         allowed = np.unpackbits(self.mask[0].view(np.uint8), bitorder="little")[: scores.shape[0]]
@@ -136,8 +143,9 @@ class EmbeddedBackend:
             prompt_tokens += usage["prompt_tokens"] if k == 0 else 0
             completion_tokens += usage["completion_tokens"]
             finish = finish or choice.get("finish_reason") or ""
-        return Reply(texts[0], prompt_tokens, completion_tokens, time.perf_counter() - start, self.model, finish,
-                     texts=texts)
+        return Reply(
+            texts[0], prompt_tokens, completion_tokens, time.perf_counter() - start, self.model, finish, texts=texts
+        )
 
     @staticmethod
     def _generate(llm: Any, tokenizer: Any, request: Request, seed: int | None, timeout_s: float) -> Any:
@@ -148,8 +156,12 @@ class EmbeddedBackend:
         processors = [SchemaConstraint(tokenizer, request.schema)] if request.schema is not None else []
         try:
             out = llm.create_chat_completion(
-                list(request.messages), temperature=request.temperature, max_tokens=request.max_tokens,
-                seed=seed, logits_processor=llama_cpp.LogitsProcessorList([*processors, deadline]))
+                list(request.messages),
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                seed=seed,
+                logits_processor=llama_cpp.LogitsProcessorList([*processors, deadline]),
+            )
         except ValueError as exc:  # e.g. the prompt exceeds the context window
             raise LLMError("llm", f"embedded model rejected the request: {exc}") from None
         if deadline.hit:

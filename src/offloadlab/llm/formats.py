@@ -74,13 +74,18 @@ class AnswerFormat:
         for f in self.decision_space.fields:
             c = self.choices.get(f.name)
             arr = np.asarray(decision[f.name])
-            out[c.name if c else f.name] = (np.where(arr.any(axis=0), arr.argmax(axis=0) + 1, 0) if c else arr)
+            out[c.name if c else f.name] = np.where(arr.any(axis=0), arr.argmax(axis=0) + 1, 0) if c else arr
         return out
 
     def text(self, decision: Mapping[str, np.ndarray], digits: int = 4) -> str:
         """Compact JSON of a decision as the model writes it: integers as integers, reals rounded."""
         answer = self.from_decision(decision)
-        out: dict[str, Any] = {f.name: (np.asarray(answer[f.name]).astype(int).tolist() if f.integer
-                                        else np.round(np.asarray(answer[f.name], dtype=float), digits).tolist())
-                               for f in self.space.fields}
+        out: dict[str, Any] = {
+            f.name: (
+                np.asarray(answer[f.name]).astype(int).tolist()
+                if f.integer
+                else np.round(np.asarray(answer[f.name], dtype=float), digits).tolist()
+            )
+            for f in self.space.fields
+        }
         return json.dumps(out, separators=(",", ":"))

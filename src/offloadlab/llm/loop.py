@@ -27,8 +27,15 @@ Messages = tuple[dict[str, str], ...]
 class AnswerLoop:
     """Asks for decisions in an answer format and returns only usable ones, with the counts of the rest."""
 
-    def __init__(self, client: LLMClient, options: LLMOptions, problem: Any, instance: Any, fmt: AnswerFormat,
-                 rng: np.random.Generator):
+    def __init__(
+        self,
+        client: LLMClient,
+        options: LLMOptions,
+        problem: Any,
+        instance: Any,
+        fmt: AnswerFormat,
+        rng: np.random.Generator,
+    ):
         self.client, self.options, self.problem, self.instance = client, options, problem, instance
         self.fmt, self.rng = fmt, rng
         self.structured = options.structured != "off"
@@ -39,8 +46,13 @@ class AnswerLoop:
 
     def stats(self) -> dict[str, Any]:
         """Answer-quality counts for a solver's stats."""
-        return {"invalid_outputs": sum(self.invalid.values()), "invalid_by_kind": dict(sorted(self.invalid.items())),
-                "repaired": self.repaired, "retried": self.retried, "usable_answers": self.usable}
+        return {
+            "invalid_outputs": sum(self.invalid.values()),
+            "invalid_by_kind": dict(sorted(self.invalid.items())),
+            "repaired": self.repaired,
+            "retried": self.retried,
+            "usable_answers": self.usable,
+        }
 
     def messages(self, user: str) -> Messages:
         """The user prompt, after the options' system message if any."""
@@ -52,8 +64,9 @@ class AnswerLoop:
         texts: list[str] = []
         while len(texts) < n:
             seed = int(self.rng.integers(2**31 - 1))
-            request = Request(messages, self.options.temperature, self.max_tokens, schema, seed, purpose,
-                              n - len(texts))
+            request = Request(
+                messages, self.options.temperature, self.max_tokens, schema, seed, purpose, n - len(texts)
+            )
             texts += self.client.complete(request).texts[: n - len(texts)]
         return texts
 
@@ -96,8 +109,9 @@ class AnswerLoop:
                 self.retried += 1
             good: list[Checked] = []
             errors: list[tuple[str, str]] = []
-            for text in self.sample(conversation, "retry" if attempt else purpose, n if not attempt else 1,
-                                    self.schema):
+            for text in self.sample(
+                conversation, "retry" if attempt else purpose, n if not attempt else 1, self.schema
+            ):
                 try:
                     good.append(self.check(text))
                 except InvalidAnswer as exc:

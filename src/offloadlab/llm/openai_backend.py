@@ -24,8 +24,12 @@ _DIALECT_CACHE: dict[tuple[str, str], str] = {}
 def structured_body(dialect: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The request fields that ask for schema-constrained output in a dialect."""
     if dialect == "json_schema":
-        return {"response_format": {"type": "json_schema",
-                                    "json_schema": {"name": "answer", "schema": schema, "strict": True}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": True},
+            }
+        }
     if dialect == "json_object":
         return {"response_format": {"type": "json_object", "schema": schema}}
     if dialect == "guided_json":
@@ -38,9 +42,15 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, model: str | None, base_url: str | None = None, api_key_env: str = DEFAULT_KEY_ENV,
-                 structured: str = "auto", max_tokens_param: str = "max_tokens",
-                 extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        model: str | None,
+        base_url: str | None = None,
+        api_key_env: str = DEFAULT_KEY_ENV,
+        structured: str = "auto",
+        max_tokens_param: str = "max_tokens",
+        extra: dict[str, Any] | None = None,
+    ):
         import openai
 
         if not model:
@@ -72,17 +82,24 @@ class OpenAIBackend:
                 return self._complete(request, timeout_s, dialect)
             except _FormatRejected as exc:
                 if self.structured != "auto":
-                    raise LLMError("llm-structured", f"{self.base_url} rejected structured output '{dialect}' "
-                                                     f"({exc}); try --llm-structured auto or off") from None
+                    raise LLMError(
+                        "llm-structured",
+                        f"{self.base_url} rejected structured output '{dialect}' "
+                        f"({exc}); try --llm-structured auto or off",
+                    ) from None
                 # the next dialect, remembered for the endpoint; 'off' is never rejected
                 _DIALECT_CACHE[(self.base_url, self.model)] = DIALECTS[DIALECTS.index(dialect) + 1]
 
     def _complete(self, request: Request, timeout_s: float, dialect: str) -> Reply:
         import openai
 
-        kwargs: dict[str, Any] = {"model": self.model, "messages": list(request.messages),
-                                  "temperature": request.temperature, self.max_tokens_param: request.max_tokens,
-                                  "timeout": timeout_s}
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(request.messages),
+            "temperature": request.temperature,
+            self.max_tokens_param: request.max_tokens,
+            "timeout": timeout_s,
+        }
         if request.seed is not None:
             kwargs["seed"] = request.seed
         if request.n > 1:
@@ -120,8 +137,16 @@ class OpenAIBackend:
         usage = resp.usage
         prompt_tokens = usage.prompt_tokens if usage else sum(estimate_tokens(m["content"]) for m in request.messages)
         completion_tokens = usage.completion_tokens if usage else sum(estimate_tokens(t) for t in texts)
-        return Reply(texts[0], prompt_tokens, completion_tokens, seconds, resp.model or self.model,
-                     resp.choices[0].finish_reason or "", texts=texts, extra={"dialect": dialect})
+        return Reply(
+            texts[0],
+            prompt_tokens,
+            completion_tokens,
+            seconds,
+            resp.model or self.model,
+            resp.choices[0].finish_reason or "",
+            texts=texts,
+            extra={"dialect": dialect},
+        )
 
 
 class _FormatRejected(Exception):

@@ -20,11 +20,15 @@ class LLMOptions(StrictModel):
     """How an LLM method talks to its model: backend, endpoint, transport, sampling and answer format."""
 
     backend: Literal["embedded", "openai", "replay"] | None = Field(
-        None, description="embedded (default), openai (any OpenAI-compatible server) or replay")
+        None, description="embedded (default), openai (any OpenAI-compatible server) or replay"
+    )
     model: str | None = Field(None, description="embedded model name or .gguf path; the endpoint's model name")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                             description="environment variable holding the API key (never the key itself)")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="environment variable holding the API key (never the key itself)",
+    )
     record: str | None = Field(None, description="append every call to this JSON-lines file")
     replay: str | None = Field(None, description="answer from a recording (implies backend replay)")
     threads: int | None = Field(None, ge=1, le=256, description="llama.cpp threads of the embedded backend")
@@ -34,12 +38,14 @@ class LLMOptions(StrictModel):
     token_budget: int | None = Field(None, ge=1, description="stop once this many tokens are spent")
     temperature: float = Field(1.0, ge=0.0, le=2.0, description="sampling temperature")
     structured: Structured = Field("auto", description="structured-output dialect; auto probes the server once")
-    max_tokens: int | None = Field(None, ge=1, le=262_144,
-                                   description="completion-token cap (default: what a full answer needs)")
+    max_tokens: int | None = Field(
+        None, ge=1, le=262_144, description="completion-token cap (default: what a full answer needs)"
+    )
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
-        "max_tokens", description="max_completion_tokens for reasoning models")
+        "max_tokens", description="max_completion_tokens for reasoning models"
+    )
     system: str | None = Field(None, max_length=20_000, description="a system message sent before every prompt")
-    extra: dict[str, Any] = Field(default_factory=dict, description="extra request parameters, e.g. {\"top_p\": 0.9}")
+    extra: dict[str, Any] = Field(default_factory=dict, description='extra request parameters, e.g. {"top_p": 0.9}')
     samples: int = Field(1, ge=1, le=64, description="answers per prompt (OpenAI's n, or repeated calls)")
     answer_retries: int = Field(2, ge=0, le=10, description="re-asks of an unusable answer, with its error")
 
@@ -81,10 +87,15 @@ def llm_method(**defaults: Any) -> Callable[[F], F]:
             llm = parse_llm_options({**defaults, **mine})
             return fn(problem, instance, budget, rng, llm=llm, **options)
 
-        extra = [inspect.Parameter(opt, inspect.Parameter.KEYWORD_ONLY,
-                                   default=defaults.get(opt, base[name].get_default(call_default_factory=True)),
-                                   annotation=base[name].annotation)
-                 for opt, name in OPTION_NAMES.items()]
+        extra = [
+            inspect.Parameter(
+                opt,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=defaults.get(opt, base[name].get_default(call_default_factory=True)),
+                annotation=base[name].annotation,
+            )
+            for opt, name in OPTION_NAMES.items()
+        ]
         own = [p for p in sig.parameters.values() if p.name != "llm"]
         wrapper.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -94,5 +105,6 @@ def llm_method(**defaults: Any) -> Callable[[F], F]:
 
 def options_help() -> str:
     """One line per LLM option (for ``solve --help`` and the docs)."""
-    return "\n".join(f"--{opt.replace('_', '-')}: {LLMOptions.model_fields[name].description}"
-                     for opt, name in OPTION_NAMES.items())
+    return "\n".join(
+        f"--{opt.replace('_', '-')}: {LLMOptions.model_fields[name].description}" for opt, name in OPTION_NAMES.items()
+    )

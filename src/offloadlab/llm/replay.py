@@ -28,8 +28,13 @@ class RecordingBackend:
     def complete(self, request: Request, timeout_s: float) -> Reply:
         """Answer through the inner backend and record the exchange."""
         reply = self.inner.complete(request, timeout_s)
-        line = {"key": request.key(), "backend": self.name, "model": self.model,
-                "request": request.to_json(), "reply": reply.to_json()}
+        line = {
+            "key": request.key(),
+            "backend": self.name,
+            "model": self.model,
+            "request": request.to_json(),
+            "reply": reply.to_json(),
+        }
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, sort_keys=True) + "\n")
         return reply
@@ -63,8 +68,11 @@ class ReplayBackend:
         key = request.key()
         k = self.used[key]
         if k >= len(self.replies.get(key, ())):
-            raise LLMError("llm-replay", f"'{self.path}' has no recorded answer for this {request.purpose} request "
-                                         f"(occurrence {k + 1}); it was recorded with another instance, seed, "
-                                         "prompt or option")
+            raise LLMError(
+                "llm-replay",
+                f"'{self.path}' has no recorded answer for this {request.purpose} request "
+                f"(occurrence {k + 1}); it was recorded with another instance, seed, "
+                "prompt or option",
+            )
         self.used[key] += 1
         return self.replies[key][k]

@@ -43,8 +43,12 @@ def answer_schema(space: DecisionSpace, names: list[str] | None = None) -> dict[
     grammar-constrained model stops after the last field."""
     schema = space.json_schema()
     names = names or [f.name for f in space.fields]
-    return {**schema, "properties": {n: schema["properties"][n] for n in names}, "required": names,
-            "additionalProperties": False}
+    return {
+        **schema,
+        "properties": {n: schema["properties"][n] for n in names},
+        "required": names,
+        "additionalProperties": False,
+    }
 
 
 def parse_json(text: str) -> Any:
@@ -52,7 +56,7 @@ def parse_json(text: str) -> Any:
     candidates = [text.strip(), *(m.strip() for m in _FENCE.findall(text))]
     start, end = text.find("{"), text.rfind("}")
     if 0 <= start < end:
-        candidates.append(text[start:end + 1])
+        candidates.append(text[start : end + 1])
     for cand in candidates:
         try:
             return json.loads(cand)
@@ -89,8 +93,11 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
             bad = (arr != np.round(arr)) | (arr < f.low) | (arr > f.high)
             if bad.any():
                 idx = [int(i) for i in np.argwhere(bad)[0]]
-                raise InvalidAnswer("out_of_range", f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
-                                                    f"is not an integer in [{f.low:g}, {f.high:g}]")
+                raise InvalidAnswer(
+                    "out_of_range",
+                    f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
+                    f"is not an integer in [{f.low:g}, {f.high:g}]",
+                )
         elif (arr > f.high).any():
             answer[f.name] = np.minimum(arr, f.high)
             clipped.add(f.name)
@@ -114,10 +121,15 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
 def quantise(space: DecisionSpace, decisions: dict[str, np.ndarray], digits: int = 4) -> dict[str, np.ndarray]:
     """Round continuous fields down to ``digits`` decimals (within bounds), so that a decision shown to the
     model as text is exactly the decision that was evaluated; rounding down keeps sum budgets met."""
-    scale = 10.0 ** digits
-    return {f.name: (decisions[f.name] if f.integer
-                     else np.clip(np.floor(np.asarray(decisions[f.name]) * scale) / scale, f.low, f.high))
-            for f in space.fields}
+    scale = 10.0**digits
+    return {
+        f.name: (
+            decisions[f.name]
+            if f.integer
+            else np.clip(np.floor(np.asarray(decisions[f.name]) * scale) / scale, f.low, f.high)
+        )
+        for f in space.fields
+    }
 
 
 def answer_max_tokens(space: DecisionSpace) -> int:

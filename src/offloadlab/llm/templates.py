@@ -32,8 +32,13 @@ def wordings(folder: Path | None) -> list[str]:
 
 def environment(folder: Path) -> jinja2.Environment:
     """A Jinja2 environment over ``folder``: undefined variables are errors, ``nums`` is a filter."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(folder), str(COMMON_DIR)]), autoescape=False,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder), str(COMMON_DIR)]),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["nums"] = nums
     return env
 
@@ -45,8 +50,9 @@ class PromptBook:
         if folder is None or not Path(folder).is_dir():
             raise InputError("prompt", f"no prompt folder '{folder}'")
         if wording is not None and wording not in wordings(folder):
-            raise InputError("prompt", f"unknown wording '{wording}' "
-                                       f"(allowed: {', '.join(wordings(folder)) or 'none'})")
+            raise InputError(
+                "prompt", f"unknown wording '{wording}' (allowed: {', '.join(wordings(folder)) or 'none'})"
+            )
         self.prefix = f"{wording}/" if wording else ""
         self.folder = Path(folder)
         self.env = environment(self.folder)
@@ -67,7 +73,6 @@ class PromptBook:
     def answer_format(self, space: DecisionSpace) -> AnswerFormat:
         """The wording's answer format (its format.json), or the raw decision space."""
         return AnswerFormat.load(space, self.folder / self.prefix / "format.json")
-
 
 
 @functools.lru_cache(maxsize=1)

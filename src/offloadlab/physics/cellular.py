@@ -38,8 +38,9 @@ def gauss_markov_fading(rng: np.random.Generator, rho: np.ndarray, steps: int) -
     return s
 
 
-def correlated_shadowing_db(rng: np.random.Generator, moved_m: np.ndarray, steps: int, std_db: float,
-                            decorrelation_m: float) -> np.ndarray:
+def correlated_shadowing_db(
+    rng: np.random.Generator, moved_m: np.ndarray, steps: int, std_db: float, decorrelation_m: float
+) -> np.ndarray:
     """Log-normal shadowing in dB, AR(1) in travelled distance (Gudmundson): [steps, len(moved_m)].
 
     x[t] = e^(-d/D) x[t-1] + sqrt(1 - e^(-2d/D)) N(0, std^2), with d the distance moved per step.

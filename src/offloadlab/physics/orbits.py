@@ -41,8 +41,16 @@ def orbital_period_s(altitude_km: float) -> float:
     return SECONDS_PER_DAY / mean_motion_rev_per_day(altitude_km)
 
 
-def format_tle(satnum: int, epoch: datetime, inclination_deg: float, raan_deg: float, eccentricity: float,
-               argp_deg: float, mean_anomaly_deg: float, mean_motion: float) -> tuple[str, str]:
+def format_tle(
+    satnum: int,
+    epoch: datetime,
+    inclination_deg: float,
+    raan_deg: float,
+    eccentricity: float,
+    argp_deg: float,
+    mean_anomaly_deg: float,
+    mean_motion: float,
+) -> tuple[str, str]:
     """Two TLE lines (69 columns each, valid checksums) for the given mean elements.
 
     ``mean_motion`` is in revolutions per day; drag terms are zero (a synthetic, drag-free orbit).
@@ -53,9 +61,11 @@ def format_tle(satnum: int, epoch: datetime, inclination_deg: float, raan_deg: f
     start = datetime(ep.year, 1, 1, tzinfo=UTC)
     doy = 1.0 + (ep - start).total_seconds() / SECONDS_PER_DAY
     intl = f"{ep.year % 100:02d}{1 + satnum // 26 % 999:03d}{chr(65 + satnum % 26)}"
-    body1 = (f"1 {satnum:05d}U {intl:<8} {ep.year % 100:02d}{doy:012.8f}  .00000000  00000-0  00000-0 0  999")
-    body2 = (f"2 {satnum:05d} {inclination_deg % 360:8.4f} {raan_deg % 360:8.4f} {round(eccentricity * 1e7):07d} "
-             f"{argp_deg % 360:8.4f} {mean_anomaly_deg % 360:8.4f} {mean_motion:11.8f}    0")
+    body1 = f"1 {satnum:05d}U {intl:<8} {ep.year % 100:02d}{doy:012.8f}  .00000000  00000-0  00000-0 0  999"
+    body2 = (
+        f"2 {satnum:05d} {inclination_deg % 360:8.4f} {raan_deg % 360:8.4f} {round(eccentricity * 1e7):07d} "
+        f"{argp_deg % 360:8.4f} {mean_anomaly_deg % 360:8.4f} {mean_motion:11.8f}    0"
+    )
     return body1 + str(tle_checksum(body1)), body2 + str(tle_checksum(body2))
 
 
@@ -90,20 +100,34 @@ def walker_tles(spec: WalkerSpec, epoch: datetime, first_satnum: int = 90000) ->
     """TLEs of a Walker-style constellation at ``epoch`` (circular orbits)."""
     plane, slot, size = plane_layout(spec.satellites, spec.planes)
     n_planes = int(plane.max()) + 1
-    alts = (np.full(n_planes, 0.5 * (spec.altitude_min_km + spec.altitude_max_km)) if n_planes == 1
-            else np.linspace(spec.altitude_min_km, spec.altitude_max_km, n_planes))
+    alts = (
+        np.full(n_planes, 0.5 * (spec.altitude_min_km + spec.altitude_max_km))
+        if n_planes == 1
+        else np.linspace(spec.altitude_min_km, spec.altitude_max_km, n_planes)
+    )
     out = []
     for k in range(spec.satellites):
         p, s = int(plane[k]), int(slot[k])
         raan = spec.raan0_deg + spec.raan_spread_deg * p / n_planes
         ma = 360.0 * s / size[k] + 360.0 * spec.phasing * p / spec.satellites
-        out.append(format_tle((first_satnum + k) % 100000, epoch, spec.inclination_deg, raan, 0.0, 0.0, ma,
-                              mean_motion_rev_per_day(float(alts[p]))))
+        out.append(
+            format_tle(
+                (first_satnum + k) % 100000,
+                epoch,
+                spec.inclination_deg,
+                raan,
+                0.0,
+                0.0,
+                ma,
+                mean_motion_rev_per_day(float(alts[p])),
+            )
+        )
     return out
 
 
-def aligned_raan_deg(epoch: datetime, lat_deg: float, lon_deg: float, inclination_deg: float,
-                     altitude_km: float) -> float:
+def aligned_raan_deg(
+    epoch: datetime, lat_deg: float, lon_deg: float, inclination_deg: float, altitude_km: float
+) -> float:
     """RAAN that makes a circular orbit starting at its ascending node at ``epoch`` pass over the point
     (lat, lon) on its first ascending pass (spherical Earth): the node's longitude offset to the point's
     latitude, less the Earth's rotation until then. For |lat| > inclination the nearest approach is used."""
@@ -155,7 +179,7 @@ def epoch_jd(epoch: datetime) -> tuple[float, float]:
 def gmst_rad(jd_ut1: np.ndarray) -> np.ndarray:
     """Greenwich mean sidereal angle (IAU-82, the same formula as SGP4's gstime), radians."""
     tut1 = (np.asarray(jd_ut1, dtype=float) - 2451545.0) / 36525.0
-    sec = (-6.2e-6 * tut1**3 + 0.093104 * tut1**2 + (876600.0 * 3600 + 8640184.812866) * tut1 + 67310.54841)
+    sec = -6.2e-6 * tut1**3 + 0.093104 * tut1**2 + (876600.0 * 3600 + 8640184.812866) * tut1 + 67310.54841
     return np.mod(np.deg2rad(sec / 240.0), 2.0 * np.pi)
 
 
@@ -184,8 +208,10 @@ def geodetic_to_ecef(lat_deg: np.ndarray, lon_deg: np.ndarray, alt_m: np.ndarray
     e2 = WGS84_F * (2.0 - WGS84_F)
     n = R_EARTH_KM / np.sqrt(1.0 - e2 * np.sin(lat) ** 2)
     up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-    pos = np.stack([(n + h) * np.cos(lat) * np.cos(lon), (n + h) * np.cos(lat) * np.sin(lon),
-                    (n * (1.0 - e2) + h) * np.sin(lat)], axis=-1)
+    pos = np.stack(
+        [(n + h) * np.cos(lat) * np.cos(lon), (n + h) * np.cos(lat) * np.sin(lon), (n * (1.0 - e2) + h) * np.sin(lat)],
+        axis=-1,
+    )
     return pos, up
 
 
@@ -228,12 +254,13 @@ class Windows:
 
     def to_json(self) -> list[dict[str, float | int]]:
         """The instance contract's list of {"sat", "station", "start_s", "end_s"}."""
-        return [{"sat": int(k), "station": int(g), "start_s": round(float(a), 3), "end_s": round(float(b), 3)}
-                for k, g, a, b in zip(self.sat, self.station, self.start_s, self.end_s)]
+        return [
+            {"sat": int(k), "station": int(g), "start_s": round(float(a), 3), "end_s": round(float(b), 3)}
+            for k, g, a, b in zip(self.sat, self.station, self.start_s, self.end_s)
+        ]
 
 
-def elevation_grid(sats: SatrecArray, jd0: float, fr0: float, t_s: np.ndarray,
-                   stations: Stations) -> np.ndarray:
+def elevation_grid(sats: SatrecArray, jd0: float, fr0: float, t_s: np.ndarray, stations: Stations) -> np.ndarray:
     """Elevation [K, G, T] (deg) of every satellite from every station at every time, in one array pass;
     -90 where SGP4 reports an error."""
     pos, bad = propagate_ecef(sats, jd0, fr0, t_s)
@@ -243,8 +270,16 @@ def elevation_grid(sats: SatrecArray, jd0: float, fr0: float, t_s: np.ndarray,
     return np.ascontiguousarray(np.moveaxis(el, -1, 1))
 
 
-def _elevation_at(satrecs: list[Satrec], sat: np.ndarray, station: np.ndarray, t_s: np.ndarray,
-                  jd0: float, fr0: float, st: np.ndarray, up: np.ndarray) -> np.ndarray:
+def _elevation_at(
+    satrecs: list[Satrec],
+    sat: np.ndarray,
+    station: np.ndarray,
+    t_s: np.ndarray,
+    jd0: float,
+    fr0: float,
+    st: np.ndarray,
+    up: np.ndarray,
+) -> np.ndarray:
     """Elevation (deg) of satellite ``sat[c]`` from station ``station[c]`` at ``t_s[c]``, for C crossings.
 
     One SGP4 call per distinct satellite (each vectorised over that satellite's crossings; the crossings of
@@ -265,8 +300,14 @@ def _elevation_at(satrecs: list[Satrec], sat: np.ndarray, station: np.ndarray, t
     return out
 
 
-def contact_windows(satrecs: list[Satrec], stations: Stations, epoch: datetime, duration_s: float,
-                    step_s: float = 10.0, tol_s: float = 0.01) -> Windows:
+def contact_windows(
+    satrecs: list[Satrec],
+    stations: Stations,
+    epoch: datetime,
+    duration_s: float,
+    step_s: float = 10.0,
+    tol_s: float = 0.01,
+) -> Windows:
     """Visibility windows (elevation >= the station's minimum) of all satellite-station pairs over
     [0, duration_s] seconds from ``epoch``.
 
@@ -297,18 +338,25 @@ def contact_windows(satrecs: list[Satrec], stations: Stations, epoch: datetime, 
 
     k0, g0 = np.nonzero(above[..., 0])
     k1, g1 = np.nonzero(above[..., -1])
-    starts = (np.concatenate([k0, rise[0]]), np.concatenate([g0, rise[1]]),
-              np.concatenate([np.zeros(len(k0)), refine(rise[0], rise[1], rise[2], rising=True)]))
-    ends = (np.concatenate([fall[0], k1]), np.concatenate([fall[1], g1]),
-            np.concatenate([refine(fall[0], fall[1], fall[2], rising=False), np.full(len(k1), float(duration_s))]))
+    starts = (
+        np.concatenate([k0, rise[0]]),
+        np.concatenate([g0, rise[1]]),
+        np.concatenate([np.zeros(len(k0)), refine(rise[0], rise[1], rise[2], rising=True)]),
+    )
+    ends = (
+        np.concatenate([fall[0], k1]),
+        np.concatenate([fall[1], g1]),
+        np.concatenate([refine(fall[0], fall[1], fall[2], rising=False), np.full(len(k1), float(duration_s))]),
+    )
     # within a pair, starts and ends alternate, so sorting both by (sat, station, time) pairs them up
     so = np.lexsort((starts[2], starts[1], starts[0]))
     eo = np.lexsort((ends[2], ends[1], ends[0]))
     return Windows(starts[0][so], starts[1][so], starts[2][so], ends[2][eo])
 
 
-def contact_windows_loop(satrecs: list[Satrec], stations: Stations, epoch: datetime, duration_s: float,
-                         step_s: float = 10.0) -> list[tuple[int, int, float, float]]:
+def contact_windows_loop(
+    satrecs: list[Satrec], stations: Stations, epoch: datetime, duration_s: float, step_s: float = 10.0
+) -> list[tuple[int, int, float, float]]:
     """Reference loop for benchmarks: one SGP4 call per satellite and time, one look angle per station,
     edges at grid resolution (no refinement)."""
     jd0, fr0 = epoch_jd(epoch)

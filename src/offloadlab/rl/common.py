@@ -8,8 +8,9 @@ leaves the other cores to parallel runs; a method may ask for more with its ``th
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -52,9 +53,17 @@ def torch_threads(threads: int = 1) -> Iterator[None]:
 def training_progress(what: str, total: int, enabled: bool = True) -> Iterator[Callable[..., None]]:
     """A rich progress bar on stderr (shown only on a terminal); yields ``update(done, note="")``."""
     console = Console(stderr=True)
-    bar = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=console,
-                   disable=not (enabled and console.is_terminal), transient=True)
+    bar = Progress(
+        TextColumn(f"[bold]{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+        disable=not (enabled and console.is_terminal),
+        transient=True,
+    )
     task = bar.add_task(what, total=total, note="")
     with bar:
         yield lambda done, note="": bar.update(task, completed=done, note=note)
@@ -68,8 +77,9 @@ def checkpoint_file(template: str | None, fields: Mapping[str, Any], suffix: str
     try:
         path = Path(template.format(**fields))
     except (KeyError, IndexError, ValueError) as exc:
-        raise InputError("option checkpoint", f"'{template}' names {exc}, which is not a field "
-                                              f"(allowed: {', '.join(fields)})") from None
+        raise InputError(
+            "option checkpoint", f"'{template}' names {exc}, which is not a field (allowed: {', '.join(fields)})"
+        ) from None
     return path if not suffix or path.suffix == suffix else path.with_name(path.name + suffix)
 
 

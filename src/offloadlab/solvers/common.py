@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +28,15 @@ def stack(decisions: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray
     return {k: np.stack([np.asarray(d[k]) for d in decisions]) for k in decisions[0]}
 
 
-def finish(problem: Any, instance: Any, decision: Mapping[str, np.ndarray], tracker: Tracker,
-           extra_details: Mapping[str, Any] | None = None, record: bool = False, **stats: Any) -> Result:
+def finish(
+    problem: Any,
+    instance: Any,
+    decision: Mapping[str, np.ndarray],
+    tracker: Tracker,
+    extra_details: Mapping[str, Any] | None = None,
+    record: bool = False,
+    **stats: Any,
+) -> Result:
     """The one result packager of static decisions: evaluate the final decision once more (recorded as
     one evaluation with ``record``), and package it with the solver's stats and extra details."""
     ev = problem.evaluate(instance, {k: np.asarray(v)[None] for k, v in decision.items()})

@@ -56,8 +56,14 @@ def tournament(cv: np.ndarray, f: np.ndarray, n: int, rng: np.random.Generator) 
     return duel(a, b, cv, f, rng)
 
 
-def sbx(x1: np.ndarray, x2: np.ndarray, bounds: Bounds, rng: np.random.Generator,
-        eta: float = SBX_ETA, gene_prob: float = SBX_GENE_PROB) -> tuple[np.ndarray, np.ndarray]:
+def sbx(
+    x1: np.ndarray,
+    x2: np.ndarray,
+    bounds: Bounds,
+    rng: np.random.Generator,
+    eta: float = SBX_ETA,
+    gene_prob: float = SBX_GENE_PROB,
+) -> tuple[np.ndarray, np.ndarray]:
     """Simulated binary crossover of parent rows x1, x2 [n, D]: two children, each gene crossed with
     probability ``gene_prob`` (never where the parents agree within 1e-14 or the bounds are equal),
     the children's values of a crossed gene swapped with probability 1/2."""
@@ -133,7 +139,7 @@ def novel(X: np.ndarray, seen: np.ndarray) -> np.ndarray:
     repeat = same_key[np.all(both[order[same_key + 1]] == both[order[same_key]], axis=1)]
     first = np.ones(len(both), dtype=bool)
     first[order[repeat + 1]] = False
-    return first[len(seen):]
+    return first[len(seen) :]
 
 
 class Breeder:
@@ -148,15 +154,23 @@ class Breeder:
     rows of a larger draw gives the offspring pymoo's sequential refill would, in law; fewer than
     asked come back only when ``MAX_MATING_PASSES`` passes found no more."""
 
-    def __init__(self, bounds: Bounds, crossover_prob: float, mutation_prob: float, gene_mutation_prob: float,
-                 eta_mutation: float, fix: Callable[[np.ndarray], np.ndarray]):
+    def __init__(
+        self,
+        bounds: Bounds,
+        crossover_prob: float,
+        mutation_prob: float,
+        gene_mutation_prob: float,
+        eta_mutation: float,
+        fix: Callable[[np.ndarray], np.ndarray],
+    ):
         self.bounds, self.fix = bounds, fix
         self.crossover_prob, self.mutation_prob = crossover_prob, mutation_prob
         self.gene_mutation_prob, self.eta_mutation = gene_mutation_prob, eta_mutation
         self.novel_rate = 1.0
 
-    def children(self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, pairs: int,
-                 rng: np.random.Generator) -> np.ndarray:
+    def children(
+        self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, pairs: int, rng: np.random.Generator
+    ) -> np.ndarray:
         """The repaired children of ``pairs`` tournament pairs that were crossed or mutated, in mating order."""
         parents = X[tournament(cv, f, 2 * pairs, rng)].reshape(pairs, 2, X.shape[1])
         crossed = rng.random(pairs) < self.crossover_prob
@@ -169,8 +183,7 @@ class Breeder:
         kids[mutated] = mutate(kids[mutated], self.bounds, rng, self.gene_mutation_prob, self.eta_mutation)
         return self.fix(kids)
 
-    def offspring(self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, n: int,
-                  rng: np.random.Generator) -> np.ndarray:
+    def offspring(self, X: np.ndarray, cv: np.ndarray, f: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """Up to ``n`` new gene rows bred from the population (X, cv, f)."""
         kept = np.empty((0, X.shape[1]))
         for _ in range(MAX_MATING_PASSES):

@@ -129,8 +129,9 @@ class _Stall:
         self.best, self.count = ((cv, objective), 0) if better else (self.best, self.count + 1)
 
 
-def initial_population(problem: Any, instance: Any, genome: Genome, rng: np.random.Generator, size: int,
-                       seed_local: bool) -> np.ndarray:
+def initial_population(
+    problem: Any, instance: Any, genome: Genome, rng: np.random.Generator, size: int, seed_local: bool
+) -> np.ndarray:
     """Initial genes: the problem's random rule (uniform in the decision space without one), plus
     the trivial decision in the first slot when ``seed_local`` is set."""
     X = genome.encode(random_decisions(problem, instance, rng, size))
@@ -145,18 +146,32 @@ def _survivors(X: np.ndarray, cv: np.ndarray, f: np.ndarray, n: int) -> tuple[np
     return X[keep], cv[keep], f[keep]
 
 
-@register_solver("ga", smoke=Smoke(budget=400, options={"pop_size": 20}),
-                 description="genetic algorithm (numpy; population 400, crossover 0.5, mutation 0.2)")
-def solve_ga(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator,
-             pop_size: PopSize = 400, crossover_prob: Probability = 0.5, mutation_prob: Probability = 0.2,
-             gene_mutation_prob: Probability | None = None, eta_mutation: EtaMutation = 5.0,
-             seed_local: bool = True, lamarckian: bool = False, encoding: str = "scenario",
-             restart_after: Patience | None = DEFAULT_RESTART_AFTER) -> Result:
+@register_solver(
+    "ga",
+    smoke=Smoke(budget=400, options={"pop_size": 20}),
+    description="genetic algorithm (numpy; population 400, crossover 0.5, mutation 0.2)",
+)
+def solve_ga(
+    problem: Any,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    pop_size: PopSize = 400,
+    crossover_prob: Probability = 0.5,
+    mutation_prob: Probability = 0.2,
+    gene_mutation_prob: Probability | None = None,
+    eta_mutation: EtaMutation = 5.0,
+    seed_local: bool = True,
+    lamarckian: bool = False,
+    encoding: str = "scenario",
+    restart_after: Patience | None = DEFAULT_RESTART_AFTER,
+) -> Result:
     """Run a feasibility-first GA for ``budget`` evaluations (default 120,000); return the best feasible."""
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     genome = genome_for(problem, instance, encoding)
-    bounds = Bounds(np.asarray(genome.lo, dtype=float), np.asarray(genome.hi, dtype=float),
-                    np.asarray(genome.integer, dtype=bool))
+    bounds = Bounds(
+        np.asarray(genome.lo, dtype=float), np.asarray(genome.hi, dtype=float), np.asarray(genome.integer, dtype=bool)
+    )
     tracker = Tracker(budget)
     score = _Scorer(problem, instance, genome, tracker)
     pop_size = min(int(pop_size), budget)
@@ -194,8 +209,9 @@ def solve_ga(problem: Any, instance: Any, budget: int | None, rng: np.random.Gen
             break
         child_cv, child_f = score(children)
         generations += 1
-        X, cv, f = _survivors(np.concatenate([X, children]), np.concatenate([cv, child_cv]),
-                              np.concatenate([f, child_f]), pop_size)
+        X, cv, f = _survivors(
+            np.concatenate([X, children]), np.concatenate([cv, child_cv]), np.concatenate([f, child_f]), pop_size
+        )
         stall.update(float(cv[0]), float(f[0]))
     best = score.best
     if best is None:  # nothing feasible: the least infeasible survivor

@@ -9,8 +9,9 @@ scenario's prompt folder (templates and answer format), so it is registered for 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -35,7 +36,8 @@ class Settings(StrictModel):
     pool_size: int = Field(3, ge=1, le=50, description="examples shown in the prompt")
     initial_samples: int = Field(100, ge=1, le=100_000, description="random draws the pool starts from")
     pool_start: Literal["default", "paper"] = Field(
-        "default", description="paper: best of the random draws only; default: also all-local")
+        "default", description="paper: best of the random draws only; default: also all-local"
+    )
 
 
 @dataclass
@@ -61,7 +63,7 @@ class ExamplePool:
 
     def add(self, example: Example) -> None:
         """Insert, keeping the ``size`` best."""
-        self.items = sorted([*self.items, example], key=lambda e: -e.objective)[-self.size:]
+        self.items = sorted([*self.items, example], key=lambda e: -e.objective)[-self.size :]
 
     def holds(self, decision: dict[str, np.ndarray]) -> bool:
         """Whether the pool already holds this exact decision."""
@@ -71,8 +73,16 @@ class ExamplePool:
 class Optimizer:
     """One run of Algorithm 1."""
 
-    def __init__(self, problem: Problem, instance: Any, loop: AnswerLoop, book: PromptBook, settings: Settings,
-                 rng: np.random.Generator, tracker: Tracker):
+    def __init__(
+        self,
+        problem: Problem,
+        instance: Any,
+        loop: AnswerLoop,
+        book: PromptBook,
+        settings: Settings,
+        rng: np.random.Generator,
+        tracker: Tracker,
+    ):
         self.problem, self.instance, self.loop, self.book = problem, instance, loop, book
         self.s, self.rng, self.tracker = settings, rng, tracker
         self.space = problem.decision_space(instance)
@@ -115,9 +125,13 @@ class Optimizer:
     def prompt(self, role: str, last_objective: float | None, feedback: str | None) -> str:
         """The meta-prompt: the task with the pool (at the end, so the fixed prefix stays in the model's
         cache), followed by the expert or reminder prompt."""
-        context = {**self.facts, "examples": [{"json": e.text, "objective": e.objective} for e in self.pool.items],
-                   "last_objective": last_objective, "best_objective": self.pool.best_objective,
-                   "feedback": feedback}
+        context = {
+            **self.facts,
+            "examples": [{"json": e.text, "objective": e.objective} for e in self.pool.items],
+            "last_objective": last_objective,
+            "best_objective": self.pool.best_objective,
+            "feedback": feedback,
+        }
         text = self.book.render("task", **context)
         return text if role == "task" else text + "\n\n" + self.book.render(role, **context)
 
@@ -172,27 +186,63 @@ class Optimizer:
             used, best_before = role, self.pool.best_objective
             role, last, feedback, outcome = self.step(found)
             stale = 0 if self.pool.best_objective < best_before else stale + 1
-            self.trajectory.append({"iteration": it, "prompt": used, "outcome": outcome, "proposals": len(found),
-                                    "objective": math.inf if last is None else last,
-                                    "best": self.pool.best_objective, "llm_calls": usage.calls - calls})
+            self.trajectory.append(
+                {
+                    "iteration": it,
+                    "prompt": used,
+                    "outcome": outcome,
+                    "proposals": len(found),
+                    "objective": math.inf if last is None else last,
+                    "best": self.pool.best_objective,
+                    "llm_calls": usage.calls - calls,
+                }
+            )
             if stale >= self.s.patience:
                 return "patience"
         return "iterations"
 
 
 @llm_method()
-def solve_llm(problem: Problem, instance: Any, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
-              iterations: int = 50, patience: int = 10, prompt: str = "expert", pool_size: int = 3,
-              initial_samples: int = 100, pool_start: str = "default") -> Result:
+def solve_llm(
+    problem: Problem,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    *,
+    llm: LLMOptions,
+    iterations: int = 50,
+    patience: int = 10,
+    prompt: str = "expert",
+    pool_size: int = 3,
+    initial_samples: int = 100,
+    pool_start: str = "default",
+) -> Result:
     """LLM optimizer (Algorithm 1 of seed 000) on any backend; see docs/llm.md."""
-    settings = parse_model(Settings, {"iterations": iterations, "patience": patience, "pool_size": pool_size,
-                                      "initial_samples": initial_samples, "pool_start": pool_start}, "option")
+    settings = parse_model(
+        Settings,
+        {
+            "iterations": iterations,
+            "patience": patience,
+            "pool_size": pool_size,
+            "initial_samples": initial_samples,
+            "pool_start": pool_start,
+        },
+        "option",
+    )
     book = PromptBook(problem.manifest.prompt_dir, prompt)
     return optimize(problem, instance, budget, rng, None, book, settings, llm)
 
 
-def optimize(problem: Problem, instance: Any, budget: int | None, rng: np.random.Generator, backend: Backend | None,
-             book: PromptBook, settings: Settings, llm: LLMOptions) -> Result:
+def optimize(
+    problem: Problem,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    backend: Backend | None,
+    book: PromptBook,
+    settings: Settings,
+    llm: LLMOptions,
+) -> Result:
     """Run Algorithm 1 (``backend`` default: the options') and package the result with the LLM accounting.
     A run in which no LLM answer was usable raises LLMError: it has no result of its own to report."""
     tracker = Tracker(budget)
@@ -209,20 +259,39 @@ def optimize(problem: Problem, instance: Any, budget: int | None, rng: np.random
     initial = opt.pool.best_objective
     stop = opt.run()
     if loop.usable == 0:
-        raise LLMError(f"llm ({client.backend.name})", f"no usable answer in {client.usage.calls} calls "
-                                                       f"(invalid: {loop.stats()['invalid_by_kind']}; stop: {stop})")
+        raise LLMError(
+            f"llm ({client.backend.name})",
+            f"no usable answer in {client.usage.calls} calls "
+            f"(invalid: {loop.stats()['invalid_by_kind']}; stop: {stop})",
+        )
     decision = opt.pool.items[-1].decision if opt.pool.items else opt.fallback
     assert decision is not None  # a usable answer exists, so start-up or pool gave a decision
-    result = finish(problem, instance, decision, tracker, **client.usage.stats(), **loop.stats(),
-                    iterations=len(opt.trajectory), improvements=opt.improvements, initial_objective=initial,
-                    startup_evaluations=opt.startup_evaluations, initial_feasible=opt.initial_feasible,
-                    proposed_evaluations=tracker.evaluations, stop_reason=stop, backend=client.backend.name,
-                    model=client.backend.model)
+    result = finish(
+        problem,
+        instance,
+        decision,
+        tracker,
+        **client.usage.stats(),
+        **loop.stats(),
+        iterations=len(opt.trajectory),
+        improvements=opt.improvements,
+        initial_objective=initial,
+        startup_evaluations=opt.startup_evaluations,
+        initial_feasible=opt.initial_feasible,
+        proposed_evaluations=tracker.evaluations,
+        stop_reason=stop,
+        backend=client.backend.name,
+        model=client.backend.model,
+    )
     result.details["trajectory"] = opt.trajectory
     return result
 
 
-register_solver("llm", description="LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder prompts, "
-                                   "validated JSON; --llm-backend embedded|openai|replay",
-                budget_unit="evaluations", smoke=Smoke(options={"iterations": 2}, slow=True),
-                applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)))(solve_llm)
+register_solver(
+    "llm",
+    description="LLM optimizer (seed 000, Algorithm 1): example pool, expert/reminder prompts, "
+    "validated JSON; --llm-backend embedded|openai|replay",
+    budget_unit="evaluations",
+    smoke=Smoke(options={"iterations": 2}, slow=True),
+    applies=lambda problem: bool(wordings(problem.manifest.prompt_dir)),
+)(solve_llm)

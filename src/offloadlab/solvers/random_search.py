@@ -13,7 +13,9 @@ from offloadlab.solvers.common import finish, random_decisions, take
 CHUNK = 256
 
 
-@register_solver("random", smoke=Smoke(budget=50), description="random choice (RC): best feasible of `budget` random decisions")
+@register_solver(
+    "random", smoke=Smoke(budget=50), description="random choice (RC): best feasible of `budget` random decisions"
+)
 def solve_random(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Sample ``budget`` decisions (default 1000) with the problem's random rule; keep the best feasible."""
     total = budget or 1000

@@ -11,8 +11,11 @@ from offloadlab.llm.finetune.config import ALL_PROJECTIONS, PROFILES, load_confi
 from offloadlab.llm.finetune.records import answer_text, check_records, fingerprint, input_text, prompt_messages
 from offloadlab.llm.finetune.run_state import Curve, RunState
 
-RECORD = {"instruction": "Pick a server.", "input": {"size": "4.2 Mbits", "load": [1.0, 2.0]},
-          "output": {"action_name": "offload to server 1"}}
+RECORD = {
+    "instruction": "Pick a server.",
+    "input": {"size": "4.2 Mbits", "load": [1.0, 2.0]},
+    "output": {"action_name": "offload to server 1"},
+}
 
 
 def test_paper_profile_holds_the_authors_settings():
@@ -41,18 +44,21 @@ def test_overrides_merge_into_nested_groups():
     assert c.grpo.beta == 0.0 and c.profile == "cpu"
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"sft": {"learning_rate": 0}}, "finetune.sft.learning_rate"),
-    ({"sft": {"warmup_ratio": 1.0}}, "finetune.sft.warmup_ratio"),
-    ({"lora": {"dropout": 1.0}}, "finetune.lora.dropout"),
-    ({"lora": {"target_modules": []}}, "finetune.lora.target_modules"),
-    ({"grpo": {"num_generations": 3}}, "finetune.grpo"),
-    ({"grpo": {"top_p": 1.5}}, "finetune.grpo.top_p"),
-    ({"grpo": {"max_completion_length": 0}}, "finetune.grpo.max_completion_length"),
-    ({"export": "q4_k"}, "finetune.export"),
-    ({"epochs": 2}, "finetune.epochs"),
-    ({"profile": "gpu"}, "finetune.profile"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"sft": {"learning_rate": 0}}, "finetune.sft.learning_rate"),
+        ({"sft": {"warmup_ratio": 1.0}}, "finetune.sft.warmup_ratio"),
+        ({"lora": {"dropout": 1.0}}, "finetune.lora.dropout"),
+        ({"lora": {"target_modules": []}}, "finetune.lora.target_modules"),
+        ({"grpo": {"num_generations": 3}}, "finetune.grpo"),
+        ({"grpo": {"top_p": 1.5}}, "finetune.grpo.top_p"),
+        ({"grpo": {"max_completion_length": 0}}, "finetune.grpo.max_completion_length"),
+        ({"export": "q4_k"}, "finetune.export"),
+        ({"epochs": 2}, "finetune.epochs"),
+        ({"profile": "gpu"}, "finetune.profile"),
+    ],
+)
 def test_invalid_config_is_one_line_naming_the_field(bad, field):
     with pytest.raises(InputError) as err:
         load_config(bad)
@@ -77,12 +83,15 @@ def test_chat_rendering_follows_the_authors_layout():
     assert input_text("already text") == "already text"
 
 
-@pytest.mark.parametrize("records, field", [
-    ([], "records"),
-    ([{"input": {}, "output": "x"}], "records[0].instruction"),
-    ([RECORD, {"instruction": "i", "input": 3, "output": "x"}], "records[1].input"),
-    ([{"instruction": "i", "input": "s", "output": {"action": "x"}}], "records[0].output"),
-])
+@pytest.mark.parametrize(
+    "records, field",
+    [
+        ([], "records"),
+        ([{"input": {}, "output": "x"}], "records[0].instruction"),
+        ([RECORD, {"instruction": "i", "input": 3, "output": "x"}], "records[1].input"),
+        ([{"instruction": "i", "input": "s", "output": {"action": "x"}}], "records[0].output"),
+    ],
+)
 def test_malformed_records_are_refused(records, field):
     with pytest.raises(InputError) as err:
         check_records(records)

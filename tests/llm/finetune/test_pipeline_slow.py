@@ -23,10 +23,17 @@ def synthetic_records(n: int = 16, seed: int = 0) -> list[dict[str, Any]]:
     out = []
     for _ in range(n):
         a, b = rng.randint(0, 9), rng.randint(0, 9)
-        out.append({"instruction": "Choose the edge server with the shorter queue. Output only the decision name.",
-                    "input": {"task size": f"{rng.uniform(2, 5):.2f} Mbits", "server 1 queue": f"{a} tasks",
-                              "server 2 queue": f"{b} tasks"},
-                    "output": {"action_name": f"offload to server {1 if a <= b else 2}"}})
+        out.append(
+            {
+                "instruction": "Choose the edge server with the shorter queue. Output only the decision name.",
+                "input": {
+                    "task size": f"{rng.uniform(2, 5):.2f} Mbits",
+                    "server 1 queue": f"{a} tasks",
+                    "server 2 queue": f"{b} tasks",
+                },
+                "output": {"action_name": f"offload to server {1 if a <= b else 2}"},
+            }
+        )
     return out
 
 

@@ -83,23 +83,26 @@ def _broken(d, edit):
     return d
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d["tle"][1].__setitem__(0, d["tle"][1][0][:-1] + "0"), "tle[1][0]"),
-    (lambda d: d["tle"][2].__setitem__(1, "2 garbage"), "tle[2][1]"),
-    (lambda d: d["tle"].pop(), "tle"),
-    (lambda d: d["contact_windows"][0].__setitem__("station", 5), "contact_windows[0].station"),
-    (lambda d: d["contact_windows"][0].__setitem__("end_s", -1.0), "contact_windows[0].end_s"),
-    (lambda d: d["params"].__setitem__("isl_rate_bps", -5.0), "params.isl_rate_bps"),
-    (lambda d: d["params"].__setitem__("ground_loss", float("nan")), "params.ground_loss"),
-    (lambda d: d["params"].pop("alpha"), "params.alpha"),
-    (lambda d: d["ground_stations"][0].pop("min_elevation_deg"), "ground_stations[0].min_elevation_deg"),
-    (lambda d: d["ground_stations"][0].__setitem__("lat_deg", 95.0), "ground_stations[0].lat_deg"),
-    (lambda d: d["tasks"]["arrival_s"].__setitem__(0, -3.0), "tasks.arrival_s"),
-    (lambda d: d["tasks"]["sat"].__setitem__(0, 99), "tasks.sat"),
-    (lambda d: d.pop("initial_queue"), "initial_queue"),
-    (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
-    (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d["tle"][1].__setitem__(0, d["tle"][1][0][:-1] + "0"), "tle[1][0]"),
+        (lambda d: d["tle"][2].__setitem__(1, "2 garbage"), "tle[2][1]"),
+        (lambda d: d["tle"].pop(), "tle"),
+        (lambda d: d["contact_windows"][0].__setitem__("station", 5), "contact_windows[0].station"),
+        (lambda d: d["contact_windows"][0].__setitem__("end_s", -1.0), "contact_windows[0].end_s"),
+        (lambda d: d["params"].__setitem__("isl_rate_bps", -5.0), "params.isl_rate_bps"),
+        (lambda d: d["params"].__setitem__("ground_loss", float("nan")), "params.ground_loss"),
+        (lambda d: d["params"].pop("alpha"), "params.alpha"),
+        (lambda d: d["ground_stations"][0].pop("min_elevation_deg"), "ground_stations[0].min_elevation_deg"),
+        (lambda d: d["ground_stations"][0].__setitem__("lat_deg", 95.0), "ground_stations[0].lat_deg"),
+        (lambda d: d["tasks"]["arrival_s"].__setitem__(0, -3.0), "tasks.arrival_s"),
+        (lambda d: d["tasks"]["sat"].__setitem__(0, 99), "tasks.sat"),
+        (lambda d: d.pop("initial_queue"), "initial_queue"),
+        (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
+        (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),
+    ],
+)
 def test_strict_loading_names_the_field(paper_json, edit, field):
     with pytest.raises(InputError) as err:
         PROBLEM.load_instance(_broken(paper_json, edit))

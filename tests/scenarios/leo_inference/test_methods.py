@@ -28,8 +28,14 @@ RNG = np.random.default_rng(0)
 LP_TOL = 0.02  # stated tolerance: relaxed objective within 2 % of the LP optimum, constraints within 0.1 task
 
 
-SOLVERS = {"leoedge": solvers.solve_leoedge, "reference": solvers.solve_reference, "threshold": solvers.solve_threshold,
-           "workload": solvers.solve_workload, "local-only": solvers.solve_local, "central": solvers.solve_central}
+SOLVERS = {
+    "leoedge": solvers.solve_leoedge,
+    "reference": solvers.solve_reference,
+    "threshold": solvers.solve_threshold,
+    "workload": solvers.solve_workload,
+    "local-only": solvers.solve_local,
+    "central": solvers.solve_central,
+}
 
 
 def _solve(name, inst, **opts):
@@ -73,8 +79,16 @@ def test_literal_equations_never_offload(rp):
 def test_milp_equals_greedy_and_lp_bounds_it():
     for _ in range(10):
         n = int(RNG.integers(1, 15))
-        rp = RoundProblem(np.arange(n), RNG.uniform(0.01, 0.2, n), RNG.integers(0, 4, n),
-                          RNG.integers(0, 2, 6).astype(float), 2, 3, 3, 0.75)
+        rp = RoundProblem(
+            np.arange(n),
+            RNG.uniform(0.01, 0.2, n),
+            RNG.integers(0, 4, n),
+            RNG.integers(0, 2, 6).astype(float),
+            2,
+            3,
+            3,
+            0.75,
+        )
         ip, y1, y3 = solve_round(rp)
         lp, _, _ = solve_round(rp, relax=True)
         greedy = central_policy(rp, RoundLog())
@@ -121,8 +135,9 @@ def test_solvers_on_a_small_instance(small_json):
 
 
 def test_threshold_depends_on_which_latency_feeds_local_execution():
-    fast = PROBLEM.load_instance(PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always",
-                                                       local_latency="with_adaptive"))
+    fast = PROBLEM.load_instance(
+        PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always", local_latency="with_adaptive")
+    )
     slow = PROBLEM.load_instance(PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always"))
     assert _solve("threshold", fast).details["offload_fraction"] == 0.0  # adapted models are all under 20 ms
     assert _solve("threshold", slow).details["offload_fraction"] == 1.0  # Table II without: all above 20 ms

@@ -34,10 +34,14 @@ def test_link_delays():
 
 def test_algorithm4_hand_cases():
     inf = np.inf
-    need = np.array([[inf, 0.5, 0.3, 0.9],  # same-orbit 1 fits: chosen before the faster other-orbit 2
-                     [inf, 0.5, 0.6, 0.8],  # same-orbit 1 busy (masked): other orbits 2 (min) or 3 (max)
-                     [inf, 2.0, 2.0, 2.0],  # nothing fits: local
-                     [inf, 1.5, 0.7, 0.2]])  # same-orbit 1 does not fit its window: other orbit
+    need = np.array(
+        [
+            [inf, 0.5, 0.3, 0.9],  # same-orbit 1 fits: chosen before the faster other-orbit 2
+            [inf, 0.5, 0.6, 0.8],  # same-orbit 1 busy (masked): other orbits 2 (min) or 3 (max)
+            [inf, 2.0, 2.0, 2.0],  # nothing fits: local
+            [inf, 1.5, 0.7, 0.2],
+        ]
+    )  # same-orbit 1 does not fit its window: other orbit
     window = np.array([[0, 1.0, 1.0, 1.0], [0, 1.0, 1.0, 1.0], [0, 1.0, 1.0, 1.0], [0, 1.0, 1.0, 0.1]])
     same = np.array([[0, 1, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]], bool)
     other = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1]], bool)
@@ -127,7 +131,8 @@ def test_algorithm4_case_one_and_two(small_json, return_results, kind):
 def test_relay_uses_the_relay_window_and_the_isl_rate(small_json):
     k = len(small_json["tle"])
     win = [{"sat": 0, "station": 0, "start_s": 0.0, "end_s": 10.0}] + [
-        {"sat": j, "station": 0, "start_s": 0.0, "end_s": 170.0} for j in range(1, k)]
+        {"sat": j, "station": 0, "start_s": 0.0, "end_s": 170.0} for j in range(1, k)
+    ]
     inst = _windowed(small_json, win, [9.4, 100.0], 5e6, isl_max_range_km=20000.0)
     paths = model_of(inst).paths
     relayed = paths.kind >= links.SAME_ORBIT

@@ -26,30 +26,58 @@ PAPER = get_paper("leo-inference")
 LEVELS = ("light", "normal", "heavy")
 
 
-def row(details: dict[str, Any], stats: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
-        feasible: bool = True) -> dict[str, Any]:
+def row(
+    details: dict[str, Any],
+    stats: dict[str, Any] | None = None,
+    decision: dict[str, Any] | None = None,
+    feasible: bool = True,
+) -> dict[str, Any]:
     """A stored-run row holding only what the claims read."""
-    return {"status": "ok", "feasible": feasible, "objective": 0.0 if feasible else None,
-            "details_json": json.dumps({"feasible": feasible, **details}), "stats_json": json.dumps(stats or {}),
-            "decision_json": json.dumps(decision or {})}
+    return {
+        "status": "ok",
+        "feasible": feasible,
+        "objective": 0.0 if feasible else None,
+        "details_json": json.dumps({"feasible": feasible, **details}),
+        "stats_json": json.dumps(stats or {}),
+        "decision_json": json.dumps(decision or {}),
+    }
 
 
 def experiment(figure: str, cells: dict[tuple[str, str], list[dict[str, Any]]], key: str = "arrivals") -> Experiment:
     """An experiment with one record per (label = solver name, grid value) row."""
-    recs = [Record(key=f"{lab}-{v}-{j}", label=lab, solver=lab, options={}, point={key: v}, instance_seed=j,
-                   repetition=0, reference=False, row=r)
-            for (lab, v), rows in cells.items() for j, r in enumerate(rows)]
+    recs = [
+        Record(
+            key=f"{lab}-{v}-{j}",
+            label=lab,
+            solver=lab,
+            options={},
+            point={key: v},
+            instance_seed=j,
+            repetition=0,
+            reference=False,
+            row=r,
+        )
+        for (lab, v), rows in cells.items()
+        for j, r in enumerate(rows)
+    ]
     return Experiment(f"synthetic_{figure}", figure, figure, {"scenario": "leo-inference"}, recs)
 
 
 # CPU utilisation per (solver, level) as the paper describes Fig. 7.
-PAPER_LOADS = {"threshold": (0.2, 0.3, 0.4), "workload": (0.5, 0.5, 0.5), "leoedge": (0.48, 0.5, 0.52),
-               "marl": (0.5, 0.55, 0.97), "a3c": (0.5, 0.55, 0.92)}
+PAPER_LOADS = {
+    "threshold": (0.2, 0.3, 0.4),
+    "workload": (0.5, 0.5, 0.5),
+    "leoedge": (0.48, 0.5, 0.52),
+    "marl": (0.5, 0.55, 0.97),
+    "a3c": (0.5, 0.55, 0.92),
+}
 
 
 def fig7(loads: dict[str, tuple[float, ...]]) -> Experiment:
-    return experiment("fig7", {(s, lev): [row({"mean_cpu_utilisation": v[i]})] for s, v in loads.items()
-                               for i, lev in enumerate(LEVELS)})
+    return experiment(
+        "fig7",
+        {(s, lev): [row({"mean_cpu_utilisation": v[i]})] for s, v in loads.items() for i, lev in enumerate(LEVELS)},
+    )
 
 
 def verdicts(claims: list[C.Claim]) -> list[str]:
@@ -75,13 +103,25 @@ def test_fig7_missing_scheme_is_not_measured() -> None:
 
 
 def fig8(lat: dict[str, tuple[float, ...]], feasible: bool = True) -> Experiment:
-    return experiment("fig8", {(s, lev): [row({"mean_latency_s": v[i]}, feasible=feasible or s != "threshold")]
-                               for s, v in lat.items() for i, lev in enumerate(LEVELS)})
+    return experiment(
+        "fig8",
+        {
+            (s, lev): [row({"mean_latency_s": v[i]}, feasible=feasible or s != "threshold")]
+            for s, v in lat.items()
+            for i, lev in enumerate(LEVELS)
+        },
+    )
 
 
 def test_fig8_claims() -> None:
-    lat = {"leoedge": (0.15, 0.16, 0.18), "threshold": (0.2, 0.2, 0.21), "workload": (0.3, 0.35, 0.4),
-           "marl": (0.4, 0.5, 0.6), "a3c": (0.5, 0.6, 0.7), "local-only": (1.0, 2.0, 9.0)}
+    lat = {
+        "leoedge": (0.15, 0.16, 0.18),
+        "threshold": (0.2, 0.2, 0.21),
+        "workload": (0.3, 0.35, 0.4),
+        "marl": (0.4, 0.5, 0.6),
+        "a3c": (0.5, 0.6, 0.7),
+        "local-only": (1.0, 2.0, 9.0),
+    }
     assert verdicts(C.fig8_claims(fig8(lat))) == [AGREES] * 4
     worse = {**lat, "leoedge": (0.25, 0.1, 3.0), "a3c": (0.3, 0.6, 0.5), "threshold": (1.1, 1.1, 1.1)}
     got = C.fig8_claims(fig8(worse, feasible=False))
@@ -91,8 +131,10 @@ def test_fig8_claims() -> None:
 
 
 def fig9(msgs: dict[int, tuple[float, float, float]], tasks_per_sat: int = 3) -> Experiment:
-    cells = {("leoedge", n): [row({}, {"messages": dict(zip(C.LAYERS, m))}, {"offload": [0.0] * (tasks_per_sat * n)})]
-             for n, m in msgs.items()}
+    cells = {
+        ("leoedge", n): [row({}, {"messages": dict(zip(C.LAYERS, m))}, {"offload": [0.0] * (tasks_per_sat * n)})]
+        for n, m in msgs.items()
+    }
     return experiment("fig9", cells, key="satellites")
 
 
@@ -100,7 +142,7 @@ def test_fig9_claims() -> None:
     linear = {n: (60.0 * n, 10.0 * n, 900.0 * n) for n in (1, 2, 4, 8)}
     got = C.fig9_claims(fig9(linear))
     assert verdicts(got) == [AGREES, AGREES, AGREES]
-    curved = {n: (5.0 * n ** 3, 10.0 * n, 100.0 * n) for n in (1, 2, 4, 8)}
+    curved = {n: (5.0 * n**3, 10.0 * n, 100.0 * n) for n in (1, 2, 4, 8)}
     got = C.fig9_claims(fig9(curved))
     # server-container highest at 1, 2, 4 satellites, not 8; under 1000 at 3 of 4; R^2 of the cubic 0.91
     assert verdicts(got) == [PARTLY, AGREES, DISAGREES]
@@ -124,8 +166,11 @@ def test_adaptive_source_prefers_stored_runs() -> None:
     shipped = C.adaptive_source([fig7(PAPER_LOADS)])
     assert shipped is not None and shipped[1].startswith("shipped") and len(shipped[2]["rows"]) == 16
     exp = experiment("table2_3", {("adaptive", "x"): [row({"rows": [{}], "fig6": {"gd": [1.0]}})]}, key="k")
-    assert C.adaptive_source([exp]) == ("synthetic_table2_3", "stored run", {"feasible": True, "rows": [{}],
-                                                                          "fig6": {"gd": [1.0]}})
+    assert C.adaptive_source([exp]) == (
+        "synthetic_table2_3",
+        "stored run",
+        {"feasible": True, "rows": [{}], "fig6": {"gd": [1.0]}},
+    )
 
 
 @pytest.mark.slow
@@ -134,8 +179,15 @@ def test_adaptive_claims_from_a_stored_run() -> None:
     from offloadlab.methods.leo_inference.adaptive.tables import FAMILIES, Reproduced, load_paper_tables
 
     paper = load_paper_tables()
-    rows = [asdict(Reproduced(r.processor, r.family, r.wo_ms, r.w_ms, r.acc_pct, 1.0, r.wo_ms, 17.0, 90.0, 89.5,
-                              [], 10, 5, "test")) for r in paper.rows if r.family in FAMILIES]
+    rows = [
+        asdict(
+            Reproduced(
+                r.processor, r.family, r.wo_ms, r.w_ms, r.acc_pct, 1.0, r.wo_ms, 17.0, 90.0, 89.5, [], 10, 5, "test"
+            )
+        )
+        for r in paper.rows
+        if r.family in FAMILIES
+    ]
     curves = {"gd": [2.0, 1.9, 1.8], "nag": [2.0, 1.7, 1.5]}
     exp = experiment("table2_3", {("adaptive", "x"): [row({"rows": rows, "fig6": curves})]}, key="k")
     got = C.adaptive_claims([exp])
@@ -146,8 +198,9 @@ def test_adaptive_claims_from_a_stored_run() -> None:
 
 
 def test_notes_are_not_measured_by_the_paper() -> None:
-    relay = experiment("relay", {("leoedge", "x"): [row({"mean_delivery_s": 0.5, "relayed": 3, "total_benefit": 2.0})]},
-                       key="k")
+    relay = experiment(
+        "relay", {("leoedge", "x"): [row({"mean_delivery_s": 0.5, "relayed": 3, "total_benefit": 2.0})]}, key="k"
+    )
     got = C.notes([relay])
     assert verdicts(got) == [NOT_MEASURED, NOT_MEASURED]
     assert "delivery 500 ms" in got[0].measured and "3.0 tasks relayed" in got[0].measured
@@ -165,10 +218,21 @@ def test_specs_valid_and_quick_smaller() -> None:
 
 # ---- real stored runs of a tiny spec ---------------------------------------------------------------------
 
-TINY = {"name": "tiny", "figure": "fig7", "scenario": "leo-inference", "preset": "paper",
-        "params": {"contact_model": "always", "hours": 0.01}, "grid": {"product": {"arrivals": ["light", "heavy"]}},
-        "seeds": 1, "solvers": [{"name": "leoedge", "options": {"max_iter": 20}}, {"name": "threshold"},
-                                {"name": "central"}, {"name": "local-only"}]}
+TINY = {
+    "name": "tiny",
+    "figure": "fig7",
+    "scenario": "leo-inference",
+    "preset": "paper",
+    "params": {"contact_model": "always", "hours": 0.01},
+    "grid": {"product": {"arrivals": ["light", "heavy"]}},
+    "seeds": 1,
+    "solvers": [
+        {"name": "leoedge", "options": {"max_iter": 20}},
+        {"name": "threshold"},
+        {"name": "central"},
+        {"name": "local-only"},
+    ],
+}
 
 
 def stored(spec: dict[str, Any]) -> Experiment:
@@ -176,8 +240,19 @@ def stored(spec: dict[str, Any]) -> Experiment:
     parsed = parse_spec(spec)
     recs = []
     for cfg in expand(parsed):
-        recs.append(Record(cfg.key, cfg.label, cfg.solver, cfg.options, cfg.point, cfg.instance_seed,
-                           cfg.repetition, cfg.reference, execute_run(cfg, parsed.name)))
+        recs.append(
+            Record(
+                cfg.key,
+                cfg.label,
+                cfg.solver,
+                cfg.options,
+                cfg.point,
+                cfg.instance_seed,
+                cfg.repetition,
+                cfg.reference,
+                execute_run(cfg, parsed.name),
+            )
+        )
     assert all(r.ok for r in recs), [r.row.get("error") for r in recs if not r.ok]
     return Experiment(parsed.name, parsed.figure, parsed.title, parsed.model_dump(), recs)
 
@@ -196,8 +271,13 @@ def test_drawers_return_a_figure(tiny: Experiment, figure: str) -> None:
 
 def test_gap_drawer(tiny: Experiment) -> None:
     assert DRAWERS["gap"](tiny) is None  # no reference runs
-    spec = {**TINY, "name": "g", "figure": "gap", "grid": {"product": {"arrivals": ["heavy"]}},
-            "solvers": [{"name": "leoedge", "options": {"max_iter": 20}}, {"name": "reference", "reference": True}]}
+    spec = {
+        **TINY,
+        "name": "g",
+        "figure": "gap",
+        "grid": {"product": {"arrivals": ["heavy"]}},
+        "solvers": [{"name": "leoedge", "options": {"max_iter": 20}}, {"name": "reference", "reference": True}],
+    }
     assert isinstance(DRAWERS["gap"](stored(spec)), Figure)
 
 

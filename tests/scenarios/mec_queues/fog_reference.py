@@ -16,9 +16,18 @@ import numpy as np
 class FogReference:
     """Per-task loop over devices and servers, fog_env.py's order of operations."""
 
-    def __init__(self, n_dev: int, server_ghz: list[float], arrivals: np.ndarray, deadline: int,
-                 device_ghz: float = 2.5, uplink_mbps: float = 14.0, density: float = 0.297, slot_s: float = 0.1,
-                 tran_bug: bool = False):
+    def __init__(
+        self,
+        n_dev: int,
+        server_ghz: list[float],
+        arrivals: np.ndarray,
+        deadline: int,
+        device_ghz: float = 2.5,
+        uplink_mbps: float = 14.0,
+        density: float = 0.297,
+        slot_s: float = 0.1,
+        tran_bug: bool = False,
+    ):
         self.n_dev, self.n_srv, self.D = n_dev, len(server_ghz), deadline
         self.arr = arrivals
         self.n_time = arrivals.shape[0]
@@ -77,8 +86,9 @@ class FogReference:
             if size > 0:
                 local = 1 if actions[d] == 0 else 0
                 start = max(self.t_comp[d] + 1, t)
-                self.t_comp[d] = min(start + math.ceil(size * local / (self.cap_local / self.density)) - 1,
-                                     t + self.D - 1)
+                self.t_comp[d] = min(
+                    start + math.ceil(size * local / (self.cap_local / self.density)) - 1, t + self.D - 1
+                )
         for d in range(self.n_dev):
             for s in range(self.n_srv):
                 if self.on_srv[d][s] is None:
@@ -97,8 +107,9 @@ class FogReference:
                         dropped_left = job[1]
                         self.on_srv[d][s] = None
                 if self.m[s] != 0:
-                    self.b_srv[d, s] = max(self.b_srv[d, s] - self.cap_srv[s] / self.density / self.m[s]
-                                           - dropped_left, 0.0)
+                    self.b_srv[d, s] = max(
+                        self.b_srv[d, s] - self.cap_srv[s] / self.density / self.m[s] - dropped_left, 0.0
+                    )
         for d in range(self.n_dev):
             size = self.arr[t, d]
             if size > 0 and actions[d] > 0:
@@ -126,8 +137,10 @@ class FogReference:
                 else:
                     self.t_tran[d] = est
         self.m_used = list(self.m)
-        self.m = [sum(1 for d in range(self.n_dev) if self.q_srv[d][s] or self.on_srv[d][s] is not None)
-                  for s in range(self.n_srv)]
+        self.m = [
+            sum(1 for d in range(self.n_dev) if self.q_srv[d][s] or self.on_srv[d][s] is not None)
+            for s in range(self.n_srv)
+        ]
         self.t += 1
         if self.t >= self.n_time:
             for tt in range(self.n_time):

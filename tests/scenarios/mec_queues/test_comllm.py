@@ -8,14 +8,26 @@ import pytest
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.params import make_params
 from offloadlab.scenarios.mec_queues.text import (
-    INPUT_MARKER, format_input, format_lines, parse_input, state_from_params, user_prompt)
+    INPUT_MARKER,
+    format_input,
+    format_lines,
+    parse_input,
+    state_from_params,
+    user_prompt,
+)
 
 # README example of the authors' repository: 4.1934 Mbit, local wait 3 slots, servers 41.8 / 30 / 22 GHz,
 # server 3 with one active task and 7.2721 Mbit queued
 P3 = make_params("comllm", servers=3)
-README = state_from_params(P3, 4.1934, 3.0, 0.0, active=[0, 0, 1], queue_mbit=[0.0, 0.0, 7.2721],
-                           history=[[2, 0, 1, 1, 0, 1, 0, 2, 1, 2], [0, 1, 0, 0, 1, 3, 1, 1, 0, 1],
-                                    [3, 3, 0, 3, 4, 2, 0, 0, 3, 3]])
+README = state_from_params(
+    P3,
+    4.1934,
+    3.0,
+    0.0,
+    active=[0, 0, 1],
+    queue_mbit=[0.0, 0.0, 7.2721],
+    history=[[2, 0, 1, 1, 0, 1, 0, 2, 1, 2], [0, 1, 0, 0, 1, 3, 1, 1, 0, 1], [3, 3, 0, 3, 4, 2, 0, 0, 3, 3]],
+)
 
 
 def test_readme_costs():
@@ -31,7 +43,8 @@ def test_text_round_trip_and_format():
     assert rec["Task size"] == "4.1934 Mbits" and rec["Local CPU queue wait"] == "3.0000 slots"
     assert rec["Edge server 3"] == (
         "type energy-saving, CPU 22.0 GHz, cycles per bit 297.0, active tasks 1, total queue 7.2721 Mbits, "
-        "load over the last 10 slots: [3.0, 3.0, 0.0, 3.0, 4.0, 2.0, 0.0, 0.0, 3.0, 3.0]")
+        "load over the last 10 slots: [3.0, 3.0, 0.0, 3.0, 4.0, 2.0, 0.0, 0.0, 3.0, 3.0]"
+    )
     assert parse_input(rec) == README
     assert parse_input(user_prompt(README)) == README
     assert INPUT_MARKER in user_prompt(README) and format_lines(rec).count("\n") == len(rec) - 1
@@ -56,17 +69,23 @@ def test_lacs_hand_values():
     assert comllm.lacs_impact(README, 0, np.random.default_rng(5)) == pytest.approx(np.mean(x / 1.4 + x * 0.297 / 4.18))
 
 
-@pytest.mark.parametrize("answer, grpo, com", [
-    ("Offload to edge server 2", 0.8 * (1 - 3.410441) + 0.2 * 1.5, None),
-    ("local", 0.8 * (1 - 7.981758) + 0.2 * 1.5, None),
-    ('{"action": 1}', 0.8 * -10 + 0.2 * 0.5, 0.8 * -10 + 0.2 * -1.5),
-    ("server 9", 0.8 * (1 - 5.0) + 0.2 * 1.5, None),
-    ("", 0.8 * -10 + 0.2 * -2, 0.8 * -10 + 0.2 * -2),
-    ("maybe", 0.8 * -10 + 0.2 * -1.5, 0.8 * -10 + 0.2 * -0.5),
-    # 53 characters: length penalty |53 - 17| / 10
-    ("I pick server 3 because its queue is the shortest one",
-     0.8 * (1 - (4.1934 / 1.4 + 11.4655 * 0.297 / 1.1)) + 0.2 * (1.5 - 3.6), None),
-])
+@pytest.mark.parametrize(
+    "answer, grpo, com",
+    [
+        ("Offload to edge server 2", 0.8 * (1 - 3.410441) + 0.2 * 1.5, None),
+        ("local", 0.8 * (1 - 7.981758) + 0.2 * 1.5, None),
+        ('{"action": 1}', 0.8 * -10 + 0.2 * 0.5, 0.8 * -10 + 0.2 * -1.5),
+        ("server 9", 0.8 * (1 - 5.0) + 0.2 * 1.5, None),
+        ("", 0.8 * -10 + 0.2 * -2, 0.8 * -10 + 0.2 * -2),
+        ("maybe", 0.8 * -10 + 0.2 * -1.5, 0.8 * -10 + 0.2 * -0.5),
+        # 53 characters: length penalty |53 - 17| / 10
+        (
+            "I pick server 3 because its queue is the shortest one",
+            0.8 * (1 - (4.1934 / 1.4 + 11.4655 * 0.297 / 1.1)) + 0.2 * (1.5 - 3.6),
+            None,
+        ),
+    ],
+)
 def test_rewards_on_hand_made_answers(answer, grpo, com):
     rng = np.random.default_rng(0)
     assert comllm.reward(answer, README, "grpo", rng) == pytest.approx(grpo, abs=1e-5)
@@ -81,7 +100,8 @@ def test_comllm_reward_adds_lacs_and_overflow_penalty():
     busy = state_from_params(P3, 4.1934, 8.0, 0.0, active=[0, 0, 1], queue_mbit=[0.0, 0.0, 7.2721])
     # local cost 12.98 > 10: no LACS, a further -10
     assert comllm.reward("local", busy, "comllm", np.random.default_rng(1)) == pytest.approx(
-        0.8 * (1 - 12.981758 - 10) + 0.2 * 1.5, abs=1e-5)
+        0.8 * (1 - 12.981758 - 10) + 0.2 * 1.5, abs=1e-5
+    )
     assert comllm.reward("local", None, "grpo", np.random.default_rng(1)) == -10.0
 
 

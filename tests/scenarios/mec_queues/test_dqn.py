@@ -27,8 +27,14 @@ def test_double_dqn_target_uses_online_argmax_and_target_value():
     torch.manual_seed(0)
     agent = Agent(4, 1, np.random.default_rng(0), memory=32, batch=32)
     for _ in range(32):
-        agent.store(np.ones(4, np.float32), np.zeros((10, 1), np.float32), 1, -3.0, np.ones(4, np.float32),
-                    np.zeros((10, 1), np.float32))
+        agent.store(
+            np.ones(4, np.float32),
+            np.zeros((10, 1), np.float32),
+            1,
+            -3.0,
+            np.ones(4, np.float32),
+            np.zeros((10, 1), np.float32),
+        )
     agent.target.load_state_dict(agent.online.state_dict())
     with torch.no_grad():
         for prm in agent.target.parameters():

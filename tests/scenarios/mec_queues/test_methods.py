@@ -41,6 +41,7 @@ def test_solver_result_replays_through_evaluate(inst, name):
 def test_oracles_beat_random_and_local(inst):
     def run(n: str) -> float:
         return get_solver("mec-queues", n).fn(PROBLEM, inst, None, np.random.default_rng(0)).objective
+
     greedy = run("greedy-oracle")
     assert greedy < run("random") and greedy < run("local") and run("comllm-oracle") < run("local")
 

@@ -38,6 +38,7 @@ def inst():
 
 # -- both worlds in the Result -------------------------------------------------------------------------------
 
+
 def test_open_loop_test_set_is_the_records_states(inst):
     states = [format_input(s) for _, _, slot_states in decision_slots(inst) for s in slot_states]
     assert states == [r["input"] for r in build_records(inst)]  # the LLM rows' test set is the same
@@ -74,9 +75,16 @@ def test_score_removes_parse_failures_and_prices_absent_servers():
 
 # -- stored-run arithmetic -----------------------------------------------------------------------------------
 
+
 def test_pool_open_jain_both_variants_hand_worked():
-    d = {"samples": 3, "parse_failures": 0, "mean_cost_slots": 4.0, "oracle_mean_cost_slots": 3.0,
-         "drop_rate_pct": 0.0, "choice_counts": [0, 2, 1, 0]}
+    d = {
+        "samples": 3,
+        "parse_failures": 0,
+        "mean_cost_slots": 4.0,
+        "oracle_mean_cost_slots": 3.0,
+        "drop_rate_pct": 0.0,
+        "choice_counts": [0, 2, 1, 0],
+    }
     out = pool_open([{"open_loop": d}, {"open_loop": {**d, "mean_cost_slots": 2.0}}], servers=3)
     assert out["mean_cost_slots"] == pytest.approx(3.0) and out["performance_ratio_pct"] == pytest.approx(100.0)
     # counts [4, 2, 0]: n = highest id chosen (2): 36 / (2 x 20) = 0.9; n = S = 3: 36 / (3 x 20) = 0.6
@@ -101,12 +109,25 @@ def test_min_delay_slots_matches_the_simulator(size, expected):
 
 # -- claims on synthetic stored runs -------------------------------------------------------------------------
 
+
 def _details(delay: float, drop: float, work: list[float], cost: float, odrop: float, counts: list[int]) -> dict:
     n = sum(counts)
-    return {"tasks": float(n), "mean_delay_slots": delay, "mean_delay_s": delay * 0.1, "drop_rate": drop,
-            "jain_work": 0.0, "server_work_mbit": work,
-            "open_loop": {"samples": float(n), "parse_failures": 0.0, "mean_cost_slots": cost,
-                          "oracle_mean_cost_slots": 3.0, "drop_rate_pct": odrop, "choice_counts": counts}}
+    return {
+        "tasks": float(n),
+        "mean_delay_slots": delay,
+        "mean_delay_s": delay * 0.1,
+        "drop_rate": drop,
+        "jain_work": 0.0,
+        "server_work_mbit": work,
+        "open_loop": {
+            "samples": float(n),
+            "parse_failures": 0.0,
+            "mean_cost_slots": cost,
+            "oracle_mean_cost_slots": 3.0,
+            "drop_rate_pct": odrop,
+            "choice_counts": counts,
+        },
+    }
 
 
 BALANCED = [0, 10, 10, 9, 10, 10, 11]  # choices of local, servers 1..6 (Jain over servers ~0.998)
@@ -116,22 +137,32 @@ def _experiment(figure: str, cases: dict[tuple[str, int], dict[str, Any]]) -> Ex
     recs = []
     for (solver, servers), det in cases.items():
         params = make_params("comllm", servers=servers).model_dump()
-        row = {"status": "ok", "objective": det["mean_delay_slots"], "feasible": True, "wall_s": 1.0,
-               "details_json": json.dumps(det), "stats_json": json.dumps({"training_slots": 220} if solver == "dqn"
-                                                                          else {}),
-               "instance_params_json": json.dumps(params)}
-        recs.append(Record(f"{solver}-{servers}", solver, solver, {}, {"servers": servers}, 0, 0,
-                           solver == "greedy-oracle", row))
+        row = {
+            "status": "ok",
+            "objective": det["mean_delay_slots"],
+            "feasible": True,
+            "wall_s": 1.0,
+            "details_json": json.dumps(det),
+            "stats_json": json.dumps({"training_slots": 220} if solver == "dqn" else {}),
+            "instance_params_json": json.dumps(params),
+        }
+        recs.append(
+            Record(
+                f"{solver}-{servers}", solver, solver, {}, {"servers": servers}, 0, 0, solver == "greedy-oracle", row
+            )
+        )
     return Experiment(f"synthetic_{figure}", figure, "synthetic", {"scenario": "mec-queues"}, recs)
 
 
 def _baselines(servers: int) -> dict[tuple[str, int], dict[str, Any]]:
     work = [10.0] * servers
     counts = BALANCED if servers == 6 else [0] + [6] * servers
-    return {("random", servers): _details(6.1, 0.07, work, 5.5, 4.7, counts),
-            ("dqn", servers): _details(5.0, 0.01, work, 5.1, 3.7, counts),
-            ("greedy-oracle", servers): _details(4.7, 0.0, work, 5.2, 5.2, counts),
-            ("comllm-oracle", servers): _details(5.0, 0.002, work, 3.0, 0.0, counts)}
+    return {
+        ("random", servers): _details(6.1, 0.07, work, 5.5, 4.7, counts),
+        ("dqn", servers): _details(5.0, 0.01, work, 5.1, 3.7, counts),
+        ("greedy-oracle", servers): _details(4.7, 0.0, work, 5.2, 5.2, counts),
+        ("comllm-oracle", servers): _details(5.0, 0.002, work, 3.0, 0.0, counts),
+    }
 
 
 def _by_paper(claims: list) -> dict[tuple[str, str], str]:
@@ -165,8 +196,17 @@ def test_claims_disagree_with_a_poor_comllm_row():
     assert set(got.values()) == {DISAGREES}
     # Jain 0.87: choices 30, 20, 10 on servers 1-3 of 6 give 3600 / (3 x 1400) = 0.857 with the authors' n =
     # highest id chosen (agrees within 0.03) but 3600 / (6 x 1400) = 0.429 with n = S
-    jain = [c for c in mc.check_claims([_experiment(mc.FIG_TABLE, {("comllm", 6): _details(
-        5.0, 0.0, [10.0] * 6, 4.0, 0.0, [0, 30, 20, 10, 0, 0, 0])})]) if c.paper.startswith("Jain")]
+    jain = [
+        c
+        for c in mc.check_claims(
+            [
+                _experiment(
+                    mc.FIG_TABLE, {("comllm", 6): _details(5.0, 0.0, [10.0] * 6, 4.0, 0.0, [0, 30, 20, 10, 0, 0, 0])}
+                )
+            ]
+        )
+        if c.paper.startswith("Jain")
+    ]
     assert jain[0].verdict == AGREES and "COMLLM 0.857 (n = S: 0.429)" in jain[0].measured
 
 
@@ -184,12 +224,15 @@ def test_zero_shot_claim_per_server_count():
 
 # -- specs, table and drawers --------------------------------------------------------------------------------
 
+
 def test_specs_are_valid_and_the_zero_shot_specs_reuse_the_table_runs():
     assert not set(PAPER.specs) & set(PAPER.quick_specs)
     specs = {p.name: load_spec(p) for p in [*PAPER.spec_paths(False), *PAPER.spec_paths(True)]}
     assert all(s.scenario == "mec-queues" for s in specs.values())
-    for table, zero in (("mecq_comllm.yaml", "mecq_zeroshot.yaml"), ("mecq_comllm_quick.yaml",
-                                                                       "mecq_zeroshot_quick.yaml")):
+    for table, zero in (
+        ("mecq_comllm.yaml", "mecq_zeroshot.yaml"),
+        ("mecq_comllm_quick.yaml", "mecq_zeroshot_quick.yaml"),
+    ):
         assert {r.key for r in expand(specs[table])} == {r.key for r in expand(specs[zero])}
         assert specs[table].figure == mc.FIG_TABLE and specs[zero].figure == mc.FIG_ZEROSHOT
     llm = {"llm-zero-shot", "llm-sft", "llm-grpo", "comllm"}

@@ -37,18 +37,21 @@ def test_tang_wong_preset_values():
     assert rates == (2.5, 14, 0.297, 0.3)
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda d: d["params"].pop("deadline_slots"), "params.deadline_slots"),
-    (lambda d: d["params"].update(servers="2"), "params"),
-    (lambda d: d.pop("arrivals_mbit"), "arrivals_mbit"),
-    (lambda d: d["arrivals_mbit"].pop(), "arrivals_mbit"),
-    (lambda d: d["arrivals_mbit"][1].__setitem__(2, float("nan")), "arrivals_mbit[1][2]"),
-    (lambda d: d["arrivals_mbit"][0].__setitem__(0, -1.0), "arrivals_mbit[0][0]"),
-    (lambda d: d["arrivals_mbit"][0].__setitem__(0, "3"), "arrivals_mbit"),
-    (lambda d: d.update(extra=1), "extra"),
-    (lambda d: d.update(scenario="satellite-mec"), "scenario"),
-    (lambda d: d["params"].update(server_ghz=[41.8]), "params"),
-])
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda d: d["params"].pop("deadline_slots"), "params.deadline_slots"),
+        (lambda d: d["params"].update(servers="2"), "params"),
+        (lambda d: d.pop("arrivals_mbit"), "arrivals_mbit"),
+        (lambda d: d["arrivals_mbit"].pop(), "arrivals_mbit"),
+        (lambda d: d["arrivals_mbit"][1].__setitem__(2, float("nan")), "arrivals_mbit[1][2]"),
+        (lambda d: d["arrivals_mbit"][0].__setitem__(0, -1.0), "arrivals_mbit[0][0]"),
+        (lambda d: d["arrivals_mbit"][0].__setitem__(0, "3"), "arrivals_mbit"),
+        (lambda d: d.update(extra=1), "extra"),
+        (lambda d: d.update(scenario="satellite-mec"), "scenario"),
+        (lambda d: d["params"].update(server_ghz=[41.8]), "params"),
+    ],
+)
 def test_load_instance_is_strict(mutate, field):
     data = copy.deepcopy(PROBLEM.make_instance(1, "comllm", devices=3, servers=2, slots=5))
     mutate(data)
@@ -68,8 +71,7 @@ def test_evaluate_contract_and_hand_value():
 
 
 def test_evaluate_rejects_bad_actions():
-    inst = PROBLEM.load_instance(PROBLEM.make_instance(0, "comllm", devices=2, servers=3, slots=4,
-                                                       arrival_prob=1.0))
+    inst = PROBLEM.load_instance(PROBLEM.make_instance(0, "comllm", devices=2, servers=3, slots=4, arrival_prob=1.0))
     with pytest.raises(InputError, match=r"decision.actions\[0\]\[1\]"):
         PROBLEM.evaluate(inst, {"actions": [[0, 4]] + [[0, 0]] * 3})
     with pytest.raises(InputError, match="shape"):

@@ -82,8 +82,15 @@ def compare(seed: int, drain: int) -> None:
     rng = np.random.default_rng(seed)
     D, S, T = int(rng.integers(1, 9)), int(rng.integers(1, 5)), int(rng.integers(3, 40))
     dl = int(rng.integers(2, 12))
-    p = make_params("comllm", devices=D, servers=S, slots=T, drain_slots=drain, deadline_slots=dl,
-                    arrival_prob=float(rng.uniform(0.1, 0.9)))
+    p = make_params(
+        "comllm",
+        devices=D,
+        servers=S,
+        slots=T,
+        drain_slots=drain,
+        deadline_slots=dl,
+        arrival_prob=float(rng.uniform(0.1, 0.9)),
+    )
     arr = rng.uniform(0.5, 6, (T, D)) * (rng.uniform(size=(T, D)) < p.arrival_prob)
     acts = rng.integers(0, S + 1, (T, D))
     sim = QueueSim(p, arr)

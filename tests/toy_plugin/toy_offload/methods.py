@@ -14,10 +14,16 @@ from offloadlab.solvers.common import finish
 from .model import SCENARIO_ID, ToyInstance
 
 
-@register_solver("greedy", SCENARIO_ID, "offload the largest tasks while it lowers the mean latency",
-                 budget_unit="evaluations")
-def solve_greedy(problem: Any, instance: ToyInstance, budget: int | None, rng: np.random.Generator,
-                 max_offloaded: Annotated[int, Field(ge=0)] = 1000) -> Result:
+@register_solver(
+    "greedy", SCENARIO_ID, "offload the largest tasks while it lowers the mean latency", budget_unit="evaluations"
+)
+def solve_greedy(
+    problem: Any,
+    instance: ToyInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    max_offloaded: Annotated[int, Field(ge=0)] = 1000,
+) -> Result:
     """Try offloading the k largest tasks for k = 0..N, keep the best."""
     tracker = Tracker(budget)
     order = np.argsort(-instance.work_cycles)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -46,16 +47,25 @@ def generate(params: ToyParams, seed: int) -> ToyInstance:
 class ToyProblem(ProblemBase):
     """Minimise the mean task latency: local work/f_local, or uplink + work / (f_edge / offloaded count)."""
 
-    manifest = Manifest(id=SCENARIO_ID, paper="A toy offloading problem (tests only)", seed="toy",
-                        objective=Objective("mean_latency_s", "Mean latency", "s"), presets=tuple(PRESETS),
-                        small={"N": 4})
+    manifest = Manifest(
+        id=SCENARIO_ID,
+        paper="A toy offloading problem (tests only)",
+        seed="toy",
+        objective=Objective("mean_latency_s", "Mean latency", "s"),
+        presets=tuple(PRESETS),
+        small={"N": 4},
+    )
     objective_cap = 1e6
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """Instance JSON."""
         inst = generate(preset_params(ToyParams, PRESETS, preset, overrides), check_seed(seed))
-        return {"scenario": SCENARIO_ID, "params": inst.params.model_dump(), "seed": seed,
-                "work_cycles": inst.work_cycles.tolist()}
+        return {
+            "scenario": SCENARIO_ID,
+            "params": inst.params.model_dump(),
+            "seed": seed,
+            "work_cycles": inst.work_cycles.tolist(),
+        }
 
     def load_instance(self, data: Mapping[str, Any]) -> ToyInstance:
         """Strict: every field present."""
@@ -66,8 +76,9 @@ class ToyProblem(ProblemBase):
 
     def decision_space(self, instance: ToyInstance) -> DecisionSpace:
         """One 0/1 choice per task."""
-        return DecisionSpace((ArrayField("offload", (instance.params.N,), 0, 1, integer=True,
-                                         description="1 = on the edge server"),))
+        return DecisionSpace(
+            (ArrayField("offload", (instance.params.N,), 0, 1, integer=True, description="1 = on the edge server"),)
+        )
 
     def evaluate(self, instance: ToyInstance, decisions: Mapping[str, np.ndarray]) -> Evaluation:
         """Batched latencies [B, N] and their mean."""
@@ -75,8 +86,9 @@ class ToyProblem(ProblemBase):
         share = p.f_edge_hz / np.maximum(x.sum(axis=1, keepdims=True), 1.0)
         latency = np.where(x > 0.5, p.uplink_s + instance.work_cycles / share, instance.work_cycles / p.f_local_hz)
         mean = latency.mean(axis=1)
-        return Evaluation.from_checks(mean, {"not_binary": np.any((x != 0) & (x != 1), axis=1)},
-                                      {"latency_s": latency, "mean_latency_s": mean})
+        return Evaluation.from_checks(
+            mean, {"not_binary": np.any((x != 0) & (x != 1), axis=1)}, {"latency_s": latency, "mean_latency_s": mean}
+        )
 
 
 PROBLEM = ToyProblem()

@@ -27,5 +27,12 @@ def claims(experiments: list[Experiment]) -> list[Claim]:
     return out
 
 
-PAPER = Paper(scenario=SCENARIO_ID, title="Toy offloading (tests only)", spec_dir=Path(__file__).parent / "specs",
-              specs=("toy_lines.yaml",), quick_specs=("toy_lines.yaml",), status="toy", claims=claims)
+PAPER = Paper(
+    scenario=SCENARIO_ID,
+    title="Toy offloading (tests only)",
+    spec_dir=Path(__file__).parent / "specs",
+    specs=("toy_lines.yaml",),
+    quick_specs=("toy_lines.yaml",),
+    status="toy",
+    claims=claims,
+)

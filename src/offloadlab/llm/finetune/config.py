@@ -21,9 +21,11 @@ from offloadlab.core.errors import InputError
 Scheduler = Literal["cosine", "linear", "constant", "constant_with_warmup"]
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 # English rendering of the authors' system prompt (stf_7B.py / grpo_new_7B.py)
-SYSTEM_PROMPT = ("You are an expert in MEC task offloading. Follow the user's instructions strictly, analyse the "
-                 "input data and output the offloading decision. Do not include any explanation, code-block "
-                 "markers or extra text.")
+SYSTEM_PROMPT = (
+    "You are an expert in MEC task offloading. Follow the user's instructions strictly, analyse the "
+    "input data and output the offloading decision. Do not include any explanation, code-block "
+    "markers or extra text."
+)
 
 
 class LoraSettings(StrictModel):
@@ -32,8 +34,9 @@ class LoraSettings(StrictModel):
     r: int = Field(64, ge=1, le=1024, description="rank of the low-rank update matrices")
     alpha: int = Field(128, ge=1, le=8192, description="LoRA scaling numerator (scale = alpha / r)")
     dropout: float = Field(0.05, ge=0.0, lt=1.0, description="dropout on the LoRA input")
-    target_modules: tuple[str, ...] = Field(ALL_PROJECTIONS, min_length=1,
-                                            description="module names that get an adapter (all projections)")
+    target_modules: tuple[str, ...] = Field(
+        ALL_PROJECTIONS, min_length=1, description="module names that get an adapter (all projections)"
+    )
 
 
 class SFTSettings(StrictModel):
@@ -48,10 +51,15 @@ class SFTSettings(StrictModel):
     grad_accum: int = Field(4, ge=1, le=4096, description="forward passes per optimiser step")
     max_grad_norm: float = Field(0.3, gt=0.0, le=1e6, description="gradient-norm clipping")
     max_length: int = Field(2048, ge=16, le=1_048_576, description="tokens per example (longer ones are truncated)")
-    completion_only_loss: bool = Field(False, description="loss on the answer tokens only (False: on the whole "
-                                                          "chat text, as the authors' 'text' dataset does)")
-    gradient_checkpointing: bool = Field(True, description="recompute activations in the backward pass "
-                                                           "(less memory, ~30% more time; the authors enable it)")
+    completion_only_loss: bool = Field(
+        False,
+        description="loss on the answer tokens only (False: on the whole "
+        "chat text, as the authors' 'text' dataset does)",
+    )
+    gradient_checkpointing: bool = Field(
+        True,
+        description="recompute activations in the backward pass (less memory, ~30% more time; the authors enable it)",
+    )
     save_steps: int = Field(50, ge=1, le=10_000_000, description="checkpoint every this many steps (resume point)")
     logging_steps: int = Field(1, ge=1, le=10_000_000, description="log the loss every this many steps")
 
@@ -74,8 +82,7 @@ class GRPOSettings(StrictModel):
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="nucleus sampling of the rollouts")
     max_completion_length: int = Field(15, ge=1, le=65_536, description="tokens per sampled answer")
     max_prompt_length: int = Field(1948, ge=16, le=1_048_576, description="prompts longer than this are dropped")
-    gradient_checkpointing: bool = Field(True, description="recompute activations in the backward pass "
-                                                           "(TRL's default)")
+    gradient_checkpointing: bool = Field(True, description="recompute activations in the backward pass (TRL's default)")
     save_steps: int = Field(50, ge=1, le=10_000_000, description="checkpoint every this many steps (resume point)")
     logging_steps: int = Field(1, ge=1, le=10_000_000, description="log the reward every this many steps")
 
@@ -83,11 +90,15 @@ class GRPOSettings(StrictModel):
     def _groups_fit(self) -> GRPOSettings:
         """A generation round holds whole groups and whole forward passes (TRL's own requirement)."""
         if self.generation_batch_size % self.num_generations:
-            raise ValueError(f"generation_batch_size ({self.generation_batch_size}) must be a multiple of "
-                             f"num_generations ({self.num_generations})")
+            raise ValueError(
+                f"generation_batch_size ({self.generation_batch_size}) must be a multiple of "
+                f"num_generations ({self.num_generations})"
+            )
         if self.generation_batch_size % self.batch_size:
-            raise ValueError(f"generation_batch_size ({self.generation_batch_size}) must be a multiple of "
-                             f"batch_size ({self.batch_size})")
+            raise ValueError(
+                f"generation_batch_size ({self.generation_batch_size}) must be a multiple of "
+                f"batch_size ({self.batch_size})"
+            )
         return self
 
 
@@ -103,15 +114,20 @@ class FinetuneConfig(StrictModel):
     """Everything the SFT and GRPO runs and the GGUF export need."""
 
     profile: str = Field("custom", max_length=64, description="name of the profile these values came from")
-    model: str = Field("smollm2", min_length=1, description="base model: an embedded model name (see "
-                       "offloadlab.llm.embedded.MODELS), a .gguf file, or a local Hugging Face model folder")
+    model: str = Field(
+        "smollm2",
+        min_length=1,
+        description="base model: an embedded model name (see "
+        "offloadlab.llm.embedded.MODELS), a .gguf file, or a local Hugging Face model folder",
+    )
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="torch dtype of the trained weights")
     threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads (None: torch's default)")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of data order, dropout and sampling")
     system_prompt: str = Field(SYSTEM_PROMPT, description="system message of every chat")
     input_heading: str = Field("**Input data**:", min_length=1, description="line between instruction and input")
-    export: Literal["none", "f32", "f16", "q8_0"] = Field("q8_0", description="GGUF file written after training "
-                                                          "(tensor type; 'none': no export)")
+    export: Literal["none", "f32", "f16", "q8_0"] = Field(
+        "q8_0", description="GGUF file written after training (tensor type; 'none': no export)"
+    )
     lora: LoraSettings = LoraSettings()
     sft: SFTSettings = SFTSettings()
     grpo: GRPOSettings = GRPOSettings()
@@ -119,20 +135,37 @@ class FinetuneConfig(StrictModel):
 
 
 _CPU: dict[str, Any] = {
-    "dtype": "float32", "threads": 1,  # measured: 1 thread ran GRPO steps 5x faster than 2 on the shared cores
+    "dtype": "float32",
+    "threads": 1,  # measured: 1 thread ran GRPO steps 5x faster than 2 on the shared cores
     "lora": {"r": 8, "alpha": 16, "dropout": 0.05},
-    "sft": {"learning_rate": 2e-4, "max_steps": 30, "batch_size": 2, "grad_accum": 1, "max_length": 1024,
-            "completion_only_loss": True, "max_grad_norm": 1.0, "gradient_checkpointing": False, "save_steps": 10},
-    "grpo": {"learning_rate": 2e-5, "max_steps": 8, "num_generations": 4, "generation_batch_size": 4,
-             "batch_size": 4, "grad_accum": 1, "max_prompt_length": 1024, "gradient_checkpointing": False,
-             "save_steps": 4},
+    "sft": {
+        "learning_rate": 2e-4,
+        "max_steps": 30,
+        "batch_size": 2,
+        "grad_accum": 1,
+        "max_length": 1024,
+        "completion_only_loss": True,
+        "max_grad_norm": 1.0,
+        "gradient_checkpointing": False,
+        "save_steps": 10,
+    },
+    "grpo": {
+        "learning_rate": 2e-5,
+        "max_steps": 8,
+        "num_generations": 4,
+        "generation_batch_size": 4,
+        "batch_size": 4,
+        "grad_accum": 1,
+        "max_prompt_length": 1024,
+        "gradient_checkpointing": False,
+        "save_steps": 4,
+    },
 }
 PROFILES: dict[str, dict[str, Any]] = {
     # the authors' stf_7B.py + grpo_new_7B.py (they train Qwen2.5 in 4-bit NF4 with bf16 compute)
     "paper": {"dtype": "bfloat16", "export": "f16"},
     # comllm_train.py: the same, with groups of 4 generations
-    "paper-comllm": {"dtype": "bfloat16", "export": "f16", "grpo": {"num_generations": 4,
-                                                                   "generation_batch_size": 4}},
+    "paper-comllm": {"dtype": "bfloat16", "export": "f16", "grpo": {"num_generations": 4, "generation_batch_size": 4}},
     "cpu": _CPU,
 }
 
@@ -141,8 +174,9 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` updated by ``over``, recursively for nested groups."""
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
-            else value
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) else value
+        )
     return out
 
 

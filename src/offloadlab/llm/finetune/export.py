@@ -26,8 +26,11 @@ _UNCHANGED = frozenset({"qwen2", "qwen3", "mistral", "phi3"})
 
 def _permute(weights: np.ndarray, n_head: int) -> np.ndarray:
     """HF rotary layout -> llama.cpp's (inverse of transformers' ``_reverse_permute_weights``)."""
-    return (weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:])
-            .swapaxes(1, 2).reshape(weights.shape))
+    return (
+        weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weights.shape)
+    )
 
 
 def _field(reader: Any, key: str) -> Any:
@@ -43,13 +46,17 @@ def gguf_weights(state_dict: dict[str, Any], reader: Any) -> dict[str, np.ndarra
 
     arch = str(_field(reader, "general.architecture"))
     if arch not in _PERMUTED | _UNCHANGED:
-        raise InputError("export", f"GGUF export supports the architectures {sorted(_PERMUTED | _UNCHANGED)}, "
-                                   f"not '{arch}'")
+        raise InputError(
+            "export", f"GGUF export supports the architectures {sorted(_PERMUTED | _UNCHANGED)}, not '{arch}'"
+        )
     arch_id = next(k for k, v in gguf.MODEL_ARCH_NAMES.items() if v == arch)
     names = gguf.get_tensor_name_map(arch_id, int(_field(reader, f"{arch}.block_count")))
     n_head = int(_field(reader, f"{arch}.attention.head_count"))
-    n_kv = int(reader.fields[f"{arch}.attention.head_count_kv"].contents()
-               if f"{arch}.attention.head_count_kv" in reader.fields else n_head)
+    n_kv = int(
+        reader.fields[f"{arch}.attention.head_count_kv"].contents()
+        if f"{arch}.attention.head_count_kv" in reader.fields
+        else n_head
+    )
     out: dict[str, np.ndarray] = {}
     for hf_name, tensor in state_dict.items():
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
@@ -73,8 +80,13 @@ def _tensor_type(data: np.ndarray, export_type: ExportType) -> Any:
     return Q.F16
 
 
-def write_gguf(state_dict: dict[str, Any], base_gguf: Path, out_path: Path, export_type: ExportType = "q8_0",
-               name: str | None = None) -> Path:
+def write_gguf(
+    state_dict: dict[str, Any],
+    base_gguf: Path,
+    out_path: Path,
+    export_type: ExportType = "q8_0",
+    name: str | None = None,
+) -> Path:
     """Write ``state_dict`` (HF names) as a GGUF file with ``base_gguf``'s metadata and tensor list."""
     import gguf
 
@@ -84,15 +96,22 @@ def write_gguf(state_dict: dict[str, Any], base_gguf: Path, out_path: Path, expo
     tmp = out_path.with_name(out_path.name + ".part")
     writer = gguf.GGUFWriter(str(tmp), arch)
     for field in reader.fields.values():
-        if field.name.startswith("GGUF.") or field.name in ("general.architecture", "general.file_type",
-                                                              "general.name"):
+        if field.name.startswith("GGUF.") or field.name in (
+            "general.architecture",
+            "general.file_type",
+            "general.name",
+        ):
             continue
         kind = field.types[0]
-        writer.add_key_value(field.name, field.contents(), kind,
-                             sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None)
+        writer.add_key_value(
+            field.name, field.contents(), kind, sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+        )
     writer.add_name(name or f"{_field(reader, 'general.name')} (fine-tuned)")
-    file_type = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
-                 "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[export_type]
+    file_type = {
+        "f32": gguf.LlamaFileType.ALL_F32,
+        "f16": gguf.LlamaFileType.MOSTLY_F16,
+        "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+    }[export_type]
     writer.add_file_type(int(file_type))
     for tensor in reader.tensors:
         data = weights.pop(tensor.name, None)

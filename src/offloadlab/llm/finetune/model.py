@@ -23,8 +23,11 @@ class BaseModel:
 
     def describe(self) -> dict[str, str | None]:
         """JSON-ready description (stored in run.json)."""
-        return {"folder": str(self.folder), "gguf_file": self.gguf_file,
-                "origin_gguf": str(self.origin_gguf) if self.origin_gguf else None}
+        return {
+            "folder": str(self.folder),
+            "gguf_file": self.gguf_file,
+            "origin_gguf": str(self.origin_gguf) if self.origin_gguf else None,
+        }
 
 
 def resolve_base(spec: str | Path) -> BaseModel:
@@ -37,8 +40,11 @@ def resolve_base(spec: str | Path) -> BaseModel:
     if (folder / "merged" / "config.json").is_file():  # a finished SFT/GRPO run of this pipeline
         folder = folder / "merged"
     if not (folder / "config.json").is_file():
-        raise InputError("base", f"'{text}' is neither an embedded model ({', '.join(MODELS)}), a .gguf file, "
-                                 "a model folder nor a finished training run")
+        raise InputError(
+            "base",
+            f"'{text}' is neither an embedded model ({', '.join(MODELS)}), a .gguf file, "
+            "a model folder nor a finished training run",
+        )
     origin = folder / ORIGIN_FILE
     gguf = Path(json.loads(origin.read_text())["gguf"]) if origin.is_file() else None
     return BaseModel(folder.resolve(), None, gguf)
@@ -61,8 +67,9 @@ def load_model(base: BaseModel, dtype: str) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(str(base.folder), gguf_file=base.gguf_file,
-                                                 dtype=getattr(torch, dtype))
+    model = AutoModelForCausalLM.from_pretrained(
+        str(base.folder), gguf_file=base.gguf_file, dtype=getattr(torch, dtype)
+    )
     quantizer = getattr(model, "hf_quantizer", None)
     if quantizer is not None:
         # transformers de-quantised every GGUF tensor into plain weights (no GGUF kernel on CPU) but keeps a

@@ -42,7 +42,7 @@ def answer_text(record: Record, where: str = "record") -> str:
     if isinstance(out, Mapping):
         out = out.get("action_name")
     if not isinstance(out, str) or not out.strip():
-        raise InputError(f"{where}.output", "expected a non-empty string or {\"action_name\": string}")
+        raise InputError(f"{where}.output", 'expected a non-empty string or {"action_name": string}')
     return out
 
 
@@ -50,8 +50,9 @@ def input_text(value: str | Mapping[str, Any]) -> str:
     """The state as prompt lines: ``key: value``, lists and objects as JSON."""
     if isinstance(value, str):
         return value
-    return "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v}"
-                     for k, v in value.items())
+    return "\n".join(
+        f"{k}: {json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v}" for k, v in value.items()
+    )
 
 
 def prompt_messages(record: Record, system_prompt: str, input_heading: str) -> list[dict[str, str]]:
@@ -64,8 +65,11 @@ def load_records(path: str | Path) -> list[Record]:
     """Records from a JSON list or a JSONL file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text) if text.lstrip().startswith("[") else \
-            [json.loads(line) for line in text.splitlines() if line.strip()]
+        data = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else [json.loads(line) for line in text.splitlines() if line.strip()]
+        )
     except (OSError, ValueError) as exc:
         raise InputError("records", f"cannot read '{path}': {exc}") from None
     return check_records(data)

@@ -32,8 +32,9 @@ class RunState:
         if self.path.is_file():
             self.data = json.loads(self.path.read_text())
             if self.data.get("identity") != identity:
-                raise InputError("out_dir", f"'{out_dir}' holds a run with another config, data or base; "
-                                            "use a new folder")
+                raise InputError(
+                    "out_dir", f"'{out_dir}' holds a run with another config, data or base; use a new folder"
+                )
         else:
             self.data = {"identity": identity, "segments": [], "done": False, "outputs": {}}
             self.save()
@@ -50,8 +51,15 @@ class RunState:
 
     def close_segment(self, from_step: int, to_step: int, status: str) -> None:
         """Record this call's wall time and how far it got."""
-        self.data["segments"].append({"started": self.started, "wall_s": time.time() - self.started,
-                                      "from_step": from_step, "to_step": to_step, "status": status})
+        self.data["segments"].append(
+            {
+                "started": self.started,
+                "wall_s": time.time() - self.started,
+                "from_step": from_step,
+                "to_step": to_step,
+                "status": status,
+            }
+        )
         self.data["wall_s"] = self.prior_wall_s()
         self.save()
 
@@ -81,6 +89,7 @@ class Curve:
         if self.metric not in logs:
             return
         extra = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and k != self.metric}
-        self.points.append({"step": step, "value": float(logs[self.metric]),
-                            "elapsed_s": round(time.time() - self.t0, 3), **extra})
+        self.points.append(
+            {"step": step, "value": float(logs[self.metric]), "elapsed_s": round(time.time() - self.t0, 3), **extra}
+        )
         write_json(self.path, {"kind": self.kind, "metric": self.metric, "points": self.points})

@@ -41,30 +41,56 @@ class TrainResult:
 
 def _identity(kind: str, config: FinetuneConfig, records: Sequence[Record], base: BaseModel) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
-    return {"kind": kind, "records": fingerprint(records), "n_records": len(records), "base": base.describe(),
-            "config": config.model_dump(mode="json", include={"model", "dtype", "seed", "system_prompt",
-                                                              "input_heading", "lora", kind})}
+    return {
+        "kind": kind,
+        "records": fingerprint(records),
+        "n_records": len(records),
+        "base": base.describe(),
+        "config": config.model_dump(
+            mode="json", include={"model", "dtype", "seed", "system_prompt", "input_heading", "lora", kind}
+        ),
+    }
 
 
 def _lora(settings: LoraSettings) -> Any:
     """PEFT LoRA config for a causal LM."""
     from peft import LoraConfig
 
-    return LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout, bias="none",
-                      task_type="CAUSAL_LM", target_modules=list(settings.target_modules))
+    return LoraConfig(
+        r=settings.r,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        bias="none",
+        task_type="CAUSAL_LM",
+        target_modules=list(settings.target_modules),
+    )
 
 
 def _common_args(config: FinetuneConfig, out_dir: Path, progress: bool, kind: str) -> dict[str, Any]:
     """Trainer arguments shared by SFT and GRPO."""
     s = config.sft if kind == "sft" else config.grpo
-    return dict(output_dir=str(out_dir / "checkpoints"), learning_rate=s.learning_rate,
-                lr_scheduler_type=s.lr_scheduler, warmup_steps=s.warmup_ratio, num_train_epochs=s.epochs,
-                max_steps=s.max_steps or -1, per_device_train_batch_size=s.batch_size,
-                gradient_accumulation_steps=s.grad_accum, max_grad_norm=s.max_grad_norm,
-                logging_steps=s.logging_steps, save_strategy="steps", save_steps=s.save_steps,
-                report_to="none", seed=config.seed, data_seed=config.seed, bf16=config.dtype == "bfloat16",
-                optim="adamw_torch", disable_tqdm=not progress, dataloader_num_workers=0,
-                gradient_checkpointing=s.gradient_checkpointing)
+    return dict(
+        output_dir=str(out_dir / "checkpoints"),
+        learning_rate=s.learning_rate,
+        lr_scheduler_type=s.lr_scheduler,
+        warmup_steps=s.warmup_ratio,
+        num_train_epochs=s.epochs,
+        max_steps=s.max_steps or -1,
+        per_device_train_batch_size=s.batch_size,
+        gradient_accumulation_steps=s.grad_accum,
+        max_grad_norm=s.max_grad_norm,
+        logging_steps=s.logging_steps,
+        save_strategy="steps",
+        save_steps=s.save_steps,
+        report_to="none",
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=config.dtype == "bfloat16",
+        optim="adamw_torch",
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        gradient_checkpointing=s.gradient_checkpointing,
+    )
 
 
 def _curve_callback(curve: Curve) -> Any:
@@ -72,15 +98,17 @@ def _curve_callback(curve: Curve) -> Any:
     from transformers import TrainerCallback
 
     class CurveCallback(TrainerCallback):  # type: ignore[misc]
-        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
-                   **kwargs: Any) -> None:
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+        ) -> None:
             curve.add(state.global_step, logs or {})
 
     return CurveCallback()
 
 
-def _train(kind: str, trainer: Any, state: RunState, curve_metric: str, base: BaseModel, tokenizer: Any,
-           config: FinetuneConfig) -> TrainResult:
+def _train(
+    kind: str, trainer: Any, state: RunState, curve_metric: str, base: BaseModel, tokenizer: Any, config: FinetuneConfig
+) -> TrainResult:
     """Run (or resume) the trainer, then save the adapter, the merged model and the GGUF export."""
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -109,24 +137,54 @@ def _train(kind: str, trainer: Any, state: RunState, curve_metric: str, base: Ba
 
         if base.origin_gguf is None:
             raise InputError("export", "the base model has no GGUF origin to take metadata from; set export 'none'")
-        gguf = write_gguf(merged.state_dict(), base.origin_gguf, out / "model.gguf", config.export,
-                          name=f"{kind} fine-tune of {base.origin_gguf.stem}")
+        gguf = write_gguf(
+            merged.state_dict(),
+            base.origin_gguf,
+            out / "model.gguf",
+            config.export,
+            name=f"{kind} fine-tune of {base.origin_gguf.stem}",
+        )
     timings = {"save_merge_s": round(t_merged - t_trained, 1), "export_s": round(time.perf_counter() - t_merged, 1)}
     state.close_segment(from_step, int(trainer.state.global_step), "finished")
-    result = TrainResult(out, out / "adapter", out / "merged", gguf, out / "curve.json",
-                         int(trainer.state.global_step), state.prior_wall_s(), len(state.data["segments"]))
-    state.finish({"adapter": str(result.adapter), "merged": str(result.merged),
-                  "gguf": str(gguf) if gguf else None, "curve": str(result.curve), "steps": result.steps,
-                  "train_runtime_s": trainer.state.log_history[-1].get("train_runtime")
-                  if trainer.state.log_history else None, **timings})
+    result = TrainResult(
+        out,
+        out / "adapter",
+        out / "merged",
+        gguf,
+        out / "curve.json",
+        int(trainer.state.global_step),
+        state.prior_wall_s(),
+        len(state.data["segments"]),
+    )
+    state.finish(
+        {
+            "adapter": str(result.adapter),
+            "merged": str(result.merged),
+            "gguf": str(gguf) if gguf else None,
+            "curve": str(result.curve),
+            "steps": result.steps,
+            "train_runtime_s": trainer.state.log_history[-1].get("train_runtime")
+            if trainer.state.log_history
+            else None,
+            **timings,
+        }
+    )
     return result
 
 
 def _finished(state: RunState) -> TrainResult:
     """The result of a run that an earlier call finished."""
     o = state.data["outputs"]
-    return TrainResult(state.out_dir, Path(o["adapter"]), Path(o["merged"]), Path(o["gguf"]) if o["gguf"] else None,
-                       Path(o["curve"]), int(o["steps"]), state.prior_wall_s(), len(state.data["segments"]))
+    return TrainResult(
+        state.out_dir,
+        Path(o["adapter"]),
+        Path(o["merged"]),
+        Path(o["gguf"]) if o["gguf"] else None,
+        Path(o["curve"]),
+        int(o["steps"]),
+        state.prior_wall_s(),
+        len(state.data["segments"]),
+    )
 
 
 def _setup(config: FinetuneConfig) -> None:
@@ -144,8 +202,14 @@ def _setup(config: FinetuneConfig) -> None:
         torch.set_num_threads(config.threads)
 
 
-def sft(records: Sequence[Record], config: FinetuneConfig, out_dir: str | Path, base: str | Path | None = None,
-        progress: bool = True, callbacks: Sequence[Any] = ()) -> TrainResult:
+def sft(
+    records: Sequence[Record],
+    config: FinetuneConfig,
+    out_dir: str | Path,
+    base: str | Path | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Any] = (),
+) -> TrainResult:
     """Supervised fine-tuning of a LoRA adapter on the records' answers (``base``: default ``config.model``);
     resumes from ``out_dir``; ``callbacks`` are extra transformers TrainerCallbacks."""
     records = check_records(records)
@@ -158,22 +222,37 @@ def sft(records: Sequence[Record], config: FinetuneConfig, out_dir: str | Path, 
     from trl import SFTConfig, SFTTrainer
 
     tokenizer = load_tokenizer(base_model)
-    rows = [{"prompt": prompt_messages(r, config.system_prompt, config.input_heading),
-             "completion": [{"role": "assistant", "content": answer_text(r, f"records[{i}]")}]}
-            for i, r in enumerate(records)]
+    rows = [
+        {
+            "prompt": prompt_messages(r, config.system_prompt, config.input_heading),
+            "completion": [{"role": "assistant", "content": answer_text(r, f"records[{i}]")}],
+        }
+        for i, r in enumerate(records)
+    ]
     s = config.sft
-    args = SFTConfig(**_common_args(config, state.out_dir, progress, "sft"), max_length=s.max_length,
-                     completion_only_loss=s.completion_only_loss, packing=False)
-    trainer = SFTTrainer(model=load_model(base_model, config.dtype), args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=tokenizer, peft_config=_lora(config.lora), callbacks=list(callbacks))
+    args = SFTConfig(
+        **_common_args(config, state.out_dir, progress, "sft"),
+        max_length=s.max_length,
+        completion_only_loss=s.completion_only_loss,
+        packing=False,
+    )
+    trainer = SFTTrainer(
+        model=load_model(base_model, config.dtype),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=_lora(config.lora),
+        callbacks=list(callbacks),
+    )
     return _train("sft", trainer, state, "loss", base_model, tokenizer, config)
 
 
 def _reward_function(records: Sequence[Record], reward: Reward) -> Callable[..., list[float | None]]:
     """TRL reward function calling ``reward(record, completion_text)`` for each sampled answer."""
 
-    def user_reward(prompts: list[Any], completions: list[Any], record_index: list[int],
-                    **_: Any) -> list[float | None]:
+    def user_reward(
+        prompts: list[Any], completions: list[Any], record_index: list[int], **_: Any
+    ) -> list[float | None]:
         out: list[float | None] = []
         for i, completion in zip(record_index, completions):
             text = completion[-1]["content"] if isinstance(completion, list) else str(completion)
@@ -186,8 +265,15 @@ def _reward_function(records: Sequence[Record], reward: Reward) -> Callable[...,
     return user_reward
 
 
-def grpo(records: Sequence[Record], reward: Reward, config: FinetuneConfig, out_dir: str | Path,
-         base: str | Path | None = None, progress: bool = True, callbacks: Sequence[Any] = ()) -> TrainResult:
+def grpo(
+    records: Sequence[Record],
+    reward: Reward,
+    config: FinetuneConfig,
+    out_dir: str | Path,
+    base: str | Path | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Any] = (),
+) -> TrainResult:
     """GRPO of a new LoRA adapter on top of ``base`` (a finished SFT run folder, as the authors do; default:
     ``config.model``), rewarded by ``reward(record, completion_text)``; resumes from ``out_dir``."""
     records = check_records(records, need_output=False)
@@ -206,20 +292,36 @@ def grpo(records: Sequence[Record], reward: Reward, config: FinetuneConfig, out_
     rows = []
     for i, r in enumerate(records):
         prompt = prompt_messages(r, config.system_prompt, config.input_heading)
-        n_tokens = len(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
-                                                     return_dict=True)["input_ids"])
+        n_tokens = len(
+            tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=True)[
+                "input_ids"
+            ]
+        )
         if n_tokens <= g.max_prompt_length:  # the authors drop over-long prompts rather than cut them
             rows.append({"prompt": prompt, "record_index": i})
     if not rows:
         raise InputError("grpo.max_prompt_length", f"every prompt is longer than {g.max_prompt_length} tokens")
     state.data["prompts_kept"] = len(rows)
-    args = GRPOConfig(**_common_args(config, state.out_dir, progress, "grpo"), beta=g.beta,
-                      num_generations=g.num_generations, generation_batch_size=g.generation_batch_size,
-                      temperature=g.temperature, top_p=g.top_p, top_k=0, max_completion_length=g.max_completion_length,
-                      remove_unused_columns=False)
-    trainer = GRPOTrainer(model=load_model(base_model, config.dtype), reward_funcs=[_reward_function(records, reward)],
-                          args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                          peft_config=_lora(config.lora), callbacks=list(callbacks))
+    args = GRPOConfig(
+        **_common_args(config, state.out_dir, progress, "grpo"),
+        beta=g.beta,
+        num_generations=g.num_generations,
+        generation_batch_size=g.generation_batch_size,
+        temperature=g.temperature,
+        top_p=g.top_p,
+        top_k=0,
+        max_completion_length=g.max_completion_length,
+        remove_unused_columns=False,
+    )
+    trainer = GRPOTrainer(
+        model=load_model(base_model, config.dtype),
+        reward_funcs=[_reward_function(records, reward)],
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=_lora(config.lora),
+        callbacks=list(callbacks),
+    )
     return _train("grpo", trainer, state, "reward", base_model, tokenizer, config)
 
 

@@ -17,25 +17,28 @@ from offloadlab.methods.dt_vehicular.results import run_and_report
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 
 
-@register_solver("local", SCENARIO_ID, "every task computed on its vehicle (omega = 0, alpha = 0)",
-                 budget_unit="none")
+@register_solver("local", SCENARIO_ID, "every task computed on its vehicle (omega = 0, alpha = 0)", budget_unit="none")
 def solve_local(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator) -> Result:
     """All-local baseline."""
     zeros = np.zeros((instance.params.N, instance.params.K))
     return run_and_report(instance, lambda s: (zeros, zeros), budget)
 
 
-@register_solver("random", SCENARIO_ID, "uniform random omega and alpha every slot, scaled to the capacity",
-                 budget_unit="none")
+@register_solver(
+    "random", SCENARIO_ID, "uniform random omega and alpha every slot, scaled to the capacity", budget_unit="none"
+)
 def solve_random(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator) -> Result:
     """Random baseline: a fresh uniform decision per slot, projected onto the constraints."""
     shape = (instance.params.N, instance.params.K)
     return run_and_report(instance, lambda s: (rng.uniform(size=shape), rng.uniform(size=shape)), budget)
 
 
-@register_solver("lyapunov", SCENARIO_ID,
-                 "drift-plus-penalty: P2 (eq. 24) solved each slot by Lagrangian relaxation with a certified gap",
-                 budget_unit="none")
+@register_solver(
+    "lyapunov",
+    SCENARIO_ID,
+    "drift-plus-penalty: P2 (eq. 24) solved each slot by Lagrangian relaxation with a certified gap",
+    budget_unit="none",
+)
 def solve_lyapunov(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator) -> Result:
     """Minimise P2 exactly (up to the reported duality gap) in every slot, given the current queues."""
     gaps: list[float] = []

@@ -30,9 +30,11 @@ class LearnerParams(HyperParams):
     """One actor and one critic per vehicle, trained off-policy from a replay buffer (DDPG family)."""
 
     episodes: Episodes = Field(default=40, description="training episodes of ``slots`` slots each, fresh seeded")
-    hidden: Hidden = Field(default=(300, 100, 64),
-                           description="three hidden layers as in the paper; widths 300, 100 from the authors' "
-                                       "released code for their earlier DT network")
+    hidden: Hidden = Field(
+        default=(300, 100, 64),
+        description="three hidden layers as in the paper; widths 300, 100 from the authors' "
+        "released code for their earlier DT network",
+    )
     lr_actor: LearningRate = Field(default=2e-4, description="actor learning rate (1e-3 diverged here)")
     lr_critic: LearningRate = Field(default=1e-3, description="critic learning rate")
     gamma: Gamma = Field(default=0.95, description="discount factor, Table I")
@@ -40,9 +42,12 @@ class LearnerParams(HyperParams):
     batch_size: BatchSize = Field(default=64, description="replay minibatch")
     noise: Noise = Field(default=0.2, description="initial exploration std, decayed linearly to 10 % of it")
     buffer_size: int = Field(default=200_000, ge=1, le=10_000_000, description="replay capacity (transitions)")
-    warmup_batches: int = Field(default=10, ge=0, le=10_000,
-                                description="uniform-random slots before learning, in batches (at most a fifth of "
-                                            "the budget)")
+    warmup_batches: int = Field(
+        default=10,
+        ge=0,
+        le=10_000,
+        description="uniform-random slots before learning, in batches (at most a fifth of the budget)",
+    )
     tanh_last: bool = Field(default=True, description="the paper's MARL: ReLU hidden layers, the last one tanh")
     centralised: bool = Field(default=True, description="critic input: every agent's observation and action")
     observation: Observation = Field(default="shared", description="own s_n(t) and the server's backlogs")

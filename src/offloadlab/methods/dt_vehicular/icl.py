@@ -64,15 +64,18 @@ class Case:
 def state_text(state: SlotState, episode: Episode) -> tuple[str, str]:
     """The state matrix and backlogs as the model reads them (kB, m, m/s, dB)."""
     snr_db = state.features[:, -1] * 50.0  # the feature is SNR in dB / 50
-    rows = np.concatenate([state.task_bytes / 1000.0, episode.position_m[state.t][:, None],
-                           episode.speed_mps[:, None], snr_db[:, None]], axis=1)
+    rows = np.concatenate(
+        [state.task_bytes / 1000.0, episode.position_m[state.t][:, None], episode.speed_mps[:, None], snr_db[:, None]],
+        axis=1,
+    )
     return json.dumps(np.round(rows, 1).tolist()), json.dumps(np.round(state.queue / 1000.0, 1).tolist())
 
 
 def action_text(omega: np.ndarray, alpha: np.ndarray) -> str:
     """A decision in the answer format."""
-    return json.dumps({"omega": np.round(omega, 3).tolist(), "alpha": np.round(alpha, 4).tolist()},
-                      separators=(",", ":"))
+    return json.dumps(
+        {"omega": np.round(omega, 3).tolist(), "alpha": np.round(alpha, 4).tolist()}, separators=(",", ":")
+    )
 
 
 def make_case(state: SlotState, episode: Episode, omega: np.ndarray, alpha: np.ndarray) -> Case:
@@ -90,7 +93,7 @@ def collect_cases(params: Any, policy: Policy, rng: np.random.Generator, episode
         ep = generate_episode(params, int(rng.integers(2**31 - 1)))
         states: list[SlotState] = []
 
-        def recording(state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        def recording(state: SlotState, states: list[SlotState] = states) -> tuple[np.ndarray, np.ndarray]:
             states.append(state)
             return policy(state)
 
@@ -102,14 +105,25 @@ def collect_cases(params: Any, policy: Policy, rng: np.random.Generator, episode
 class IclPolicy:
     """The per-slot LLM decision with retrieval, validation (the shared answer loop), fallback and accounting."""
 
-    def __init__(self, problem: Any, instance: Episode, loop: AnswerLoop, cases: list[Case], fallback: Policy,
-                 neighbours: int, grow_cases: bool):
+    def __init__(
+        self,
+        problem: Any,
+        instance: Episode,
+        loop: AnswerLoop,
+        cases: list[Case],
+        fallback: Policy,
+        neighbours: int,
+        grow_cases: bool,
+    ):
         self.problem, self.instance, self.loop = problem, instance, loop
         self.cases, self.fallback = cases, fallback
         self.neighbours, self.grow = neighbours, grow_cases
         p = instance.params
-        self.capacity_rule = ("shared: sum of all alpha times (1 + bias) must be at most 1, with bias "
-                              f"{p.delta_f:g}" if p.capacity_basis == "real" else "shared: sum of all alpha at most 1")
+        self.capacity_rule = (
+            f"shared: sum of all alpha times (1 + bias) must be at most 1, with bias {p.delta_f:g}"
+            if p.capacity_basis == "real"
+            else "shared: sum of all alpha at most 1"
+        )
         self.fallbacks = self.llm_errors = 0
         self.stopped = ""
 
@@ -122,8 +136,15 @@ class IclPolicy:
         """The paper's prompt for this slot."""
         st, qu = state_text(state, self.instance)
         p = self.instance.params
-        return BOOK.render("icl", N=p.N, K=p.K, capacity_rule=self.capacity_rule, state=st, queues=qu,
-                           cases=self.nearest(agent_observation(state).ravel())).strip()
+        return BOOK.render(
+            "icl",
+            N=p.N,
+            K=p.K,
+            capacity_rule=self.capacity_rule,
+            state=st,
+            queues=qu,
+            cases=self.nearest(agent_observation(state).ravel()),
+        ).strip()
 
     def __call__(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         decision = None if self.stopped else self.ask(state)
@@ -152,47 +173,96 @@ class IclPolicy:
         return found[0].decision if found else None
 
 
-def run_icl(problem: Any, instance: Episode, rng: np.random.Generator, backend: Backend | None, cases: list[Case],
-            fallback: Policy, *, neighbours: int, grow_cases: bool, temperature: float = 0.0,
-            llm: LLMOptions | None = None, **stats: Any) -> Result:
+def run_icl(
+    problem: Any,
+    instance: Episode,
+    rng: np.random.Generator,
+    backend: Backend | None,
+    cases: list[Case],
+    fallback: Policy,
+    *,
+    neighbours: int,
+    grow_cases: bool,
+    temperature: float = 0.0,
+    llm: LLMOptions | None = None,
+    **stats: Any,
+) -> Result:
     """Run the ICL policy through the episode (``backend`` default: the options'; ``temperature`` is used
     when no options are given)."""
     llm = llm or parse_llm_options({"temperature": temperature, "answer_retries": 0})
     client = make_client(llm, backend)
     loop = AnswerLoop(client, llm, problem, instance, AnswerFormat(problem.decision_space(instance)), rng)
     policy = IclPolicy(problem, instance, loop, list(cases), fallback, neighbours, grow_cases)
-    res = run_and_report(instance, policy, None, **stats, case_set=len(cases), backend=client.backend.name,
-                         model=client.backend.model)
+    res = run_and_report(
+        instance, policy, None, **stats, case_set=len(cases), backend=client.backend.name, model=client.backend.model
+    )
     quality = loop.stats()
     if policy.llm_errors:
         quality["invalid_by_kind"] = {**quality["invalid_by_kind"], "llm_error": policy.llm_errors}
         quality["invalid_outputs"] += policy.llm_errors
-    res.stats.update(client.usage.stats(), fallbacks=policy.fallbacks, **quality,
-                     stop_reason=policy.stopped or "episode_end")
+    res.stats.update(
+        client.usage.stats(), fallbacks=policy.fallbacks, **quality, stop_reason=policy.stopped or "episode_end"
+    )
     return res
 
 
-@register_solver("llm-icl", SCENARIO_ID, "LLM in-context learning from the nearest MARL cases, validated JSON, "
-                                        "MARL fallback; --llm-backend embedded|openai|replay",
-                 budget_unit="training_slots",
-                 smoke=Smoke(options={"episodes": 1, "case_episodes": 1, "progress": False}, slow=True))
+@register_solver(
+    "llm-icl",
+    SCENARIO_ID,
+    "LLM in-context learning from the nearest MARL cases, validated JSON, "
+    "MARL fallback; --llm-backend embedded|openai|replay",
+    budget_unit="training_slots",
+    smoke=Smoke(options={"episodes": 1, "case_episodes": 1, "progress": False}, slow=True),
+)
 @llm_method(temperature=0.0, answer_retries=0)
-def solve_icl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
-              neighbours: int = 3, case_episodes: int = 2, grow_cases: bool = True, episodes: int = 40,
-              checkpoint: str | None = None, hidden: list[int] = list(HIDDEN), lr_actor: float = 2e-4,
-              lr_critic: float = 1e-3, gamma: float = 0.95, tau: float = 0.01, batch_size: int = 64,
-              noise: float = 0.2, progress: bool = True) -> Result:
+def solve_icl(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    *,
+    llm: LLMOptions,
+    neighbours: int = 3,
+    case_episodes: int = 2,
+    grow_cases: bool = True,
+    episodes: int = 40,
+    checkpoint: str | None = None,
+    hidden: tuple[int, ...] = tuple(HIDDEN),
+    lr_actor: float = 2e-4,
+    lr_critic: float = 1e-3,
+    gamma: float = 0.95,
+    tau: float = 0.01,
+    batch_size: int = 64,
+    noise: float = 0.2,
+    progress: bool = True,
+) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
     ``case_episodes`` fresh episodes, then let the LLM decide every slot of the instance's episode (the LLM
     options are the shared ones of every LLM method: ``--llm-backend``, ``--temperature``, ...)."""
-    s = parse_model(IclSettings, {"neighbours": neighbours, "case_episodes": case_episodes,
-                                  "temperature": llm.temperature}, "option")
+    s = parse_model(
+        IclSettings,
+        {"neighbours": neighbours, "case_episodes": case_episodes, "temperature": llm.temperature},
+        "option",
+    )
     backend = make_backend(llm)
-    agents, stats = trained_agents(instance, rng, budget, episodes=episodes, checkpoint=checkpoint, hidden=hidden,
-                                   lr_actor=lr_actor, lr_critic=lr_critic, gamma=gamma, tau=tau,
-                                   batch_size=batch_size, noise=noise, progress=progress)
+    agents, stats = trained_agents(
+        instance,
+        rng,
+        budget,
+        episodes=episodes,
+        checkpoint=checkpoint,
+        hidden=hidden,
+        lr_actor=lr_actor,
+        lr_critic=lr_critic,
+        gamma=gamma,
+        tau=tau,
+        batch_size=batch_size,
+        noise=noise,
+        progress=progress,
+    )
     stats.pop("training_episode_rewards", None)
     marl = maddpg_policy(agents, instance.params.K)
     cases = collect_cases(instance.params, marl, rng, s.case_episodes)
-    return run_icl(problem, instance, rng, backend, cases, marl, neighbours=s.neighbours, grow_cases=grow_cases,
-                   llm=llm, **stats)
+    return run_icl(
+        problem, instance, rng, backend, cases, marl, neighbours=s.neighbours, grow_cases=grow_cases, llm=llm, **stats
+    )

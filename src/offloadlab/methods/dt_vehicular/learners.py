@@ -129,7 +129,8 @@ class ActorCritics:
         return float(np.mean(losses))
 
     def save(self, path: Path, meta: dict[str, Any]) -> None:
-        """Write the actors (all a policy needs; about 160 kB per vehicle with the default widths) and the matching metadata to one file."""
+        """Write the actors (all a policy needs; about 160 kB per vehicle with the default widths) and the
+        matching metadata to one file."""
         import torch
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,12 +162,16 @@ class Training:
 
     def stats(self) -> dict[str, Any]:
         """What a solver reports about its training."""
-        return {"training_steps": self.steps, "training_wall_s": round(self.wall_s, 3),
-                "training_episode_rewards": self.episode_rewards}
+        return {
+            "training_steps": self.steps,
+            "training_wall_s": round(self.wall_s, 3),
+            "training_episode_rewards": self.episode_rewards,
+        }
 
 
-def train(params: DtVehicularParams, rng: np.random.Generator, steps: int, hp: LearnerParams, what: str,
-          progress: bool) -> tuple[ActorCritics, Training]:
+def train(
+    params: DtVehicularParams, rng: np.random.Generator, steps: int, hp: LearnerParams, what: str, progress: bool
+) -> tuple[ActorCritics, Training]:
     """Train on fresh seeded episodes for ``steps`` slots; returns the agents and the training record."""
     env = DtVehicularParallelEnv(params, observation=hp.observation)
     N, act_dim = params.N, 2 * params.K

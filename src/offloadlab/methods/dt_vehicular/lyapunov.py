@@ -68,12 +68,23 @@ def slot_problem(p: DtVehicularParams, rate_bps: np.ndarray, task_bytes: np.ndar
     w = p.qos_weight * d / (M * T)
     mu = p.beta * q * p.slot_s * f_real / p.cycles_per_byte
     C = p.energy_weight * p.kappa_edge * p.f_edge_hz**3 / p.n_edge_cores**2
-    return SlotProblem(b.ravel(), w.ravel(), mu.ravel(), L.ravel(), R.ravel(), d.ravel(), (L <= T).ravel(), T, C,
-                       1.0 / p.capacity_factor)
+    return SlotProblem(
+        b.ravel(),
+        w.ravel(),
+        mu.ravel(),
+        L.ravel(),
+        R.ravel(),
+        d.ravel(),
+        (L <= T).ravel(),
+        T,
+        C,
+        1.0 / p.capacity_factor,
+    )
 
 
-def task_choices(sp: SlotProblem, lam: np.ndarray | float, force: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def task_choices(
+    sp: SlotProblem, lam: np.ndarray | float, force: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each task's exact minimiser of omega (b + w / alpha) + (lam - mu) alpha: (omega, alpha, value, mode).
 
     ``lam`` is a price or an array [C] of prices (results [M] or [C, M]). Modes: 0 local, 1 whole task

@@ -44,8 +44,15 @@ def maddpg_policy(agents: ActorCritics, K: int) -> Policy:
     return actor_policy(agents, K)
 
 
-def learned_agents(instance: Episode, rng: np.random.Generator, budget: int | None, hp: LearnerParams, method: str,
-                   checkpoint: str | None, progress: bool) -> tuple[ActorCritics, dict[str, Any]]:
+def learned_agents(
+    instance: Episode,
+    rng: np.random.Generator,
+    budget: int | None,
+    hp: LearnerParams,
+    method: str,
+    checkpoint: str | None,
+    progress: bool,
+) -> tuple[ActorCritics, dict[str, Any]]:
     """Load the agents from ``checkpoint`` if it exists (refused if trained for another setting or budget),
     else train them for ``budget`` slots (default ``hp.episodes`` episodes) and save them there if given."""
     p = instance.params
@@ -65,27 +72,79 @@ def learned_agents(instance: Episode, rng: np.random.Generator, budget: int | No
     return agents, record.stats()
 
 
-def trained_agents(instance: Episode, rng: np.random.Generator, budget: int | None, *, episodes: int,
-                   checkpoint: str | None, hidden: Sequence[int], lr_actor: float, lr_critic: float, gamma: float,
-                   tau: float, batch_size: int, noise: float, progress: bool) -> tuple[ActorCritics, dict[str, Any]]:
+def trained_agents(
+    instance: Episode,
+    rng: np.random.Generator,
+    budget: int | None,
+    *,
+    episodes: int,
+    checkpoint: str | None,
+    hidden: Sequence[int],
+    lr_actor: float,
+    lr_critic: float,
+    gamma: float,
+    tau: float,
+    batch_size: int,
+    noise: float,
+    progress: bool,
+) -> tuple[ActorCritics, dict[str, Any]]:
     """MADDPG agents: loaded from ``checkpoint`` if it exists, else trained (and saved there if given)."""
-    hp = parse_model(MaddpgParams, {"episodes": episodes, "hidden": list(hidden), "lr_actor": lr_actor,
-                                    "lr_critic": lr_critic, "gamma": gamma, "tau": tau, "batch_size": batch_size,
-                                    "noise": noise}, "option")
+    hp = parse_model(
+        MaddpgParams,
+        {
+            "episodes": episodes,
+            "hidden": list(hidden),
+            "lr_actor": lr_actor,
+            "lr_critic": lr_critic,
+            "gamma": gamma,
+            "tau": tau,
+            "batch_size": batch_size,
+            "noise": noise,
+        },
+        "option",
+    )
     return learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
 
 
-@register_solver("marl", SCENARIO_ID, "MADDPG, one agent per vehicle (trained on the PettingZoo env; --checkpoint)",
-                 budget_unit="training_slots", smoke=Smoke(options={"episodes": 1, "progress": False}))
-def solve_marl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-               episodes: Episodes = MADDPG.episodes, checkpoint: Checkpoint | None = None,
-               hidden: Hidden = HIDDEN, lr_actor: LearningRate = MADDPG.lr_actor,
-               lr_critic: LearningRate = MADDPG.lr_critic, gamma: Gamma = MADDPG.gamma, tau: Tau = MADDPG.tau,
-               batch_size: BatchSize = MADDPG.batch_size, noise: Noise = MADDPG.noise, progress: bool = True) -> Result:
+@register_solver(
+    "marl",
+    SCENARIO_ID,
+    "MADDPG, one agent per vehicle (trained on the PettingZoo env; --checkpoint)",
+    budget_unit="training_slots",
+    smoke=Smoke(options={"episodes": 1, "progress": False}),
+)
+def solve_marl(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    episodes: Episodes = MADDPG.episodes,
+    checkpoint: Checkpoint | None = None,
+    hidden: Hidden = HIDDEN,
+    lr_actor: LearningRate = MADDPG.lr_actor,
+    lr_critic: LearningRate = MADDPG.lr_critic,
+    gamma: Gamma = MADDPG.gamma,
+    tau: Tau = MADDPG.tau,
+    batch_size: BatchSize = MADDPG.batch_size,
+    noise: Noise = MADDPG.noise,
+    progress: bool = True,
+) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""
-    agents, stats = trained_agents(instance, rng, budget, episodes=episodes, checkpoint=checkpoint, hidden=hidden,
-                                   lr_actor=lr_actor, lr_critic=lr_critic, gamma=gamma, tau=tau,
-                                   batch_size=batch_size, noise=noise, progress=progress)
+    agents, stats = trained_agents(
+        instance,
+        rng,
+        budget,
+        episodes=episodes,
+        checkpoint=checkpoint,
+        hidden=hidden,
+        lr_actor=lr_actor,
+        lr_critic=lr_critic,
+        gamma=gamma,
+        tau=tau,
+        batch_size=batch_size,
+        noise=noise,
+        progress=progress,
+    )
     return run_and_report(instance, maddpg_policy(agents, instance.params.K), None, **stats)
 
 

@@ -20,9 +20,12 @@ def episode_result(sim: Simulator, tracker: Tracker, **stats: Any) -> Result:
     omegas, alphas = np.stack(sim.omegas), np.stack(sim.alphas)
     tracker.record(sim.params.slots, summary["p2"])
     decisions = {
-        "omega_mean": omegas.mean(axis=0), "alpha_mean": alphas.mean(axis=0),
-        "omega_mean_over_tasks": float(omegas.mean()), "alpha_sum_mean": float(alphas.sum(axis=(1, 2)).mean()),
-        "share_local": float((omegas <= 1e-9).mean()), "share_whole": float((omegas >= 1 - 1e-9).mean()),
+        "omega_mean": omegas.mean(axis=0),
+        "alpha_mean": alphas.mean(axis=0),
+        "omega_mean_over_tasks": float(omegas.mean()),
+        "alpha_sum_mean": float(alphas.sum(axis=(1, 2)).mean()),
+        "share_local": float((omegas <= 1e-9).mean()),
+        "share_whole": float((omegas >= 1 - 1e-9).mean()),
         "share_partial": float(((omegas > 1e-9) & (omegas < 1 - 1e-9)).mean()),
     }
     series = {k: v[:, 0] for k, v in sim.log.series().items() if k in SERIES}
@@ -30,9 +33,14 @@ def episode_result(sim: Simulator, tracker: Tracker, **stats: Any) -> Result:
     finite = bool(np.isfinite(summary["p2"]))  # a slot infinitely late (no CPU for offloaded work) is never feasible
     if not finite:
         details["infeasible_reason"] = "non-finite mean P2 (a task offloaded without CPU or an overflow)"
-    return Result(decision={"omega": decisions["omega_mean"], "alpha": decisions["alpha_mean"]},
-                  objective=summary["p2"], feasible=finite, history=tracker.history, stats=tracker.stats(**stats),
-                  details=details)
+    return Result(
+        decision={"omega": decisions["omega_mean"], "alpha": decisions["alpha_mean"]},
+        objective=summary["p2"],
+        feasible=finite,
+        history=tracker.history,
+        stats=tracker.stats(**stats),
+        details=details,
+    )
 
 
 def run_and_report(episode: Episode, policy: Policy, budget: int | None, **stats: Any) -> Result:

@@ -35,17 +35,44 @@ from offloadlab.methods.dt_vehicular.results import run_and_report
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
 
-@register_solver("sarl", SCENARIO_ID, "independent single-agent DDPG per vehicle on its own local observation "
-                                     "(no centralised critic), ReLU networks (--checkpoint)",
-                 budget_unit="training_slots", smoke=Smoke(options={"episodes": 1, "progress": False}))
-def solve_sarl(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-               episodes: Episodes = SARL.episodes, checkpoint: Checkpoint | None = None,
-               hidden: Hidden = SARL.hidden, lr_actor: LearningRate = SARL.lr_actor,
-               lr_critic: LearningRate = SARL.lr_critic, gamma: Gamma = SARL.gamma, tau: Tau = SARL.tau,
-               batch_size: BatchSize = SARL.batch_size, noise: Noise = SARL.noise, progress: bool = True) -> Result:
+@register_solver(
+    "sarl",
+    SCENARIO_ID,
+    "independent single-agent DDPG per vehicle on its own local observation "
+    "(no centralised critic), ReLU networks (--checkpoint)",
+    budget_unit="training_slots",
+    smoke=Smoke(options={"episodes": 1, "progress": False}),
+)
+def solve_sarl(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    episodes: Episodes = SARL.episodes,
+    checkpoint: Checkpoint | None = None,
+    hidden: Hidden = SARL.hidden,
+    lr_actor: LearningRate = SARL.lr_actor,
+    lr_critic: LearningRate = SARL.lr_critic,
+    gamma: Gamma = SARL.gamma,
+    tau: Tau = SARL.tau,
+    batch_size: BatchSize = SARL.batch_size,
+    noise: Noise = SARL.noise,
+    progress: bool = True,
+) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""
-    hp = parse_model(SarlParams, {"episodes": episodes, "hidden": list(hidden), "lr_actor": lr_actor,
-                                  "lr_critic": lr_critic, "gamma": gamma, "tau": tau, "batch_size": batch_size,
-                                  "noise": noise}, "option")
+    hp = parse_model(
+        SarlParams,
+        {
+            "episodes": episodes,
+            "hidden": list(hidden),
+            "lr_actor": lr_actor,
+            "lr_critic": lr_critic,
+            "gamma": gamma,
+            "tau": tau,
+            "batch_size": batch_size,
+            "noise": noise,
+        },
+        "option",
+    )
     agents, stats = learned_agents(instance, rng, budget, hp, "sarl", checkpoint, progress)
     return run_and_report(instance, actor_policy(agents, instance.params.K), None, **stats)

@@ -45,16 +45,29 @@ def _algorithm(name: str) -> Any:
     return {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[name]
 
 
-@register_solver("sarl-global", SCENARIO_ID, "extra, not the paper's SARL: one SB3 agent (DDPG default) deciding "
-                                            "for all vehicles from the global state (--checkpoint)",
-                 budget_unit="training_slots")
-def solve_sarl_global(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-                      episodes: Episodes = SARL.episodes, checkpoint: Checkpoint | None = None,
-                      algo: Algorithm = "ddpg", hidden: Hidden = SARL.hidden,
-                      learning_rate: LearningRate = 1e-3, gamma: Gamma = SARL.gamma, tau: Tau = SARL.tau,
-                      batch_size: BatchSize = SARL.batch_size,
-                      noise: Annotated[Noise, Field(description="action noise std (DDPG, TD3)")] = 0.1,
-                      progress: bool = True) -> Result:
+@register_solver(
+    "sarl-global",
+    SCENARIO_ID,
+    "extra, not the paper's SARL: one SB3 agent (DDPG default) deciding "
+    "for all vehicles from the global state (--checkpoint)",
+    budget_unit="training_slots",
+)
+def solve_sarl_global(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    episodes: Episodes = SARL.episodes,
+    checkpoint: Checkpoint | None = None,
+    algo: Algorithm = "ddpg",
+    hidden: Hidden = SARL.hidden,
+    learning_rate: LearningRate = 1e-3,
+    gamma: Gamma = SARL.gamma,
+    tau: Tau = SARL.tau,
+    batch_size: BatchSize = SARL.batch_size,
+    noise: Annotated[Noise, Field(description="action noise std (DDPG, TD3)")] = 0.1,
+    progress: bool = True,
+) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
     import torch.nn as nn
     from stable_baselines3.common.monitor import Monitor
@@ -69,9 +82,12 @@ def solve_sarl_global(problem: Any, instance: Episode, budget: int | None, rng: 
     if path is not None and path.exists():
         model = cls.load(path, device="cpu")
         if model.observation_space.shape != env.observation_space.shape:
-            raise InputError("option checkpoint", f"'{path}' holds a policy for observations of shape "
-                                                  f"{model.observation_space.shape}, this instance needs "
-                                                  f"{env.observation_space.shape} (N={p.N}, K={p.K})")
+            raise InputError(
+                "option checkpoint",
+                f"'{path}' holds a policy for observations of shape "
+                f"{model.observation_space.shape}, this instance needs "
+                f"{env.observation_space.shape} (N={p.N}, K={p.K})",
+            )
         stats = {"loaded_checkpoint": str(path), "training_steps": 0}
     else:
         steps = budget or episodes * p.slots
@@ -79,10 +95,21 @@ def solve_sarl_global(problem: Any, instance: Episode, budget: int | None, rng: 
         if algo != "sac":  # SB3's DDPG and TD3 explore only with an explicit action noise
             size = p.N * 2 * p.K
             kwargs = {"tau": tau, "action_noise": NormalActionNoise(np.zeros(size), np.full(size, noise))}
-        model = cls("MlpPolicy", env, learning_rate=learning_rate, gamma=gamma, batch_size=batch_size, seed=seed,
-                    device="cpu", learning_starts=min(steps // 5, 10 * batch_size), verbose=0,
-                    policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU}, **kwargs)
+        model = cls(
+            "MlpPolicy",
+            env,
+            learning_rate=learning_rate,
+            gamma=gamma,
+            batch_size=batch_size,
+            seed=seed,
+            device="cpu",
+            learning_starts=min(steps // 5, 10 * batch_size),
+            verbose=0,
+            policy_kwargs={"net_arch": list(hidden), "activation_fn": nn.ReLU},
+            **kwargs,
+        )
         with training_progress(f"SARL-global {algo} N={p.N}", steps, progress) as update:
+
             def show(timesteps: int, _: Any) -> None:
                 rewards = env.get_episode_rewards()
                 update(timesteps, f"last episode reward {rewards[-1]:.4g}" if rewards else "")

@@ -28,8 +28,10 @@ def check_checkpoint(path: Path, found: dict[str, Any], expected: dict[str, Any]
     """InputError naming the option when a checkpoint was trained for another setting."""
     for key, want in expected.items():
         if found.get(key) != want:
-            raise InputError("option checkpoint", f"'{path}' holds a policy with {key}={found.get(key)!r}, "
-                                                  f"this run needs {key}={want!r}")
+            raise InputError(
+                "option checkpoint",
+                f"'{path}' holds a policy with {key}={found.get(key)!r}, this run needs {key}={want!r}",
+            )
 
 
 class IclSettings(StrictModel):

@@ -81,8 +81,7 @@ class DualResult:
 def messages_per_iteration(rp: RoundProblem) -> dict[str, int]:
     """Messages of one iteration by layer (see the module docstring)."""
     o = rp.servers * rp.per_server
-    return {"satellite-LBS": 2 * int(np.unique(rp.sats).size), "LBS-server": 2 * rp.servers,
-            "server-container": 2 * o}
+    return {"satellite-LBS": 2 * int(np.unique(rp.sats).size), "LBS-server": 2 * rp.servers, "server-container": 2 * o}
 
 
 def relaxed_objective(benefit: np.ndarray, y1: np.ndarray, y3: np.ndarray) -> float:
@@ -95,9 +94,15 @@ def _violation(rp: RoundProblem, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray)
     n, s, k = y1.size, rp.servers, rp.per_server
     per_srv = y3.reshape(n, s, k).sum(axis=2)
     cap_o = rp.p * rp.slots - rp.q
-    return float(max(0.0, np.max(per_srv - y2, initial=0), np.max(y2.sum(1) - y1, initial=0),
-                     np.max(y3.sum(0) - cap_o, initial=0),
-                     y1.sum() - (rp.p * rp.slots * rp.q.size - rp.q.sum())))
+    return float(
+        max(
+            0.0,
+            np.max(per_srv - y2, initial=0),
+            np.max(y2.sum(1) - y1, initial=0),
+            np.max(y3.sum(0) - cap_o, initial=0),
+            y1.sum() - (rp.p * rp.slots * rp.q.size - rp.q.sum()),
+        )
+    )
 
 
 def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResult:
@@ -131,8 +136,9 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
             mult.mu = max(mult.mu - gd * (g_s.sum() - g_c), 0.0)  # (21) as printed
             mult.lam = max(mult.lam + gd * (g_c - rp.p), 0.0)  # (23)
         else:
-            y3 = np.clip(y3 + gp * (b[:, None] - mult.eta[srv][None, :] - mult.zeta[None, :] - nu[:, srv] - eps * y3),
-                         0, 1)
+            y3 = np.clip(
+                y3 + gp * (b[:, None] - mult.eta[srv][None, :] - mult.zeta[None, :] - nu[:, srv] - eps * y3), 0, 1
+            )
             y2 = np.clip(y2 + gp * (mult.eta[None, :] - mult.mu + nu - om[:, None] - eps * y2), 0, 1)
             y1 = np.clip(y1 + gp * ((mult.mu - mult.lam) + om - eps * y1), 0, 1)
             y3s = y3.reshape(n, s, k).sum(2)
@@ -152,9 +158,12 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
         violation.append(_violation(rp, y1, y2, y3))
         after = np.concatenate([[mult.lam, mult.mu], mult.eta, mult.zeta])
         w = STOP_WINDOW
-        if it >= 3 * w and violation[-1] < opt.tol_violation and (
-                abs(objective[-1] - objective[-w]) <= opt.tol * max(abs(objective[-1]), 1e-12)) and (
-                np.max(np.abs(after - before)) <= opt.tol * (1.0 + np.max(np.abs(after)))):
+        if (
+            it >= 3 * w
+            and violation[-1] < opt.tol_violation
+            and (abs(objective[-1] - objective[-w]) <= opt.tol * max(abs(objective[-1]), 1e-12))
+            and (np.max(np.abs(after - before)) <= opt.tol * (1.0 + np.max(np.abs(after))))
+        ):
             break
     if n_acc == 0 or it < opt.max_iter:  # stopped early on convergence: the last iterate is the answer
         acc, n_acc = [y1, y2, y3], 1

@@ -28,18 +28,31 @@ from offloadlab.scenarios.leo_inference.problem import model_of
 
 def _result(problem: Any, instance: LeoInstance, target: np.ndarray, steps: int, **stats: Any) -> Result:
     tracker = Tracker(None)
-    res = finish(problem, instance, model_of(instance).decision_from_targets(target), tracker,
-                 training_env_steps=steps, **stats)
+    res = finish(
+        problem, instance, model_of(instance).decision_from_targets(target), tracker, training_env_steps=steps, **stats
+    )
     tracker.record(steps, res.objective)
     res.history = tracker.history
     return res
 
 
-@register_solver("a3c", SCENARIO_ID, "A2C (Stable-Baselines3, synchronous A3C) with n_envs workers on the LBS env",
-                 budget_unit="env_steps")
-def solve_a3c(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-              n_envs: int = 4, learning_rate: float = 7e-4, n_steps: int = 8, penalty: float = 1.0,
-              threads: int = 1) -> Result:
+@register_solver(
+    "a3c",
+    SCENARIO_ID,
+    "A2C (Stable-Baselines3, synchronous A3C) with n_envs workers on the LBS env",
+    budget_unit="env_steps",
+)
+def solve_a3c(
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    n_envs: int = 4,
+    learning_rate: float = 7e-4,
+    n_steps: int = 8,
+    penalty: float = 1.0,
+    threads: int = 1,
+) -> Result:
     """Train for ``budget`` env steps (default 4,096), then run one greedy episode."""
     from stable_baselines3 import A2C
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -62,10 +75,22 @@ def solve_a3c(problem: Any, instance: LeoInstance, budget: int | None, rng: np.r
     return _result(problem, instance, env.target, steps, n_envs=n_envs)
 
 
-@register_solver("marl", SCENARIO_ID, "one agent per satellite, shared-policy independent REINFORCE (PettingZoo env)",
-                 budget_unit="env_steps")
-def solve_marl(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-               hidden: int = 32, learning_rate: float = 3e-3, penalty: float = 1.0, threads: int = 1) -> Result:
+@register_solver(
+    "marl",
+    SCENARIO_ID,
+    "one agent per satellite, shared-policy independent REINFORCE (PettingZoo env)",
+    budget_unit="env_steps",
+)
+def solve_marl(
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    hidden: int = 32,
+    learning_rate: float = 3e-3,
+    penalty: float = 1.0,
+    threads: int = 1,
+) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000, whole episodes), then one greedy episode."""
     import torch
 

@@ -31,17 +31,26 @@ def solve_round(rp: RoundProblem, relax: bool = False) -> tuple[float, np.ndarra
     clus = hstack([coo_matrix(np.ones((1, n1))), coo_matrix((1, n2 + n3))])
     # (8) line 2: Y2 - Y1 <= 0 and line 3 per server: Y3_s - Y2_s <= 0 (task units)
     l2 = hstack([-coo_matrix(np.ones((1, n1))), coo_matrix(np.ones((1, n2))), coo_matrix((1, n3))])
-    l3 = hstack([coo_matrix((s, n1)), -coo_matrix(np.kron(np.ones((1, n)), np.eye(s))),
-                 coo_matrix(np.kron(np.ones((1, n)), np.kron(np.eye(s), np.ones((1, k)))))])
+    l3 = hstack(
+        [
+            coo_matrix((s, n1)),
+            -coo_matrix(np.kron(np.ones((1, n)), np.eye(s))),
+            coo_matrix(np.kron(np.ones((1, n)), np.kron(np.eye(s), np.ones((1, k))))),
+        ]
+    )
     a = vstack([link2, link1, cont, clus, l2, l3]).tocsr()
     cap_o = rp.p * rp.slots - rp.q
     cap_c = rp.p * rp.slots * o - rp.q.sum()
     lo = np.concatenate([np.zeros(n2 + n1), np.full(o + 1 + 1 + s, -np.inf)])
     hi = np.concatenate([np.zeros(n2 + n1), np.maximum(cap_o, 0), [max(cap_c, 0.0)], [0.0], np.zeros(s)])
     c = np.concatenate([np.zeros(n1 + n2), -np.repeat(rp.benefit, o)])
-    res = milp(c, constraints=LinearConstraint(a, lo, hi), bounds=Bounds(0, 1),
-               integrality=np.zeros(c.size) if relax else np.ones(c.size))
+    res = milp(
+        c,
+        constraints=LinearConstraint(a, lo, hi),
+        bounds=Bounds(0, 1),
+        integrality=np.zeros(c.size) if relax else np.ones(c.size),
+    )
     if not res.success:
         raise RuntimeError(f"HiGHS failed on a round: {res.message}")
     x = res.x
-    return float(-res.fun), x[:n1], x[n1 + n2:].reshape(n, o)
+    return float(-res.fun), x[:n1], x[n1 + n2 :].reshape(n, o)

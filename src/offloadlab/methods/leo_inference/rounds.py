@@ -40,8 +40,9 @@ class RoundProblem:
 class RoundLog:
     """What a policy reports per round: messages per layer and solver details."""
 
-    messages: dict[str, int] = field(default_factory=lambda: {"satellite-LBS": 0, "LBS-server": 0,
-                                                              "server-container": 0})
+    messages: dict[str, int] = field(
+        default_factory=lambda: {"satellite-LBS": 0, "LBS-server": 0, "server-container": 0}
+    )
     iterations: list[int] = field(default_factory=list)
     extra: dict[str, list[float]] = field(default_factory=dict)
 
@@ -63,8 +64,16 @@ def run_rounds(model: Model, policy: Policy, candidates: np.ndarray | None = Non
     state = OnlineState(model, cand)
     log = RoundLog()
     for r, idx in state.rounds:
-        rp = RoundProblem(idx, model.benefit[idx], model.inst.task_sat[idx], state.queue_at(r), p.servers,
-                          p.containers_per_server, p.container_slots, p.load_threshold)
+        rp = RoundProblem(
+            idx,
+            model.benefit[idx],
+            model.inst.task_sat[idx],
+            state.queue_at(r),
+            p.servers,
+            p.containers_per_server,
+            p.container_slots,
+            p.load_threshold,
+        )
         state.commit(idx, policy(rp, log))
     return state.target, log
 

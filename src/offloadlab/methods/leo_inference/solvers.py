@@ -36,23 +36,38 @@ def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndar
     return mask if use_relay else mask & (model.paths.kind == links.DIRECT)
 
 
-def _run(problem: Any, instance: LeoInstance, policy: Policy, candidates: np.ndarray,
-         **stats: Any) -> tuple[Result, RoundLog]:
+def _run(
+    problem: Any, instance: LeoInstance, policy: Policy, candidates: np.ndarray, **stats: Any
+) -> tuple[Result, RoundLog]:
     model = model_of(instance)
     tracker = Tracker(None)
     target, log = run_rounds(model, policy, candidates)
-    res = finish(problem, instance, model.decision_from_targets(target), tracker, messages=dict(log.messages),
-                 **stats)
+    res = finish(problem, instance, model.decision_from_targets(target), tracker, messages=dict(log.messages), **stats)
     tracker.record(1, res.objective)
     res.history = tracker.history
     return res, log
 
 
-@register_solver("leoedge", SCENARIO_ID, "LEOEdge three-layer dual decomposition (corrected signs; literal=True: "
-                 "eqs. 18-23 as printed)", budget_unit="none")
-def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-                  literal: bool = False, step_primal: float = 0.2, step_dual: float = 0.1, eps: float = 0.02,
-                  max_iter: int = 300, tol: float = 1e-3, warm_start: bool = True, use_relay: bool = True) -> Result:
+@register_solver(
+    "leoedge",
+    SCENARIO_ID,
+    "LEOEdge three-layer dual decomposition (corrected signs; literal=True: eqs. 18-23 as printed)",
+    budget_unit="none",
+)
+def solve_leoedge(
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    literal: bool = False,
+    step_primal: float = 0.2,
+    step_dual: float = 0.1,
+    eps: float = 0.02,
+    max_iter: int = 300,
+    tol: float = 1e-3,
+    warm_start: bool = True,
+    use_relay: bool = True,
+) -> Result:
     """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
     lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
     for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
@@ -60,8 +75,9 @@ def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: 
             raise InputError(f"option {name}", f"must be > 0, got {v}")
     if eps < 0 or max_iter < 1:
         raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
-    opt = DualOptions(step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol,
-                      literal=literal)
+    opt = DualOptions(
+        step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol, literal=literal
+    )
     mult = Multipliers()
     hist: list[list[float]] = []
 
@@ -78,17 +94,24 @@ def solve_leoedge(problem: Any, instance: LeoInstance, budget: int | None, rng: 
 
     out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
     it = np.asarray(log.iterations or [0])
-    out.stats.update(rounds=len(log.iterations), mean_iterations=float(it.mean()), max_iterations=int(it.max()),
-                     relaxed_objective=float(np.sum(log.extra.get("relaxed_objective", [0.0]))),
-                     max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))), literal=literal)
+    out.stats.update(
+        rounds=len(log.iterations),
+        mean_iterations=float(it.mean()),
+        max_iterations=int(it.max()),
+        relaxed_objective=float(np.sum(log.extra.get("relaxed_objective", [0.0]))),
+        max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))),
+        literal=literal,
+    )
     out.details["convergence"] = hist
     return out
 
 
-@register_solver("reference", SCENARIO_ID, "each round solved centrally: MILP (HiGHS), with its LP relaxation",
-                 budget_unit="none")
-def solve_reference(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-                    use_relay: bool = True) -> Result:
+@register_solver(
+    "reference", SCENARIO_ID, "each round solved centrally: MILP (HiGHS), with its LP relaxation", budget_unit="none"
+)
+def solve_reference(
+    problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator, use_relay: bool = True
+) -> Result:
     """Per round the integer optimum of eq. (8) with linking; the LP optimum is summed in ``stats``."""
 
     def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
@@ -99,15 +122,24 @@ def solve_reference(problem: Any, instance: LeoInstance, budget: int | None, rng
         return np.where(y1 > 0.5, np.argmax(y3, axis=1), -1)
 
     out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
-    out.stats.update(lp_objective=float(np.sum(log.extra.get("lp", [0.0]))),
-                     milp_objective=float(np.sum(log.extra.get("milp", [0.0]))))
+    out.stats.update(
+        lp_objective=float(np.sum(log.extra.get("lp", [0.0]))),
+        milp_objective=float(np.sum(log.extra.get("milp", [0.0]))),
+    )
     return out
 
 
-@register_solver("threshold", SCENARIO_ID, "offload tasks whose on-board time per image exceeds 20 ms",
-                 budget_unit="none")
-def solve_threshold(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-                    threshold_ms: float = 20.0, use_relay: bool = True) -> Result:
+@register_solver(
+    "threshold", SCENARIO_ID, "offload tasks whose on-board time per image exceeds 20 ms", budget_unit="none"
+)
+def solve_threshold(
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    threshold_ms: float = 20.0,
+    use_relay: bool = True,
+) -> Result:
     """The paper's threshold baseline (ignores the load constraint)."""
     if not threshold_ms >= 0:
         raise InputError("option threshold_ms", f"must be >= 0, got {threshold_ms}")
@@ -118,8 +150,14 @@ def solve_threshold(problem: Any, instance: LeoInstance, budget: int | None, rng
 
 
 @register_solver("workload", SCENARIO_ID, "offload while the mean container load is below 50 %", budget_unit="none")
-def solve_workload(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-                   max_load: float = 0.5, use_relay: bool = True) -> Result:
+def solve_workload(
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    max_load: float = 0.5,
+    use_relay: bool = True,
+) -> Result:
     """The paper's workload-based baseline (ignores the local execution time)."""
     if not 0 < max_load <= 1:
         raise InputError("option max_load", f"must be in (0, 1], got {max_load}")
@@ -137,9 +175,11 @@ def solve_local(problem: Any, instance: LeoInstance, budget: int | None, rng: np
     return res
 
 
-@register_solver("central", SCENARIO_ID, "extension: flat centralised scheduler (message-count comparator)",
-                 budget_unit="none")
-def solve_central(problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator,
-                  use_relay: bool = True) -> Result:
+@register_solver(
+    "central", SCENARIO_ID, "extension: flat centralised scheduler (message-count comparator)", budget_unit="none"
+)
+def solve_central(
+    problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator, use_relay: bool = True
+) -> Result:
     """Greedy by benefit at the station, every round; counts its messages."""
     return _run(problem, instance, central_policy, _candidates(model_of(instance), use_relay))[0]

@@ -60,9 +60,19 @@ class DuelingLstmQ(nn.Module):
 class Agent:
     """One device's double DQN with its replay memory."""
 
-    def __init__(self, n_features: int, n_servers: int, rng: np.random.Generator, lr: float = 0.01,
-                 gamma: float = 0.9, memory: int = 500, batch: int = 32, replace_every: int = 200,
-                 eps_max: float = 0.99, eps_increment: float = 0.00025):
+    def __init__(
+        self,
+        n_features: int,
+        n_servers: int,
+        rng: np.random.Generator,
+        lr: float = 0.01,
+        gamma: float = 0.9,
+        memory: int = 500,
+        batch: int = 32,
+        replace_every: int = 200,
+        eps_max: float = 0.99,
+        eps_increment: float = 0.00025,
+    ):
         self.n_actions = n_servers + 1
         self.online = DuelingLstmQ(n_features, n_servers, self.n_actions)
         self.target = DuelingLstmQ(n_features, n_servers, self.n_actions)
@@ -143,12 +153,23 @@ def train_agents(instance: MecInstance, agents: list[Agent], slots: int, rng: np
                 for agent in agents:
                     agent.learn()
         episodes += 1
-    return {"training_slots": done_slots, "episodes": episodes, "learn_steps": agents[0].learn_steps,
-            "final_epsilon": agents[0].eps}
+    return {
+        "training_slots": done_slots,
+        "episodes": episodes,
+        "learn_steps": agents[0].learn_steps,
+        "final_epsilon": agents[0].eps,
+    }
 
 
-def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, threads: int = 1,
-        eps_increment: float = 0.00025, lr: float = 0.01) -> Result:
+def dqn(
+    problem: Any,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    threads: int = 1,
+    eps_increment: float = 0.00025,
+    lr: float = 0.01,
+) -> Result:
     """Train one agent per device for ``budget`` slots (default 5 episodes), then play the instance greedily."""
     inst = instance if isinstance(instance, MecInstance) else problem.load_instance(instance)
     if not 1 <= threads <= 64:
@@ -164,8 +185,10 @@ def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generato
     torch.manual_seed(int(rng.integers(2**31)))
     started = time.perf_counter()
     n_features = 3 + inst.params.servers
-    agents = [Agent(n_features, inst.params.servers, rng, lr=lr, eps_increment=eps_increment)
-              for _ in range(inst.params.devices)]
+    agents = [
+        Agent(n_features, inst.params.servers, rng, lr=lr, eps_increment=eps_increment)
+        for _ in range(inst.params.devices)
+    ]
     stats = train_agents(inst, agents, slots, rng)
     train_s = time.perf_counter() - started
 
@@ -176,6 +199,7 @@ def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generato
             acts[d] = agents[d].act(obs[d], hist, greedy=True)
         return acts
 
-    result = to_result(play(inst, policy), started, training_seconds=train_s, label="baseline (Tang & Wong DRL)",
-                       **stats)
+    result = to_result(
+        play(inst, policy), started, training_seconds=train_s, label="baseline (Tang & Wong DRL)", **stats
+    )
     return add_open_loop(result, inst, policy)

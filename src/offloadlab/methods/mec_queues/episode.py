@@ -42,9 +42,13 @@ def to_result(sim: QueueSim, started: float, **stats: Any) -> Result:
     """A Result holding the applied actions, the mean delay and the closed-loop metrics (with each server's
     processed Mbit, the vector of the closed-loop Jain index)."""
     metrics = {"world": CLOSED_LOOP_WORLD, **closed_loop_metrics(sim), "server_work_mbit": sim.work[0].tolist()}
-    return Result(decision={"actions": actions_of(sim)}, objective=metrics["mean_delay_slots"], feasible=True,
-                  stats={"seconds": time.perf_counter() - started, "world": "closed-loop", **stats},
-                  details=metrics)
+    return Result(
+        decision={"actions": actions_of(sim)},
+        objective=metrics["mean_delay_slots"],
+        feasible=True,
+        stats={"seconds": time.perf_counter() - started, "world": "closed-loop", **stats},
+        details=metrics,
+    )
 
 
 def add_open_loop(result: Result, instance: MecInstance, policy: Policy) -> Result:

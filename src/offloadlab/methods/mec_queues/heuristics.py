@@ -25,8 +25,9 @@ def _instance(problem: Any, instance: Any) -> MecInstance:
     return instance if isinstance(instance, MecInstance) else problem.load_instance(instance)
 
 
-@register_solver("random", SCENARIO_ID, "uniform over local and every server, per task (the authors' baseline)",
-                 budget_unit="none")
+@register_solver(
+    "random", SCENARIO_ID, "uniform over local and every server, per task (the authors' baseline)", budget_unit="none"
+)
 def random_policy(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Each task to a uniformly drawn action in {local, 1..S}."""
     inst = _instance(problem, instance)
@@ -57,35 +58,48 @@ def round_robin(problem: Any, instance: Any, budget: int | None, rng: np.random.
     return run_policy(inst, policy, label="extension")
 
 
-@register_solver("least-loaded", SCENARIO_ID, "server with the least queued work in slots (extension)",
-                 budget_unit="none")
+@register_solver(
+    "least-loaded", SCENARIO_ID, "server with the least queued work in slots (extension)", budget_unit="none"
+)
 def least_loaded(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Each task to the server whose queued and uploading Mbit / capacity is least."""
     return run_policy(_instance(problem, instance), lambda sim: oracles.least_loaded_actions(sim)[0], label="extension")
 
 
-@register_solver("greedy-oracle", SCENARIO_ID, "least own delay from exact simulator copies, no future arrivals",
-                 budget_unit="none")
+@register_solver(
+    "greedy-oracle", SCENARIO_ID, "least own delay from exact simulator copies, no future arrivals", budget_unit="none"
+)
 def greedy_oracle(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Simulator greedy oracle (copy the state, try every action, advance without new arrivals)."""
     return run_policy(_instance(problem, instance), oracles.greedy_oracle_actions, label="oracle (simulator)")
 
 
-@register_solver("comllm-oracle", SCENARIO_ID, "argmin of the authors' one-step cost (their label source)",
-                 budget_unit="none")
+@register_solver(
+    "comllm-oracle", SCENARIO_ID, "argmin of the authors' one-step cost (their label source)", budget_unit="none"
+)
 def comllm_oracle(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """The authors' oracle: least one-step cost on each task's text state."""
     return run_policy(_instance(problem, instance), oracles.comllm_oracle_actions, label="oracle (authors' formula)")
 
 
-@register_solver("lookahead-oracle", SCENARIO_ID,
-                 "Monte Carlo simulator rollouts with sampled future arrivals (extension)", budget_unit="none")
-def lookahead_oracle(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator,
-                     horizon: int = 3, rollouts: int = 4) -> Result:
+@register_solver(
+    "lookahead-oracle",
+    SCENARIO_ID,
+    "Monte Carlo simulator rollouts with sampled future arrivals (extension)",
+    budget_unit="none",
+)
+def lookahead_oracle(
+    problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, horizon: int = 3, rollouts: int = 4
+) -> Result:
     """Each task: the action of least total delay over ``rollouts`` simulated futures of ``horizon`` slots."""
     if not 0 <= horizon <= 100:
         raise InputError("option horizon", f"must be an integer in [0, 100] (got {horizon})")
     if not 1 <= rollouts <= 1000:
         raise InputError("option rollouts", f"must be an integer in [1, 1000] (got {rollouts})")
-    return run_policy(_instance(problem, instance), lambda sim: lookahead_actions(sim, rng, horizon, rollouts),
-                      label="extension", horizon=horizon, rollouts=rollouts)
+    return run_policy(
+        _instance(problem, instance),
+        lambda sim: lookahead_actions(sim, rng, horizon, rollouts),
+        label="extension",
+        horizon=horizon,
+        rollouts=rollouts,
+    )

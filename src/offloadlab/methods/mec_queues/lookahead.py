@@ -9,19 +9,20 @@ from offloadlab.scenarios.mec_queues.oracles import arriving, least_loaded_actio
 from offloadlab.scenarios.mec_queues.sim import QueueSim
 
 
-def rollout_costs(sim: QueueSim, decided: np.ndarray, d: int, rng: np.random.Generator, horizon: int,
-                  rollouts: int) -> np.ndarray:
+def rollout_costs(
+    sim: QueueSim, decided: np.ndarray, d: int, rng: np.random.Generator, horizon: int, rollouts: int
+) -> np.ndarray:
     """[S + 1] mean total cost (delay, a drop counting 2 D) of every task in copies where device d takes
     each action, later arrivals are sampled from the preset's distribution for ``horizon`` slots (the
     same samples for every action) and are placed by least-loaded."""
     t, k, T = sim.t, sim.S + 1, sim.H - sim.p.drain_slots
     end = min(t + 1 + horizon, T)
     twin = sim.tile(k * rollouts)
-    twin.arr[:, t, d + 1:] = 0.0
-    twin.arr[:, t + 1:] = 0.0
+    twin.arr[:, t, d + 1 :] = 0.0
+    twin.arr[:, t + 1 :] = 0.0
     if end > t + 1:
         futures = np.stack([sample_arrivals(sim.p, rng, slots=end - t - 1) for _ in range(rollouts)])
-        twin.arr[:, t + 1:end] = np.tile(futures, (k, 1, 1))  # copy a * rollouts + r gets future r
+        twin.arr[:, t + 1 : end] = np.tile(futures, (k, 1, 1))  # copy a * rollouts + r gets future r
     acts = np.repeat(decided[None], k * rollouts, axis=0)
     acts[:, d] = np.repeat(np.arange(k), rollouts)
     twin.step(acts)

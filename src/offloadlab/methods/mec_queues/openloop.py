@@ -47,10 +47,13 @@ def score(states: Sequence[TextState], actions: Sequence[int | None], servers: i
     costs = [float("inf") if a is None else comllm_cost(s, a) for s, a in zip(states, actions)]
     oracle = [float(comllm_costs(s).min()) for s in states]
     valid = np.array([a for a in actions if a is not None and 0 <= a <= servers], dtype=np.int64)
-    return {"world": OPEN_LOOP_WORLD, "test_states": TEST_STATES,
-            **open_loop_metrics(costs, oracle, actions, servers),
-            "oracle_mean_cost_slots": float(np.mean(oracle)) if oracle else float("nan"),
-            "choice_counts": np.bincount(valid, minlength=servers + 1).tolist()}
+    return {
+        "world": OPEN_LOOP_WORLD,
+        "test_states": TEST_STATES,
+        **open_loop_metrics(costs, oracle, actions, servers),
+        "oracle_mean_cost_slots": float(np.mean(oracle)) if oracle else float("nan"),
+        "choice_counts": np.bincount(valid, minlength=servers + 1).tolist(),
+    }
 
 
 def open_loop(instance: MecInstance, policy: Callable[[QueueSim], np.ndarray]) -> dict[str, Any]:

@@ -34,13 +34,27 @@ class SurplusCurve:
         done = timesteps / self.total_steps
         if self.show and done >= self._next_report:
             last = np.mean(self.curve[-10:]) if self.curve else float("nan")
-            print(f"dqmsb: {done:4.0%} ({timesteps}/{self.total_steps} steps, {len(self.curve)} episodes "
-                  f"of {self.rounds} rounds), surplus per episode (last 10): {last:.4g}", file=sys.stderr, flush=True)
+            print(
+                f"dqmsb: {done:4.0%} ({timesteps}/{self.total_steps} steps, {len(self.curve)} episodes "
+                f"of {self.rounds} rounds), surplus per episode (last 10): {last:.4g}",
+                file=sys.stderr,
+                flush=True,
+            )
             self._next_report += 0.1
 
 
-def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, seed: int, *, gamma: float = 0.0,
-          learning_rate: float = 1e-3, progress: bool = True, checkpoint: str | None = None):
+def train(
+    values: np.ndarray,
+    stats: MarketStats,
+    levels: int,
+    timesteps: int,
+    seed: int,
+    *,
+    gamma: float = 0.0,
+    learning_rate: float = 1e-3,
+    progress: bool = True,
+    checkpoint: str | None = None,
+):
     """Train (or load from ``checkpoint`` if it exists, saving there after training) a DQN auctioneer.
 
     Returns (model, training curve of total surplus per episode; empty when loaded).
@@ -53,16 +67,31 @@ def train(values: np.ndarray, stats: MarketStats, levels: int, timesteps: int, s
         model = DQN.load(path, device="cpu")
         actions = getattr(model.action_space, "n", None)
         if model.observation_space.shape != env.observation_space.shape or actions != levels:
-            raise InputError("checkpoint", f"'{path}' was trained for another market (observation "
-                                           f"{model.observation_space.shape}, {actions} actions)")
+            raise InputError(
+                "checkpoint",
+                f"'{path}' was trained for another market (observation "
+                f"{model.observation_space.shape}, {actions} actions)",
+            )
         return model, []
     rounds = values.shape[1]
     curve = SurplusCurve(timesteps, rounds, progress)
     with torch_threads(1):  # small MLP: one thread is as fast and leaves the other cores alone
-        model = DQN("MlpPolicy", env, learning_rate=learning_rate, buffer_size=min(50_000, timesteps),
-                    learning_starts=min(1000, timesteps // 10), batch_size=64, gamma=gamma, train_freq=4,
-                    target_update_interval=500, exploration_fraction=0.3, exploration_final_eps=0.02,
-                    policy_kwargs={"net_arch": [64, 64]}, seed=seed, device="cpu")
+        model = DQN(
+            "MlpPolicy",
+            env,
+            learning_rate=learning_rate,
+            buffer_size=min(50_000, timesteps),
+            learning_starts=min(1000, timesteps // 10),
+            batch_size=64,
+            gamma=gamma,
+            train_freq=4,
+            target_update_interval=500,
+            exploration_fraction=0.3,
+            exploration_final_eps=0.02,
+            policy_kwargs={"net_arch": [64, 64]},
+            seed=seed,
+            device="cpu",
+        )
         model.learn(total_timesteps=timesteps, callback=sb3_callback(curve.on_step))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

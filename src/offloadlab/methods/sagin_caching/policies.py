@@ -34,20 +34,34 @@ LearningRate = Annotated[float, Field(gt=0.0, le=1.0, description="DQN learning 
 Checkpoint = Annotated[str | None, Field(min_length=1, description="load PATH(.zip) if it exists, else save there")]
 
 
-def episode_result(problem: Any, ep: Episode, policy: Policy, relay: Relay, rho: np.ndarray | float,
-                   tracker: Tracker, extra: dict[str, Any] | None = None, **stats: Any) -> Result:
+def episode_result(
+    problem: Any,
+    ep: Episode,
+    policy: Policy,
+    relay: Relay,
+    rho: np.ndarray | float,
+    tracker: Tracker,
+    extra: dict[str, Any] | None = None,
+    **stats: Any,
+) -> Result:
     """Evaluate the decision through the problem, package it with a summary of what was decided."""
     decision = decision_of(ep, policy, relay, rho)
     r = decision["rho"]
-    summary = {"policy": policy, "relay": relay, "rho_mean": float(r.mean()), "rho_min": float(r.min()),
-               "rho_max": float(r.max())}
+    summary = {
+        "policy": policy,
+        "relay": relay,
+        "rho_mean": float(r.mean()),
+        "rho_min": float(r.min()),
+        "rho_max": float(r.max()),
+    }
     return finish(problem, ep, decision, tracker, {"decisions": summary, **(extra or {})}, record=True, **stats)
 
 
 def _register_caching(policy: Policy, description: str) -> None:
     @register_solver(policy, SCENARIO_ID, description, budget_unit="none")
-    def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              relay: RelayPath = "ground") -> Result:
+    def solve(
+        problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator, relay: RelayPath = "ground"
+    ) -> Result:
         return episode_result(problem, instance, policy, relay, 1.0, Tracker(budget))
 
     solve.__doc__ = description
@@ -65,59 +79,115 @@ def _market(instance: Episode, policy: Policy, relay: Relay) -> tuple[np.ndarray
     return values, market_stats(instance, policy, relay)
 
 
-def _auction_result(problem: Any, instance: Episode, policy: Policy, relay: Relay, values: np.ndarray,
-                    outcome: auction.Outcome, tracker: Tracker, extra: dict[str, Any] | None = None,
-                    **stats: Any) -> Result:
+def _auction_result(
+    problem: Any,
+    instance: Episode,
+    policy: Policy,
+    relay: Relay,
+    values: np.ndarray,
+    outcome: auction.Outcome,
+    tracker: Tracker,
+    extra: dict[str, Any] | None = None,
+    **stats: Any,
+) -> Result:
     """Result of an auction: the per-round rho as the decision, the mechanism's own report and revenue."""
     report = market_report(values, outcome)
     report["revenue"] = float(outcome.p.sum(axis=1).mean())
-    return episode_result(problem, instance, policy, relay, outcome.rho, tracker,
-                          extra={"mechanism": report, **(extra or {})}, **stats)
+    return episode_result(
+        problem, instance, policy, relay, outcome.rho, tracker, extra={"mechanism": report, **(extra or {})}, **stats
+    )
 
 
 def msb_properties(values: np.ndarray, x0: float, rho: auction.RhoRule | float) -> dict[str, int]:
     """Theorem 2 measured on the test episode: profitable bid deviations and allocations changed by scaling."""
-    return {"profitable_deviations": auction.profitable_deviations(values, x0, rho),
-            "scale_changed_rounds": auction.scale_changed_rounds(values[:, 1:], x0, rho)}
+    return {
+        "profitable_deviations": auction.profitable_deviations(values, x0, rho),
+        "scale_changed_rounds": auction.scale_changed_rounds(values[:, 1:], x0, rho),
+    }
 
 
-@register_solver("spa", SCENARIO_ID, "second-price auction over BSs and the satellite (bidding its expected value)",
-                 budget_unit="none")
-def solve_spa(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              policy: CachePolicy = "laot", relay: RelayPath = "ground") -> Result:
+@register_solver(
+    "spa",
+    SCENARIO_ID,
+    "second-price auction over BSs and the satellite (bidding its expected value)",
+    budget_unit="none",
+)
+def solve_spa(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    policy: CachePolicy = "laot",
+    relay: RelayPath = "ground",
+) -> Result:
     """SPA; its allocation equals MSB with rho = max(1, E[v0] / x(2)) per round, which is the decision stored."""
     values, st = _market(instance, policy, relay)
     out = auction.spa(values[:, 1:], st.spa_bid)
     equivalent = auction.msb(values[:, 1:], st.spa_bid, auction.myopic_rho).rho
-    return _auction_result(problem, instance, policy, relay, values,
-                           auction.Outcome(out.z, out.p, equivalent), Tracker(budget))
+    return _auction_result(
+        problem, instance, policy, relay, values, auction.Outcome(out.z, out.p, equivalent), Tracker(budget)
+    )
 
 
 def _register_msb(name: str, description: str, rho_of: Callable[[MarketStats], Any]) -> None:
     @register_solver(name, SCENARIO_ID, description, budget_unit="none")
-    def solve(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-              policy: CachePolicy = "laot", relay: RelayPath = "ground") -> Result:
+    def solve(
+        problem: Any,
+        instance: Episode,
+        budget: int | None,
+        rng: np.random.Generator,
+        policy: CachePolicy = "laot",
+        relay: RelayPath = "ground",
+    ) -> Result:
         values, st = _market(instance, policy, relay)
         rho = rho_of(st)
         out = auction.msb(values[:, 1:], st.x0, rho)
-        return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget),
-                               extra={"properties": msb_properties(values, st.x0, rho)})
+        return _auction_result(
+            problem,
+            instance,
+            policy,
+            relay,
+            values,
+            out,
+            Tracker(budget),
+            extra={"properties": msb_properties(values, st.x0, rho)},
+        )
 
     solve.__doc__ = description
 
 
-_register_msb("msb-myopic", "MSB with rho = max(1, x0 / x(2)) from the current round (Section VI-D)",
-              lambda st: auction.myopic_rho)
-_register_msb("msb-optimal", "MSB with rho = max(1, E[x0] / E[x(2)]) learned on past episodes (Section V-A)",
-              lambda st: st.rho_optimal)
+_register_msb(
+    "msb-myopic",
+    "MSB with rho = max(1, x0 / x(2)) from the current round (Section VI-D)",
+    lambda st: auction.myopic_rho,
+)
+_register_msb(
+    "msb-optimal",
+    "MSB with rho = max(1, E[x0] / E[x(2)]) learned on past episodes (Section V-A)",
+    lambda st: st.rho_optimal,
+)
 
 
-@register_solver("dqmsb", SCENARIO_ID, "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)",
-                 budget_unit="env_steps", smoke=Smoke(budget=200, options={"progress": False}))
-def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.random.Generator,
-                policy: CachePolicy = "laot", relay: RelayPath = "ground", timesteps: Timesteps = DQMSB_TIMESTEPS,
-                checkpoint: Checkpoint = None, progress: bool = True, gamma: Gamma = 0.0,
-                learning_rate: LearningRate = 1e-3) -> Result:
+@register_solver(
+    "dqmsb",
+    SCENARIO_ID,
+    "DQN-tuned MSB (Algorithm 2, Stable-Baselines3 DQN; --checkpoint PATH)",
+    budget_unit="env_steps",
+    smoke=Smoke(budget=200, options={"progress": False}),
+)
+def solve_dqmsb(
+    problem: Any,
+    instance: Episode,
+    budget: int | None,
+    rng: np.random.Generator,
+    policy: CachePolicy = "laot",
+    relay: RelayPath = "ground",
+    timesteps: Timesteps = DQMSB_TIMESTEPS,
+    checkpoint: Checkpoint = None,
+    progress: bool = True,
+    gamma: Gamma = 0.0,
+    learning_rate: LearningRate = 1e-3,
+) -> Result:
     """Train on the instance's training episodes (or load --checkpoint), then auction its test episode.
 
     ``budget``, when given, replaces ``timesteps``. The greedy Q-network prices each bidder from its
@@ -129,15 +199,28 @@ def solve_dqmsb(problem: Any, instance: Episode, budget: int | None, rng: np.ran
     values, st = _market(instance, policy, relay)
     levels = instance.params.action_levels
     train = training_values(instance.params, instance.seed, policy, relay)
-    model, curve = dqmsb.train(train, st, levels, steps, int(rng.integers(2**31 - 1)), gamma=gamma,
-                               learning_rate=learning_rate, progress=progress, checkpoint=checkpoint)
+    model, curve = dqmsb.train(
+        train,
+        st,
+        levels,
+        steps,
+        int(rng.integers(2**31 - 1)),
+        gamma=gamma,
+        learning_rate=learning_rate,
+        progress=progress,
+        checkpoint=checkpoint,
+    )
     rule = dqmsb.rho_rule(model, st, levels)
     out = auction.msb(values[:, 1:], st.x0, rule)
-    extra = {"training_curve": curve, "checkpoint_loaded": not curve and checkpoint is not None,
-             "training_reference": training_reference(train, st, rule),
-             "properties": msb_properties(values, st.x0, rule)}
-    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget), extra=extra,
-                           timesteps=steps if curve else 0)
+    extra = {
+        "training_curve": curve,
+        "checkpoint_loaded": not curve and checkpoint is not None,
+        "training_reference": training_reference(train, st, rule),
+        "properties": msb_properties(values, st.x0, rule),
+    }
+    return _auction_result(
+        problem, instance, policy, relay, values, out, Tracker(budget), extra=extra, timesteps=steps if curve else 0
+    )
 
 
 def training_reference(train: np.ndarray, st: MarketStats, rule: auction.RhoRule) -> dict[str, float]:
@@ -145,8 +228,12 @@ def training_reference(train: np.ndarray, st: MarketStats, rule: auction.RhoRule
     E, T, _ = train.shape
     v = train.reshape(E * T, -1)
     bs = v[:, 1:]
-    outcomes = {"dqmsb": auction.msb(bs, st.x0, rule), "msb-optimal": auction.msb(bs, st.x0, st.rho_optimal),
-                "msb-myopic": auction.msb(bs, st.x0, auction.myopic_rho), "spa": auction.spa(bs, st.spa_bid)}
+    outcomes = {
+        "dqmsb": auction.msb(bs, st.x0, rule),
+        "msb-optimal": auction.msb(bs, st.x0, st.rho_optimal),
+        "msb-myopic": auction.msb(bs, st.x0, auction.myopic_rho),
+        "spa": auction.spa(bs, st.spa_bid),
+    }
     out = {k: float(auction.surplus(v, o)["total"].sum() / E) for k, o in outcomes.items()}
     out["optimal"] = float(v.max(axis=1).sum() / E)
     return out

@@ -8,13 +8,12 @@ import numpy as np
 
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.methods.satellite_mec.reference import exhaustive_search, reference_search
+from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.solvers.common import finish
 
 
-@register_solver("local", SCENARIO_ID, "processing all locally (PAL): every variable zero",
-                 budget_unit="none")
+@register_solver("local", SCENARIO_ID, "processing all locally (PAL): every variable zero", budget_unit="none")
 def solve_local(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator) -> Result:
     """Every terminal computes its own task; no power, no satellite CPU."""
     tracker = Tracker(budget)
@@ -25,23 +24,36 @@ def solve_local(problem: Any, instance: SatMecInstance, budget: int | None, rng:
     return res
 
 
-@register_solver("reference", SCENARIO_ID,
-                 "local search over (target, power pattern) per terminal with restarts + power refinement",
-                 smoke=Smoke(budget=500))
-def solve_reference(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
-                    restarts: int = 4, kicks: int | None = None, power_levels: int = 4,
-                    refine: bool = True) -> Result:
+@register_solver(
+    "reference",
+    SCENARIO_ID,
+    "local search over (target, power pattern) per terminal with restarts + power refinement",
+    smoke=Smoke(budget=500),
+)
+def solve_reference(
+    problem: Any,
+    instance: SatMecInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    restarts: int = 4,
+    kicks: int | None = None,
+    power_levels: int = 4,
+    refine: bool = True,
+) -> Result:
     """The strongest non-LLM method here; gives every other method an optimality gap."""
     tracker = Tracker(budget)
-    alpha, pw = reference_search(instance, rng, tracker, restarts=restarts, kicks=kicks, power_levels=power_levels,
-                                 refine=refine)
+    alpha, pw = reference_search(
+        instance, rng, tracker, restarts=restarts, kicks=kicks, power_levels=power_levels, refine=refine
+    )
     return finish(problem, instance, {"offload": alpha, "power_w": pw}, tracker)
 
 
-@register_solver("exhaustive", SCENARIO_ID, "enumerate every option on a power grid (tiny instances only)",
-                 budget_unit="none")
-def solve_exhaustive(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
-                     power_levels: int = 2) -> Result:
+@register_solver(
+    "exhaustive", SCENARIO_ID, "enumerate every option on a power grid (tiny instances only)", budget_unit="none"
+)
+def solve_exhaustive(
+    problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator, power_levels: int = 2
+) -> Result:
     """Exact optimum over the discretised decision grid."""
     tracker = Tracker(None)
     alpha, pw = exhaustive_search(instance, tracker, power_levels=power_levels)

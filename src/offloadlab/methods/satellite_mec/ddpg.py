@@ -34,13 +34,28 @@ DEFAULT_BUDGET = 3000
 RECORD_EVERY = 50  # history points: every improvement and at least every this many steps
 
 
-@register_solver("ddpg", SCENARIO_ID,
-                 "DDPG (Stable-Baselines3; 3-layer actor/critic, lr 1e-5, Gaussian exploration 0.05)",
-                 budget_unit="env_steps", smoke=Smoke(budget=200))
-def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator,
-               learning_rate: float = 1e-5, noise_sigma: float = 0.05, hidden: tuple[int, ...] = (64, 64),
-               gamma: float = 0.0, horizon: int = 8, batch_size: int = 128, learning_starts: int = 100,
-               checkpoint: str | None = None, threads: int = 1) -> Result:
+@register_solver(
+    "ddpg",
+    SCENARIO_ID,
+    "DDPG (Stable-Baselines3; 3-layer actor/critic, lr 1e-5, Gaussian exploration 0.05)",
+    budget_unit="env_steps",
+    smoke=Smoke(budget=200),
+)
+def solve_ddpg(
+    problem: Any,
+    instance: SatMecInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    learning_rate: float = 1e-5,
+    noise_sigma: float = 0.05,
+    hidden: tuple[int, ...] = (64, 64),
+    gamma: float = 0.0,
+    horizon: int = 8,
+    batch_size: int = 128,
+    learning_starts: int = 100,
+    checkpoint: str | None = None,
+    threads: int = 1,
+) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
     from stable_baselines3 import DDPG
     from stable_baselines3.common.noise import NormalActionNoise
@@ -64,19 +79,33 @@ def solve_ddpg(problem: Any, instance: SatMecInstance, budget: int | None, rng: 
             model = _load(DDPG, ckpt, env, seed)
             model.action_noise = noise
         else:
-            model = DDPG("MlpPolicy", env, learning_rate=learning_rate, buffer_size=max(budget, 1),
-                         learning_starts=learning_starts, batch_size=batch_size, gamma=gamma,
-                         action_noise=noise, policy_kwargs={"net_arch": list(hidden)}, seed=seed,
-                         device="cpu", verbose=0)
+            model = DDPG(
+                "MlpPolicy",
+                env,
+                learning_rate=learning_rate,
+                buffer_size=max(budget, 1),
+                learning_starts=learning_starts,
+                batch_size=batch_size,
+                gamma=gamma,
+                action_noise=noise,
+                policy_kwargs={"net_arch": list(hidden)},
+                seed=seed,
+                device="cpu",
+                verbose=0,
+            )
         recorder = EvaluationRecorder(env, tracker)
-        model.learn(total_timesteps=budget, callback=sb3_callback(recorder.on_step, recorder.flush),
-                    reset_num_timesteps=ckpt is None or not ckpt.is_file())
+        model.learn(
+            total_timesteps=budget,
+            callback=sb3_callback(recorder.on_step, recorder.flush),
+            reset_num_timesteps=ckpt is None or not ckpt.is_file(),
+        )
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             model.save(ckpt)
     assert env.best_decision is not None  # every env step proposes a decision
-    return finish(problem, instance, env.best_decision, tracker, env_steps=env.evaluations,
-                  policy_updates=int(model._n_updates))  # over the model's life
+    return finish(
+        problem, instance, env.best_decision, tracker, env_steps=env.evaluations, policy_updates=int(model._n_updates)
+    )  # over the model's life
 
 
 def _load(ddpg_cls: Any, path: Path, env: SatMecEnv, seed: int) -> Any:

@@ -58,8 +58,9 @@ def penalised_score(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray
     return lat.mean(axis=1) + 1e3 * excess.mean(axis=1)
 
 
-def _apply_option(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, n: int,
-                  targets: np.ndarray, powers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _apply_option(
+    inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, n: int, targets: np.ndarray, powers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Batch of copies of (alpha, pw) with terminal n set to each option."""
     K = len(targets)
     A = np.repeat(alpha[None], K, axis=0)
@@ -71,8 +72,15 @@ def _apply_option(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, n: in
     return A, P
 
 
-def local_search(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, targets: np.ndarray,
-                 powers: np.ndarray, rng: np.random.Generator, tracker: Tracker) -> tuple[np.ndarray, np.ndarray, float]:
+def local_search(
+    inst: SatMecInstance,
+    alpha: np.ndarray,
+    pw: np.ndarray,
+    targets: np.ndarray,
+    powers: np.ndarray,
+    rng: np.random.Generator,
+    tracker: Tracker,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Best-improvement moves of one terminal at a time until no move improves the score."""
     score = float(penalised_score(inst, alpha[None], pw[None])[0])
     improved = True
@@ -90,8 +98,9 @@ def local_search(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, target
     return alpha, pw, score
 
 
-def refine_power(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, tracker: Tracker,
-                 min_step: float = 1 / 256) -> tuple[np.ndarray, np.ndarray, float]:
+def refine_power(
+    inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, tracker: Tracker, min_step: float = 1 / 256
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Continuous refinement: move power between sub-channels and scale it, halving the step."""
     par = inst.params
     I = par.I
@@ -131,9 +140,17 @@ def refine_power(inst: SatMecInstance, alpha: np.ndarray, pw: np.ndarray, tracke
     return alpha, pw, score
 
 
-def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tracker, *,
-                     restarts: int = 4, kicks: int | None = None, power_levels: int = 4, refine: bool = True,
-                     start: list[tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def reference_search(
+    inst: SatMecInstance,
+    rng: np.random.Generator,
+    tracker: Tracker,
+    *,
+    restarts: int = 4,
+    kicks: int | None = None,
+    power_levels: int = 4,
+    refine: bool = True,
+    start: list[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Iterated local search: from all-local and random starts, descend with one-terminal moves,
     then kick the incumbent (re-draw the options of two to three terminals) and descend again,
     keeping the better; finally refine the best powers continuously."""
@@ -155,7 +172,7 @@ def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tr
             ka, kp = a.copy(), p.copy()
             for n in rng.choice(par.N, size=min(par.N, int(rng.integers(2, 4))), replace=False):
                 k = int(rng.integers(len(targets)))
-                ka, kp = (x[0] for x in _apply_option(inst, ka, kp, n, targets[k:k + 1], powers[k:k + 1]))
+                ka, kp = (x[0] for x in _apply_option(inst, ka, kp, n, targets[k : k + 1], powers[k : k + 1]))
             ka, kp, ks = local_search(inst, ka, kp, targets, powers, rng, tracker)
             if ks < s - 1e-12:
                 a, p, s = ka, kp, ks
@@ -168,16 +185,20 @@ def reference_search(inst: SatMecInstance, rng: np.random.Generator, tracker: Tr
     return best_alpha, best_pw
 
 
-def exhaustive_search(inst: SatMecInstance, tracker: Tracker, power_levels: int = 2,
-                      max_combinations: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
+def exhaustive_search(
+    inst: SatMecInstance, tracker: Tracker, power_levels: int = 2, max_combinations: int = 2_000_000
+) -> tuple[np.ndarray, np.ndarray]:
     """Enumerate every combination of per-terminal options on the power grid (tiny instances only)."""
     par = inst.params
     targets, powers = options(inst, power_levels)
     K = len(targets)
-    total = K ** par.N
+    total = K**par.N
     if total > max_combinations:
-        raise InputError("instance", f"{total} combinations exceed the exhaustive limit {max_combinations}; "
-                                     "use a smaller M, N, I or power_levels")
+        raise InputError(
+            "instance",
+            f"{total} combinations exceed the exhaustive limit {max_combinations}; "
+            "use a smaller M, N, I or power_levels",
+        )
     best_s, best = np.inf, None  # type: tuple[float, tuple[np.ndarray, np.ndarray] | None]
     combos = np.asarray(list(itertools.product(range(K), repeat=par.N)))
     for chunk in np.array_split(combos, max(1, len(combos) // 4096)):

@@ -51,8 +51,16 @@ def trend(exp: Experiment, data: Table, fig: str, paper: str, term: str, rising:
     return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
 
 
-def pointwise(exp: Experiment, data: Table, fig: str, paper: str, needed: tuple[str, ...], term: str,
-              holds: Callable[[dict[str, float]], bool], dfs: tuple[float, ...] | None = None) -> Claim:
+def pointwise(
+    exp: Experiment,
+    data: Table,
+    fig: str,
+    paper: str,
+    needed: tuple[str, ...],
+    term: str,
+    holds: Callable[[dict[str, float]], bool],
+    dfs: tuple[float, ...] | None = None,
+) -> Claim:
     """A comparison of methods on one term judged at every (bias, N) point (``dfs`` restricts the biases)."""
     if absent := _absent(data, needed):
         return _not_measured(exp, fig, paper, absent)
@@ -64,8 +72,11 @@ def pointwise(exp: Experiment, data: Table, fig: str, paper: str, needed: tuple[
                 continue
             ok = holds(vals)
             hits += ok
-            parts.append(f"df={df:g} N={n}: " + ", ".join(f"{name(s)} {_fmt(v)}" for s, v in vals.items())
-                         + ("" if ok else " (no)"))
+            parts.append(
+                f"df={df:g} N={n}: "
+                + ", ".join(f"{name(s)} {_fmt(v)}" for s, v in vals.items())
+                + ("" if ok else " (no)")
+            )
     if not parts:
         return Claim(exp.name, fig, paper, "no grid point with every method", NOT_MEASURED)
     return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
@@ -84,8 +95,9 @@ def bias_effect(exp: Experiment, data: Table, fig: str, paper: str, term: str) -
         if lo and hi:
             ok = hi[term] < lo[term]
             hits += ok
-            parts.append(f"N={n}: df={dfs[-1]:g} {_fmt(hi[term])} vs df={dfs[0]:g} {_fmt(lo[term])}"
-                         + ("" if ok else " (no)"))
+            parts.append(
+                f"N={n}: df={dfs[-1]:g} {_fmt(hi[term])} vs df={dfs[0]:g} {_fmt(lo[term])}" + ("" if ok else " (no)")
+            )
     return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
 
 
@@ -105,29 +117,82 @@ def figs3_6(exp: Experiment) -> list[Claim]:
     edge_dfs = (-0.5, 0.5)
     return [
         trend(exp, d, "fig3a", "System energy rises with N for every method", "energy_j", True),
-        pointwise(exp, d, "fig3a", "SARL has the highest system energy (of LLM, MARL, SARL)", ("marl", "sarl"),
-                  "energy_j", _highest("sarl")),
-        pointwise(exp, d, "fig3b", "LLM's system energy is below MARL's", ("llm-icl", "marl"), "energy_j",
-                  lambda v: v["llm-icl"] < v["marl"]),
-        bias_effect(exp, d, "fig3c", "LLM's energy is lower with a positive bias than with a negative one",
-                    "energy_j"),
+        pointwise(
+            exp,
+            d,
+            "fig3a",
+            "SARL has the highest system energy (of LLM, MARL, SARL)",
+            ("marl", "sarl"),
+            "energy_j",
+            _highest("sarl"),
+        ),
+        pointwise(
+            exp,
+            d,
+            "fig3b",
+            "LLM's system energy is below MARL's",
+            ("llm-icl", "marl"),
+            "energy_j",
+            lambda v: v["llm-icl"] < v["marl"],
+        ),
+        bias_effect(exp, d, "fig3c", "LLM's energy is lower with a positive bias than with a negative one", "energy_j"),
         trend(exp, d, "fig4", "Task latency rises with N for every method", "latency_s", True),
-        pointwise(exp, d, "fig4", "SARL has the highest latency (it cannot adapt to intense competition)",
-                  ("marl", "sarl"), "latency_s", _highest("sarl")),
-        pointwise(exp, d, "fig4", "LLM's latency is below MARL's", ("llm-icl", "marl"), "latency_s",
-                  lambda v: v["llm-icl"] < v["marl"]),
-        bias_effect(exp, d, "fig4", "Latency is lower with a positive bias than with a negative one (LLM)",
-                    "latency_s"),
+        pointwise(
+            exp,
+            d,
+            "fig4",
+            "SARL has the highest latency (it cannot adapt to intense competition)",
+            ("marl", "sarl"),
+            "latency_s",
+            _highest("sarl"),
+        ),
+        pointwise(
+            exp,
+            d,
+            "fig4",
+            "LLM's latency is below MARL's",
+            ("llm-icl", "marl"),
+            "latency_s",
+            lambda v: v["llm-icl"] < v["marl"],
+        ),
+        bias_effect(
+            exp, d, "fig4", "Latency is lower with a positive bias than with a negative one (LLM)", "latency_s"
+        ),
         trend(exp, d, "fig5", "QoS falls as N grows for every method", "qos", False),
         _sarl_negative_qos(exp, d),
-        pointwise(exp, d, "fig5", "LLM's QoS is above MARL's", ("llm-icl", "marl"), "qos",
-                  lambda v: v["llm-icl"] > v["marl"]),
-        pointwise(exp, d, "fig6", "SARL has the lowest edge energy (at delta_f = +-0.5)", ("marl", "sarl"),
-                  "edge_energy_j", _lowest("sarl"), edge_dfs),
-        pointwise(exp, d, "fig6", "LLM's edge energy is above MARL's (at delta_f = +-0.5)", ("llm-icl", "marl"),
-                  "edge_energy_j", lambda v: v["llm-icl"] > v["marl"], edge_dfs),
-        pointwise(exp, d, "fig6", "LLM's resource ratio is above MARL's (at delta_f = +-0.5)", ("llm-icl", "marl"),
-                  "resource_ratio", lambda v: v["llm-icl"] > v["marl"], edge_dfs),
+        pointwise(
+            exp, d, "fig5", "LLM's QoS is above MARL's", ("llm-icl", "marl"), "qos", lambda v: v["llm-icl"] > v["marl"]
+        ),
+        pointwise(
+            exp,
+            d,
+            "fig6",
+            "SARL has the lowest edge energy (at delta_f = +-0.5)",
+            ("marl", "sarl"),
+            "edge_energy_j",
+            _lowest("sarl"),
+            edge_dfs,
+        ),
+        pointwise(
+            exp,
+            d,
+            "fig6",
+            "LLM's edge energy is above MARL's (at delta_f = +-0.5)",
+            ("llm-icl", "marl"),
+            "edge_energy_j",
+            lambda v: v["llm-icl"] > v["marl"],
+            edge_dfs,
+        ),
+        pointwise(
+            exp,
+            d,
+            "fig6",
+            "LLM's resource ratio is above MARL's (at delta_f = +-0.5)",
+            ("llm-icl", "marl"),
+            "resource_ratio",
+            lambda v: v["llm-icl"] > v["marl"],
+            edge_dfs,
+        ),
     ]
 
 
@@ -138,36 +203,47 @@ def _sarl_negative_qos(exp: Experiment, d: Table) -> Claim:
     n = sizes(d)[-1]
     vals = {df: d[("sarl", df, n)]["qos"] for df in biases(d) if ("sarl", df, n) in d}
     hits = sum(v < 0 for v in vals.values())
-    return Claim(exp.name, "fig5", paper, f"N={n}: " + ", ".join(f"df={k:g} {_fmt(v)}" for k, v in vals.items()),
-                 verdict(hits, len(vals)))
+    return Claim(
+        exp.name,
+        "fig5",
+        paper,
+        f"N={n}: " + ", ".join(f"df={k:g} {_fmt(v)}" for k, v in vals.items()),
+        verdict(hits, len(vals)),
+    )
 
 
 def queue_claims(exp: Experiment) -> list[Claim]:
     """Section III-F: strong stability under drift-plus-penalty and the beta (= 1/V) trade-off."""
     runs = {beta: ds for (s, beta), ds in queue_runs(exp).items() if s == "lyapunov"}
     stable = "Drift-plus-penalty keeps every queue strongly stable, (17b)/(23): the time-average backlog is bounded"
-    tradeoff = ("The trade-off factor trades penalty for backlog: as V = 1/beta grows the time-average penalty "
-                "-U + E falls and the time-average backlog grows")
+    tradeoff = (
+        "The trade-off factor trades penalty for backlog: as V = 1/beta grows the time-average penalty "
+        "-U + E falls and the time-average backlog grows"
+    )
     if not runs:
         return [Claim(exp.name, "queues", p, "no stored Lyapunov runs", NOT_MEASURED) for p in (stable, tradeoff)]
     parts, hits = [], 0
     for beta, ds in sorted(runs.items()):
         q = np.mean([np.asarray(d["series"]["queue_bytes"], dtype=float) for d in ds], axis=0)
         T = len(q)
-        third, last = q[T // 2: 3 * T // 4].mean(), q[3 * T // 4:].mean()
+        third, last = q[T // 2 : 3 * T // 4].mean(), q[3 * T // 4 :].mean()
         ok = last <= STABLE_RATIO * max(third, 1.0)
         hits += ok
-        parts.append(f"beta={beta:g}: mean backlog {third / 1e3:.3g} kB (3rd quarter) -> {last / 1e3:.3g} kB "
-                     f"(last quarter) of {T} slots{'' if ok else ' (growing)'}")
+        parts.append(
+            f"beta={beta:g}: mean backlog {third / 1e3:.3g} kB (3rd quarter) -> {last / 1e3:.3g} kB "
+            f"(last quarter) of {T} slots{'' if ok else ' (growing)'}"
+        )
     claims = [Claim(exp.name, "queues", stable, "; ".join(parts), verdict(hits, len(parts)))]
     by_v = sorted(runs.items(), reverse=True)  # descending beta = ascending V
     pen = [float(np.mean([penalty(d, b) for d in ds])) for b, ds in by_v]
     back = [float(np.mean([d["queue_bytes"] for d in ds])) for _, ds in by_v]
     steps = [(pen[j + 1] <= pen[j]) + (back[j + 1] >= back[j]) for j in range(len(by_v) - 1)]
-    text = "; ".join(f"beta={b:g}: penalty {_fmt(p)}, backlog {bk / 1e3:.3g} kB" for (b, _), p, bk in
-                     zip(by_v, pen, back))
-    claims.append(Claim(exp.name, "queues", tradeoff, text, verdict(sum(steps), 2 * len(steps)) if steps
-                        else NOT_MEASURED))
+    text = "; ".join(
+        f"beta={b:g}: penalty {_fmt(p)}, backlog {bk / 1e3:.3g} kB" for (b, _), p, bk in zip(by_v, pen, back)
+    )
+    claims.append(
+        Claim(exp.name, "queues", tradeoff, text, verdict(sum(steps), 2 * len(steps)) if steps else NOT_MEASURED)
+    )
     return claims
 
 
@@ -185,23 +261,37 @@ def learning_claims(exp: Experiment) -> list[Claim]:
         if rec.solver == "marl" and rewards.size >= 10:
             fifth = rewards.size // 5
             span = float(np.ptp(rewards)) or 1.0
-            gap = abs(rewards[-fifth:].mean() - rewards[-2 * fifth:-fifth].mean()) / span
+            gap = abs(rewards[-fifth:].mean() - rewards[-2 * fifth : -fifth].mean()) / span
             ok = gap <= PLATEAU
             hits += ok
-            parts.append(f"N={n}: {st['training_steps']} slots in {st.get('training_wall_s', math.nan):.0f} s, "
-                         f"last-fifth change {gap:.1%} of the curve's range{'' if ok else ' (still moving)'}")
-    claims = [Claim(exp.name, "learning", conv, "; ".join(parts), verdict(hits, len(parts))) if parts
-              else Claim(exp.name, "learning", conv, "no stored MARL training of 10+ episodes", NOT_MEASURED)]
+            parts.append(
+                f"N={n}: {st['training_steps']} slots in {st.get('training_wall_s', math.nan):.0f} s, "
+                f"last-fifth change {gap:.1%} of the curve's range{'' if ok else ' (still moving)'}"
+            )
+    claims = [
+        Claim(exp.name, "learning", conv, "; ".join(parts), verdict(hits, len(parts)))
+        if parts
+        else Claim(exp.name, "learning", conv, "no stored MARL training of 10+ episodes", NOT_MEASURED)
+    ]
     ns = sorted({n for s, n in obj if s == "sarl"} & {n for s, n in obj if s == "marl"})
     cmp = [(n, float(np.mean(obj[("sarl", n)])), float(np.mean(obj[("marl", n)]))) for n in ns]
-    claims.append(Claim(exp.name, "learning", weaker, "; ".join(f"N={n}: SARL {_fmt(s)}, MARL {_fmt(m)}"
-                                                                  for n, s, m in cmp),
-                        verdict(sum(s > m for _, s, m in cmp), len(cmp)) if cmp else NOT_MEASURED))
+    claims.append(
+        Claim(
+            exp.name,
+            "learning",
+            weaker,
+            "; ".join(f"N={n}: SARL {_fmt(s)}, MARL {_fmt(m)}" for n, s, m in cmp),
+            verdict(sum(s > m for _, s, m in cmp), len(cmp)) if cmp else NOT_MEASURED,
+        )
+    )
     return claims
 
 
 CHECKS: dict[str, Callable[[Experiment], list[Claim]]] = {
-    "figs3-6": figs3_6, "queues": queue_claims, "learning": learning_claims}
+    "figs3-6": figs3_6,
+    "queues": queue_claims,
+    "learning": learning_claims,
+}
 
 
 def check_claims(experiments: list[Experiment]) -> list[Claim]:

@@ -11,12 +11,25 @@ import numpy as np
 
 from offloadlab.experiments.analysis import Experiment, Record
 
-TERMS = {"energy_j": "System energy per slot (J)", "latency_s": "Mean task latency (s)", "qos": "System QoS",
-         "edge_energy_j": "Edge energy per slot (J)", "resource_ratio": "Resource ratio (sum of alpha)",
-         "queue_bytes": "Mean backlog (bytes)", "p2": "Mean P2 per slot"}
+TERMS = {
+    "energy_j": "System energy per slot (J)",
+    "latency_s": "Mean task latency (s)",
+    "qos": "System QoS",
+    "edge_energy_j": "Edge energy per slot (J)",
+    "resource_ratio": "Resource ratio (sum of alpha)",
+    "queue_bytes": "Mean backlog (bytes)",
+    "p2": "Mean P2 per slot",
+}
 # The paper's methods by solver name, in legend order, then ours.
-PAPER_NAMES = {"llm-icl": "LLM", "marl": "MARL", "sarl": "SARL", "lyapunov": "Lyapunov", "sarl-global": "SARL-global",
-               "random": "Random", "local": "Local"}
+PAPER_NAMES = {
+    "llm-icl": "LLM",
+    "marl": "MARL",
+    "sarl": "SARL",
+    "lyapunov": "Lyapunov",
+    "sarl-global": "SARL-global",
+    "random": "Random",
+    "local": "Local",
+}
 LEARNERS = ("llm-icl", "marl", "sarl")
 
 Key = tuple[str, float, int]  # (solver, delta_f, N)
@@ -42,8 +55,11 @@ def term_table(exp: Experiment) -> dict[Key, dict[str, float]]:
     firsts = {s: exp.labels_of(s)[0] for s in {r.solver for r in exp.records}}
     for rec in exp.records:
         if rec.ok and rec.label == firsts[rec.solver]:
-            key = (rec.solver, float(rec.point.get("delta_f", exp.spec.get("params", {}).get("delta_f", 0.0))),
-                   int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0))))
+            key = (
+                rec.solver,
+                float(rec.point.get("delta_f", exp.spec.get("params", {}).get("delta_f", 0.0))),
+                int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0))),
+            )
             acc[key].append(details(rec))
     return {k: {t: float(np.mean([_num(d.get(t)) for d in v])) for t in TERMS} for k, v in acc.items()}
 

@@ -34,8 +34,13 @@ from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     term_table,
 )
 
-FIG_TERMS = (("energy_j", "Fig. 3: system energy"), ("latency_s", "Fig. 4: task latency"), ("qos", "Fig. 5: QoS"),
-             ("edge_energy_j", "Fig. 6: edge energy"), ("resource_ratio", "Fig. 6: resource ratio"))
+FIG_TERMS = (
+    ("energy_j", "Fig. 3: system energy"),
+    ("latency_s", "Fig. 4: task latency"),
+    ("qos", "Fig. 5: QoS"),
+    ("edge_energy_j", "Fig. 6: edge energy"),
+    ("resource_ratio", "Fig. 6: resource ratio"),
+)
 
 
 def _axes_style(ax: Any, ns: list[int], ylabel: str) -> None:
@@ -61,8 +66,9 @@ def draw_terms(exp: Experiment, bias_method: str = "llm-icl") -> plt.Figure | No
     present, dfs, ns = methods(data), biases(data), sizes(data)
     mid = min(dfs, key=abs)
     pair = [s for s in ("llm-icl", "marl", "sarl") if s in present][:2]
-    shown = bias_method if bias_method in present else next((s for s in ("marl", "lyapunov") if s in present),
-                                                            present[0])
+    shown = (
+        bias_method if bias_method in present else next((s for s in ("marl", "lyapunov") if s in present), present[0])
+    )
     fig, axes = plt.subplots(len(FIG_TERMS), 3, figsize=(13, 3.1 * len(FIG_TERMS)), squeeze=False)
     for row, (term, title) in enumerate(FIG_TERMS):
         for s in present:
@@ -106,8 +112,9 @@ def draw_queues(exp: Experiment) -> plt.Figure | None:
         q = np.mean([np.asarray(d["series"]["queue_bytes"], dtype=float) for d in ds], axis=0)
         label = f"{name(solver)}, beta = {beta:g} (V = 1/beta)"
         ax.plot(np.arange(len(q)), q / 1e3, label=label)
-        bx.scatter([np.mean([d["queue_bytes"] for d in ds]) / 1e3], [np.mean([penalty(d, beta) for d in ds])],
-                   label=label)
+        bx.scatter(
+            [np.mean([d["queue_bytes"] for d in ds]) / 1e3], [np.mean([penalty(d, beta) for d in ds])], label=label
+        )
     ax.set_xlabel("Slot t")
     ax.set_ylabel("Total backlog sum_k q_k(t) (kB)")
     ax.set_title("(a) queue backlogs over time (eq. 5)", fontsize=9)
@@ -138,17 +145,22 @@ def draw_learning(exp: Experiment) -> plt.Figure | None:
         rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
         if rewards.size:
             n = int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0)))
-            curves.setdefault(n, []).append((rec.solver, rewards, int(st["training_steps"]),
-                                             float(st.get("training_wall_s", np.nan))))
+            curves.setdefault(n, []).append(
+                (rec.solver, rewards, int(st["training_steps"]), float(st.get("training_wall_s", np.nan)))
+            )
     if not curves:
         return None
     fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
     for ax, (n, items) in zip(axes[0], sorted(curves.items())):
         for solver, rewards, steps, wall in items:
             x = np.linspace(steps / len(rewards), steps, len(rewards))
-            line, = ax.plot(x, rewards, alpha=0.25)
-            ax.plot(x, smooth(rewards, max(1, len(rewards) // 10)), color=line.get_color(),
-                    label=f"{name(solver)}: {steps} slots, {wall:.0f} s")
+            (line,) = ax.plot(x, rewards, alpha=0.25)
+            ax.plot(
+                x,
+                smooth(rewards, max(1, len(rewards) // 10)),
+                color=line.get_color(),
+                label=f"{name(solver)}: {steps} slots, {wall:.0f} s",
+            )
         ax.set_title(f"N = {n}", fontsize=9)
         ax.set_xlabel("Training slots")
         ax.set_ylabel("Mean reward -P2 per slot (episode)")

@@ -27,8 +27,16 @@ from offloadlab.papers.leo_inference.stored import (
 )
 
 # Scheme names of the paper, by solver.
-NAMES = {"leoedge": "LEOEdge", "threshold": "Threshold", "workload": "Workload", "marl": "MARL", "a3c": "A3C",
-         "local-only": "No edge", "central": "Central (ours)", "reference": "MILP"}
+NAMES = {
+    "leoedge": "LEOEdge",
+    "threshold": "Threshold",
+    "workload": "Workload",
+    "marl": "MARL",
+    "a3c": "A3C",
+    "local-only": "No edge",
+    "central": "Central (ours)",
+    "reference": "MILP",
+}
 THRESHOLD_LOAD = {"light": 0.2, "normal": 0.3, "heavy": 0.4}  # Fig. 7's blue curve, read off the figure
 ABOUT_LOAD = 0.1  # "about x" for a CPU utilisation: within x +- 0.1
 OTHERS_LOAD = 0.5  # "around an average CPU utilisation of 50 %"
@@ -65,8 +73,16 @@ def _fmt(values: dict[str, float], unit: str = "") -> str:
     return ", ".join(f"{k} {100 * v:.1f} %" for k, v in values.items())
 
 
-def _per_level(exp: Experiment, fig: str, paper: str, table: Values, needed: tuple[str, ...], unit: str,
-               judge: Callable[[dict[str, float], str], bool], note: str = "") -> Claim:
+def _per_level(
+    exp: Experiment,
+    fig: str,
+    paper: str,
+    table: Values,
+    needed: tuple[str, ...],
+    unit: str,
+    judge: Callable[[dict[str, float], str], bool],
+    note: str = "",
+) -> Claim:
     """Judge every arrival level from its scheme means; NOT_MEASURED when a needed scheme has no runs."""
     absent = [s for s in needed if not any(s in row for row in table.values())]
     if absent or not table:
@@ -86,11 +102,18 @@ def _per_level(exp: Experiment, fig: str, paper: str, table: Values, needed: tup
 
 def _broken_note(broken: dict[str, int]) -> str:
     bad = {k: v for k, v in broken.items() if v}
-    return ("infeasible runs (a load constraint broken, values still shown): "
-            + ", ".join(f"{k} {v}" for k, v in bad.items())) if bad else ""
+    return (
+        (
+            "infeasible runs (a load constraint broken, values still shown): "
+            + ", ".join(f"{k} {v}" for k, v in bad.items())
+        )
+        if bad
+        else ""
+    )
 
 
 # ---- Fig. 7: edge-server workload -------------------------------------------------------------------------
+
 
 def fig7_claims(exp: Experiment) -> list[Claim]:
     """Fig. 7 from the stored mean CPU utilisation of the containers, per arrival level."""
@@ -106,30 +129,76 @@ def fig7_claims(exp: Experiment) -> list[Claim]:
 
     def around_half(row: dict[str, float], level: str) -> bool:
         # MARL (and A3C, 'only a slight improvement' on it) under heavy load are the paper's stated exception
-        return all(abs(row[k] - OTHERS_LOAD) <= ABOUT_LOAD for k in others if k in row
-                   and not (k in ("MARL", "A3C") and level == "heavy"))
+        return all(
+            abs(row[k] - OTHERS_LOAD) <= ABOUT_LOAD
+            for k in others
+            if k in row and not (k in ("MARL", "A3C") and level == "heavy")
+        )
 
     def slight(row: dict[str, float], _: str) -> bool:
         return 0 < row["MARL"] - row["A3C"] < SLIGHT * row["MARL"]
 
     heavy = {k: v for k, v in table.items() if k == "heavy"}
     return [
-        _per_level(exp, "fig7", f"Threshold has the lowest edge-server workload at every arrival level "
-                   f"({NO_NUMBERS})", table, ("Threshold",), "", lowest, note),
-        _per_level(exp, "fig7", "Threshold's workload is about 0.2 / 0.3 / 0.4 under light / normal / heavy "
-                   f"arrivals (tested: within +-{ABOUT_LOAD:g}); the next sentence says 'below 20 %'", table,
-                   ("Threshold",), "", about, note),
-        _per_level(exp, "fig7", "The other schemes (workload-based, MARL, A3C, and LEOEdge 'akin to the "
-                   f"workload-based') keep about 50 % CPU utilisation (tested: within +-{ABOUT_LOAD:g}; MARL "
-                   "and A3C under heavy load excepted)", table, ("Workload", "LEOEdge"), "", around_half, note),
-        _per_level(exp, "fig7", f"Under heavy arrivals MARL's load approaches 100 % (tested: >= {FULL_LOAD:.0%})",
-                   heavy, ("MARL",), "", lambda row, _: row["MARL"] >= FULL_LOAD, note),
-        _per_level(exp, "fig7", "Under heavy arrivals A3C is only a slight improvement over MARL (tested: "
-                   f"lower load, by less than {SLIGHT:.0%} of MARL's)", heavy, ("MARL", "A3C"), "", slight, note),
+        _per_level(
+            exp,
+            "fig7",
+            f"Threshold has the lowest edge-server workload at every arrival level ({NO_NUMBERS})",
+            table,
+            ("Threshold",),
+            "",
+            lowest,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig7",
+            "Threshold's workload is about 0.2 / 0.3 / 0.4 under light / normal / heavy "
+            f"arrivals (tested: within +-{ABOUT_LOAD:g}); the next sentence says 'below 20 %'",
+            table,
+            ("Threshold",),
+            "",
+            about,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig7",
+            "The other schemes (workload-based, MARL, A3C, and LEOEdge 'akin to the "
+            f"workload-based') keep about 50 % CPU utilisation (tested: within +-{ABOUT_LOAD:g}; MARL "
+            "and A3C under heavy load excepted)",
+            table,
+            ("Workload", "LEOEdge"),
+            "",
+            around_half,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig7",
+            f"Under heavy arrivals MARL's load approaches 100 % (tested: >= {FULL_LOAD:.0%})",
+            heavy,
+            ("MARL",),
+            "",
+            lambda row, _: row["MARL"] >= FULL_LOAD,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig7",
+            "Under heavy arrivals A3C is only a slight improvement over MARL (tested: "
+            f"lower load, by less than {SLIGHT:.0%} of MARL's)",
+            heavy,
+            ("MARL", "A3C"),
+            "",
+            slight,
+            note,
+        ),
     ]
 
 
 # ---- Fig. 8: inference latency ----------------------------------------------------------------------------
+
 
 def fig8_claims(exp: Experiment) -> list[Claim]:
     """Fig. 8 from the stored mean latency (arrival to result on board), per arrival level."""
@@ -143,20 +212,53 @@ def fig8_claims(exp: Experiment) -> list[Claim]:
         return all(v < row["No edge"] for k, v in row.items() if k != "No edge")
 
     return [
-        _per_level(exp, "fig8", f"LEOEdge has the shortest average latency under all three loads ({NO_NUMBERS})",
-                   table, ("LEOEdge",), "s", shortest, note),
-        _per_level(exp, "fig8", "Every scheme's latency is below the no-edge benchmark", table, ("No edge",), "s",
-                   below_no_edge, note),
-        _per_level(exp, "fig8", "Threshold stays around 200 ms (tested: "
-                   f"{1e3 * (THRESHOLD_LATENCY_S - ABOUT_LATENCY_S):.0f}-"
-                   f"{1e3 * (THRESHOLD_LATENCY_S + ABOUT_LATENCY_S):.0f} ms)", table, ("Threshold",), "s",
-                   lambda row, _: abs(row["Threshold"] - THRESHOLD_LATENCY_S) <= ABOUT_LATENCY_S, note),
-        _per_level(exp, "fig8", "A3C's latency is worse than MARL's", table, ("MARL", "A3C"), "s",
-                   lambda row, _: row["A3C"] > row["MARL"], note),
+        _per_level(
+            exp,
+            "fig8",
+            f"LEOEdge has the shortest average latency under all three loads ({NO_NUMBERS})",
+            table,
+            ("LEOEdge",),
+            "s",
+            shortest,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig8",
+            "Every scheme's latency is below the no-edge benchmark",
+            table,
+            ("No edge",),
+            "s",
+            below_no_edge,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig8",
+            "Threshold stays around 200 ms (tested: "
+            f"{1e3 * (THRESHOLD_LATENCY_S - ABOUT_LATENCY_S):.0f}-"
+            f"{1e3 * (THRESHOLD_LATENCY_S + ABOUT_LATENCY_S):.0f} ms)",
+            table,
+            ("Threshold",),
+            "s",
+            lambda row, _: abs(row["Threshold"] - THRESHOLD_LATENCY_S) <= ABOUT_LATENCY_S,
+            note,
+        ),
+        _per_level(
+            exp,
+            "fig8",
+            "A3C's latency is worse than MARL's",
+            table,
+            ("MARL", "A3C"),
+            "s",
+            lambda row, _: row["A3C"] > row["MARL"],
+            note,
+        ),
     ]
 
 
 # ---- Fig. 9: messages per layer ---------------------------------------------------------------------------
+
 
 def message_series(exp: Experiment, solver: str = "leoedge") -> tuple[np.ndarray, np.ndarray]:
     """Mean task volume [P] and mean messages per layer [P, 3] of ``solver``'s runs, by increasing volume."""
@@ -165,8 +267,12 @@ def message_series(exp: Experiment, solver: str = "leoedge") -> tuple[np.ndarray
         for p in exp.points:
             recs = runs(exp, lab, p)
             if recs:
-                rows.append((float(np.mean([n_tasks(r) for r in recs])),
-                             [float(np.mean([messages(r)[k] for r in recs])) for k in LAYERS]))
+                rows.append(
+                    (
+                        float(np.mean([n_tasks(r) for r in recs])),
+                        [float(np.mean([messages(r)[k] for r in recs])) for k in LAYERS],
+                    )
+                )
     rows.sort()
     return np.array([r[0] for r in rows]), np.array([r[1] for r in rows]).reshape(-1, len(LAYERS))
 
@@ -182,25 +288,46 @@ def r_squared(x: np.ndarray, y: np.ndarray) -> float:
 def fig9_claims(exp: Experiment) -> list[Claim]:
     """Fig. 9 from LEOEdge's stored message counts per layer vs the tasks of each instance."""
     tasks, msgs = message_series(exp)
-    papers = ("Server-container messages are the highest of the three layers",
-              f"Satellite-LBS messages are mostly under {FEW_MESSAGES:,} (tested: at more than half of the volumes)",
-              f"Satellite-LBS messages grow linearly with the task volume (tested: line fit R^2 >= {LINEAR_R2:g})")
+    papers = (
+        "Server-container messages are the highest of the three layers",
+        f"Satellite-LBS messages are mostly under {FEW_MESSAGES:,} (tested: at more than half of the volumes)",
+        f"Satellite-LBS messages grow linearly with the task volume (tested: line fit R^2 >= {LINEAR_R2:g})",
+    )
     if not tasks.size:
         return [Claim(exp.name, "fig9", p, "no stored LEOEdge runs", NOT_MEASURED) for p in papers]
     rows = "; ".join(f"{t:.0f} tasks: " + " / ".join(f"{m:,.0f}" for m in row) for t, row in zip(tasks, msgs))
     order = f" (satellite-LBS / LBS-server / server-container) — {rows}"
     highest = msgs[:, 2] > msgs[:, :2].max(axis=1)
     few = msgs[:, 0] < FEW_MESSAGES
-    claims = [Claim(exp.name, "fig9", papers[0], f"highest at {highest.sum()} of {tasks.size} volumes{order}",
-                    verdict(int(highest.sum()), tasks.size)),
-              Claim(exp.name, "fig9", papers[1], f"under {FEW_MESSAGES:,} at {few.sum()} of {tasks.size} volumes",
-                    AGREES if 2 * few.sum() > tasks.size else DISAGREES)]
+    claims = [
+        Claim(
+            exp.name,
+            "fig9",
+            papers[0],
+            f"highest at {highest.sum()} of {tasks.size} volumes{order}",
+            verdict(int(highest.sum()), tasks.size),
+        ),
+        Claim(
+            exp.name,
+            "fig9",
+            papers[1],
+            f"under {FEW_MESSAGES:,} at {few.sum()} of {tasks.size} volumes",
+            AGREES if 2 * few.sum() > tasks.size else DISAGREES,
+        ),
+    ]
     if tasks.size < 3:
         claims.append(Claim(exp.name, "fig9", papers[2], "needs at least three task volumes", NOT_MEASURED))
     else:
         r2 = r_squared(tasks, msgs[:, 0])
-        claims.append(Claim(exp.name, "fig9", papers[2], f"R^2 = {r2:.3f} over {tasks.size} volumes",
-                            AGREES if r2 >= LINEAR_R2 else DISAGREES))
+        claims.append(
+            Claim(
+                exp.name,
+                "fig9",
+                papers[2],
+                f"R^2 = {r2:.3f} over {tasks.size} volumes",
+                AGREES if r2 >= LINEAR_R2 else DISAGREES,
+            )
+        )
     return claims
 
 
@@ -209,10 +336,17 @@ def fig9_claims(exp: Experiment) -> list[Claim]:
 ADAPTIVE_SOLVER = "adaptive"
 ADAPTIVE_PACKAGE = "offloadlab.methods.leo_inference.adaptive"
 SHIPPED = "reproduction_seed0.json"  # the adaptive helper's seed-0 reproduction, shipped in its data folder
-ADAPTIVE_CLAIMS = (("table2_3", "Tables II-III: adapted MobileNetV3 / ShuffleNetV2 latency within [15, 20] ms "
-                    "on every processor, accuracy close to 72 % / 69.1 %"),
-                   ("fig6", "Fig. 6: Nesterov's accelerated gradient reaches a lower loss than plain gradient "
-                    "descent during training"))
+ADAPTIVE_CLAIMS = (
+    (
+        "table2_3",
+        "Tables II-III: adapted MobileNetV3 / ShuffleNetV2 latency within [15, 20] ms "
+        "on every processor, accuracy close to 72 % / 69.1 %",
+    ),
+    (
+        "fig6",
+        "Fig. 6: Nesterov's accelerated gradient reaches a lower loss than plain gradient descent during training",
+    ),
+)
 
 
 def adaptive_source(experiments: list[Experiment]) -> tuple[str, str, dict[str, Any]] | None:
@@ -236,20 +370,30 @@ def adaptive_claims(experiments: list[Experiment]) -> list[Claim]:
     """Tables II-III and Fig. 6, judged by the adaptive-modelling helper's claims rows."""
     source = adaptive_source(experiments)
     if source is None:
-        reason = (f"no stored run of a solver '{ADAPTIVE_SOLVER}' and no shipped reproduction of the adaptive "
-                  "modelling (python -m offloadlab.methods.leo_inference.adaptive reproduce)")
+        reason = (
+            f"no stored run of a solver '{ADAPTIVE_SOLVER}' and no shipped reproduction of the adaptive "
+            "modelling (python -m offloadlab.methods.leo_inference.adaptive reproduce)"
+        )
         return [Claim("-", fig, paper, reason, NOT_MEASURED) for fig, paper in ADAPTIVE_CLAIMS]
     from offloadlab.methods.leo_inference.adaptive.tables import Reproduced, claims  # imports torch: on demand
 
     name, where, d = source
     rows = [Reproduced(**r) for r in d["rows"]]
     curves = {k: np.asarray(v, float) for k, v in d["fig6"].items()}
-    return [Claim(name, "fig6" if c["claim"].startswith("Fig. 6") else "table2_3", f"{c['claim']} "
-                  f"(paper: {c['paper']})", f"{c['measured']} [{where}]", AGREES if c["holds"] else DISAGREES)
-            for c in claims(rows, curves)]
+    return [
+        Claim(
+            name,
+            "fig6" if c["claim"].startswith("Fig. 6") else "table2_3",
+            f"{c['claim']} (paper: {c['paper']})",
+            f"{c['measured']} [{where}]",
+            AGREES if c["holds"] else DISAGREES,
+        )
+        for c in claims(rows, curves)
+    ]
 
 
 # ---- notes: what the paper never measured -----------------------------------------------------------------
+
 
 def notes(experiments: list[Experiment]) -> list[Claim]:
     """What the paper promises or says without evaluating it: the relay's delivery latency, the count of
@@ -261,25 +405,39 @@ def notes(experiments: list[Experiment]) -> list[Claim]:
             for p in exp.points:
                 ds = [details(r) for r in runs(exp, lab, p)]
                 if ds:
-                    parts.append(f"{lab}: delivery {1e3 * np.mean([d['mean_delivery_s'] for d in ds]):.0f} ms, "
-                                 f"{np.mean([d['relayed'] for d in ds]):.1f} tasks relayed, benefit "
-                                 f"{np.mean([d['total_benefit'] for d in ds]):.2f}")
-    measured = ("not evaluated by the paper; ours (mean over instances): " + "; ".join(parts)) if parts else \
-        "not evaluated by the paper; no stored run of the relay experiment"
+                    parts.append(
+                        f"{lab}: delivery {1e3 * np.mean([d['mean_delivery_s'] for d in ds]):.0f} ms, "
+                        f"{np.mean([d['relayed'] for d in ds]):.1f} tasks relayed, benefit "
+                        f"{np.mean([d['total_benefit'] for d in ds]):.2f}"
+                    )
+    measured = (
+        ("not evaluated by the paper; ours (mean over instances): " + "; ".join(parts))
+        if parts
+        else "not evaluated by the paper; no stored run of the relay experiment"
+    )
     return [
-        Claim(relay[0].name if relay else "-", "relay", "The seamless transmission (relay, Algorithm 4) lowers the "
-              "delivery latency (promised in the abstract; never evaluated in Sec. IX)", measured, NOT_MEASURED),
-        Claim("-", "baselines", "'three different offloading logic' are compared, then four are listed "
-              "(threshold, workload, MARL, A3C)", "all four run here (Figs. 7-8)", NOT_MEASURED),
+        Claim(
+            relay[0].name if relay else "-",
+            "relay",
+            "The seamless transmission (relay, Algorithm 4) lowers the "
+            "delivery latency (promised in the abstract; never evaluated in Sec. IX)",
+            measured,
+            NOT_MEASURED,
+        ),
+        Claim(
+            "-",
+            "baselines",
+            "'three different offloading logic' are compared, then four are listed (threshold, workload, MARL, A3C)",
+            "all four run here (Figs. 7-8)",
+            NOT_MEASURED,
+        ),
     ]
 
 
-CHECKS: dict[str, Callable[[Experiment], list[Claim]]] = {"fig7": fig7_claims, "fig8": fig8_claims,
-                                                          "fig9": fig9_claims}
+CHECKS: dict[str, Callable[[Experiment], list[Claim]]] = {"fig7": fig7_claims, "fig8": fig8_claims, "fig9": fig9_claims}
 
 
 def check_claims(experiments: list[Experiment]) -> list[Claim]:
     """Every seed-003 claim: per stored figure experiment, then Tables II-III / Fig. 6 and the notes."""
     out = [c for exp in experiments for c in CHECKS.get(exp.figure or "", lambda _: [])(exp)]
     return out + adaptive_claims(experiments) + notes(experiments)
-

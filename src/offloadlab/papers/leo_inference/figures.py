@@ -30,8 +30,16 @@ from offloadlab.papers.leo_inference.stored import (  # noqa: E402
 )
 from offloadlab.scenarios.leo_inference import links  # noqa: E402
 
-COLORS = {"leoedge": "tab:red", "threshold": "tab:blue", "workload": "tab:green", "marl": "tab:purple",
-          "a3c": "tab:orange", "local-only": "tab:gray", "central": "tab:brown", "reference": "black"}
+COLORS = {
+    "leoedge": "tab:red",
+    "threshold": "tab:blue",
+    "workload": "tab:green",
+    "marl": "tab:purple",
+    "a3c": "tab:orange",
+    "local-only": "tab:gray",
+    "central": "tab:brown",
+    "reference": "black",
+}
 BINS = 60  # time bins of the workload curves
 
 
@@ -55,13 +63,22 @@ def draw_load(exp: Experiment) -> Figure | None:
             model, target = rebuilt(recs[0])
             edges = np.linspace(0.0, model.inst.horizon_s, BINS + 1)
             util = busy_cores(model, target, edges)
-            ax.plot(0.5 * (edges[1:] + edges[:-1]), 100 * util, color=_color(exp, label),
-                    label=f"{label} (mean {100 * details(recs[0])['mean_cpu_utilisation']:.1f} %)")
+            ax.plot(
+                0.5 * (edges[1:] + edges[:-1]),
+                100 * util,
+                color=_color(exp, label),
+                label=f"{label} (mean {100 * details(recs[0])['mean_cpu_utilisation']:.1f} %)",
+            )
             p_line = model.p.load_threshold
         if math.isfinite(p_line):
             # p bounds L (eq. 6), the share of slots held by tasks queued, running or still in transit
-            ax.axhline(100 * p_line, color="black", ls="--", lw=1, label=f"p = {p_line:g} (bounds L, which also "
-                       "counts tasks in transit)")
+            ax.axhline(
+                100 * p_line,
+                color="black",
+                ls="--",
+                lw=1,
+                label=f"p = {p_line:g} (bounds L, which also counts tasks in transit)",
+            )
         ax.set_title(f"{level_name(point)} arrivals", fontsize=9)
         ax.set_xlabel("Time (s)")
         ax.grid(alpha=0.3)
@@ -88,9 +105,17 @@ def draw_latency(exp: Experiment) -> Figure | None:
                 continue
             lat = np.array([d["mean_latency_s"] for d in ds])
             broken = not all(d.get("feasible", True) for d in ds)
-            ax.bar(i - 0.4 + width * (j + 0.5), 1e3 * lat.mean(), width, color=_color(exp, label),
-                   yerr=1e3 * lat.std(ddof=1) if lat.size > 1 else None, hatch="//" if broken else None,
-                   edgecolor="black", linewidth=0.3, label=label if i == 0 else None)
+            ax.bar(
+                i - 0.4 + width * (j + 0.5),
+                1e3 * lat.mean(),
+                width,
+                color=_color(exp, label),
+                yerr=1e3 * lat.std(ddof=1) if lat.size > 1 else None,
+                hatch="//" if broken else None,
+                edgecolor="black",
+                linewidth=0.3,
+                label=label if i == 0 else None,
+            )
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(points)), [level_name(p) for p in points])
     ax.set_xlabel("Task arrivals")
@@ -134,11 +159,15 @@ def gap_rows(exp: Experiment) -> list[dict[str, float | str]]:
         r = [stats(x) for lab in ref[:1] for x in runs(exp, lab, p)]
         d = [(stats(x), details(x)) for lab in dual[:1] for x in runs(exp, lab, p)]
         if r and d:
-            out.append({"point": exp.point_label(p),
-                        "lp": float(np.mean([s["lp_objective"] for s in r])),
-                        "milp": float(np.mean([s["milp_objective"] for s in r])),
-                        "relaxed": float(np.mean([s["relaxed_objective"] for s, _ in d])),
-                        "rounded": float(np.mean([det["total_benefit"] for _, det in d]))})
+            out.append(
+                {
+                    "point": exp.point_label(p),
+                    "lp": float(np.mean([s["lp_objective"] for s in r])),
+                    "milp": float(np.mean([s["milp_objective"] for s in r])),
+                    "relaxed": float(np.mean([s["relaxed_objective"] for s, _ in d])),
+                    "rounded": float(np.mean([det["total_benefit"] for _, det in d])),
+                }
+            )
     return out
 
 
@@ -148,8 +177,12 @@ def draw_gap(exp: Experiment) -> Figure | None:
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(max(6.0, 2.6 * len(rows)), 4.4))
-    keys = (("lp", "LP relaxation"), ("relaxed", "LEOEdge relaxed (dual)"), ("milp", "MILP"),
-            ("rounded", "LEOEdge rounded"))
+    keys = (
+        ("lp", "LP relaxation"),
+        ("relaxed", "LEOEdge relaxed (dual)"),
+        ("milp", "MILP"),
+        ("rounded", "LEOEdge rounded"),
+    )
     x = np.arange(len(rows))
     for j, (key, name) in enumerate(keys):
         vals = [float(r[key]) for r in rows]
@@ -201,5 +234,12 @@ def draw_relay(exp: Experiment) -> Figure | None:
     return fig
 
 
-DRAWERS: dict[str, Drawer] = {"fig7": draw_load, "fig8": draw_latency, "fig9": draw_messages, "gap": draw_gap,
-                              "relay": draw_relay, "fig7_stressed": draw_load, "fig8_stressed": draw_latency}
+DRAWERS: dict[str, Drawer] = {
+    "fig7": draw_load,
+    "fig8": draw_latency,
+    "fig9": draw_messages,
+    "gap": draw_gap,
+    "relay": draw_relay,
+    "fig7_stressed": draw_load,
+    "fig8_stressed": draw_latency,
+}

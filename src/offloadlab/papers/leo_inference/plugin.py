@@ -17,16 +17,18 @@ SPEC_DIR = Path(__file__).parent / "specs"
 register_scenario(PROBLEM)
 register_gym("offloadlab/leo-inference-v0", "offloadlab.scenarios.leo_inference.env:make_env")
 register_parallel_env("offloadlab/leo-inference-parallel-v0", make_parallel_env)
-register_paper(Paper(
-    scenario=PROBLEM.manifest.id,
-    title="Seed 003: LEOEdge, satellite-ground AI inference offloading in large LEO constellations",
-    spec_dir=SPEC_DIR,
-    specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*.yaml") if not p.stem.endswith("_quick"))),
-    quick_specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*_quick.yaml"))),
-    status="implemented; 8 of 17 claims hold (1 partly); 2 notes the paper never measured",
-    claims=check_claims,
-    drawers=DRAWERS,
-))
+register_paper(
+    Paper(
+        scenario=PROBLEM.manifest.id,
+        title="Seed 003: LEOEdge, satellite-ground AI inference offloading in large LEO constellations",
+        spec_dir=SPEC_DIR,
+        specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*.yaml") if not p.stem.endswith("_quick"))),
+        quick_specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*_quick.yaml"))),
+        status="implemented; 8 of 17 claims hold (1 partly); 2 notes the paper never measured",
+        claims=check_claims,
+        drawers=DRAWERS,
+    )
+)
 
 # importing the methods registers their solvers
 import offloadlab.methods.leo_inference.learning  # noqa: E402,F401

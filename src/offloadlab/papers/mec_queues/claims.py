@@ -83,8 +83,15 @@ def listing(group: list[Row], world: str, value: Callable[[Row, str], float], di
     return ", ".join(f"{r.label} {fmt(value(r, world), digits)}" for r in group if math.isfinite(value(r, world)))
 
 
-def judged(exp: Experiment, fig: str, paper: str, world: str, judge: Judge, context: Callable[[list[Row]], str],
-           select: Callable[[list[list[Row]]], list[list[Row]]] = lambda gs: gs) -> Claim:
+def judged(
+    exp: Experiment,
+    fig: str,
+    paper: str,
+    world: str,
+    judge: Judge,
+    context: Callable[[list[Row]], str],
+    select: Callable[[list[list[Row]]], list[list[Row]]] = lambda gs: gs,
+) -> Claim:
     """Judge COMLLM's row at each selected point with ``judge(row, group)``; points without it get ``context``.
     NOT_MEASURED when no point has a COMLLM row with results in this world."""
     tag = f"[{WORLD_NAMES[world]}] "
@@ -100,8 +107,13 @@ def judged(exp: Experiment, fig: str, paper: str, world: str, judge: Judge, cont
         total += 1
         parts.append(f"{where}: {text}")
     if not total:
-        return Claim(exp.name, fig, paper, tag + "no stored runs of comllm (LLM rows pending); stored: "
-                     + "; ".join(parts), NOT_MEASURED)
+        return Claim(
+            exp.name,
+            fig,
+            paper,
+            tag + "no stored runs of comllm (LLM rows pending); stored: " + "; ".join(parts),
+            NOT_MEASURED,
+        )
     return Claim(exp.name, fig, paper, tag + "; ".join(parts), verdict(hits, total))
 
 
@@ -115,13 +127,20 @@ def lowest_latency(exp: Experiment, world: str) -> Claim:
         if best is None:
             return False, f"COMLLM {fmt(latency(mine, world))} {unit}, no other method stored"
         return latency(mine, world) < latency(best, world), (
-            f"COMLLM {fmt(latency(mine, world))} {unit}, best other {best.label} {fmt(latency(best, world))}")
+            f"COMLLM {fmt(latency(mine, world))} {unit}, best other {best.label} {fmt(latency(best, world))}"
+        )
 
     def context(group: list[Row]) -> str:
         return f"mean latency ({unit}) " + listing(group, world, latency)
 
-    return judged(exp, FIG_TABLE, "Lowest average latency, outperforming DRL, heuristic and SFT baselines "
-                  "(summary; oracles excluded)", world, judge, context)
+    return judged(
+        exp,
+        FIG_TABLE,
+        "Lowest average latency, outperforming DRL, heuristic and SFT baselines (summary; oracles excluded)",
+        world,
+        judge,
+        context,
+    )
 
 
 def near_optimal(exp: Experiment, world: str) -> Claim:
@@ -135,8 +154,14 @@ def near_optimal(exp: Experiment, world: str) -> Claim:
     def context(group: list[Row]) -> str:
         return "ratio to the oracle (%) " + listing(group, world, lambda r, w: r.value(w, key), 1)
 
-    return judged(exp, FIG_TABLE, f"Near-optimal latency (abstract; here: oracle mean / mean >= "
-                  f"{NEAR_OPTIMAL_PCT:g} %, oracle = {oracle})", world, judge, context)
+    return judged(
+        exp,
+        FIG_TABLE,
+        f"Near-optimal latency (abstract; here: oracle mean / mean >= {NEAR_OPTIMAL_PCT:g} %, oracle = {oracle})",
+        world,
+        judge,
+        context,
+    )
 
 
 def zero_drops(exp: Experiment, world: str) -> Claim:
@@ -149,29 +174,45 @@ def zero_drops(exp: Experiment, world: str) -> Claim:
     def context(group: list[Row]) -> str:
         return "drop % " + listing(group, world, drop_pct, 1)
 
-    return judged(exp, FIG_TABLE, f"Zero task-drop rate across all tested topologies (summary; drop = {what})",
-                  world, judge, context)
+    return judged(
+        exp,
+        FIG_TABLE,
+        f"Zero task-drop rate across all tested topologies (summary; drop = {what})",
+        world,
+        judge,
+        context,
+    )
 
 
 def better_fairness(exp: Experiment, world: str) -> Claim:
     """COMLLM's Jain index is above every non-oracle method's."""
+
     def judge(mine: Row, group: list[Row]) -> tuple[bool, str]:
         rivals = competitors(group, world, fairness)
         best = max(rivals, key=lambda r: fairness(r, world), default=None)
         if best is None:
             return False, f"COMLLM {fmt(fairness(mine, world))}, no other method stored"
         return fairness(mine, world) > fairness(best, world), (
-            f"COMLLM {fmt(fairness(mine, world))}, fairest other {best.label} {fmt(fairness(best, world))}")
+            f"COMLLM {fmt(fairness(mine, world))}, fairest other {best.label} {fmt(fairness(best, world))}"
+        )
 
     def context(group: list[Row]) -> str:
         return "Jain " + listing(group, world, fairness)
 
-    return judged(exp, FIG_TABLE, f"Superior load-balancing fairness (abstract, summary; {FAIR_NAME[world]}; "
-                  "random and round-robin spread tasks uniformly by construction)", world, judge, context)
+    return judged(
+        exp,
+        FIG_TABLE,
+        f"Superior load-balancing fairness (abstract, summary; {FAIR_NAME[world]}; "
+        "random and round-robin spread tasks uniformly by construction)",
+        world,
+        judge,
+        context,
+    )
 
 
 def jain_087(exp: Experiment, world: str) -> Claim:
     """COMLLM's Jain index is 0.87 +- 0.03."""
+
     def judge(mine: Row, group: list[Row]) -> tuple[bool, str]:
         j = fairness(mine, world)
         extra = f" (n = S: {fmt(mine.value(OPEN, 'jain_servers_pct') / 100)})" if world == OPEN else ""
@@ -183,25 +224,37 @@ def jain_087(exp: Experiment, world: str) -> Claim:
             text += "; with n = S: " + listing(group, world, lambda r, w: r.value(w, "jain_servers_pct") / 100)
         return text
 
-    return judged(exp, FIG_TABLE, f"Jain's index ≈ {PAPER_JAIN} (page's generated summary, not the abstract; "
-                  f"here within ± {JAIN_TOL}; {FAIR_NAME[world]})", world, judge, context)
+    return judged(
+        exp,
+        FIG_TABLE,
+        f"Jain's index ≈ {PAPER_JAIN} (page's generated summary, not the abstract; "
+        f"here within ± {JAIN_TOL}; {FAIR_NAME[world]})",
+        world,
+        judge,
+        context,
+    )
 
 
 def latency_307(exp: Experiment, world: str) -> Claim:
     """Average latency ≈ 3.07 ms. Closed loop: no policy gets below the simulator's least task delay, which is
     computed from the instance parameters, so the claim is decided without COMLLM's runs. Open loop: the
     figure read as slots of the one-step formula (the only unit where it is reachable)."""
-    paper = (f"Average latency ≈ {PAPER_LATENCY_MS} ms (page's generated summary, not the abstract; "
-             f"≈: within {CLOSE:.0%})")
+    paper = (
+        f"Average latency ≈ {PAPER_LATENCY_MS} ms (page's generated summary, not the abstract; ≈: within {CLOSE:.0%})"
+    )
     if world == OPEN:
+
         def judge(mine: Row, group: list[Row]) -> tuple[bool, str]:
             v = latency(mine, OPEN)
             return abs(v - PAPER_LATENCY_MS) <= CLOSE * PAPER_LATENCY_MS, f"COMLLM {fmt(v)} slots"
 
         def context(group: list[Row]) -> str:
-            return ("3.07 read as slots of the formula (as ms it would be 0.03 slots); mean cost (slots) "
-                    + listing(group, OPEN, latency) + "; the comllm-oracle mean is the least any policy reaches on "
-                    "these states")
+            return (
+                "3.07 read as slots of the formula (as ms it would be 0.03 slots); mean cost (slots) "
+                + listing(group, OPEN, latency)
+                + "; the comllm-oracle mean is the least any policy reaches on "
+                "these states"
+            )
 
         return judged(exp, FIG_TABLE, paper + "; read as slots of the one-step formula", OPEN, judge, context)
     parts = []
@@ -212,11 +265,18 @@ def latency_307(exp: Experiment, world: str) -> Claim:
         floor = min_delay_slots(group[0].params) * float(group[0].params["slot_s"]) * 1000
         best = min(stored, key=lambda r: latency(r, CLOSED))
         mine = next((r for r in group if r.solver == PROPOSED), None)
-        text = f"{point_name(group[0])}: every task takes at least {floor:.0f} ms in the simulator; best stored " \
-               f"{best.label} {1000 * best.value(CLOSED, 'mean_delay_s'):.0f} ms"
+        text = (
+            f"{point_name(group[0])}: every task takes at least {floor:.0f} ms in the simulator; best stored "
+            f"{best.label} {1000 * best.value(CLOSED, 'mean_delay_s'):.0f} ms"
+        )
         parts.append(text + (f", COMLLM {1000 * mine.value(CLOSED, 'mean_delay_s'):.0f} ms" if mine else ""))
-    return Claim(exp.name, FIG_TABLE, paper, f"[{WORLD_NAMES[CLOSED]}] " + "; ".join(parts)
-                 + f" — {PAPER_LATENCY_MS} ms is unreachable by any policy", DISAGREES if parts else NOT_MEASURED)
+    return Claim(
+        exp.name,
+        FIG_TABLE,
+        paper,
+        f"[{WORLD_NAMES[CLOSED]}] " + "; ".join(parts) + f" — {PAPER_LATENCY_MS} ms is unreachable by any policy",
+        DISAGREES if parts else NOT_MEASURED,
+    )
 
 
 def zero_shot(exp: Experiment, world: str) -> Claim:
@@ -228,34 +288,47 @@ def zero_shot(exp: Experiment, world: str) -> Claim:
     home = next((r for r in by_s.get(trained, []) if r.solver == PROPOSED), None)
 
     def retrained(group: list[Row]) -> str:
-        return "".join(f"; {r.label} trained at S = {trained}: not applicable without retraining (retrained: "
-                       f"{fmt(latency(r, world))} slots)" for r in group if r.solver in RETRAINED)
+        return "".join(
+            f"; {r.label} trained at S = {trained}: not applicable without retraining (retrained: "
+            f"{fmt(latency(r, world))} slots)"
+            for r in group
+            if r.solver in RETRAINED
+        )
 
     def judge(mine: Row, group: list[Row]) -> tuple[bool, str]:
         rnd = next((r for r in group if r.solver == "random"), None)
         beats = rnd is not None and latency(mine, world) < latency(rnd, world)
         base = home.value(world, key) if home else math.nan
         keeps = math.isfinite(base) and mine.value(world, key) >= ZERO_SHOT_KEEP * base
-        return beats and keeps, (f"COMLLM {fmt(latency(mine, world))} slots vs random "
-                                 f"{fmt(latency(rnd, world)) if rnd else '–'}; ratio to the oracle "
-                                 f"{fmt(mine.value(world, key), 1)} % (at S = {trained}: {fmt(base, 1)} %)"
-                                 + retrained(group))
+        return beats and keeps, (
+            f"COMLLM {fmt(latency(mine, world))} slots vs random "
+            f"{fmt(latency(rnd, world)) if rnd else '–'}; ratio to the oracle "
+            f"{fmt(mine.value(world, key), 1)} % (at S = {trained}: {fmt(base, 1)} %)" + retrained(group)
+        )
 
     def context(group: list[Row]) -> str:
         return "mean latency (slots) " + listing(group, world, latency) + retrained(group)
 
-    return judged(exp, FIG_ZEROSHOT, f"A model trained on {trained} servers generalizes to larger topologies "
-                  f"without retraining (summary: 6 -> 11; here: beats random and keeps >= {ZERO_SHOT_KEEP:.0%} of "
-                  "its ratio to the oracle)", world, judge, context,
-                  select=lambda gs: [g for g in gs if g[0].servers != trained])
+    return judged(
+        exp,
+        FIG_ZEROSHOT,
+        f"A model trained on {trained} servers generalizes to larger topologies "
+        f"without retraining (summary: 6 -> 11; here: beats random and keeps >= {ZERO_SHOT_KEEP:.0%} of "
+        "its ratio to the oracle)",
+        world,
+        judge,
+        context,
+        select=lambda gs: [g for g in gs if g[0].servers != trained],
+    )
 
 
 TABLE_CHECKS = (lowest_latency, near_optimal, zero_drops, latency_307, better_fairness, jain_087)
 CHECKS: dict[str, tuple[Callable[[Experiment, str], Claim], ...]] = {
-    FIG_TABLE: TABLE_CHECKS, FIG_ZEROSHOT: (zero_shot,)}
+    FIG_TABLE: TABLE_CHECKS,
+    FIG_ZEROSHOT: (zero_shot,),
+}
 
 
 def check_claims(experiments: list[Experiment]) -> list[Claim]:
     """Every COMLLM claim that applies to a stored experiment, by its figure, in both worlds."""
-    return [check(exp, world) for exp in experiments for check in CHECKS.get(exp.figure or "", ())
-            for world in WORLDS]
+    return [check(exp, world) for exp in experiments for check in CHECKS.get(exp.figure or "", ()) for world in WORLDS]

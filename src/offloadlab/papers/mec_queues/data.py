@@ -22,8 +22,16 @@ PROPOSED = "comllm"
 # Methods whose policy is trained for one server count (their network's sizes grow with S).
 RETRAINED = ("dqn",)
 # Stats keys shown as the training behind a row (DQN's, and those the LLM rows are expected to store).
-TRAINING_KEYS = ("model", "adapter", "train_records", "training_steps", "learn_steps", "training_slots",
-                 "trained_servers", "training_seconds")
+TRAINING_KEYS = (
+    "model",
+    "adapter",
+    "train_records",
+    "training_steps",
+    "learn_steps",
+    "training_slots",
+    "trained_servers",
+    "training_seconds",
+)
 CLOSED, OPEN = "closed", "open"
 NOT_APPLICABLE = "not applicable without retraining (its network's input and output sizes grow with S)"
 WORLD_NAMES = {CLOSED: "closed loop (simulator)", OPEN: "open loop (authors' one-step formula, slots)"}
@@ -80,11 +88,13 @@ def pool_closed(ds: list[dict[str, Any]]) -> dict[str, float]:
         return {}
     tasks = [float(d.get("tasks", 0)) for d in ds]
     work = np.sum([np.asarray(d.get("server_work_mbit", []), dtype=float) for d in ds], axis=0)
-    return {"tasks": float(sum(tasks)),
-            "mean_delay_slots": _weighted([d["mean_delay_slots"] for d in ds], tasks),
-            "mean_delay_s": _weighted([d["mean_delay_s"] for d in ds], tasks),
-            "drop_rate": _weighted([d["drop_rate"] for d in ds], tasks),
-            "jain_work": jain(work) if np.size(work) else _weighted([d["jain_work"] for d in ds], tasks)}
+    return {
+        "tasks": float(sum(tasks)),
+        "mean_delay_slots": _weighted([d["mean_delay_slots"] for d in ds], tasks),
+        "mean_delay_s": _weighted([d["mean_delay_s"] for d in ds], tasks),
+        "drop_rate": _weighted([d["drop_rate"] for d in ds], tasks),
+        "jain_work": jain(work) if np.size(work) else _weighted([d["jain_work"] for d in ds], tasks),
+    }
 
 
 def pool_open(ds: list[dict[str, Any]], servers: int) -> dict[str, float]:
@@ -98,13 +108,16 @@ def pool_open(ds: list[dict[str, Any]], servers: int) -> dict[str, float]:
     counts = np.sum([np.asarray(o["choice_counts"], dtype=float) for o in ol], axis=0)[1:]
     chosen = np.flatnonzero(counts)
     top = int(chosen.max()) + 1 if chosen.size else 0
-    return {"samples": float(sum(o["samples"] for o in ol)),
-            "parse_failures": float(sum(o["parse_failures"] for o in ol)),
-            "mean_cost_slots": mean, "oracle_mean_cost_slots": oracle,
-            "drop_rate_pct": _weighted([o["drop_rate_pct"] for o in ol], valid),
-            "performance_ratio_pct": oracle / mean * 100 if mean > 0 else math.nan,
-            "jain_max_id_pct": jain(counts[:top]) * 100 if top else math.nan,
-            "jain_servers_pct": jain(counts[:servers]) * 100 if top else math.nan}
+    return {
+        "samples": float(sum(o["samples"] for o in ol)),
+        "parse_failures": float(sum(o["parse_failures"] for o in ol)),
+        "mean_cost_slots": mean,
+        "oracle_mean_cost_slots": oracle,
+        "drop_rate_pct": _weighted([o["drop_rate_pct"] for o in ol], valid),
+        "performance_ratio_pct": oracle / mean * 100 if mean > 0 else math.nan,
+        "jain_max_id_pct": jain(counts[:top]) * 100 if top else math.nan,
+        "jain_servers_pct": jain(counts[:servers]) * 100 if top else math.nan,
+    }
 
 
 def training_text(stats: list[dict[str, Any]]) -> str:
@@ -133,9 +146,20 @@ def rows(exp: Experiment) -> list[Row]:
             ds = [run_details(r) for r in recs]
             params = run_params(recs[0])
             servers = int(params.get("servers", point.get("servers", 0)))
-            here.append(Row(label, exp.solver_of(label), point, len(recs), servers, pool_closed(ds),
-                            pool_open(ds, servers), training_text([run_stats(r) for r in recs]),
-                            float(np.mean([(r.row or {}).get("wall_s", math.nan) for r in recs])), params))
+            here.append(
+                Row(
+                    label,
+                    exp.solver_of(label),
+                    point,
+                    len(recs),
+                    servers,
+                    pool_closed(ds),
+                    pool_open(ds, servers),
+                    training_text([run_stats(r) for r in recs]),
+                    float(np.mean([(r.row or {}).get("wall_s", math.nan) for r in recs])),
+                    params,
+                )
+            )
         greedy = next((r for r in here if r.solver == GREEDY), None)
         for r in here:
             if greedy is not None and r.closed.get("mean_delay_slots", 0) > 0:
@@ -171,20 +195,37 @@ def method_name(row: Row) -> str:
     return f"{row.label} (trained at S = {row.servers})" if row.solver in RETRAINED else row.label
 
 
-COLUMNS = ("closed: delay (slots)", "closed: delay (s)", "closed: drop %", "closed: greedy / method %",
-           "closed: Jain (work)", "open: cost (slots)", "open: drop %", "open: perf. ratio %",
-           "open: Jain n = max id %", "open: Jain n = S %", "open: parse failures")
+COLUMNS = (
+    "closed: delay (slots)",
+    "closed: delay (s)",
+    "closed: drop %",
+    "closed: greedy / method %",
+    "closed: Jain (work)",
+    "open: cost (slots)",
+    "open: drop %",
+    "open: perf. ratio %",
+    "open: Jain n = max id %",
+    "open: Jain n = S %",
+    "open: parse failures",
+)
 
 
 def table_cells(row: Row) -> list[str]:
     """The both-worlds table's cells of one row (COLUMNS order)."""
     c, o = row.closed, row.open
-    return [fmt(c.get("mean_delay_slots", math.nan)), fmt(c.get("mean_delay_s", math.nan)),
-            fmt(100 * c.get("drop_rate", math.nan), 1), fmt(c.get("ratio_to_greedy_pct", math.nan), 1),
-            fmt(c.get("jain_work", math.nan)), fmt(o.get("mean_cost_slots", math.nan)),
-            fmt(o.get("drop_rate_pct", math.nan), 1), fmt(o.get("performance_ratio_pct", math.nan), 1),
-            fmt(o.get("jain_max_id_pct", math.nan), 1), fmt(o.get("jain_servers_pct", math.nan), 1),
-            str(int(o["parse_failures"])) if "parse_failures" in o else "–"]
+    return [
+        fmt(c.get("mean_delay_slots", math.nan)),
+        fmt(c.get("mean_delay_s", math.nan)),
+        fmt(100 * c.get("drop_rate", math.nan), 1),
+        fmt(c.get("ratio_to_greedy_pct", math.nan), 1),
+        fmt(c.get("jain_work", math.nan)),
+        fmt(o.get("mean_cost_slots", math.nan)),
+        fmt(o.get("drop_rate_pct", math.nan), 1),
+        fmt(o.get("performance_ratio_pct", math.nan), 1),
+        fmt(o.get("jain_max_id_pct", math.nan), 1),
+        fmt(o.get("jain_servers_pct", math.nan), 1),
+        str(int(o["parse_failures"])) if "parse_failures" in o else "–",
+    ]
 
 
 def markdown_table(exp: Experiment) -> str:
@@ -192,12 +233,14 @@ def markdown_table(exp: Experiment) -> str:
     a 'not applicable without retraining' row at every other count."""
     table = rows(exp)
     trained_at = min((r.servers for r in table), default=0)
-    lines = [f"| point | method | {' | '.join(COLUMNS)} | runs | training |",
-             "|" + "---|" * (len(COLUMNS) + 4)]
+    lines = [f"| point | method | {' | '.join(COLUMNS)} | runs | training |", "|" + "---|" * (len(COLUMNS) + 4)]
     for r in table:
-        lines.append(f"| {point_name(r)} | {method_name(r)} | {' | '.join(table_cells(r))} | {r.runs} | "
-                     f"{r.training or '–'} |")
+        lines.append(
+            f"| {point_name(r)} | {method_name(r)} | {' | '.join(table_cells(r))} | {r.runs} | {r.training or '–'} |"
+        )
         if r.solver in RETRAINED and r.servers != trained_at:
-            lines.append(f"| {point_name(r)} | {r.label} (trained at S = {trained_at}) | {NOT_APPLICABLE} |"
-                         + " |" * (len(COLUMNS) + 1))
+            lines.append(
+                f"| {point_name(r)} | {r.label} (trained at S = {trained_at}) | {NOT_APPLICABLE} |"
+                + " |" * (len(COLUMNS) + 1)
+            )
     return "\n".join(lines) + "\n"

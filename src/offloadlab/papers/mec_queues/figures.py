@@ -40,8 +40,11 @@ from offloadlab.papers.mec_queues.data import (  # noqa: E402
 
 Metric = Callable[[Row, str], float]
 PANELS: tuple[tuple[str, Metric, str], ...] = (
-    (OPEN, latency, "mean cost (slots)"), (CLOSED, latency, "mean delay (slots)"),
-    (OPEN, drop_pct, "drop % (cost > 12.5)"), (CLOSED, drop_pct, "drop % (age D)"))
+    (OPEN, latency, "mean cost (slots)"),
+    (CLOSED, latency, "mean delay (slots)"),
+    (OPEN, drop_pct, "drop % (cost > 12.5)"),
+    (CLOSED, drop_pct, "drop % (age D)"),
+)
 
 
 def _colors(labels: list[str]) -> dict[str, Any]:
@@ -65,13 +68,19 @@ def draw_two_worlds(exp: Experiment) -> plt.Figure | None:
         ax.axis("off")
         cells = [[method_name(r), *table_cells(r)] for r in group]
         widths = [0.14] + [0.86 / len(COLUMNS)] * len(COLUMNS)
-        tab = ax.table(cellText=cells, colLabels=["method", *(c.replace(": ", ":\n") for c in COLUMNS)],
-                       loc="center", cellLoc="right", colWidths=widths)
+        tab = ax.table(
+            cellText=cells,
+            colLabels=["method", *(c.replace(": ", ":\n") for c in COLUMNS)],
+            loc="center",
+            cellLoc="right",
+            colWidths=widths,
+        )
         tab.auto_set_font_size(False)
         tab.set_fontsize(7)
         tab.scale(1.0, 1.25)
-        ax.set_title(f"{name}: closed loop = simulator, open loop = authors' one-step formula on a fixed test set",
-                     fontsize=9)
+        ax.set_title(
+            f"{name}: closed loop = simulator, open loop = authors' one-step formula on a fixed test set", fontsize=9
+        )
     ax = fig.add_subplot(grid[-1])
     colors = _colors(list(dict.fromkeys(r.label for r in table)))
     servers = sorted({r.servers for r in table})
@@ -79,8 +88,14 @@ def draw_two_worlds(exp: Experiment) -> plt.Figure | None:
     for r in table:
         x, y = latency(r, CLOSED), latency(r, OPEN)
         if math.isfinite(x) and math.isfinite(y):
-            ax.scatter(x, y, color=colors[r.label], marker=markers.get(r.servers, "o"), s=45,
-                       label=f"{r.label}, S = {r.servers}")
+            ax.scatter(
+                x,
+                y,
+                color=colors[r.label],
+                marker=markers.get(r.servers, "o"),
+                s=45,
+                label=f"{r.label}, S = {r.servers}",
+            )
             ax.annotate(r.label, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel(f"{WORLD_NAMES[CLOSED]}: mean delay (slots)")
     ax.set_ylabel(f"{WORLD_NAMES[OPEN]}:\nmean cost (slots)")
@@ -118,8 +133,10 @@ def draw_zeroshot(exp: Experiment) -> plt.Figure | None:
         ax.set_title(WORLD_NAMES[world], fontsize=9)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7)
-    note = (f"Trained at S = {trained}. Hatched //: retrained at that S (a policy trained at S = {trained} is "
-            f"{NOT_APPLICABLE}); hatched ..: LLM rows applied zero-shot.")
+    note = (
+        f"Trained at S = {trained}. Hatched //: retrained at that S (a policy trained at S = {trained} is "
+        f"{NOT_APPLICABLE}); hatched ..: LLM rows applied zero-shot."
+    )
     fig.suptitle(exp.title + "\n" + "\n".join(textwrap.wrap(note, 150)), fontsize=9)
     fig.tight_layout()
     return fig
@@ -136,8 +153,13 @@ def draw_arrival(exp: Experiment) -> plt.Figure | None:
     for ax, (world, metric, ylabel) in zip(axes.flat, PANELS):
         for lab in labels:
             mine = sorted((r for r in table if r.label == lab), key=lambda r: r.point["arrival_prob"])
-            ax.plot([r.point["arrival_prob"] for r in mine], [metric(r, world) for r in mine], marker="o",
-                    color=colors[lab], label=lab)
+            ax.plot(
+                [r.point["arrival_prob"] for r in mine],
+                [metric(r, world) for r in mine],
+                marker="o",
+                color=colors[lab],
+                label=lab,
+            )
         ax.set_xlabel("arrival probability per device and slot")
         ax.set_ylabel(ylabel)
         ax.set_title(WORLD_NAMES[world], fontsize=9)

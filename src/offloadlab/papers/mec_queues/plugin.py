@@ -16,17 +16,19 @@ from offloadlab.scenarios.mec_queues.problem import PROBLEM
 register_scenario(PROBLEM)
 register_gym("offloadlab/mec-queues-v0", "offloadlab.scenarios.mec_queues.env:make_env")
 register_parallel_env("offloadlab/mec-queues-parallel-v0", make_parallel_env)
-register_paper(Paper(
-    scenario=PROBLEM.manifest.id,
-    title="Seed 002: COMLLM, LLM task offloading with look-ahead (Tang & Wong queue simulator, both worlds)",
-    spec_dir=Path(__file__).parent / "specs",
-    specs=("mecq_comllm.yaml", "mecq_zeroshot.yaml", "mecq_arrival.yaml"),
-    quick_specs=("mecq_comllm_quick.yaml", "mecq_zeroshot_quick.yaml", "mecq_arrival_quick.yaml"),
-    status="simulator, authors' formulas and non-LLM methods in both worlds; LLM rows pending, so the claims "
-           "about COMLLM are not measured yet (the 3.07 ms figure is decided: unreachable in the simulator)",
-    claims=check_claims,
-    drawers=DRAWERS,
-))
+register_paper(
+    Paper(
+        scenario=PROBLEM.manifest.id,
+        title="Seed 002: COMLLM, LLM task offloading with look-ahead (Tang & Wong queue simulator, both worlds)",
+        spec_dir=Path(__file__).parent / "specs",
+        specs=("mecq_comllm.yaml", "mecq_zeroshot.yaml", "mecq_arrival.yaml"),
+        quick_specs=("mecq_comllm_quick.yaml", "mecq_zeroshot_quick.yaml", "mecq_arrival_quick.yaml"),
+        status="simulator, authors' formulas and non-LLM methods in both worlds; LLM rows pending, so the claims "
+        "about COMLLM are not measured yet (the 3.07 ms figure is decided: unreachable in the simulator)",
+        claims=check_claims,
+        drawers=DRAWERS,
+    )
+)
 
 # importing the methods registers their solvers
 import offloadlab.methods.mec_queues.heuristics  # noqa: E402,F401

@@ -30,8 +30,7 @@ from offloadlab.papers.sagin_caching.stored import (
 TOLERANCE = 0.10  # "about 41 %" agrees for a measured mean cut in [31 %, 51 %]
 PLATEAU = 0.03  # last quarter of the training curve within 3 % of the quarter before: a plateau
 RISE = 0.10  # ... and at least 10 % above the first 5 % of the curve: a sharp rise first
-FIG3_TRENDS = {"fig3a": ("T", -1), "fig3b": ("num_services", 1), "fig3c": ("num_gpus", -1),
-               "fig3d": ("num_users", 1)}
+FIG3_TRENDS = {"fig3a": ("T", -1), "fig3b": ("num_services", 1), "fig3c": ("num_gpus", -1), "fig3d": ("num_users", 1)}
 FIG6_TRENDS = {"fig6a": "num_bs", "fig6c": "num_gpus", "fig6d": "num_users"}
 
 
@@ -57,6 +56,7 @@ def _figure(exp: Experiment) -> str:
 
 # ---- Fig. 3: caching strategies -------------------------------------------------------------------------
 
+
 def satellite_cuts(fig3: list[Experiment]) -> tuple[list[float], list[str]]:
     """1 - cost(satellite architecture) / cost(caching policy) at every point and policy, with where."""
     cuts, where = [], []
@@ -77,12 +77,17 @@ def fig3_cut_mean(fig3: list[Experiment], preset: str) -> Claim:
     cuts, _ = satellite_cuts(fig3)
     if not cuts:
         return Claim(_names(fig3), "fig3", paper, "no stored runs of the satellite architecture", NOT_MEASURED)
-    ground = [1.0 - mean_of(e, SATELLITE, p, "avg_total_cost") / mean_of(e, GROUND_CLOUD, p, "avg_total_cost")
-              for e in fig3 for p in e.points]
+    ground = [
+        1.0 - mean_of(e, SATELLITE, p, "avg_total_cost") / mean_of(e, GROUND_CLOUD, p, "avg_total_cost")
+        for e in fig3
+        for p in e.points
+    ]
     mean = float(np.mean(cuts))
-    text = (f"mean cut {pct(mean)} vs LAoT/FIFO/LFU over {len(cuts)} comparisons "
-            f"(range {pct(min(cuts))} to {pct(max(cuts))}); "
-            f"vs cloud through the ground core {pct(float(np.nanmean(ground)))}")
+    text = (
+        f"mean cut {pct(mean)} vs LAoT/FIFO/LFU over {len(cuts)} comparisons "
+        f"(range {pct(min(cuts))} to {pct(max(cuts))}); "
+        f"vs cloud through the ground core {pct(float(np.nanmean(ground)))}"
+    )
     return Claim(_names(fig3), "fig3", paper, text, _about(mean, 0.41))
 
 
@@ -123,8 +128,9 @@ def _monotone(values: np.ndarray, sign: int) -> bool:
     return len(values) > 1 and bool(np.all(sign * np.diff(values) > 0))
 
 
-def _series_claim(exp: Experiment, paper: str, labels: list[str], key: str,
-                  holds: Callable[[np.ndarray], bool]) -> Claim:
+def _series_claim(
+    exp: Experiment, paper: str, labels: list[str], key: str, holds: Callable[[np.ndarray], bool]
+) -> Claim:
     """Judge each label's series along the grid; series with a point still missing are left out."""
     parts, hits, total = [], 0, 0
     for lab in labels:
@@ -152,8 +158,9 @@ def fig3_trend(exp: Experiment) -> Claim:
 def fig3_users_increase(exp: Experiment) -> Claim:
     """Least-AoT has the smallest cost increase as users grow."""
     paper = "Least-AoT has the smallest increase in cost as the number of users grows"
-    rise = {lab: float(series(exp, lab, "avg_total_cost")[-1] - series(exp, lab, "avg_total_cost")[0])
-            for lab in CACHING}
+    rise = {
+        lab: float(series(exp, lab, "avg_total_cost")[-1] - series(exp, lab, "avg_total_cost")[0]) for lab in CACHING
+    }
     if not all(math.isfinite(v) for v in rise.values()):
         return Claim(exp.name, exp.figure or "", paper, "missing runs of a caching policy", NOT_MEASURED)
     text = ", ".join(f"{lab} {v:+.3g}" for lab, v in rise.items()) + " (first to last grid point)"
@@ -162,6 +169,7 @@ def fig3_users_increase(exp: Experiment) -> Claim:
 
 
 # ---- Fig. 4: vanishing factor ----------------------------------------------------------------------------
+
 
 def fig4_vanishing(exp: Experiment) -> Claim:
     """Accuracy cost rises and performance gain falls as the vanishing factor grows."""
@@ -172,12 +180,15 @@ def fig4_vanishing(exp: Experiment) -> Claim:
         acc, gain = series(exp, lab, "accuracy_cost"), series(exp, lab, "mean_performance")
         ok_acc, ok_gain = _monotone(acc, 1), _monotone(gain, -1)
         hits += ok_acc + ok_gain
-        parts.append(f"{lab}: accuracy {acc[0]:.3g} -> {acc[-1]:.3g}{'' if ok_acc else ' (not monotone)'}, "
-                     f"gain {gain[0]:.3g} -> {gain[-1]:.3g}{'' if ok_gain else ' (not monotone)'}")
+        parts.append(
+            f"{lab}: accuracy {acc[0]:.3g} -> {acc[-1]:.3g}{'' if ok_acc else ' (not monotone)'}, "
+            f"gain {gain[0]:.3g} -> {gain[-1]:.3g}{'' if ok_gain else ' (not monotone)'}"
+        )
     return Claim(exp.name, "fig4", paper, "; ".join(parts), verdict(hits, 2 * len(labels)))
 
 
 # ---- Fig. 5 and 6: auctions ------------------------------------------------------------------------------
+
 
 def fig5_converges(exp: Experiment) -> Claim:
     """DQMSB's training surplus rises sharply, then levels off."""
@@ -188,20 +199,27 @@ def fig5_converges(exp: Experiment) -> Claim:
     n = min(len(c) for c in curves)
     mean = np.mean([c[:n] for c in curves], axis=0)
     q = max(1, n // 4)
-    first, before, last = mean[: max(1, n // 20)].mean(), mean[-2 * q: -q].mean(), mean[-q:].mean()
+    first, before, last = mean[: max(1, n // 20)].mean(), mean[-2 * q : -q].mean(), mean[-q:].mean()
     rise, drift = last / first - 1, abs(last / before - 1)
     seeds = f"{len(curves)} seed{'s' if len(curves) > 1 else ''}"
-    text = (f"{seeds}, {n} episodes: first 5 % {first:.4g}, third quarter {before:.4g}, "
-            f"last quarter {last:.4g} (rise {pct(rise)}, last-quarter change {pct(drift)})")
+    text = (
+        f"{seeds}, {n} episodes: first 5 % {first:.4g}, third quarter {before:.4g}, "
+        f"last quarter {last:.4g} (rise {pct(rise)}, last-quarter change {pct(drift)})"
+    )
     ok_rise, ok_flat = rise >= RISE, drift <= PLATEAU
-    return Claim(exp.name, "fig5", paper, text, AGREES if ok_rise and ok_flat else PARTLY if ok_rise or ok_flat
-                 else DISAGREES)
+    return Claim(
+        exp.name, "fig5", paper, text, AGREES if ok_rise and ok_flat else PARTLY if ok_rise or ok_flat else DISAGREES
+    )
 
 
 def _auction_points(exps: list[Experiment]) -> list[tuple[Experiment, dict[str, Any]]]:
     """Grid points where every auction has stored runs."""
-    return [(e, p) for e in exps for p in e.points
-            if all(lab in e.labels and math.isfinite(mean_of(e, lab, p, "total_surplus")) for lab in AUCTIONS)]
+    return [
+        (e, p)
+        for e in exps
+        for p in e.points
+        if all(lab in e.labels and math.isfinite(mean_of(e, lab, p, "total_surplus")) for lab in AUCTIONS)
+    ]
 
 
 def _relative_gain(exps: list[Experiment], key: str, paper: str, target: float) -> Claim:
@@ -209,11 +227,17 @@ def _relative_gain(exps: list[Experiment], key: str, paper: str, target: float) 
     gains = [g for g in gains if math.isfinite(g)]
     if not gains:
         return Claim(_names(exps), "fig5-6", paper, "no stored runs of DQMSB and optimal MSB", NOT_MEASURED)
-    others = {lab: float(np.nanmean([mean_of(e, "DQMSB", p, key) / mean_of(e, lab, p, key) - 1
-                               for e, p in _auction_points(exps)])) for lab in ("myopic MSB", "SPA")}
+    others = {
+        lab: float(
+            np.nanmean([mean_of(e, "DQMSB", p, key) / mean_of(e, lab, p, key) - 1 for e, p in _auction_points(exps)])
+        )
+        for lab in ("myopic MSB", "SPA")
+    }
     mean = float(np.mean(gains))
-    text = (f"DQMSB vs optimal MSB {pct(mean)} mean over {len(gains)} grid points (range {pct(min(gains))} to "
-            f"{pct(max(gains))}); vs " + ", ".join(f"{lab} {pct(v)}" for lab, v in others.items()))
+    text = (
+        f"DQMSB vs optimal MSB {pct(mean)} mean over {len(gains)} grid points (range {pct(min(gains))} to "
+        f"{pct(max(gains))}); vs " + ", ".join(f"{lab} {pct(v)}" for lab, v in others.items())
+    )
     return Claim(_names(exps), "fig5-6", paper, text, _about(mean, target))
 
 
@@ -233,10 +257,14 @@ def msb_beats_spa(exps: list[Experiment]) -> Claim:
     pts = _auction_points(exps)
     if not pts:
         return Claim(_names(exps), "fig6", paper, "no stored runs of the four auctions", NOT_MEASURED)
-    hits = sum(min(mean_of(e, lab, p, "total_surplus") for lab in ("myopic MSB", "optimal MSB"))
-               > mean_of(e, "SPA", p, "total_surplus") for e, p in pts)
-    return Claim(_names(exps), "fig6", paper, f"both above SPA at {hits} of {len(pts)} grid points",
-                 verdict(hits, len(pts)))
+    hits = sum(
+        min(mean_of(e, lab, p, "total_surplus") for lab in ("myopic MSB", "optimal MSB"))
+        > mean_of(e, "SPA", p, "total_surplus")
+        for e, p in pts
+    )
+    return Claim(
+        _names(exps), "fig6", paper, f"both above SPA at {hits} of {len(pts)} grid points", verdict(hits, len(pts))
+    )
 
 
 def dqmsb_highest(exps: list[Experiment]) -> Claim:
@@ -255,8 +283,11 @@ def fig6_trend(exp: Experiment) -> Claim:
     """Total surplus grows with BSs, GPUs and users; it is not monotone in the number of services."""
     fig = exp.figure or ""
     grows = fig in FIG6_TRENDS
-    paper = (f"Total surplus increases with {FIG6_TRENDS[fig]} for every auction" if grows
-             else "Total surplus does not change monotonically with the number of services")
+    paper = (
+        f"Total surplus increases with {FIG6_TRENDS[fig]} for every auction"
+        if grows
+        else "Total surplus does not change monotonically with the number of services"
+    )
     labels = [lab for lab in AUCTIONS if lab in exp.labels]
 
     def holds(vals: np.ndarray) -> bool:
@@ -269,8 +300,13 @@ def fig6_trend(exp: Experiment) -> Claim:
 def ground_dominates(exps: list[Experiment]) -> Claim:
     """Ground BSs take most of the surplus."""
     paper = "The ground BS surplus dominates the total surplus for every auction and setting"
-    shares = [mean_of(e, lab, p, "ground_surplus") / mean_of(e, lab, p, "total_surplus")
-              for e in exps for p in e.points for lab in AUCTIONS if lab in e.labels]
+    shares = [
+        mean_of(e, lab, p, "ground_surplus") / mean_of(e, lab, p, "total_surplus")
+        for e in exps
+        for p in e.points
+        for lab in AUCTIONS
+        if lab in e.labels
+    ]
     shares = [s for s in shares if math.isfinite(s)]
     if not shares:
         return Claim(_names(exps), "fig6", paper, "no stored auction runs", NOT_MEASURED)
@@ -281,29 +317,43 @@ def ground_dominates(exps: list[Experiment]) -> Claim:
 
 def _property(exps: list[Experiment], key: str, paper: str, what: str) -> Claim:
     """A Theorem-2 property measured by every MSB-family run on its test episode: ``key`` counts violations."""
-    found = [(lab, d["properties"][key]) for e in exps for p in e.points
-             for lab in ("DQMSB", "optimal MSB", "myopic MSB") if lab in e.labels
-             for d in details(e, lab, p) if key in (d.get("properties") or {})]
+    found = [
+        (lab, d["properties"][key])
+        for e in exps
+        for p in e.points
+        for lab in ("DQMSB", "optimal MSB", "myopic MSB")
+        if lab in e.labels
+        for d in details(e, lab, p)
+        if key in (d.get("properties") or {})
+    ]
     if not found:
         return Claim(_names(exps), "theorem2", paper, "no stored runs measured the property", NOT_MEASURED)
     bad = [(lab, v) for lab, v in found if v > 0]
     text = f"{what} in {len(bad)} of {len(found)} runs" + (
-        f" ({', '.join(sorted({lab for lab, _ in bad}))})" if bad else "")
+        f" ({', '.join(sorted({lab for lab, _ in bad}))})" if bad else ""
+    )
     return Claim(_names(exps), "theorem2", paper, text, verdict(len(found) - len(bad), len(found)))
 
 
 def strategy_proof(exps: list[Experiment]) -> Claim:
     """Theorem 2: no BS gains by misreporting."""
-    return _property(exps, "profitable_deviations",
-                     "DQMSB (and MSB) is fully strategy-proof (Theorem 2)",
-                     "a BS gained by scaling its bid (x 0 to 3 of its value, every round and BS)")
+    return _property(
+        exps,
+        "profitable_deviations",
+        "DQMSB (and MSB) is fully strategy-proof (Theorem 2)",
+        "a BS gained by scaling its bid (x 0 to 3 of its value, every round and BS)",
+    )
 
 
 def adverse_selection_free(exps: list[Experiment]) -> Claim:
     """Theorem 2: the allocation is unchanged when every bid and x0 are scaled by a common factor."""
-    return _property(exps, "scale_changed_rounds",
-                     "DQMSB is adverse-selection-free: scaling every bid and x0 by c > 0 leaves the allocation "
-                     "unchanged (Theorem 2)", "the allocation changed under bids and x0 scaled by 0.5 or 2")
+    return _property(
+        exps,
+        "scale_changed_rounds",
+        "DQMSB is adverse-selection-free: scaling every bid and x0 by c > 0 leaves the allocation "
+        "unchanged (Theorem 2)",
+        "the allocation changed under bids and x0 scaled by 0.5 or 2",
+    )
 
 
 # ---- dispatch ------------------------------------------------------------------------------------------
@@ -324,8 +374,12 @@ def claims(experiments: list[Experiment]) -> list[Claim]:
         fig3 = [e for e in experiments if preset_of(e) == preset and _figure(e) in FIG3_TRENDS]
         if fig3:
             out += [check(fig3, preset) for check in (fig3_cut_mean, fig3_cut_min, fig3_laot_lowest)]
-    out += [check(e) for e in experiments if preset_of(e) == "default" and x_name(e) != "cloud_examples"
-            for check in PER_EXPERIMENT.get(e.figure or "", [])]
+    out += [
+        check(e)
+        for e in experiments
+        if preset_of(e) == "default" and x_name(e) != "cloud_examples"
+        for check in PER_EXPERIMENT.get(e.figure or "", [])
+    ]
     auctions = [e for e in experiments if (e.figure or "").startswith(("fig5", "fig6"))]
     fig6 = [e for e in auctions if (e.figure or "").startswith("fig6")]
     if auctions:

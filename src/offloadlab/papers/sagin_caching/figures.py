@@ -13,8 +13,13 @@ from offloadlab.experiments.paper import Drawer
 from offloadlab.papers.sagin_caching.stored import AUCTIONS, details, series, sorted_points, x_name
 from offloadlab.scenarios.sagin_caching.model import COST_TERMS
 
-TERM_COLORS = {"switching": "tab:purple", "transmission": "tab:blue", "computation": "tab:green",
-               "accuracy": "tab:orange", "cloud": "tab:gray"}
+TERM_COLORS = {
+    "switching": "tab:purple",
+    "transmission": "tab:blue",
+    "computation": "tab:green",
+    "accuracy": "tab:orange",
+    "cloud": "tab:gray",
+}
 AUCTION_COLORS = dict(zip(AUCTIONS, ("tab:red", "tab:blue", "tab:green", "tab:orange")))
 
 
@@ -35,8 +40,16 @@ def draw_cost_terms(exp: Experiment) -> Figure:
         bottom = np.zeros(len(points))
         for term in COST_TERMS:
             h = series(exp, label, f"{term}_cost")
-            ax.bar(xs, h, width, bottom=bottom, color=TERM_COLORS[term], edgecolor="black", linewidth=0.3,
-                   label=term if j == 0 else None)
+            ax.bar(
+                xs,
+                h,
+                width,
+                bottom=bottom,
+                color=TERM_COLORS[term],
+                edgecolor="black",
+                linewidth=0.3,
+                label=term if j == 0 else None,
+            )
             bottom += np.nan_to_num(h)
         for x, top in zip(xs, bottom):
             ax.text(x, top, chr(ord("A") + j), ha="center", va="bottom", fontsize=7)
@@ -56,8 +69,10 @@ def draw_vanishing(exp: Experiment) -> Figure:
     """Fig. 4: accuracy cost and mean CoT performance gain (eq. 20) vs the vanishing factor."""
     xs = [p[x_name(exp)] for p in sorted_points(exp)]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, ylabel in ((axes[0], "accuracy_cost", "Accuracy cost per slot"),
-                            (axes[1], "mean_performance", "Performance gain A (eq. 20)")):
+    for ax, key, ylabel in (
+        (axes[0], "accuracy_cost", "Accuracy cost per slot"),
+        (axes[1], "mean_performance", "Performance gain A (eq. 20)"),
+    ):
         for label, marker in zip(exp.labels, "osD^v"):
             ax.plot(xs, series(exp, label, key), marker=marker, label=label)
         ax.set_xlabel("vanishing factor")
@@ -69,11 +84,13 @@ def draw_vanishing(exp: Experiment) -> Figure:
     return fig
 
 
-REFERENCE_STYLES = {"optimal": ("black", "--", "efficient allocation"),
-                    "msb-optimal": ("tab:blue", "-.", "optimal MSB"),
-                    "msb-myopic": ("tab:green", ":", "myopic MSB"),
-                    "spa": ("tab:orange", (0, (5, 1)), "SPA"),
-                    "dqmsb": ("tab:red", "--", "DQMSB (trained, greedy)")}
+REFERENCE_STYLES = {
+    "optimal": ("black", "--", "efficient allocation"),
+    "msb-optimal": ("tab:blue", "-.", "optimal MSB"),
+    "msb-myopic": ("tab:green", ":", "myopic MSB"),
+    "spa": ("tab:orange", (0, (5, 1)), "SPA"),
+    "dqmsb": ("tab:red", "--", "DQMSB (trained, greedy)"),
+}
 
 
 def draw_convergence(exp: Experiment) -> Figure:
@@ -113,10 +130,25 @@ def draw_surplus(exp: Experiment) -> Figure:
         ground, sat = series(exp, label, "ground_surplus"), series(exp, label, "satellite_surplus")
         color = AUCTION_COLORS[label]
         ax.bar(xs, ground, width, color=color, edgecolor="black", linewidth=0.3, label=f"{label}: ground")
-        ax.bar(xs, sat, width, bottom=ground, color=color, alpha=0.4, hatch="//", edgecolor="black",
-               linewidth=0.3, label=f"{label}: satellite")
-    ax.plot(np.arange(len(points)), series(exp, labels[0], "optimal_surplus"), "k_", markersize=30,
-            label="efficient allocation")
+        ax.bar(
+            xs,
+            sat,
+            width,
+            bottom=ground,
+            color=color,
+            alpha=0.4,
+            hatch="//",
+            edgecolor="black",
+            linewidth=0.3,
+            label=f"{label}: satellite",
+        )
+    ax.plot(
+        np.arange(len(points)),
+        series(exp, labels[0], "optimal_surplus"),
+        "k_",
+        markersize=30,
+        label="efficient allocation",
+    )
     _xticks(ax, exp, exp.title.split(" vs ")[-1] if " vs " in exp.title else None)
     ax.set_ylabel("Total surplus per auction round")
     ax.set_title(exp.title, fontsize=10)
@@ -133,8 +165,9 @@ def draw_cloud_examples(exp: Experiment) -> Figure:
     labels = [lab for lab in AUCTIONS if lab in exp.labels]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for label in labels:
-        axes[0].plot(xs, 100 * series(exp, label, "allocation_efficiency"), marker="o", label=label,
-                     color=AUCTION_COLORS[label])
+        axes[0].plot(
+            xs, 100 * series(exp, label, "allocation_efficiency"), marker="o", label=label, color=AUCTION_COLORS[label]
+        )
     axes[0].set_ylabel("Allocation efficiency (% of efficient surplus)")
     if {"DQMSB", "optimal MSB"} <= set(labels):
         gain = series(exp, "DQMSB", "total_surplus") / series(exp, "optimal MSB", "total_surplus") - 1

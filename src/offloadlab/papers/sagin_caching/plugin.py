@@ -15,16 +15,18 @@ SPEC_DIR = Path(__file__).parent / "specs"
 
 register_scenario(PROBLEM)
 register_gym("offloadlab/sagin-auctioneer-v0", "offloadlab.scenarios.sagin_caching.env:make_env")
-register_paper(Paper(
-    scenario=PROBLEM.manifest.id,
-    title="Seed 001: caching LLM agents in space-air-ground networks (age of thought, MSB auctions)",
-    spec_dir=SPEC_DIR,
-    specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*.yaml") if not p.stem.endswith("_quick"))),
-    quick_specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*_quick.yaml"))),
-    status="implemented; 9 of 24 claims hold (7 partly, 8 not; docs/sagin-caching.md)",
-    claims=claims,
-    drawers=DRAWERS,
-))
+register_paper(
+    Paper(
+        scenario=PROBLEM.manifest.id,
+        title="Seed 001: caching LLM agents in space-air-ground networks (age of thought, MSB auctions)",
+        spec_dir=SPEC_DIR,
+        specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*.yaml") if not p.stem.endswith("_quick"))),
+        quick_specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*_quick.yaml"))),
+        status="implemented; 9 of 24 claims hold (7 partly, 8 not; docs/sagin-caching.md)",
+        claims=claims,
+        drawers=DRAWERS,
+    )
+)
 
 # importing the methods registers their solvers
 import offloadlab.methods.sagin_caching.policies  # noqa: E402,F401

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,13 +42,18 @@ def _name(solver: str) -> str:
 def _missing(exp: Experiment, fig: str, paper: str, needed: list[str]) -> Claim | None:
     absent = [s for s in needed if not any(exp.cell(lab, p).feasible for lab in exp.labels_of(s) for p in exp.points)]
     if absent:
-        return Claim(exp.name, fig, paper, f"no stored feasible runs of {', '.join(map(_name, absent))}",
-                     NOT_MEASURED)
+        return Claim(exp.name, fig, paper, f"no stored feasible runs of {', '.join(map(_name, absent))}", NOT_MEASURED)
     return None
 
 
-def per_point(exp: Experiment, fig: str, paper: str, needed: list[str], solvers: list[str],
-              judge: Callable[[dict[str, Cell]], tuple[bool, str]]) -> Claim:
+def per_point(
+    exp: Experiment,
+    fig: str,
+    paper: str,
+    needed: list[str],
+    solvers: list[str],
+    judge: Callable[[dict[str, Cell]], tuple[bool, str]],
+) -> Claim:
     """Judge every grid point from the cells of ``solvers``: ``judge(cells) -> (claim holds, text)``."""
     if miss := _missing(exp, fig, paper, needed):
         return miss
@@ -55,7 +61,9 @@ def per_point(exp: Experiment, fig: str, paper: str, needed: list[str], solvers:
     for p in exp.points:
         cells = solver_cells(exp, p, solvers)
         if not all(s in cells for s in needed):
-            parts.append(f"{exp.point_label(p)}: no feasible runs of {', '.join(_name(s) for s in needed if s not in cells)}")
+            parts.append(
+                f"{exp.point_label(p)}: no feasible runs of {', '.join(_name(s) for s in needed if s not in cells)}"
+            )
             continue
         hit, text = judge(cells)
         hits += hit
@@ -65,31 +73,49 @@ def per_point(exp: Experiment, fig: str, paper: str, needed: list[str], solvers:
 
 # ---- Fig. 4: latency vs number of terminals -------------------------------------------------------------
 
+
 def fig4_lowest_mean(exp: Experiment) -> Claim:
     """LLM has the lowest mean latency at every N."""
+
     def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         best = min(cells, key=lambda s: cells[s].mean)
         extra = "" if best == "llm" else f", LLM {fmt(cells['llm'].mean)}"
         return best == "llm", f"lowest {_name(best)} {fmt(cells[best].mean)}{extra}"
 
-    return per_point(exp, "fig4", "LLM achieves the lowest mean latency for every number of terminals N "
-                     "(vs GA, DDPG, RC, PAL)", ["llm"], list(PAPER_NAMES), judge)
+    return per_point(
+        exp,
+        "fig4",
+        "LLM achieves the lowest mean latency for every number of terminals N (vs GA, DDPG, RC, PAL)",
+        ["llm"],
+        list(PAPER_NAMES),
+        judge,
+    )
 
 
 def fig4_smallest_std(exp: Experiment) -> Claim:
     """LLM has the smallest standard deviation at every N."""
+
     def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         spread = {s: c.std for s, c in cells.items() if math.isfinite(c.std)}  # std needs two feasible runs
-        text = "std " + ", ".join(f"{_name(s)} {c.std:.3g} s" if math.isfinite(c.std) else f"{_name(s)} n/a (one run)"
-                                  for s, c in cells.items())
+        text = "std " + ", ".join(
+            f"{_name(s)} {c.std:.3g} s" if math.isfinite(c.std) else f"{_name(s)} n/a (one run)"
+            for s, c in cells.items()
+        )
         return bool(spread) and min(spread, key=lambda s: spread[s]) == "llm", text
 
-    return per_point(exp, "fig4", "LLM has the smallest standard deviation for every N (vs GA and DDPG)",
-                     ["llm"], ["llm", "ga", "ddpg"], judge)
+    return per_point(
+        exp,
+        "fig4",
+        "LLM has the smallest standard deviation for every N (vs GA and DDPG)",
+        ["llm"],
+        ["llm", "ga", "ddpg"],
+        judge,
+    )
 
 
 def fig4_ranking(exp: Experiment) -> Claim:
     """LLM, then GA, then DDPG at every N."""
+
     def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         order = sorted(cells, key=lambda s: cells[s].mean)
         return order == ["llm", "ga", "ddpg"], " < ".join(_name(s) for s in order)
@@ -120,6 +146,7 @@ def fig4_rises_with_n(exp: Experiment) -> Claim:
 
 
 # ---- Fig. 3: convergence at (3, 10, 4) -------------------------------------------------------------------
+
 
 def converged_at(exp: Experiment, label: str, axis: str) -> list[float]:
     """Per stored run, where on ``axis`` the best objective last improved (its convergence point)."""
@@ -169,9 +196,10 @@ def fig3_iterations(exp: Experiment) -> Claim:
             converged = bool(improved) and improved[-1] <= min(200, 0.75 * runs)
             hits += converged
             total += 1
-            parts.append(f"{lab}: {len(improved)} improvements in {runs} iterations"
-                         + (f", the last at iteration {improved[-1]}" if improved else
-                            " (never beat its initial pool)"))
+            parts.append(
+                f"{lab}: {len(improved)} improvements in {runs} iterations"
+                + (f", the last at iteration {improved[-1]}" if improved else " (never beat its initial pool)")
+            )
     return Claim(exp.name, "fig3", paper, "; ".join(parts), verdict(hits, total))
 
 
@@ -181,17 +209,26 @@ def fig3_faster(exp: Experiment) -> Claim:
     if miss := _missing(exp, "fig3", paper, ["llm", "ga"]):
         return miss
     labels = _llm_labels(exp) + exp.labels_of("ga")[:1] + exp.labels_of("ddpg")[:1]
-    rows = {lab: (np.mean(converged_at(exp, lab, "evaluations")), np.mean(converged_at(exp, lab, "seconds")))
-            for lab in labels if converged_at(exp, lab, "evaluations")}
+    rows = {
+        lab: (np.mean(converged_at(exp, lab, "evaluations")), np.mean(converged_at(exp, lab, "seconds")))
+        for lab in labels
+        if converged_at(exp, lab, "evaluations")
+    }
     llm_evals = min(v[0] for lab, v in rows.items() if exp.solver_of(lab) == "llm")
     others = [v[0] for lab, v in rows.items() if exp.solver_of(lab) != "llm"]
-    stuck = [lab for lab in _llm_labels(exp) for r in exp.records if r.label == lab and r.ok
-             and not llm_iterations(r)[1]]
+    stuck = [
+        lab for lab in _llm_labels(exp) for r in exp.records if r.label == lab and r.ok and not llm_iterations(r)[1]
+    ]
     text = "; ".join(f"{lab}: best reached after {e:.0f} evaluations, {t:.3g} s" for lab, (e, t) in rows.items())
     if stuck:
         text += f" ({', '.join(stuck)}: never improved on the random initial pool, so its 'convergence' is the pool)"
-    return Claim(exp.name, "fig3", paper, text + " (decided on the evaluation axis)",
-                 AGREES if all(llm_evals < o for o in others) and not stuck else DISAGREES)
+    return Claim(
+        exp.name,
+        "fig3",
+        paper,
+        text + " (decided on the evaluation axis)",
+        AGREES if all(llm_evals < o for o in others) and not stuck else DISAGREES,
+    )
 
 
 def fig3_lower(exp: Experiment) -> Claim:
@@ -235,8 +272,11 @@ def fig3_prompt(exp: Experiment) -> Claim:
         return Claim(exp.name, "fig3", paper, "no LLM entry with a prompt option", NOT_MEASURED)
     parts, hits = [], 0
     for lab in dp:
-        same_t = [b for b, o in variants.items() if "prompt" not in o
-                  and o.get("temperature") == variants[lab].get("temperature")]
+        same_t = [
+            b
+            for b, o in variants.items()
+            if "prompt" not in o and o.get("temperature") == variants[lab].get("temperature")
+        ]
         if not same_t:
             continue
         a, b = final_mean(exp, lab), final_mean(exp, same_t[0])
@@ -246,8 +286,13 @@ def fig3_prompt(exp: Experiment) -> Claim:
         hits += rel <= CLOSE
         parts.append(f"{lab} {fmt(a)} vs {same_t[0]} {fmt(b)} ({rel:.1%} apart)")
     if not parts:
-        return Claim(exp.name, "fig3", paper, "needs feasible runs of the DP entry and of the default prompt at "
-                                              "the same temperature", NOT_MEASURED)
+        return Claim(
+            exp.name,
+            "fig3",
+            paper,
+            "needs feasible runs of the DP entry and of the default prompt at the same temperature",
+            NOT_MEASURED,
+        )
     return Claim(exp.name, "fig3", paper, "; ".join(parts), verdict(hits, len(parts)))
 
 
@@ -262,6 +307,7 @@ def _nmi(p: dict[str, Any]) -> tuple:
 
 def fig5_beats_rc(exp: Experiment) -> Claim:
     """LLM beats RC everywhere."""
+
     def judge(c: dict[str, Cell]) -> tuple[bool, str]:
         return c["llm"].mean < c["random"].mean, f"LLM {fmt(c['llm'].mean)} vs RC {fmt(c['random'].mean)}"
 
@@ -271,24 +317,30 @@ def fig5_beats_rc(exp: Experiment) -> Claim:
 
 def fig5_ga_wins_hard(exp: Experiment) -> Claim:
     """GA beats LLM at the three large points, LLM beats GA elsewhere."""
-    paper = ("GA outperforms LLM at (20,6,4), (20,6,8), (20,3,8); LLM is ahead of GA at the other points "
-             "(implied by 'outperformed ... for the scenarios of')")
+    paper = (
+        "GA outperforms LLM at (20,6,4), (20,6,8), (20,3,8); LLM is ahead of GA at the other points "
+        "(implied by 'outperformed ... for the scenarios of')"
+    )
     pair = ["llm", "ga"]
 
     def judge(c: dict[str, Cell]) -> tuple[bool, str]:
         ga_wins = c["ga"].mean < c["llm"].mean
         return ga_wins == (_nmi(c["ga"].point) in HARD_POINTS), (
-            f"{'GA' if ga_wins else 'LLM'} lower (GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})")
+            f"{'GA' if ga_wins else 'LLM'} lower (GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})"
+        )
 
     return per_point(exp, "fig5", paper, pair, pair, judge)
 
 
 # ---- Table I read literally ------------------------------------------------------------------------------
 
+
 def table1_all_local(exp: Experiment) -> Claim:
     """With Table I literally (P_IoT = 0.2 mW), nothing beats processing all locally."""
-    paper = ("Offloading with the proposed scheme lowers latency below processing all locally (PAL) with the "
-             "parameters of Table I (P_IoT = 0.2 mW)")
+    paper = (
+        "Offloading with the proposed scheme lowers latency below processing all locally (PAL) with the "
+        "parameters of Table I (P_IoT = 0.2 mW)"
+    )
     if miss := _missing(exp, "table1", paper, ["local"]):
         return miss
     parts, beats = [], 0

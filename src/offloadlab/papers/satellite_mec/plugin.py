@@ -12,16 +12,22 @@ from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 
 register_scenario(PROBLEM)
 register_gym("offloadlab/satellite-mec-v0", "offloadlab.scenarios.satellite_mec.env:make_env")
-register_paper(Paper(
-    scenario=PROBLEM.manifest.id,
-    title="Seed 000: LLM-based offloading, power and computing allocation in multi-satellite MEC",
-    spec_dir=Path(__file__).parent / "specs",
-    specs=("sat_mec_fig3_convergence.yaml", "sat_mec_fig4_terminals.yaml", "sat_mec_fig5_grid.yaml",
-           "sat_mec_table1_literal.yaml"),
-    quick_specs=("sat_mec_fig4_quick.yaml",),
-    status="implemented; 1 of 9 claims holds (4 partly, 4 not), measured before the LLM prompt rework; README",
-    claims=check_claims,
-))
+register_paper(
+    Paper(
+        scenario=PROBLEM.manifest.id,
+        title="Seed 000: LLM-based offloading, power and computing allocation in multi-satellite MEC",
+        spec_dir=Path(__file__).parent / "specs",
+        specs=(
+            "sat_mec_fig3_convergence.yaml",
+            "sat_mec_fig4_terminals.yaml",
+            "sat_mec_fig5_grid.yaml",
+            "sat_mec_table1_literal.yaml",
+        ),
+        quick_specs=("sat_mec_fig4_quick.yaml",),
+        status="implemented; 1 of 9 claims holds (4 partly, 4 not), measured before the LLM prompt rework; README",
+        claims=check_claims,
+    )
+)
 
 # importing the methods registers their solvers
 import offloadlab.methods.satellite_mec.baselines  # noqa: E402,F401

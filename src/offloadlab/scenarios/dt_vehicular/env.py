@@ -76,8 +76,13 @@ def slot_reward(costs: SlotCosts, scale: float, clip: float) -> float:
 
 def slot_info(costs: SlotCosts) -> dict[str, float]:
     """The slot's cost terms for logging."""
-    return {"p2": float(costs.p2[0]), "energy_j": float(costs.energy[0]), "qos": float(costs.qos[0]),
-            "latency_s": float(costs.latency[0].mean()), "edge_energy_j": float(costs.edge_energy[0])}
+    return {
+        "p2": float(costs.p2[0]),
+        "energy_j": float(costs.energy[0]),
+        "qos": float(costs.qos[0]),
+        "latency_s": float(costs.latency[0].mean()),
+        "edge_energy_j": float(costs.edge_energy[0]),
+    }
 
 
 def running(sim: Simulator | None) -> Simulator:
@@ -92,8 +97,13 @@ class DtVehicularEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
-                 reward_clip: float = REWARD_CLIP):
+    def __init__(
+        self,
+        params: DtVehicularParams,
+        episode: Episode | None = None,
+        reward_scale: float = 1.0,
+        reward_clip: float = REWARD_CLIP,
+    ):
         self.params = params
         self.source = EpisodeSource(params, episode)
         self.reward_scale, self.reward_clip = reward_scale, reward_clip
@@ -124,8 +134,14 @@ class DtVehicularParallelEnv(ParallelEnv):
 
     metadata = {"render_modes": [], "name": "dt_vehicular_v0"}
 
-    def __init__(self, params: DtVehicularParams, episode: Episode | None = None, reward_scale: float = 1.0,
-                 reward_clip: float = REWARD_CLIP, observation: Observation = "shared"):
+    def __init__(
+        self,
+        params: DtVehicularParams,
+        episode: Episode | None = None,
+        reward_scale: float = 1.0,
+        reward_clip: float = REWARD_CLIP,
+        observation: Observation = "shared",
+    ):
         self.params = params
         self.source = EpisodeSource(params, episode)
         self.reward_scale, self.reward_clip = reward_scale, reward_clip
@@ -173,28 +189,37 @@ class DtVehicularParallelEnv(ParallelEnv):
         done = sim.done
         obs = self._observations()
         info = slot_info(costs)
-        out = (obs, {a: reward for a in self.agents}, {a: False for a in self.agents},
-               {a: done for a in self.agents}, {a: dict(info) for a in self.agents})
+        out = (
+            obs,
+            {a: reward for a in self.agents},
+            {a: False for a in self.agents},
+            {a: done for a in self.agents},
+            {a: dict(info) for a in self.agents},
+        )
         if done:
             self.agents = []
         return out
 
 
-def _params_and_episode(instance: Mapping[str, Any] | None, preset: str,
-                        overrides: Mapping[str, Any]) -> tuple[DtVehicularParams, Episode | None]:
+def _params_and_episode(
+    instance: Mapping[str, Any] | None, preset: str, overrides: Mapping[str, Any]
+) -> tuple[DtVehicularParams, Episode | None]:
     if instance is None:
         return make_params(preset, **overrides), None
     episode = load_episode(instance)
     return episode.params, episode
 
 
-def make_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
-             **overrides: Any) -> DtVehicularEnv:
+def make_env(instance: Mapping[str, Any] | None = None, preset: str = "default", **overrides: Any) -> DtVehicularEnv:
     """The single-agent env: a fixed instance's episode, or fresh seeded episodes of a preset."""
     return DtVehicularEnv(*_params_and_episode(instance, preset, overrides))
 
 
-def make_parallel_env(instance: Mapping[str, Any] | None = None, preset: str = "default",
-                      observation: Observation = "shared", **overrides: Any) -> DtVehicularParallelEnv:
+def make_parallel_env(
+    instance: Mapping[str, Any] | None = None,
+    preset: str = "default",
+    observation: Observation = "shared",
+    **overrides: Any,
+) -> DtVehicularParallelEnv:
     """The PettingZoo env (one agent per vehicle), built like ``make_env``."""
     return DtVehicularParallelEnv(*_params_and_episode(instance, preset, overrides), observation=observation)

@@ -109,8 +109,14 @@ class SlotCosts:
         return self.local_energy + self.edge_energy
 
 
-def slot_costs(p: DtVehicularParams, rate_bps: np.ndarray, task_bytes: np.ndarray, queue: np.ndarray,
-               omega: np.ndarray, alpha: np.ndarray) -> SlotCosts:
+def slot_costs(
+    p: DtVehicularParams,
+    rate_bps: np.ndarray,
+    task_bytes: np.ndarray,
+    queue: np.ndarray,
+    omega: np.ndarray,
+    alpha: np.ndarray,
+) -> SlotCosts:
     """Evaluate B decisions of one slot given rates [N], task sizes [N, K] and backlogs [K] or [B, K]."""
     w = np.asarray(omega, dtype=float)
     a = np.asarray(alpha, dtype=float)
@@ -138,8 +144,21 @@ def slot_costs(p: DtVehicularParams, rate_bps: np.ndarray, task_bytes: np.ndarra
     service = p.slot_s * p.real_factor * p.f_edge_hz * a.sum(axis=1) / p.cycles_per_byte
     drift = (q * (arrivals - service)).sum(axis=1)
     p2 = p.beta * drift + p.qos_weight * (-qos) + p.energy_weight * (local_energy + edge_energy)  # eq. (24)
-    return SlotCosts(t_local, t_up, t_nom, dt_est, latency, qos, local_energy, edge_energy, arrivals, service,
-                     drift, p2, share * p.capacity_factor)
+    return SlotCosts(
+        t_local,
+        t_up,
+        t_nom,
+        dt_est,
+        latency,
+        qos,
+        local_energy,
+        edge_energy,
+        arrivals,
+        service,
+        drift,
+        p2,
+        share * p.capacity_factor,
+    )
 
 
 def next_queue(queue: np.ndarray, costs: SlotCosts) -> np.ndarray:
@@ -173,12 +192,15 @@ def vehicle_features(episode: Episode, t: int) -> np.ndarray:
     """Normalised per-vehicle state s_n(t) of eq. (25): task sizes [K], position, speed, channel gain: [N, K+3]."""
     p = episode.params
     snr_db = 10 * np.log10(p.tx_power_w * episode.gain[t] / dbm_to_w(p.noise_dbm))
-    return np.concatenate([
-        episode.task_bytes[t] / p.task_bytes_max,
-        (episode.position_m[t] / (p.road_length_m / 2))[:, None],
-        (episode.speed_mps / max(p.speed_max_mps, 1e-9))[:, None],
-        (snr_db / 50.0)[:, None],
-    ], axis=1)
+    return np.concatenate(
+        [
+            episode.task_bytes[t] / p.task_bytes_max,
+            (episode.position_m[t] / (p.road_length_m / 2))[:, None],
+            (episode.speed_mps / max(p.speed_max_mps, 1e-9))[:, None],
+            (snr_db / 50.0)[:, None],
+        ],
+        axis=1,
+    )
 
 
 def queue_features(p: DtVehicularParams, queue: np.ndarray) -> np.ndarray:
@@ -186,8 +208,20 @@ def queue_features(p: DtVehicularParams, queue: np.ndarray) -> np.ndarray:
     return np.asarray(queue, dtype=float) / (p.N * p.task_bytes_max)
 
 
-SUMMARY_TERMS = ("p2", "energy_j", "local_energy_j", "edge_energy_j", "latency_s", "qos", "resource_ratio",
-                 "real_resource_ratio", "offload_ratio", "queue_bytes", "drift", "deadline_miss_rate")
+SUMMARY_TERMS = (
+    "p2",
+    "energy_j",
+    "local_energy_j",
+    "edge_energy_j",
+    "latency_s",
+    "qos",
+    "resource_ratio",
+    "real_resource_ratio",
+    "offload_ratio",
+    "queue_bytes",
+    "drift",
+    "deadline_miss_rate",
+)
 
 
 class EpisodeLog:
@@ -196,16 +230,21 @@ class EpisodeLog:
     def __init__(self) -> None:
         self.rows: dict[str, list[np.ndarray]] = {k: [] for k in SUMMARY_TERMS}
 
-    def add(self, p: DtVehicularParams, queue: np.ndarray, omega: np.ndarray, alpha: np.ndarray,
-            c: SlotCosts) -> None:
+    def add(self, p: DtVehicularParams, queue: np.ndarray, omega: np.ndarray, alpha: np.ndarray, c: SlotCosts) -> None:
         """Record one slot."""
         share = np.asarray(alpha).sum(axis=(1, 2))
         with np.errstate(over="ignore", invalid="ignore"):
             latency = c.latency.mean(axis=(1, 2))
         slot = {
-            "p2": c.p2, "energy_j": c.energy, "local_energy_j": c.local_energy, "edge_energy_j": c.edge_energy,
-            "latency_s": latency, "qos": c.qos, "resource_ratio": share,
-            "real_resource_ratio": share * p.real_factor, "offload_ratio": np.asarray(omega).mean(axis=(1, 2)),
+            "p2": c.p2,
+            "energy_j": c.energy,
+            "local_energy_j": c.local_energy,
+            "edge_energy_j": c.edge_energy,
+            "latency_s": latency,
+            "qos": c.qos,
+            "resource_ratio": share,
+            "real_resource_ratio": share * p.real_factor,
+            "offload_ratio": np.asarray(omega).mean(axis=(1, 2)),
             "queue_bytes": np.broadcast_to(np.asarray(queue, dtype=float), c.arrivals.shape).sum(axis=1),
             "drift": c.drift,
             "deadline_miss_rate": (c.latency > p.deadline_s * (1 + DEADLINE_TOL)).mean(axis=(1, 2)),
@@ -259,8 +298,14 @@ class Simulator:
     def state(self) -> SlotState:
         """The state at the current slot."""
         ep, t = self.episode, min(self.t, self.params.slots - 1)
-        return SlotState(t, ep.rate_bps[t], ep.task_bytes[t], self.queue.copy(), vehicle_features(ep, t),
-                         queue_features(self.params, self.queue))
+        return SlotState(
+            t,
+            ep.rate_bps[t],
+            ep.task_bytes[t],
+            self.queue.copy(),
+            vehicle_features(ep, t),
+            queue_features(self.params, self.queue),
+        )
 
     def step(self, omega: np.ndarray, alpha: np.ndarray, feasible: bool = True) -> SlotCosts:
         """Apply one decision [N, K] (projected onto the constraints unless ``feasible`` is False)."""

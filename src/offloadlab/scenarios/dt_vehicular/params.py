@@ -27,16 +27,27 @@ class DtVehicularParams(StrictModel):
     cycles_per_byte: float = Field(0.25e6, gt=0, description="c_k, CPU cycles per byte (0.25 MHz/Byte)")
     kappa_vehicle: float = Field(1e-28, ge=0, description="effective switched capacitance kappa^ve of a vehicle")
     kappa_edge: float = Field(1.0 / 400e9**3, ge=0, description="effective switched capacitance kappa^se of the server")
-    delta_f: float = Field(0.0, gt=-1, lt=1, description="digital-twin frequency bias: the real edge CPU of a task "
-                           "is alpha f_E (1 + delta_f), i.e. Delta f^est = delta_f alpha f_E")
+    delta_f: float = Field(
+        0.0,
+        gt=-1,
+        lt=1,
+        description="digital-twin frequency bias: the real edge CPU of a task "
+        "is alpha f_E (1 + delta_f), i.e. Delta f^est = delta_f alpha f_E",
+    )
     capacity_basis: Literal["real", "nominal"] = Field(
-        "real", description="'real': sum(alpha) (1 + delta_f) <= 1 (eq. 17d with the biased frequencies); "
-        "'nominal': sum(alpha) <= 1 (the twin's own budget; the bias is a gift or a loss)")
+        "real",
+        description="'real': sum(alpha) (1 + delta_f) <= 1 (eq. 17d with the biased frequencies); "
+        "'nominal': sum(alpha) <= 1 (the twin's own budget; the bias is a gift or a loss)",
+    )
     beta: float = Field(1.0, ge=0, description="Lyapunov trade-off factor beta of P2 (eq. 24)")
     qos_weight: float = Field(1.0, ge=0, description="weight of -U^sys in P2 (1 in the paper)")
     energy_weight: float = Field(1.0, ge=0, description="weight of E^sys in P2 (1 in the paper)")
-    deadline_s: float = Field(0.3, gt=0, description="maximal latency T^max of every task; longer than a slot, so "
-                              "a task may be served over several slots and the queues of eq. (5) carry the rest")
+    deadline_s: float = Field(
+        0.3,
+        gt=0,
+        description="maximal latency T^max of every task; longer than a slot, so "
+        "a task may be served over several slots and the queues of eq. (5) carry the rest",
+    )
     # Generator settings the paper leaves open (documented choices, configurable):
     slot_s: float = Field(0.1, gt=0, le=3600, description="slot length tau (mobility, fading, queue service)")
     slots: int = Field(50, ge=1, le=100_000, description="slots per episode")
@@ -51,11 +62,13 @@ class DtVehicularParams(StrictModel):
     @model_validator(mode="after")
     def _ranges_ordered(self) -> DtVehicularParams:
         if self.task_bytes_max < self.task_bytes_min:
-            raise ValueError(f"task_bytes_max ({self.task_bytes_max:g}) must be >= task_bytes_min "
-                             f"({self.task_bytes_min:g})")
+            raise ValueError(
+                f"task_bytes_max ({self.task_bytes_max:g}) must be >= task_bytes_min ({self.task_bytes_min:g})"
+            )
         if self.speed_max_mps < self.speed_min_mps:
-            raise ValueError(f"speed_max_mps ({self.speed_max_mps:g}) must be >= speed_min_mps "
-                             f"({self.speed_min_mps:g})")
+            raise ValueError(
+                f"speed_max_mps ({self.speed_max_mps:g}) must be >= speed_min_mps ({self.speed_min_mps:g})"
+            )
         return self
 
     @property

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -28,12 +29,17 @@ class DtVehicularProblem(ProblemBase):
     """
 
     manifest = Manifest(
-        id=model.SCENARIO_ID, seed="004",
+        id=model.SCENARIO_ID,
+        seed="004",
         paper="Digital-twin vehicular edge computing: Lyapunov, MARL and LLM in-context learning (seed 004)",
         objective=Objective("mean_p2_per_slot", "Mean drift-plus-penalty P2 per slot", "", "min"),
-        presets=tuple(PRESETS), sequential=True, prompt_dir=Path(__file__).parent / "prompts",
-        gym_ids=("offloadlab/dt-vehicular-v0",), parallel_env_ids=("offloadlab/dt-vehicular-parallel-v0",),
-        small={"N": 3, "K": 2, "slots": 10})
+        presets=tuple(PRESETS),
+        sequential=True,
+        prompt_dir=Path(__file__).parent / "prompts",
+        gym_ids=("offloadlab/dt-vehicular-v0",),
+        parallel_env_ids=("offloadlab/dt-vehicular-parallel-v0",),
+        small={"N": 3, "K": 2, "slots": 10},
+    )
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """The instance JSON: preset parameters with overrides, and the episode seed."""
@@ -50,10 +56,20 @@ class DtVehicularProblem(ProblemBase):
         cap = "sum(alpha) * (1 + delta_f)" if p.capacity_basis == "real" else "sum(alpha)"
         return DecisionSpace(
             fields=(
-                ArrayField("omega", (p.N, p.K), 0.0, 1.0,
-                           description="omega[n][k] = share of vehicle n's type-k task offloaded to the server"),
-                ArrayField("alpha", (p.N, p.K), 0.0, 1.0,
-                           description="alpha[n][k] = share of the server CPU f_E the twin allocates to that task"),
+                ArrayField(
+                    "omega",
+                    (p.N, p.K),
+                    0.0,
+                    1.0,
+                    description="omega[n][k] = share of vehicle n's type-k task offloaded to the server",
+                ),
+                ArrayField(
+                    "alpha",
+                    (p.N, p.K),
+                    0.0,
+                    1.0,
+                    description="alpha[n][k] = share of the server CPU f_E the twin allocates to that task",
+                ),
             ),
             constraints=(
                 f"server capacity: {cap} <= 1 (delta_f = {p.delta_f:g})",

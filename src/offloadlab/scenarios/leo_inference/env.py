@@ -144,8 +144,13 @@ class LeoInferenceParallelEnv(ParallelEnv):
         for a in self.agents:
             obs[a][5] = load
         for n in idx[::-1]:  # the first task of each satellite wins
-            obs[f"sat_{m.inst.task_sat[n]}"][:5] = [1.0, m.benefit[n] / self._bmax, min(m.inst.local_s[n], MAX_SECONDS),
-                                                     min(m.transfer_s[n], MAX_SECONDS), float(m.reachable[n])]
+            obs[f"sat_{m.inst.task_sat[n]}"][:5] = [
+                1.0,
+                m.benefit[n] / self._bmax,
+                min(m.inst.local_s[n], MAX_SECONDS),
+                min(m.transfer_s[n], MAX_SECONDS),
+                float(m.reachable[n]),
+            ]
         return obs
 
     def step(self, actions: dict[str, int]):
@@ -187,15 +192,25 @@ class LeoInferenceParallelEnv(ParallelEnv):
         return self.state.target
 
 
-def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
-             penalty: float = 1.0, **overrides: Any) -> LeoInferenceEnv:
+def make_env(
+    instance: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    preset: str = "default",
+    penalty: float = 1.0,
+    **overrides: Any,
+) -> LeoInferenceEnv:
     """The single-agent env on an instance (JSON data), or on one generated from a preset and a seed."""
-    return LeoInferenceEnv(instance if instance is not None else make_instance_json(seed, preset, **overrides),
-                           penalty)
+    return LeoInferenceEnv(instance if instance is not None else make_instance_json(seed, preset, **overrides), penalty)
 
 
-def make_parallel_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
-                      penalty: float = 1.0, **overrides: Any) -> LeoInferenceParallelEnv:
+def make_parallel_env(
+    instance: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    preset: str = "default",
+    penalty: float = 1.0,
+    **overrides: Any,
+) -> LeoInferenceParallelEnv:
     """The PettingZoo env (one agent per satellite), built like ``make_env``."""
     return LeoInferenceParallelEnv(
-        instance if instance is not None else make_instance_json(seed, preset, **overrides), penalty)
+        instance if instance is not None else make_instance_json(seed, preset, **overrides), penalty
+    )

@@ -93,13 +93,24 @@ class LeoInstance:
             "tle": [list(t) for t in self.tle],
             "ground_stations": [
                 {"name": n, "lat_deg": float(a), "lon_deg": float(b), "alt_m": float(c), "min_elevation_deg": float(d)}
-                for n, a, b, c, d in zip(self.station_names, self.stations.lat_deg, self.stations.lon_deg,
-                                         self.stations.alt_m, self.stations.min_elevation_deg)],
+                for n, a, b, c, d in zip(
+                    self.station_names,
+                    self.stations.lat_deg,
+                    self.stations.lon_deg,
+                    self.stations.alt_m,
+                    self.stations.min_elevation_deg,
+                )
+            ],
             "contact_windows": self.windows.to_json(),
-            "satellites": [{"plane": int(a), "slot": int(b), "processor": c, "local_ms_per_image": float(d)}
-                           for a, b, c, d in zip(self.plane, self.slot, self.processor, self.local_ms_per_image)],
-            "tasks": {"sat": self.task_sat.tolist(), "arrival_s": np.round(self.task_t, 6).tolist(),
-                      "data_bits": np.round(self.task_bits).tolist()},
+            "satellites": [
+                {"plane": int(a), "slot": int(b), "processor": c, "local_ms_per_image": float(d)}
+                for a, b, c, d in zip(self.plane, self.slot, self.processor, self.local_ms_per_image)
+            ],
+            "tasks": {
+                "sat": self.task_sat.tolist(),
+                "arrival_s": np.round(self.task_t, 6).tolist(),
+                "data_bits": np.round(self.task_bits).tolist(),
+            },
             "initial_queue": self.initial_queue.tolist(),
         }
 
@@ -151,8 +162,15 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     raan0 = params.raan0_deg
     if raan0 is None:
         raan0 = aligned_raan_deg(epoch, st[0].lat_deg, st[0].lon_deg, params.inclination_deg, params.altitude_min_km)
-    spec = WalkerSpec(params.satellites, params.planes, params.inclination_deg, params.phasing,
-                      params.altitude_min_km, params.altitude_max_km, raan0_deg=raan0)
+    spec = WalkerSpec(
+        params.satellites,
+        params.planes,
+        params.inclination_deg,
+        params.phasing,
+        params.altitude_min_km,
+        params.altitude_max_km,
+        raan0_deg=raan0,
+    )
     tle = walker_tles(spec, epoch)
     satrecs = [parse_tle(*t) for t in tle]
     stations_arr = _stations_array(st)
@@ -165,9 +183,23 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     ms = np.array([PROCESSORS[n][col] for n in proc])
     sat, t = generate_arrivals(params, rng)
     img_bits = rng.uniform(params.image_kb_min, params.image_kb_max, size=t.size) * 8000.0
-    return LeoInstance(params, epoch, [(a, b) for a, b in tle], satrecs, [s.name for s in st], stations_arr, windows,
-                       plane, slot, proc, ms, sat, t, np.round(img_bits * params.images_per_task),
-                       np.zeros(params.containers, dtype=int))
+    return LeoInstance(
+        params,
+        epoch,
+        [(a, b) for a, b in tle],
+        satrecs,
+        [s.name for s in st],
+        stations_arr,
+        windows,
+        plane,
+        slot,
+        proc,
+        ms,
+        sat,
+        t,
+        np.round(img_bits * params.images_per_task),
+        np.zeros(params.containers, dtype=int),
+    )
 
 
 def make_instance_json(seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
@@ -181,8 +213,12 @@ def make_instance_json(seed: int, preset: str = "default", **overrides: Any) -> 
 
 # ---------------------------------------------------------------- strict loading
 def _stations_array(st: list[StationParams]) -> Stations:
-    return Stations(np.array([s.lat_deg for s in st]), np.array([s.lon_deg for s in st]),
-                    np.array([s.alt_m for s in st]), np.array([s.min_elevation_deg for s in st]))
+    return Stations(
+        np.array([s.lat_deg for s in st]),
+        np.array([s.lon_deg for s in st]),
+        np.array([s.alt_m for s in st]),
+        np.array([s.min_elevation_deg for s in st]),
+    )
 
 
 def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -267,8 +303,12 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         b = check_number(item.get("end_s"), f"{where}.end_s", low=a, high=horizon)
         for key, v in (("sat", sat), ("station", gs), ("start_s", a), ("end_s", b)):
             cols[key].append(v)
-    windows = Windows(np.asarray(cols["sat"], int), np.asarray(cols["station"], int),
-                      np.asarray(cols["start_s"], float), np.asarray(cols["end_s"], float))
+    windows = Windows(
+        np.asarray(cols["sat"], int),
+        np.asarray(cols["station"], int),
+        np.asarray(cols["start_s"], float),
+        np.asarray(cols["end_s"], float),
+    )
     sats = _require(data, "satellites", list, "")
     if len(sats) != n_k:
         raise InputError("satellites", f"has {len(sats)} entries, expected {n_k}")
@@ -293,5 +333,20 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
     q0 = _int_list(_require(data, "initial_queue", list, ""), "initial_queue", 0, 10**9)
     if q0.size != params.containers:
         raise InputError("initial_queue", f"has {q0.size} entries, expected {params.containers} containers")
-    return LeoInstance(params, epoch, tle, satrecs, [s.name for s in st], _stations_array(st), windows,
-                       plane_ref, slot_ref, proc, np.asarray(ms), t_sat[order], t_t[order], t_bits[order], q0)
+    return LeoInstance(
+        params,
+        epoch,
+        tle,
+        satrecs,
+        [s.name for s in st],
+        _stations_array(st),
+        windows,
+        plane_ref,
+        slot_ref,
+        proc,
+        np.asarray(ms),
+        t_sat[order],
+        t_t[order],
+        t_bits[order],
+        q0,
+    )

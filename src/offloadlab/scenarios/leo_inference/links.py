@@ -111,7 +111,8 @@ def select_paths(inst: LeoInstance) -> Paths:
         size = np.bincount(plane)[plane]
         same = (plane[None, :] == plane[i[todo], None]) & (
             ((slot[None, :] - slot[i[todo], None]) % size[None, :] == 1)
-            | ((slot[i[todo], None] - slot[None, :]) % size[None, :] == 1))
+            | ((slot[i[todo], None] - slot[None, :]) % size[None, :] == 1)
+        )
         other = (plane[None, :] != plane[i[todo], None]) & (dist <= p.isl_max_range_km)
         ok = los & ~busy & (np.arange(k)[None, :] != i[todo, None])
         kind[todo], relay[todo] = algorithm4(need_r, ta[todo], same & ok, other & ok, p.relay_pick)
@@ -121,8 +122,9 @@ def select_paths(inst: LeoInstance) -> Paths:
     return Paths(kind, relay, up, back, window)
 
 
-def algorithm4(need: np.ndarray, window: np.ndarray, same: np.ndarray, other: np.ndarray,
-               pick: str = "min") -> tuple[np.ndarray, np.ndarray]:
+def algorithm4(
+    need: np.ndarray, window: np.ndarray, same: np.ndarray, other: np.ndarray, pick: str = "min"
+) -> tuple[np.ndarray, np.ndarray]:
     """Relay choice of Algorithm 4 for tasks whose direct path does not fit, all arrays [n, K]: ``need`` is the
     relayed delivery time over each satellite, ``window`` its remaining window T_a(j), ``same``/``other``
     mark usable (idle, in sight) same-orbit neighbours and other-orbit satellites. Same orbit first (the

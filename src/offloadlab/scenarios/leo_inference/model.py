@@ -36,8 +36,9 @@ def benefit_fn(x: np.ndarray, params: LeoParams) -> np.ndarray:
     return pos
 
 
-def benefit_argument(local_s: np.ndarray, server_s: float, transfer_s: np.ndarray, local_acc: float,
-                     server_acc: float, alpha: float) -> np.ndarray:
+def benefit_argument(
+    local_s: np.ndarray, server_s: float, transfer_s: np.ndarray, local_acc: float, server_acc: float, alpha: float
+) -> np.ndarray:
     """alpha Delta_c + (1 - alpha) Delta_a with Delta_c = c(m_i) - c(m_e) - d (eq. 3), Delta_a = a_s - a_i (eq. 4)."""
     return alpha * (local_s - server_s - transfer_s) + (1.0 - alpha) * (server_acc - local_acc)
 
@@ -72,8 +73,9 @@ class Model:
     def benefit(self) -> np.ndarray:
         """F(alpha Delta_c + (1 - alpha) Delta_a) per task, zero where unreachable [N]."""
         p = self.p
-        x = benefit_argument(self.inst.local_s, p.server_task_s, self.transfer_s, p.local_accuracy,
-                             p.server_accuracy, p.alpha)
+        x = benefit_argument(
+            self.inst.local_s, p.server_task_s, self.transfer_s, p.local_accuracy, p.server_accuracy, p.alpha
+        )
         return np.where(self.reachable, benefit_fn(x, p), 0.0)
 
     @cached_property
@@ -102,15 +104,19 @@ class Model:
         q0 = inst.initial_queue
         pre = np.repeat(np.arange(p.containers), q0)
         gs_arr = fifo_single(inst.task_sat[off], inst.task_t[off], self.paths.up_s[off])
-        done_all = fifo_multi(np.concatenate([pre, target[off]]), np.concatenate([np.zeros(pre.size), gs_arr]),
-                              p.container_slots, p.server_task_s)
-        done = done_all[pre.size:]
+        done_all = fifo_multi(
+            np.concatenate([pre, target[off]]),
+            np.concatenate([np.zeros(pre.size), gs_arr]),
+            p.container_slots,
+            p.server_task_s,
+        )
+        done = done_all[pre.size :]
         lat[off] = done + self.paths.back_s[off] - inst.task_t[off]
         delivery = np.full(inst.n_tasks, np.nan)
         delivery[off] = gs_arr - inst.task_t[off]
         missed = np.zeros(inst.n_tasks, bool)
         missed[off] = done + self.paths.back_s[off] > inst.task_t[off] + self.paths.window_s[off] + 1e-9
-        return {"latency": lat, "delivery": delivery, "missed": missed, "done": done, "pre_done": done_all[:pre.size]}
+        return {"latency": lat, "delivery": delivery, "missed": missed, "done": done, "pre_done": done_all[: pre.size]}
 
     def round_loads(self, target: np.ndarray, sim: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Container load L_o(Q_o(r) + Y_o(r)) [R, O] and cluster load [R] at every round."""

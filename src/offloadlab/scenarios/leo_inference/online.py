@@ -21,7 +21,7 @@ class OnlineState:
         self._done_o, self._done_t = [pre], [np.full(pre.size, p.server_task_s)]
         order = np.flatnonzero(candidates)
         bounds = np.searchsorted(model.round_index[order], np.arange(model.n_rounds + 1))
-        self.rounds = [(int(r), order[bounds[r]:bounds[r + 1]]) for r in np.flatnonzero(np.diff(bounds))]
+        self.rounds = [(int(r), order[bounds[r] : bounds[r + 1]]) for r in np.flatnonzero(np.diff(bounds))]
 
     def queue_at(self, r: int) -> np.ndarray:
         """Q_o [O]: tasks decided before round r that are still on (or on their way to) each container."""

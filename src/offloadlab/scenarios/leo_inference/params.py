@@ -51,14 +51,19 @@ class LeoParams(StrictModel):
     phasing: int = Field(1, ge=0, description="Walker phasing factor F (ours)")
     altitude_min_km: float = Field(500.0, gt=150, le=2000, description="lowest plane altitude")
     altitude_max_km: float = Field(700.0, gt=150, le=2000, description="highest plane altitude")
-    raan0_deg: float | None = Field(None, description="RAAN of plane 0; null: aligned so that plane 0 passes over "
-                                    "the first station in its first orbit (ours)")
+    raan0_deg: float | None = Field(
+        None,
+        description="RAAN of plane 0; null: aligned so that plane 0 passes over "
+        "the first station in its first orbit (ours)",
+    )
     epoch_utc: str = Field("2024-01-01T00:00:00Z", description="TLE epoch and time origin (ours)")
     hours: float = Field(1.0, gt=0, le=240, description="simulated horizon")
     window_step_s: float = Field(10.0, gt=0, le=600, description="grid step of the contact-window search (ours)")
     contact_model: Literal["orbits", "always"] = Field(
-        "orbits", description="'orbits': offload only inside SGP4 contact windows (direct or relay); 'always': "
-        "every satellite always reaches the station (what Figs. 7-8 seem to assume; ours)")
+        "orbits",
+        description="'orbits': offload only inside SGP4 contact windows (direct or relay); 'always': "
+        "every satellite always reaches the station (what Figs. 7-8 seem to assume; ours)",
+    )
     # --- links (paper: 10 Mbps satellite-ground at Miyun, 100 Mbps ISL; loss, window, RTT: ours)
     ground_rate_bps: float = Field(10e6, gt=0, description="satellite-ground data rate l(n_i, S)")
     isl_rate_bps: float = Field(100e6, gt=0, description="inter-satellite link capacity")
@@ -68,7 +73,8 @@ class LeoParams(StrictModel):
     isl_extra_rtt_s: float = Field(0.002, ge=0, description="processing part of the ISL RTT, added to 2 d / c (ours)")
     isl_max_range_km: float = Field(5000.0, gt=0, description="range of opportunistic other-orbit ISLs (ours)")
     relay_pick: Literal["min", "max"] = Field(
-        "min", description="other-orbit relay: Algorithm 4 line 24 (min delay, ours) or the text (max delay)")
+        "min", description="other-orbit relay: Algorithm 4 line 24 (min delay, ours) or the text (max delay)"
+    )
     return_results: bool = Field(True, description="Case I of Algorithm 4: results return to the satellite")
     # --- ground cluster (paper: 3 servers x 4 containers, each 4-core x86 at 4 GHz)
     servers: int = Field(3, ge=1, le=100, description="servers S")
@@ -76,20 +82,24 @@ class LeoParams(StrictModel):
     container_slots: int = Field(4, ge=1, le=256, description="tasks a container runs at once (one per core, ours)")
     server_ms_per_image: float = Field(10.0, gt=0, description="c(m_e) per image on one core (ours)")
     server_accuracy: float = Field(0.752, ge=0, le=1, description="a_s: MobileNetV3-Large top-1 (ours)")
-    load_threshold: float = Field(0.5, gt=0, le=1, description="p of constraints (6)-(8) (ours: the 50 % the "
-                                  "paper's workload baseline keeps)")
+    load_threshold: float = Field(
+        0.5, gt=0, le=1, description="p of constraints (6)-(8) (ours: the 50 % the paper's workload baseline keeps)"
+    )
     load_function: Literal["linear"] = Field("linear", description="L(Q) = Q / capacity (ours)")
     # --- tasks (paper: light 1 per 5-10 s, normal 1 per 2 s, heavy 1 per 1 s; distribution: ours)
     arrivals: Literal["light", "normal", "heavy"] = Field("normal", description="arrival level")
     arrival_process: Literal["poisson", "periodic"] = Field(
-        "poisson", description="inter-arrival law around the level's mean (ours)")
+        "poisson", description="inter-arrival law around the level's mean (ours)"
+    )
     images_per_task: int = Field(32, ge=1, le=10000, description="images in one inference task (ours)")
     image_kb_min: float = Field(10.0, gt=0, description="smallest image, kB (ours)")
     image_kb_max: float = Field(30.0, gt=0, description="largest image, kB (ours)")
     result_kb: float = Field(1.0, ge=0, description="result size s_n per task, kB (ours)")
     local_latency: Literal["without_adaptive", "with_adaptive"] = Field(
-        "without_adaptive", description="Table II column that feeds c(m_i) (ours: without; with adapted "
-        "models all under 20 ms the threshold baseline would never offload)")
+        "without_adaptive",
+        description="Table II column that feeds c(m_i) (ours: without; with adapted "
+        "models all under 20 ms the threshold baseline would never offload)",
+    )
     local_accuracy: float = Field(0.72, ge=0, le=1, description="a_i of the unadapted on-board model (paper: 72 %)")
     # --- objective and scheduler (alpha, F, round length: ours)
     alpha: float = Field(0.5, ge=0, le=1, description="alpha of eq. (2)")

@@ -53,13 +53,24 @@ class LeoInferenceProblem(ProblemBase):
         """y1 [N], y2 [N, S], y3 [N, O], all 0/1."""
         p, n = instance.params, instance.n_tasks
         return DecisionSpace(
-            (ArrayField("offload", (n,), 0, 1, True, "y1: 1 = task leaves the satellite for the LBS"),
-             ArrayField("server", (n, p.servers), 0, 1, True, "y2: LBS sends the task to this server"),
-             ArrayField("container", (n, p.containers), 0, 1, True,
-                        "y3: container o (server o // containers_per_server) runs the task")),
-            ("sum_s server[n, s] == offload[n]", "sum of container[n, o] over server s's containers == server[n, s]",
-             "offload only tasks with a direct or relay path at their arrival (Algorithm 4)",
-             "container load (Q_o + Y_o) / slots <= p and cluster load <= p in every round"),
+            (
+                ArrayField("offload", (n,), 0, 1, True, "y1: 1 = task leaves the satellite for the LBS"),
+                ArrayField("server", (n, p.servers), 0, 1, True, "y2: LBS sends the task to this server"),
+                ArrayField(
+                    "container",
+                    (n, p.containers),
+                    0,
+                    1,
+                    True,
+                    "y3: container o (server o // containers_per_server) runs the task",
+                ),
+            ),
+            (
+                "sum_s server[n, s] == offload[n]",
+                "sum of container[n, o] over server s's containers == server[n, s]",
+                "offload only tasks with a direct or relay path at their arrival (Algorithm 4)",
+                "container load (Q_o + Y_o) / slots <= p and cluster load <= p in every round",
+            ),
         )
 
     def evaluate(self, instance: LeoInstance, decisions: Mapping[str, np.ndarray]) -> Evaluation:

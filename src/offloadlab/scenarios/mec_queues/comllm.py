@@ -12,7 +12,8 @@ No decision here changes a later state: each state is scored by itself.
 from __future__ import annotations
 
 import re
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -30,8 +31,9 @@ def _local_rate(state: TextState) -> float:
     return state.device_ghz * state.slot_s / state.density
 
 
-def _server_costs(state: TextState, size: np.ndarray, ghz: np.ndarray, active: np.ndarray, queue: np.ndarray,
-                  net_wait: float) -> np.ndarray:
+def _server_costs(
+    state: TextState, size: np.ndarray, ghz: np.ndarray, active: np.ndarray, queue: np.ndarray, net_wait: float
+) -> np.ndarray:
     """[..., S] edge costs of tasks ``size`` [..., 1]: wait + upload + (queue + size) / shared rate."""
     shared = (ghz * state.slot_s / (active + 1)) / state.density  # the new task joins: active + 1
     return net_wait + size / state.upload_mbit_per_slot + queue / shared + size / shared
@@ -123,8 +125,9 @@ def format_reward(text: str, variant: Variant) -> float:
     return reward - (2.0 if variant == "grpo" else 1.0)
 
 
-def task_reward(text: str, state: TextState, variant: Variant, rng: np.random.Generator,
-                lacs_weight: float = LACS_WEIGHT) -> float:
+def task_reward(
+    text: str, state: TextState, variant: Variant, rng: np.random.Generator, lacs_weight: float = LACS_WEIGHT
+) -> float:
     """Task term: -10 if unparseable, else 1 - C (a further -10 if C > 10); C = one-step cost, plus
     ``lacs_weight`` x LACS in the "comllm" variant when the one-step cost is below 10."""
     action = parse_action(text)
@@ -136,8 +139,9 @@ def task_reward(text: str, state: TextState, variant: Variant, rng: np.random.Ge
     return 1.0 - cost - (10.0 if cost > 10.0 else 0.0)
 
 
-def reward(text: str, state: TextState | None, variant: Variant, rng: np.random.Generator,
-           lacs_weight: float = LACS_WEIGHT) -> float:
+def reward(
+    text: str, state: TextState | None, variant: Variant, rng: np.random.Generator, lacs_weight: float = LACS_WEIGHT
+) -> float:
     """The authors' GRPO reward 0.8 x task + 0.2 x format; -10 when the prompt's state cannot be read."""
     if state is None:
         return -10.0
@@ -154,8 +158,9 @@ def jain(x: np.ndarray) -> float:
     return float(x.sum() ** 2 / (x.size * sq)) if x.size and sq > 0 else float("nan")
 
 
-def open_loop_metrics(costs: Sequence[float], oracle_costs: Sequence[float], actions: Sequence[int | None],
-                      servers: int) -> dict[str, float]:
+def open_loop_metrics(
+    costs: Sequence[float], oracle_costs: Sequence[float], actions: Sequence[int | None], servers: int
+) -> dict[str, float]:
     """analyze_all.py's metrics of one method over a test set of states, plus Jain with n = servers.
 
     Rows whose cost is infinite (parse failures) are removed; mean cost in slots; drop rate = % of costs

@@ -3,7 +3,8 @@ simulator states with oracle labels, the chat prompt, and a GRPO reward function
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,7 +13,15 @@ from offloadlab.scenarios.mec_queues import comllm, oracles
 from offloadlab.scenarios.mec_queues.instance import MecInstance
 from offloadlab.scenarios.mec_queues.sim import QueueSim
 from offloadlab.scenarios.mec_queues.text import (
-    INSTRUCTION, SYSTEM_PROMPT, TextState, action_name, format_input, observe, parse_input, user_prompt)
+    INSTRUCTION,
+    SYSTEM_PROMPT,
+    TextState,
+    action_name,
+    format_input,
+    observe,
+    parse_input,
+    user_prompt,
+)
 
 Label = Literal["comllm-oracle", "greedy-oracle"]
 Behaviour = Literal["label", "random"]
@@ -28,8 +37,13 @@ def chat_messages(state: TextState) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(state)}]
 
 
-def build_records(instance: MecInstance, label: Label = "comllm-oracle", behaviour: Behaviour = "label",
-                  rng: np.random.Generator | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def build_records(
+    instance: MecInstance,
+    label: Label = "comllm-oracle",
+    behaviour: Behaviour = "label",
+    rng: np.random.Generator | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     """Records of every task of an episode (slot, then device order), labelled by ``label``.
 
     The states come from playing the episode with the labels themselves (``behaviour="label"``: the
@@ -53,8 +67,9 @@ def build_records(instance: MecInstance, label: Label = "comllm-oracle", behavio
     return out[:limit]
 
 
-def make_reward_function(variant: comllm.Variant = "comllm", lacs_weight: float = comllm.LACS_WEIGHT,
-                         seed: int = 0) -> Callable[..., list[float]]:
+def make_reward_function(
+    variant: comllm.Variant = "comllm", lacs_weight: float = comllm.LACS_WEIGHT, seed: int = 0
+) -> Callable[..., list[float]]:
     """A TRL-style reward ``fn(prompts, completions, **kw) -> list[float]``: the authors' reward, the state
     read back from each prompt's input block (-10 where it cannot be read). Completions may be strings or
     chat lists ``[{"content": ...}]``."""

@@ -19,7 +19,8 @@ Without a fixed instance, each reset draws a new trace from the parameters.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -37,8 +38,15 @@ def tang_wong_obs(sim: QueueSim) -> tuple[np.ndarray, np.ndarray]:
     if sim.done:
         return np.zeros((sim.D, 3 + sim.S), dtype=np.float32), sim.load_hist[0].astype(np.float32)
     size = sim.arr[0, t]
-    obs = np.concatenate([size[:, None], np.maximum(sim.t_comp[0] - t + 1, 0)[:, None],
-                          np.maximum(sim.t_tran[0] - t + 1, 0)[:, None], sim.b_srv[0]], axis=1)
+    obs = np.concatenate(
+        [
+            size[:, None],
+            np.maximum(sim.t_comp[0] - t + 1, 0)[:, None],
+            np.maximum(sim.t_tran[0] - t + 1, 0)[:, None],
+            sim.b_srv[0],
+        ],
+        axis=1,
+    )
     obs[size <= 0] = 0.0
     return obs.astype(np.float32), sim.load_hist[0].astype(np.float32)
 
@@ -83,9 +91,12 @@ class MecQueuesEnv(gym.Env):
         self.episodes = _Episodes(source)
         p = self.episodes.params
         _, load = self.episodes.spaces()
-        self.observation_space = spaces.Dict({
-            "tasks": spaces.Box(0.0, self.episodes.obs_high(), shape=(p.devices, 3 + p.servers), dtype=np.float32),
-            "load": load})
+        self.observation_space = spaces.Dict(
+            {
+                "tasks": spaces.Box(0.0, self.episodes.obs_high(), shape=(p.devices, 3 + p.servers), dtype=np.float32),
+                "load": load,
+            }
+        )
         self.action_space = spaces.MultiDiscrete([p.servers + 1] * p.devices)
         self.sim: QueueSim | None = None
 
@@ -164,18 +175,19 @@ class MecQueuesParallelEnv(ParallelEnv):
         return obs, rewards, terms, truncs, infos
 
 
-def _source(instance: Mapping[str, Any] | None, seed: int, preset: str,
-            overrides: Mapping[str, Any]) -> MecInstance:
+def _source(instance: Mapping[str, Any] | None, seed: int, preset: str, overrides: Mapping[str, Any]) -> MecInstance:
     return load_instance(instance if instance is not None else make_instance(seed, preset, **overrides))
 
 
-def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
-             **overrides: Any) -> MecQueuesEnv:
+def make_env(
+    instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default", **overrides: Any
+) -> MecQueuesEnv:
     """Tang & Wong's single-device env on an instance (JSON data) or on one generated from a preset."""
     return MecQueuesEnv(_source(instance, seed, preset, overrides))
 
 
-def make_parallel_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
-                      **overrides: Any) -> MecQueuesParallelEnv:
+def make_parallel_env(
+    instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default", **overrides: Any
+) -> MecQueuesParallelEnv:
     """The PettingZoo env (one agent per device), built like ``make_env``."""
     return MecQueuesParallelEnv(_source(instance, seed, preset, overrides))

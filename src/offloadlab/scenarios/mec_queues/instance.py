@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -47,8 +48,11 @@ def load_instance(data: Mapping[str, Any]) -> MecInstance:
     params = parse_params(MecQueuesParams, data["params"])
     raw = data["arrivals_mbit"]
     shape = (params.slots, params.devices)
-    if not isinstance(raw, list) or len(raw) != shape[0] or any(
-            not isinstance(row, list) or len(row) != shape[1] for row in raw):
+    if (
+        not isinstance(raw, list)
+        or len(raw) != shape[0]
+        or any(not isinstance(row, list) or len(row) != shape[1] for row in raw)
+    ):
         raise InputError("arrivals_mbit", f"expected a list of {shape[0]} rows of {shape[1]} numbers (slots x devices)")
     if any(isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for row in raw for v in row):
         raise InputError("arrivals_mbit", "must contain numbers only")

@@ -29,8 +29,8 @@ def greedy_delays(sim: QueueSim, decided: np.ndarray, d: int) -> np.ndarray:
     no further arrivals (later devices of this slot send nothing); a drop counts 2 D."""
     t, k = sim.t, sim.S + 1
     twin = sim.tile(k)
-    twin.arr[:, t + 1:] = 0.0
-    twin.arr[:, t, d + 1:] = 0.0
+    twin.arr[:, t + 1 :] = 0.0
+    twin.arr[:, t, d + 1 :] = 0.0
     acts = np.repeat(decided[None], k, axis=0)
     acts[:, d] = np.arange(k)
     twin.step(acts)

@@ -16,15 +16,16 @@ HISTORY_SLOTS = 10
 class MecQueuesParams(StrictModel):
     """System parameters. Sizes in Mbit, CPU in GHz (Gcycles/s), time in slots of ``slot_s`` seconds."""
 
-
     devices: int = Field(50, ge=1, le=10_000, description="number of mobile devices (Tang & Wong: 50)")
     servers: int = Field(5, ge=1, le=1_000, description="number of edge servers")
     slots: int = Field(100, ge=1, le=100_000, description="slots in which tasks may arrive")
     drain_slots: int = Field(10, ge=0, le=100_000, description="extra slots without arrivals at the end")
     slot_s: float = Field(0.1, gt=0, le=1e3, description="slot length in seconds")
     server_ghz: list[float] = Field(default_factory=lambda: [41.8] * 5, description="CPU of each server, GHz")
-    server_type: list[str] = Field(default_factory=lambda: ["high-performance"] * 5,
-                                   description="type name of each server (shown in the text state)")
+    server_type: list[str] = Field(
+        default_factory=lambda: ["high-performance"] * 5,
+        description="type name of each server (shown in the text state)",
+    )
     device_ghz: float = Field(2.5, gt=0, le=1e4, description="CPU of each device, GHz")
     uplink_mbps: float = Field(14.0, gt=0, le=1e6, description="upload rate of each device, Mbit/s")
     density_gcycles_per_mbit: float = Field(0.297, gt=0, le=1e4, description="computation density")
@@ -34,7 +35,7 @@ class MecQueuesParams(StrictModel):
     deadline_slots: int = Field(10, ge=1, le=10_000, description="a task older than this is dropped (D)")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "MecQueuesParams":
+    def _consistent(self) -> MecQueuesParams:
         if self.size_max_mbit < self.size_min_mbit:
             raise ValueError(f"size_max_mbit ({self.size_max_mbit}) must be >= size_min_mbit ({self.size_min_mbit})")
         for name in ("server_ghz", "server_type"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class MecQueuesProblem(ProblemBase):
     manifest = Manifest(
         id=SCENARIO_ID,
         paper="Cheng, Zhang, Yang: Multi-Turn Reasoning LLMs for Task Offloading in MEC (COMLLM), 2026; "
-              "simulator of Tang & Wong, IEEE TMC 2020",
+        "simulator of Tang & Wong, IEEE TMC 2020",
         seed="002",
         objective=Objective("mean_delay_slots", "Mean task delay", "slots", "min"),
         presets=tuple(PRESETS),
@@ -62,11 +63,20 @@ class MecQueuesProblem(ProblemBase):
         """actions [T][D]: 0 local, s = server s; ignored where no task arrived."""
         p = instance.params
         return DecisionSpace(
-            fields=(ArrayField("actions", (p.slots, p.devices), 0, p.servers, integer=True,
-                               description="actions[t][d]: 0 = compute locally, s = offload to server s "
-                                           "(1-based); ignored where no task arrived"),),
-            constraints=(f"a task not finished within {p.deadline_slots} slots is dropped (counted as "
-                         f"{p.deadline_slots} slots)",),
+            fields=(
+                ArrayField(
+                    "actions",
+                    (p.slots, p.devices),
+                    0,
+                    p.servers,
+                    integer=True,
+                    description="actions[t][d]: 0 = compute locally, s = offload to server s "
+                    "(1-based); ignored where no task arrived",
+                ),
+            ),
+            constraints=(
+                f"a task not finished within {p.deadline_slots} slots is dropped (counted as {p.deadline_slots} slots)",
+            ),
         )
 
     def evaluate(self, instance: MecInstance, decisions: Mapping[str, Any]) -> Evaluation:
@@ -110,8 +120,10 @@ def check_actions(instance: MecInstance, decisions: Mapping[str, Any]) -> np.nda
     bad = task & ~(np.isfinite(arr) & (arr == np.round(arr)) & (arr >= 0) & (arr <= p.servers))
     if bad.any():
         b, t, d = (int(i) for i in np.argwhere(bad)[0])
-        raise InputError(f"decision.actions[{t}][{d}]",
-                         f"value {arr[b, t, d]!r} is not an integer in [0, {p.servers}] (0 local, s = server s)")
+        raise InputError(
+            f"decision.actions[{t}][{d}]",
+            f"value {arr[b, t, d]!r} is not an integer in [0, {p.servers}] (0 local, s = server s)",
+        )
     return np.where(task, arr, 0).astype(np.int64)
 
 

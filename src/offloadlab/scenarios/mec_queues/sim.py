@@ -36,10 +36,16 @@ class Fifo:
     qsum: np.ndarray  # [N] Mbit of the tasks waiting behind the head
 
     @classmethod
-    def empty(cls, n: int, capacity: int) -> "Fifo":
+    def empty(cls, n: int, capacity: int) -> Fifo:
         """N empty queues holding up to ``capacity`` tasks each."""
-        return cls(np.zeros((n, capacity), dtype=np.int64), np.zeros(n, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n))
+        return cls(
+            np.zeros((n, capacity), dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.full(n, -1, dtype=np.int64),
+            np.full(n, np.nan),
+            np.zeros(n),
+        )
 
     def push(self, rows: np.ndarray, slots: np.ndarray, sizes: np.ndarray) -> None:
         """Append task ``slots[i]`` of ``sizes[i]`` Mbit to queue ``rows[i]`` (rows distinct)."""
@@ -113,11 +119,11 @@ class QueueSim:
         """Whether the horizon is over."""
         return self.t >= self.H
 
-    def copy(self) -> "QueueSim":
+    def copy(self) -> QueueSim:
         """An independent deep copy."""
         return _copy.deepcopy(self)
 
-    def tile(self, k: int) -> "QueueSim":
+    def tile(self, k: int) -> QueueSim:
         """k copies of the state of a single-copy simulator (B must be 1), e.g. one per candidate action."""
         if self.B != 1:
             raise ValueError("tile needs a single-copy simulator")
@@ -129,8 +135,16 @@ class QueueSim:
             setattr(out, name, np.tile(getattr(self, name), (k, 1)))
         for name in ("local", "tx", "srv"):  # flat queue rows are copy-major, so tiling repeats copies
             src = getattr(self, name)
-            setattr(out, name, Fifo(*(np.tile(a, (k,) + (1,) * (a.ndim - 1)) for a in
-                                      (src.buf, src.head, src.tail, src.cur, src.rem, src.qsum))))
+            setattr(
+                out,
+                name,
+                Fifo(
+                    *(
+                        np.tile(a, (k,) + (1,) * (a.ndim - 1))
+                        for a in (src.buf, src.head, src.tail, src.cur, src.rem, src.qsum)
+                    )
+                ),
+            )
         return out
 
     # -- one slot ---------------------------------------------------------------------------------
@@ -173,8 +187,9 @@ class QueueSim:
         self.tx_dest[rows[new_tx], flat_act[new_tx] - 1] += flat_size[new_tx]
         taken, taken_slot = self._pickup(self.tx, self._b_bd, self._d_bd)
         taken_b, taken_d = self._b_bd[taken], self._d_bd[taken]
-        np.subtract.at(self.tx_dest, (taken, self.action[taken_b, taken_slot, taken_d] - 1),
-                       self.arr[taken_b, taken_slot, taken_d])
+        np.subtract.at(
+            self.tx_dest, (taken, self.action[taken_b, taken_slot, taken_d] - 1), self.arr[taken_b, taken_slot, taken_d]
+        )
         finished = self._serve(self.tx, self._b_bd, self._d_bd, np.full(B * D, self.cap_up), forward=True)
         self._forward(finished)
         start = np.maximum(self.t_tran + 1, t)
@@ -215,8 +230,9 @@ class QueueSim:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows_out), np.concatenate(slots_out)
 
-    def _serve(self, q: Fifo, own_b: np.ndarray, own_d: np.ndarray, rate: np.ndarray,
-               forward: bool = False) -> np.ndarray:
+    def _serve(
+        self, q: Fifo, own_b: np.ndarray, own_d: np.ndarray, rate: np.ndarray, forward: bool = False
+    ) -> np.ndarray:
         """Serve each busy queue's task for one slot. Returns [N]: the Mbit left of tasks dropped at D
         (servers' backlog tracker), or with ``forward`` a mask of uploads that finished."""
         t = self.t

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -47,8 +48,10 @@ INSTRUCTION = (
     "Analyse the input data below, choose the decision with the lowest total delay that does not exceed the "
     "maximum delay, and output only the decision name."
 )
-SYSTEM_PROMPT = ("You are an MEC task-offloading expert. Analyse the input data strictly as instructed and output "
-                 "the offloading decision. Do not include any explanation, code-block markers or extra text.")
+SYSTEM_PROMPT = (
+    "You are an MEC task-offloading expert. Analyse the input data strictly as instructed and output "
+    "the offloading decision. Do not include any explanation, code-block markers or extra text."
+)
 
 
 @dataclass(frozen=True)
@@ -95,27 +98,64 @@ def observe(sim: QueueSim, b: int, d: int, queue: np.ndarray | None = None) -> T
     p, t = sim.p, sim.t
     queue = sim.server_backlog_mbit()[b].sum(axis=0) if queue is None else queue
     servers = tuple(
-        ServerView(s + 1, p.server_type[s], p.server_ghz[s], int(sim.m[b, s]), round(float(queue[s]), 4),
-                   tuple(float(x) for x in sim.load_hist[b, :, s]))
-        for s in range(p.servers))
+        ServerView(
+            s + 1,
+            p.server_type[s],
+            p.server_ghz[s],
+            int(sim.m[b, s]),
+            round(float(queue[s]), 4),
+            tuple(float(x) for x in sim.load_hist[b, :, s]),
+        )
+        for s in range(p.servers)
+    )
     return TextState(
-        task_mbit=round(float(sim.arr[b, t, d]), 4), max_delay_slots=p.deadline_slots,
+        task_mbit=round(float(sim.arr[b, t, d]), 4),
+        max_delay_slots=p.deadline_slots,
         local_wait_slots=float(max(sim.t_comp[b, d] - t + 1, 0)),
         net_wait_slots=float(max(sim.t_tran[b, d] - t + 1, 0)),
-        upload_mbit_per_slot=round(p.upload_mbit, 4), slot_s=p.slot_s, device_ghz=p.device_ghz,
-        cycles_per_bit=round(p.density_gcycles_per_mbit * 1000.0, 4), uplink_mbps=p.uplink_mbps, servers=servers)
+        upload_mbit_per_slot=round(p.upload_mbit, 4),
+        slot_s=p.slot_s,
+        device_ghz=p.device_ghz,
+        cycles_per_bit=round(p.density_gcycles_per_mbit * 1000.0, 4),
+        uplink_mbps=p.uplink_mbps,
+        servers=servers,
+    )
 
 
-def state_from_params(params: MecQueuesParams, task_mbit: float, local_wait: float, net_wait: float,
-                      active: list[int], queue_mbit: list[float],
-                      history: list[list[float]] | None = None) -> TextState:
+def state_from_params(
+    params: MecQueuesParams,
+    task_mbit: float,
+    local_wait: float,
+    net_wait: float,
+    active: list[int],
+    queue_mbit: list[float],
+    history: list[list[float]] | None = None,
+) -> TextState:
     """A text state from explicit values (tests, open-loop test sets); history [S][10], zeros if omitted."""
     hist = history or [[0.0] * HISTORY_SLOTS for _ in range(params.servers)]
-    servers = tuple(ServerView(s + 1, params.server_type[s], params.server_ghz[s], int(active[s]), float(queue_mbit[s]),
-                               tuple(float(x) for x in hist[s])) for s in range(params.servers))
-    return TextState(task_mbit, params.deadline_slots, local_wait, net_wait, round(params.upload_mbit, 4),
-                     params.slot_s, params.device_ghz, round(params.density_gcycles_per_mbit * 1000.0, 4),
-                     params.uplink_mbps, servers)
+    servers = tuple(
+        ServerView(
+            s + 1,
+            params.server_type[s],
+            params.server_ghz[s],
+            int(active[s]),
+            float(queue_mbit[s]),
+            tuple(float(x) for x in hist[s]),
+        )
+        for s in range(params.servers)
+    )
+    return TextState(
+        task_mbit,
+        params.deadline_slots,
+        local_wait,
+        net_wait,
+        round(params.upload_mbit, 4),
+        params.slot_s,
+        params.device_ghz,
+        round(params.density_gcycles_per_mbit * 1000.0, 4),
+        params.uplink_mbps,
+        servers,
+    )
 
 
 def format_input(state: TextState) -> dict[str, Any]:
@@ -129,12 +169,13 @@ def format_input(state: TextState) -> dict[str, Any]:
         "Slot length": f"{state.slot_s} s",
         "Drop penalty": DROP_PENALTY,
         "Local device": f"type mobile device, CPU {state.device_ghz} GHz, cycles per bit {state.cycles_per_bit}, "
-                        f"uplink {state.uplink_mbps} Mbps",
+        f"uplink {state.uplink_mbps} Mbps",
     }
     for s in state.servers:
         out[f"Edge server {s.id}"] = (
             f"type {s.type}, CPU {s.ghz} GHz, cycles per bit {state.cycles_per_bit}, active tasks {s.active}, "
-            f"total queue {s.queue_mbit:.4f} Mbits, load over the last {len(s.history)} slots: {list(s.history)}")
+            f"total queue {s.queue_mbit:.4f} Mbits, load over the last {len(s.history)} slots: {list(s.history)}"
+        )
     return out
 
 
@@ -176,12 +217,16 @@ def parse_input(record_input: Mapping[str, Any] | str) -> TextState:
     for i in ids:
         line = fields[f"Edge server {i}"]
         hist = re.search(r"slots:\s*\[([^\]]*)\]", line)
-        servers.append(ServerView(
-            i, kind.group(1) if (kind := re.search(r"type ([^,]+),", line)) else "",
-            _num(line, r"CPU NUM GHz", f"server {i} GHz"),
-            int(_num(line, r"active tasks NUM", f"server {i} active")),
-            _num(line, r"total queue NUM", f"server {i} queue"),
-            tuple(float(x) for x in hist.group(1).split(",") if x.strip()) if hist else ()))
+        servers.append(
+            ServerView(
+                i,
+                kind.group(1) if (kind := re.search(r"type ([^,]+),", line)) else "",
+                _num(line, r"CPU NUM GHz", f"server {i} GHz"),
+                int(_num(line, r"active tasks NUM", f"server {i} active")),
+                _num(line, r"total queue NUM", f"server {i} queue"),
+                tuple(float(x) for x in hist.group(1).split(",") if x.strip()) if hist else (),
+            )
+        )
     device = get("Local device")
     return TextState(
         task_mbit=_num(get("Task size"), "NUM", "Task size"),
@@ -193,7 +238,8 @@ def parse_input(record_input: Mapping[str, Any] | str) -> TextState:
         device_ghz=_num(device, r"CPU NUM GHz", "Local device"),
         cycles_per_bit=_num(device, r"cycles per bit NUM", "Local device"),
         uplink_mbps=_num(device, r"uplink NUM", "Local device"),
-        servers=tuple(servers))
+        servers=tuple(servers),
+    )
 
 
 def as_arrays(state: TextState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

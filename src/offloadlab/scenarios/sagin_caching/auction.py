@@ -93,8 +93,12 @@ def surplus(values: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
     """Realized surplus per round (eq. 30a): total, ground BSs', satellite's, and the efficient maximum."""
     v = np.asarray(values, dtype=float)
     got = v * outcome.z
-    return {"total": got.sum(axis=1), "ground": got[:, 1:].sum(axis=1), "satellite": got[:, 0],
-            "optimal": v.max(axis=1)}
+    return {
+        "total": got.sum(axis=1),
+        "ground": got[:, 1:].sum(axis=1),
+        "satellite": got[:, 0],
+        "optimal": v.max(axis=1),
+    }
 
 
 def utilities(values: np.ndarray, outcome: Outcome) -> np.ndarray:
@@ -120,8 +124,12 @@ DEVIATIONS = (0.0, 0.5, 0.9, 0.99, 1.01, 1.1, 1.5, 2.0, 3.0)
 SCALES = (0.5, 2.0)  # common factors of the adverse-selection check
 
 
-def profitable_deviations(values: np.ndarray, x0: np.ndarray | float, rho: RhoRule | float | np.ndarray,
-                          factors: tuple[float, ...] = DEVIATIONS) -> int:
+def profitable_deviations(
+    values: np.ndarray,
+    x0: np.ndarray | float,
+    rho: RhoRule | float | np.ndarray,
+    factors: tuple[float, ...] = DEVIATIONS,
+) -> int:
     """Theorem 2, strategy-proofness: how many (round, BS, factor) deviations raise that BS's MSB utility above
     its truthful one. ``values`` [K, N + 1], satellite first; x0 is the satellite's contract price."""
     v = np.asarray(values, dtype=float)
@@ -138,8 +146,9 @@ def profitable_deviations(values: np.ndarray, x0: np.ndarray | float, rho: RhoRu
     return found
 
 
-def scale_changed_rounds(bs_bids: np.ndarray, x0: np.ndarray | float, rho: RhoRule | float | np.ndarray,
-                         scales: tuple[float, ...] = SCALES) -> int:
+def scale_changed_rounds(
+    bs_bids: np.ndarray, x0: np.ndarray | float, rho: RhoRule | float | np.ndarray, scales: tuple[float, ...] = SCALES
+) -> int:
     """Theorem 2, adverse-selection-freeness: rounds (summed over ``scales``) whose MSB allocation changes when
     every BS bid and x0 are multiplied by a common factor c."""
     x = np.asarray(bs_bids, dtype=float)

@@ -46,8 +46,9 @@ def _victim_scores(policy: Policy, kappa: np.ndarray, loaded_at: np.ndarray, fre
     return freq  # lfu
 
 
-def _cache_slot(a_prev: np.ndarray, demand: np.ndarray, memory: np.ndarray, capacity: float,
-                scores: np.ndarray) -> tuple[np.ndarray, int]:
+def _cache_slot(
+    a_prev: np.ndarray, demand: np.ndarray, memory: np.ndarray, capacity: float, scores: np.ndarray
+) -> tuple[np.ndarray, int]:
     """Algorithm 1, lines 4-23, at one BS: keep requested cached models, load missing ones while memory
     allows, evicting unrequested cached models in score order when it does not. Every requested model that
     is cached is protected from the start of the slot, not only once the loop has reached it."""
@@ -73,8 +74,9 @@ def _cache_slot(a_prev: np.ndarray, demand: np.ndarray, memory: np.ndarray, capa
     return a, evicted
 
 
-def _offload_slot(a: np.ndarray, demand: np.ndarray, joules: np.ndarray, budget_j: float,
-                  saving: np.ndarray) -> np.ndarray:
+def _offload_slot(
+    a: np.ndarray, demand: np.ndarray, joules: np.ndarray, budget_j: float, saving: np.ndarray
+) -> np.ndarray:
     """Algorithm 1, lines 24-28, with b chosen by (28a): a cached, requested model serves its requests at the edge
     when that costs less than the cloud (``saving`` > 0 per request), the largest savings per joule first, while
     the slot's energy budget (eq. 5) allows."""
@@ -96,10 +98,12 @@ def edge_saving(ep: Episode, requests: np.ndarray, kappa_prev: np.ndarray, relay
     p = ep.params
     rate_c, backhaul_price, cloud_price = relay_prices(ep, relay)
     full = np.ones_like(requests)
-    _, kappa = model.aot_step(0.0, kappa_prev, full, model.edge_tokens(requests, full, ep.cot_tokens),
-                              ep.thought_tokens, p.vanishing_factor)
-    edge = (model.computation_cost(1.0, 1.0, ep.cot_tokens, ep.flops_per_token, p.compute_flops, p.compute_cost)
-            + p.accuracy_weight * model.unit_accuracy_cost(ep.alpha, ep.beta, kappa))
+    _, kappa = model.aot_step(
+        0.0, kappa_prev, full, model.edge_tokens(requests, full, ep.cot_tokens), ep.thought_tokens, p.vanishing_factor
+    )
+    edge = model.computation_cost(
+        1.0, 1.0, ep.cot_tokens, ep.flops_per_token, p.compute_flops, p.compute_cost
+    ) + p.accuracy_weight * model.unit_accuracy_cost(ep.alpha, ep.beta, kappa)
     cloud = backhaul_price * ep.data_bits / rate_c + cloud_price
     return cloud - edge
 
@@ -133,15 +137,17 @@ def simulate(ep: Episode, policy: Policy, relay: Relay = "ground") -> Trajectory
             loaded_at[n] = np.where(new_a & ~a[n], t, loaded_at[n])
             a[n] = new_a
             evictions += ev
-            x[n] = _offload_slot(a[n], R[n], R[n] * tokens_per_request * ep.joules_per_token, p.energy_budget_j,
-                                 saving[n])
+            x[n] = _offload_slot(
+                a[n], R[n], R[n] * tokens_per_request * ep.joules_per_token, p.energy_budget_j, saving[n]
+            )
         # Algorithm 1, lines 29-31: a model whose context window would overflow is evicted (refreshed)
         overflow = a & (K + model.edge_tokens(R, x, tokens_per_request) > ep.context_tokens)
         refreshes += int(overflow.sum())
         a &= ~overflow
         x[overflow] = 0.0
-        K, kappa = model.aot_step(K, kappa, a, model.edge_tokens(R, x, tokens_per_request), ep.thought_tokens,
-                                  p.vanishing_factor)
+        K, kappa = model.aot_step(
+            K, kappa, a, model.edge_tokens(R, x, tokens_per_request), ep.thought_tokens, p.vanishing_factor
+        )
         out["cached"][t], out["edge"][t], out["K"][t], out["kappa"][t] = a, x, K, kappa
     return Trajectory(**out, evictions=evictions, refreshes=refreshes, policy=policy)
 
@@ -176,8 +182,7 @@ def cost_breakdown(ep: Episode, traj: Trajectory, relay: Relay) -> dict[str, np.
     return {
         "switching": model.switching_cost(a_prev, a, p.switch_cost),
         "transmission": model.transmission_cost(R, x, access_s, ep.data_bits / rate_c, access_price, backhaul_price),
-        "computation": model.computation_cost(R, x, ep.cot_tokens, ep.flops_per_token, p.compute_flops,
-                                              p.compute_cost),
+        "computation": model.computation_cost(R, x, ep.cot_tokens, ep.flops_per_token, p.compute_flops, p.compute_cost),
         "accuracy": model.accuracy_cost(R, x, ep.alpha, ep.beta, traj.kappa, p.accuracy_weight),
         "cloud": model.cloud_cost(R, x, cloud_price),
     }
@@ -190,8 +195,9 @@ def violations(ep: Episode, traj: Trajectory) -> list[str]:
     checks = {
         "gpu_memory": np.any(model.memory_used_gb(a, ep.memory_gb) > p.gpu_capacity_gb * (1 + 1e-9)),
         "edge_without_cache": np.any(x > a),
-        "energy": np.any(model.energy_used_j(R, x, ep.cot_tokens, ep.joules_per_token)
-                         > p.energy_budget_j * (1 + 1e-9)),
+        "energy": np.any(
+            model.energy_used_j(R, x, ep.cot_tokens, ep.joules_per_token) > p.energy_budget_j * (1 + 1e-9)
+        ),
         "context_window": np.any(traj.K > ep.context_tokens),
     }
     return [k for k, bad in checks.items() if bad]
@@ -207,18 +213,21 @@ def summarize(ep: Episode, traj: Trajectory, relay: Relay) -> dict[str, float]:
     requests = ep.requests.sum()
     edge = (ep.requests * traj.edge).sum()
     rate_c, _, _ = relay_prices(ep, relay)
-    out.update({
-        "edge_share": float(edge / requests) if requests else 0.0,
-        "loads": int((np.diff(np.concatenate([np.zeros_like(traj.cached[:1]), traj.cached]), axis=0) > 0).sum()),
-        "evictions": traj.evictions,
-        "refreshes": traj.refreshes,
-        "mean_aot": float(traj.kappa[traj.cached > 0].mean()) if traj.cached.any() else 0.0,
-        "mean_performance": float(_served_mean(ep, traj)),
-        "satellite_relay_s": float(((1 - traj.edge) * ep.requests * ep.data_bits).sum() / rate_c)
-        if relay == "satellite" else 0.0,
-        "access_rate_bps": float(np.mean(ep.data_bits[None, :] / access_link(ep, traj, relay)[0])),
-        "coverage_s": ep.coverage_s,
-    })
+    out.update(
+        {
+            "edge_share": float(edge / requests) if requests else 0.0,
+            "loads": int((np.diff(np.concatenate([np.zeros_like(traj.cached[:1]), traj.cached]), axis=0) > 0).sum()),
+            "evictions": traj.evictions,
+            "refreshes": traj.refreshes,
+            "mean_aot": float(traj.kappa[traj.cached > 0].mean()) if traj.cached.any() else 0.0,
+            "mean_performance": float(_served_mean(ep, traj)),
+            "satellite_relay_s": float(((1 - traj.edge) * ep.requests * ep.data_bits).sum() / rate_c)
+            if relay == "satellite"
+            else 0.0,
+            "access_rate_bps": float(np.mean(ep.data_bits[None, :] / access_link(ep, traj, relay)[0])),
+            "coverage_s": ep.coverage_s,
+        }
+    )
     out["per_bs_total_cost"] = per_bs.tolist()
     return out
 

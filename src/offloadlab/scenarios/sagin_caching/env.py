@@ -77,8 +77,14 @@ class AuctioneerEnv(gym.Env):
         return obs, total / self.scale, terminated, False, {"surplus": total, "rho": rho}
 
 
-def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default",
-             policy: Policy = "laot", relay: Relay = "ground", **overrides: Any) -> AuctioneerEnv:
+def make_env(
+    instance: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    preset: str = "default",
+    policy: Policy = "laot",
+    relay: Relay = "ground",
+    **overrides: Any,
+) -> AuctioneerEnv:
     """The auctioneer env (Algorithm 2) over the market-training episodes of an instance, or of one generated
     from a preset, overrides and a seed."""
     episode = load_instance(instance if instance is not None else make_instance(seed, preset, **overrides))

@@ -100,8 +100,9 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
 
 def _mean_rate(params: SaginParams, gains: np.ndarray, bandwidth_hz: float) -> np.ndarray:
     """Eq. (2) averaged over the users of each group [N, U] -> [N]."""
-    rates = model.uplink_rates_bps(gains, params.user_power_w, bandwidth_hz, params.noise_dbm_per_hz,
-                                   params.interference)
+    rates = model.uplink_rates_bps(
+        gains, params.user_power_w, bandwidth_hz, params.noise_dbm_per_hz, params.interference
+    )
     return rates.mean(axis=-1)
 
 
@@ -112,8 +113,14 @@ def mean_satellite_rates(params: SaginParams, rng: np.random.Generator) -> np.nd
     N, U = params.num_bs, max(params.num_users, 1)
     elevation = rng.uniform(params.min_elevation_deg, 90.0, size=(N, 1))
     fading = model.shadowed_rician_power(rng, params.satellite_fading, (N, U))
-    gains = model.satellite_gains(elevation, fading, params.satellite_carrier_hz, params.satellite_antenna_gain_db,
-                                  params.earth_radius_m, params.altitude_m)
+    gains = model.satellite_gains(
+        elevation,
+        fading,
+        params.satellite_carrier_hz,
+        params.satellite_antenna_gain_db,
+        params.earth_radius_m,
+        params.altitude_m,
+    )
     return _mean_rate(params, gains, params.satellite_bandwidth_hz)
 
 
@@ -141,8 +148,19 @@ def generate_episode(params: SaginParams, seed: int) -> Episode:
     service = mkt.integers(0, p.num_services, size=p.T)
     s = p.match_noise
     noise = mkt.lognormal(-0.5 * s * s, s, size=(p.T, p.num_bs + 1))  # mean 1
-    return Episode(p, seed, model_of, data_bits, alpha, beta_model[model_of], rates, requests, service, noise,
-                   mean_satellite_rates(p, rng["satellite"]))
+    return Episode(
+        p,
+        seed,
+        model_of,
+        data_bits,
+        alpha,
+        beta_model[model_of],
+        rates,
+        requests,
+        service,
+        noise,
+        mean_satellite_rates(p, rng["satellite"]),
+    )
 
 
 def make_instance(seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:

@@ -27,13 +27,23 @@ Shadowing = Literal["light", "average", "heavy"]
 # measured channels): (b, m, Omega) = half the scatter power, Nakagami m of the line of sight, LOS power, for
 # infrequent light, average and frequent heavy shadowing.
 SHADOWED_RICIAN: dict[str, tuple[float, float, float]] = {
-    "light": (0.158, 19.4, 1.29), "average": (0.126, 10.1, 0.835), "heavy": (0.063, 0.739, 8.97e-4)}
+    "light": (0.158, 19.4, 1.29),
+    "average": (0.126, 10.1, 0.835),
+    "heavy": (0.063, 0.739, 8.97e-4),
+}
 
 
 # --- age of thought (eqs. 18-20) ---------------------------------------------------------------
 
-def aot_step(K_prev: np.ndarray | float, kappa_prev: np.ndarray, cached: np.ndarray, edge_tokens: np.ndarray,
-             thought_tokens: np.ndarray | float, vanishing: float) -> tuple[np.ndarray, np.ndarray]:
+
+def aot_step(
+    K_prev: np.ndarray | float,
+    kappa_prev: np.ndarray,
+    cached: np.ndarray,
+    edge_tokens: np.ndarray,
+    thought_tokens: np.ndarray | float,
+    vanishing: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """One slot of eq. (18) (context tokens K) and eq. (19) (AoT kappa).
 
     ``edge_tokens`` is delta = a (1 - b) R k; kappa grows by delta / ``thought_tokens`` (k_i to count AoT in
@@ -60,13 +70,20 @@ def unit_accuracy_cost(alpha: np.ndarray, beta: np.ndarray, kappa: np.ndarray) -
 
 # --- cost terms (eqs. 21-26), each [..., N, I] ---------------------------------------------------
 
+
 def switching_cost(a_prev: np.ndarray, a: np.ndarray, load_cost: float) -> np.ndarray:
     """Eq. (21): lambda for every model loaded in this slot (a^t = 1 and a^{t-1} = 0)."""
     return load_cost * (np.asarray(a) > np.asarray(a_prev)).astype(float)
 
 
-def transmission_cost(requests: np.ndarray, x: np.ndarray, access_s: np.ndarray, backhaul_s: np.ndarray,
-                      access_price: float, backhaul_price: float) -> np.ndarray:
+def transmission_cost(
+    requests: np.ndarray,
+    x: np.ndarray,
+    access_s: np.ndarray,
+    backhaul_s: np.ndarray,
+    access_price: float,
+    backhaul_price: float,
+) -> np.ndarray:
     """Eq. (22): R (l_{n,i} + d_i / r^C b), each second priced by its link's edge access cost.
 
     ``access_s`` = l_{n,i} = d_i / E[r_{u,n}] (user to BS), ``backhaul_s`` = d_i / r^C (to the cloud, ground
@@ -75,14 +92,21 @@ def transmission_cost(requests: np.ndarray, x: np.ndarray, access_s: np.ndarray,
     return requests * (access_price * access_s + backhaul_price * backhaul_s * (1.0 - x))
 
 
-def computation_cost(requests: np.ndarray | float, x: np.ndarray | float, cot_tokens: np.ndarray,
-                     flops_per_token: np.ndarray, compute_flops: float, price: float) -> np.ndarray:
+def computation_cost(
+    requests: np.ndarray | float,
+    x: np.ndarray | float,
+    cot_tokens: np.ndarray,
+    flops_per_token: np.ndarray,
+    compute_flops: float,
+    price: float,
+) -> np.ndarray:
     """Eq. (23): delta e_m / f_n seconds of edge GPU time (delta = a (1 - b) R k), times a price per second."""
     return price * edge_tokens(requests, x, cot_tokens) * flops_per_token / compute_flops
 
 
-def accuracy_cost(requests: np.ndarray, x: np.ndarray, alpha: np.ndarray, beta: np.ndarray, kappa: np.ndarray,
-                  weight: float) -> np.ndarray:
+def accuracy_cost(
+    requests: np.ndarray, x: np.ndarray, alpha: np.ndarray, beta: np.ndarray, kappa: np.ndarray, weight: float
+) -> np.ndarray:
     """Eq. (24): A-bar R a (1 - b), with the unit cost at the AoT after this slot's update (0 if nothing served)."""
     served = requests * x
     unit = unit_accuracy_cost(alpha, beta, kappa)
@@ -102,18 +126,21 @@ def edge_tokens(requests: np.ndarray | float, x: np.ndarray | float, cot_tokens:
 
 # --- constraints (3)-(5), (28c) ------------------------------------------------------------------
 
+
 def memory_used_gb(a: np.ndarray, memory_gb: np.ndarray) -> np.ndarray:
     """Left side of eq. (3): GPU memory of the cached models, [..., N]."""
     return (np.asarray(a, dtype=float) * memory_gb).sum(axis=-1)
 
 
-def energy_used_j(requests: np.ndarray, x: np.ndarray, cot_tokens: np.ndarray,
-                  joules_per_token: np.ndarray) -> np.ndarray:
+def energy_used_j(
+    requests: np.ndarray, x: np.ndarray, cot_tokens: np.ndarray, joules_per_token: np.ndarray
+) -> np.ndarray:
     """Left side of eq. (5): energy of the edge-served tokens in a slot, [..., N]."""
     return (edge_tokens(requests, x, cot_tokens) * joules_per_token).sum(axis=-1)
 
 
 # --- radio (eq. 2) and coverage (eq. 1) ------------------------------------------------------------
+
 
 def user_gains(distance_m: np.ndarray, fading_power: np.ndarray) -> np.ndarray:
     """Channel power gain g_{u,n}: 3GPP macro path loss times Rayleigh |h|^2."""
@@ -130,15 +157,26 @@ def shadowed_rician_power(rng: np.random.Generator, shadowing: Shadowing, size: 
     return np.abs(los + scatter) ** 2
 
 
-def satellite_gains(elevation_deg: np.ndarray | float, fading_power: np.ndarray | float, carrier_hz: float,
-                    antenna_gain_db: float, earth_radius_m: float, altitude_m: float) -> np.ndarray:
+def satellite_gains(
+    elevation_deg: np.ndarray | float,
+    fading_power: np.ndarray | float,
+    carrier_hz: float,
+    antenna_gain_db: float,
+    earth_radius_m: float,
+    altitude_m: float,
+) -> np.ndarray:
     """Channel power gain g_{u,0}: free-space loss over the slant range, antenna gains, shadowed-Rician |h|^2."""
     slant = slant_range_m(np.asarray(elevation_deg, dtype=float), earth_radius_m, altitude_m)
     return free_space_gain(slant, carrier_hz) * db_to_linear(antenna_gain_db) * fading_power
 
 
-def uplink_rates_bps(gains: np.ndarray, power_w: float, bandwidth_hz: float, noise_dbm_per_hz: float,
-                     interference: Literal["all-users", "none"] = "all-users") -> np.ndarray:
+def uplink_rates_bps(
+    gains: np.ndarray,
+    power_w: float,
+    bandwidth_hz: float,
+    noise_dbm_per_hz: float,
+    interference: Literal["all-users", "none"] = "all-users",
+) -> np.ndarray:
     """Eq. (2): rate of each user [..., U] of one BS, every other user of that BS interfering."""
     g = np.asarray(gains, dtype=float)
     noise = float(dbm_to_w(noise_dbm_per_hz)) * bandwidth_hz

@@ -35,8 +35,13 @@ class SaginParams(StrictModel):
 
     # --- system (Section VI-A) ---
     T: int = Field(100, ge=1, le=100_000, description="time steps of an episode")
-    num_bs: int = Field(5, ge=2, le=100, description="ground base stations N (the MSB auction, eq. 31, prices a BS "
-                        "by its competitors' bids, so it needs two)")
+    num_bs: int = Field(
+        5,
+        ge=2,
+        le=100,
+        description="ground base stations N (the MSB auction, eq. 31, prices a BS "
+        "by its competitors' bids, so it needs two)",
+    )
     num_services: int = Field(10, ge=1, le=1000, description="LLM agent services I")
     num_models: int = Field(10, ge=1, le=1000, description="reasoning LLMs M (types alternate over llm_types)")
     num_users: int = Field(10, ge=0, le=100_000, description="users per ground BS")
@@ -45,12 +50,15 @@ class SaginParams(StrictModel):
     gpu_flops_per_w: float = Field(810e9, gt=0, description="GPU energy efficiency, FLOP/s per W")
     gpu_power_w: float = Field(300.0, gt=0, description="energy capacity (power) of one GPU, W")
     llm_types: list[LlmType] = Field(default_factory=lambda: [LLAMA_65B, GPT3_174B], min_length=1)
-    arrival_per_user: float = Field(0.1, ge=0, description="Poisson mean per user, service and slot: "
-                                    "lambda = users x this")
+    arrival_per_user: float = Field(
+        0.1, ge=0, description="Poisson mean per user, service and slot: lambda = users x this"
+    )
     vanishing_factor: float = Field(0.6, gt=0, lt=1, description="AoT vanishing factor Delta in (0, 1)")
     vanishing_unit: Literal["example", "token"] = Field(
-        "example", description="'example': Delta CoT examples vanish per slot (AoT counted in examples); "
-        "'token': eq. (19) read literally with AoT in tokens")
+        "example",
+        description="'example': Delta CoT examples vanish per slot (AoT counted in examples); "
+        "'token': eq. (19) read literally with AoT in tokens",
+    )
     cot_tokens: int = Field(200, ge=1, description="tokens k_i of one CoT example")
     slot_s: float = Field(60.0, gt=0, description="slot duration (energy budget E_n = GPUs x power x slot)")
     # --- radio (eq. 2) ---
@@ -60,32 +68,49 @@ class SaginParams(StrictModel):
     cell_radius_m: float = Field(500.0, gt=0, description="users uniform in a disc of this radius")
     min_distance_m: float = Field(20.0, gt=0, description="closest user distance")
     interference: Literal["all-users", "none"] = Field(
-        "all-users", description="'all-users': eq. (2), every other user of the BS interferes; 'none': orthogonal")
+        "all-users", description="'all-users': eq. (2), every other user of the BS interferes; 'none': orthogonal"
+    )
     data_mb_min: float = Field(100.0, gt=0, description="smallest input size d_i, MB")
     data_mb_max: float = Field(200.0, gt=0, description="largest input size d_i, MB")
     satellite_bandwidth_hz: float = Field(20e6, gt=0, le=1e10, description="bandwidth B_0 of the satellite access link")
-    satellite_carrier_hz: float = Field(2e9, gt=0, le=1e12, description="carrier of the satellite access link "
-                                        "(S band, 3GPP TR 38.821 LEO-600 set 1)")
-    satellite_antenna_gain_db: float = Field(30.0, ge=-50, le=100, description="user + satellite antenna gain "
-                                             "(0 dBi handheld + 30 dBi satellite, 3GPP TR 38.821)")
+    satellite_carrier_hz: float = Field(
+        2e9, gt=0, le=1e12, description="carrier of the satellite access link (S band, 3GPP TR 38.821 LEO-600 set 1)"
+    )
+    satellite_antenna_gain_db: float = Field(
+        30.0,
+        ge=-50,
+        le=100,
+        description="user + satellite antenna gain (0 dBi handheld + 30 dBi satellite, 3GPP TR 38.821)",
+    )
     satellite_fading: Literal["light", "average", "heavy"] = Field(
-        "average", description="shadowed-Rician shadowing of the satellite access link (Abdi et al. 2003)")
+        "average", description="shadowed-Rician shadowing of the satellite access link (Abdi et al. 2003)"
+    )
     ground_backhaul_bps: float = Field(1e9, gt=0, description="BS-to-cloud core rate r_n^C")
     satellite_backhaul_bps: float = Field(2e9, gt=0, description="satellite backbone rate r_0^C")
     # --- costs (eqs. 21-26; access and cloud prices from Section VI-A) ---
     switch_cost: float = Field(0.05, ge=0, description="lambda of eq. (21), per model load")
     edge_access_cost_ground: float = Field(1e-4, ge=0, description="price per second of ground transmission")
     edge_access_cost_satellite: float = Field(5e-3, ge=0, description="price per second of satellite transmission")
-    satellite_access_cost: float = Field(1e-4, ge=0, le=1e3, description="price per second of user airtime on the "
-                                         "satellite access link (default: the ground's; 0.005 prices it at the "
-                                         "satellite's edge access cost, see docs)")
+    satellite_access_cost: float = Field(
+        1e-4,
+        ge=0,
+        le=1e3,
+        description="price per second of user airtime on the "
+        "satellite access link (default: the ground's; 0.005 prices it at the "
+        "satellite's edge access cost, see docs)",
+    )
     cloud_access_cost_ground: float = Field(0.04, ge=0, description="l_0 per request sent to the cloud by the core")
     cloud_access_cost_satellite: float = Field(0.025, ge=0, description="l_0 per request relayed by the satellite")
     compute_cost: float = Field(1.0, ge=0, description="price per second of edge GPU time (eq. 23)")
     accuracy_weight: float = Field(1.0, ge=0, description="weight of the accuracy cost (eq. 24)")
     sigma_min: float = Field(0.25, gt=0, lt=0.5, description="smallest ambiguity bound sigma (Assumption 2)")
-    sigma_max: float = Field(0.45, gt=0, lt=0.5, description="largest ambiguity bound sigma; beta = sigma/(1-sigma) "
-                             "(sigma = 0 would make the CoT gain log(1/beta) infinite)")
+    sigma_max: float = Field(
+        0.45,
+        gt=0,
+        lt=0.5,
+        description="largest ambiguity bound sigma; beta = sigma/(1-sigma) "
+        "(sigma = 0 would make the CoT gain log(1/beta) infinite)",
+    )
     # --- satellite coverage (eq. 1) ---
     altitude_m: float = Field(5.5e5, gt=0, description="LEO altitude")
     earth_radius_m: float = Field(6.371e6, gt=0, description="Earth radius")

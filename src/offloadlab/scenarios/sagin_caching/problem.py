@@ -33,12 +33,29 @@ def decision_space(ep: Episode) -> DecisionSpace:
     """Caching policy index, relay index and per-slot rho."""
     return DecisionSpace(
         fields=(
-            ArrayField("policy", (), 0, len(POLICIES) - 1, integer=True,
-                       description="caching policy: " + ", ".join(f"{k} = {n}" for k, n in enumerate(POLICIES))),
-            ArrayField("relay", (), 0, len(RELAYS) - 1, integer=True,
-                       description="cloud path: " + ", ".join(f"{k} = {n}" for k, n in enumerate(RELAYS))),
-            ArrayField("rho", (ep.params.T,), 1.0, auction.RHO_MAX,
-                       description="MSB price-scaling factor of each slot's auction"),
+            ArrayField(
+                "policy",
+                (),
+                0,
+                len(POLICIES) - 1,
+                integer=True,
+                description="caching policy: " + ", ".join(f"{k} = {n}" for k, n in enumerate(POLICIES)),
+            ),
+            ArrayField(
+                "relay",
+                (),
+                0,
+                len(RELAYS) - 1,
+                integer=True,
+                description="cloud path: " + ", ".join(f"{k} = {n}" for k, n in enumerate(RELAYS)),
+            ),
+            ArrayField(
+                "rho",
+                (ep.params.T,),
+                1.0,
+                auction.RHO_MAX,
+                description="MSB price-scaling factor of each slot's auction",
+            ),
         ),
         constraints=("GPU memory, energy and context-window constraints (3), (5), (28c) are enforced by the policies",),
     )
@@ -46,17 +63,25 @@ def decision_space(ep: Episode) -> DecisionSpace:
 
 def decision_of(ep: Episode, policy: Policy, relay: Relay, rho: float | np.ndarray = 1.0) -> dict[str, np.ndarray]:
     """The decision arrays for named choices."""
-    return {"policy": np.array(float(POLICIES.index(policy))), "relay": np.array(float(RELAYS.index(relay))),
-            "rho": np.broadcast_to(np.asarray(rho, dtype=float), (ep.params.T,)).copy()}
+    return {
+        "policy": np.array(float(POLICIES.index(policy))),
+        "relay": np.array(float(RELAYS.index(relay))),
+        "rho": np.broadcast_to(np.asarray(rho, dtype=float), (ep.params.T,)).copy(),
+    }
 
 
 def market_report(values: np.ndarray, outcome: auction.Outcome) -> dict[str, float]:
     """Mean surplus per round (total, ground, satellite, optimal), efficiency and the satellite's win share."""
     s = {k: float(v.mean()) for k, v in auction.surplus(values, outcome).items()}
-    return {"total_surplus": s["total"], "ground_surplus": s["ground"], "satellite_surplus": s["satellite"],
-            "optimal_surplus": s["optimal"],
-            "allocation_efficiency": s["total"] / s["optimal"] if s["optimal"] > 0 else 1.0,
-            "satellite_win_share": float(outcome.z[:, 0].mean()), "mean_rho": float(np.mean(outcome.rho))}
+    return {
+        "total_surplus": s["total"],
+        "ground_surplus": s["ground"],
+        "satellite_surplus": s["satellite"],
+        "optimal_surplus": s["optimal"],
+        "allocation_efficiency": s["total"] / s["optimal"] if s["optimal"] > 0 else 1.0,
+        "satellite_win_share": float(outcome.z[:, 0].mean()),
+        "mean_rho": float(np.mean(outcome.rho)),
+    }
 
 
 def run(ep: Episode, policy: Policy, relay: Relay, rho: np.ndarray) -> tuple[dict[str, Any], list[str]]:
@@ -74,11 +99,15 @@ class SaginCachingProblem(ProblemBase):
     """Seed 001: minimise the average provisioning cost (eq. 27); auctions report surplus (eq. 30a)."""
 
     manifest = Manifest(
-        id=episode.SCENARIO_ID, seed="001",
+        id=episode.SCENARIO_ID,
+        seed="001",
         paper="Caching LLM agents in space-air-ground networks: age of thought and MSB auctions (seed 001)",
         objective=Objective("avg_total_cost", "Average total cost per slot", "", "min"),
-        presets=tuple(PRESETS), sequential=True, gym_ids=("offloadlab/sagin-auctioneer-v0",),
-        small={"T": 12})
+        presets=tuple(PRESETS),
+        sequential=True,
+        gym_ids=("offloadlab/sagin-auctioneer-v0",),
+        small={"T": 12},
+    )
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
         """Episode configuration JSON from a preset, overrides and a seed."""
@@ -111,9 +140,15 @@ class SaginCachingProblem(ProblemBase):
     def describe(self, instance: Episode) -> dict[str, Any]:
         """Parameters and derived quantities for reports."""
         p = instance.params
-        return {**p.model_dump(), "seed": instance.seed, "arrival_rate": p.arrival_rate,
-                "gpu_capacity_gb": p.gpu_capacity_gb, "model_of": instance.model_of.tolist(),
-                "mean_rate_bps": instance.mean_rate_bps.tolist(), "coverage_s": instance.coverage_s}
+        return {
+            **p.model_dump(),
+            "seed": instance.seed,
+            "arrival_rate": p.arrival_rate,
+            "gpu_capacity_gb": p.gpu_capacity_gb,
+            "model_of": instance.model_of.tolist(),
+            "mean_rate_bps": instance.mean_rate_bps.tolist(),
+            "coverage_s": instance.coverage_s,
+        }
 
 
 PROBLEM = SaginCachingProblem()

@@ -27,7 +27,8 @@ penalised score) with its ``best_objective`` (+inf while nothing feasible was pr
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -61,11 +62,13 @@ class SatMecEnv(gym.Env):
         self.local_decision = PROBLEM.local_decision(instance)
         self.local_mean = float(instance.local_latency_s.mean())
         snr_db = 10 * np.log10(np.maximum(instance.gain * par.p_max_w / instance.noise_w, 1e-30))
-        self.features = np.concatenate([
-            (snr_db / SNR_SCALE_DB).ravel(),
-            instance.local_latency_s / self.deadline,
-            instance.elevation_deg / 90.0,
-        ])
+        self.features = np.concatenate(
+            [
+                (snr_db / SNR_SCALE_DB).ravel(),
+                instance.local_latency_s / self.deadline,
+                instance.elevation_deg / 90.0,
+            ]
+        )
         D, N = self.space.flat_size, par.N
         self.action_space = spaces.Box(-1.0, 1.0, shape=(D,), dtype=np.float32)
         size = len(self.features) + D + N + 1
@@ -117,13 +120,23 @@ class SatMecEnv(gym.Env):
 
     def _obs(self) -> np.ndarray:
         current = (self._current - self.low) / (self.high - self.low)
-        obs = np.concatenate([
-            self.features, current, self._latency / self.deadline, [self._t / self.horizon],
-        ])
+        obs = np.concatenate(
+            [
+                self.features,
+                current,
+                self._latency / self.deadline,
+                [self._t / self.horizon],
+            ]
+        )
         return np.clip(np.nan_to_num(obs, posinf=OBS_BOUND), -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
 
-def make_env(instance: Mapping[str, Any] | None = None, seed: int = 0, preset: str = "default", horizon: int = 8,
-             **overrides: Any) -> SatMecEnv:
+def make_env(
+    instance: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    preset: str = "default",
+    horizon: int = 8,
+    **overrides: Any,
+) -> SatMecEnv:
     """The env on an instance (JSON data), or on one generated from a preset, overrides and a seed."""
     return SatMecEnv(instance if instance is not None else PROBLEM.make_instance(seed, preset, **overrides), horizon)

@@ -6,9 +6,10 @@ Shapes: B decisions, M satellites, N terminals, I sub-channels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -116,8 +117,9 @@ def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
     return SatMecInstance(params, elev, fading, bits, extra=extra)
 
 
-def _checked_array(value: Any, name: str, shape: tuple[int, ...], low: float, high: float,
-                   low_open: bool = False) -> np.ndarray:
+def _checked_array(
+    value: Any, name: str, shape: tuple[int, ...], low: float, high: float, low_open: bool = False
+) -> np.ndarray:
     arr = _as_numeric_array(value, name)
     if arr.shape != shape:
         raise InputError(name, f"has shape {list(arr.shape)}, expected {list(shape)} (from params M, N, I)")
@@ -136,13 +138,26 @@ def decision_space(inst: SatMecInstance) -> DecisionSpace:
     p = inst.params
     return DecisionSpace(
         fields=(
-            ArrayField("offload", (p.M, p.N), 0, 1, integer=True, soft=True,
-                       description="offload[m][n] = 1 if terminal n offloads its task to satellite m"),
-            ArrayField("power_w", (p.N, p.I), 0.0, p.p_max_w, soft=True,
-                       description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i"),
+            ArrayField(
+                "offload",
+                (p.M, p.N),
+                0,
+                1,
+                integer=True,
+                soft=True,
+                description="offload[m][n] = 1 if terminal n offloads its task to satellite m",
+            ),
+            ArrayField(
+                "power_w",
+                (p.N, p.I),
+                0.0,
+                p.p_max_w,
+                soft=True,
+                description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
+            ),
         ),
         constraints=(
-            f"each terminal offloads to at most one satellite: sum over m of offload[m][n] <= 1",
+            "each terminal offloads to at most one satellite: sum over m of offload[m][n] <= 1",
             f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
             f"every terminal's latency <= deadline {p.deadline_s:g} s",
         ),
@@ -186,8 +201,7 @@ def uplink_rate_bps(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray
     return _uplink_rate(inst, np.asarray(power, dtype=float), offloaded, target)
 
 
-def _uplink_rate(inst: SatMecInstance, power: np.ndarray, offloaded: np.ndarray,
-                 target: np.ndarray) -> np.ndarray:
+def _uplink_rate(inst: SatMecInstance, power: np.ndarray, offloaded: np.ndarray, target: np.ndarray) -> np.ndarray:
     par = inst.params
     B, N = target.shape
     # ``take`` on flattened arrays instead of fancy indexing: the gathers are the hot spot at small I
@@ -226,16 +240,23 @@ def _uplink_rate(inst: SatMecInstance, power: np.ndarray, offloaded: np.ndarray,
     return rate
 
 
-def latency_s(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
-              cpu_hz: np.ndarray | None = None) -> np.ndarray:
+def latency_s(
+    inst: SatMecInstance, offload: np.ndarray, power: np.ndarray, cpu_hz: np.ndarray | None = None
+) -> np.ndarray:
     """Per-terminal latency delta[b, n] of eq. (8), with the eq. (14) split unless ``cpu_hz`` is given."""
     a = np.asarray(offload, dtype=float)
     offloaded, target, _ = _layout(a)
     return _latency(inst, a, np.asarray(power, dtype=float), offloaded, target, cpu_hz)
 
 
-def _latency(inst: SatMecInstance, a: np.ndarray, power: np.ndarray, offloaded: np.ndarray,
-             target: np.ndarray, cpu_hz: np.ndarray | None) -> np.ndarray:
+def _latency(
+    inst: SatMecInstance,
+    a: np.ndarray,
+    power: np.ndarray,
+    offloaded: np.ndarray,
+    target: np.ndarray,
+    cpu_hz: np.ndarray | None,
+) -> np.ndarray:
     B, M, N = a.shape
     rate = _uplink_rate(inst, power, offloaded, target)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -252,8 +273,9 @@ def _latency(inst: SatMecInstance, a: np.ndarray, power: np.ndarray, offloaded: 
     return np.where(offloaded, t_sat, inst.local_latency_s)
 
 
-def evaluate(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
-             cpu_hz: np.ndarray | None = None) -> Evaluation:
+def evaluate(
+    inst: SatMecInstance, offload: np.ndarray, power: np.ndarray, cpu_hz: np.ndarray | None = None
+) -> Evaluation:
     """Evaluate B decisions at once: latency, mean latency, feasibility and named violations.
 
     Accepts unbatched [M, N] / [N, I] arrays too (treated as B = 1).
@@ -266,13 +288,19 @@ def evaluate(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
     if p.ndim == 2:
         p = p[None]
     if a.shape[1:] != (par.M, par.N) or p.shape[1:] != (par.N, par.I) or a.shape[0] != p.shape[0]:
-        raise InputError("decision", f"batched shapes {list(a.shape)} and {list(p.shape)} do not match "
-                                     f"[B, {par.M}, {par.N}] and [B, {par.N}, {par.I}]")
+        raise InputError(
+            "decision",
+            f"batched shapes {list(a.shape)} and {list(p.shape)} do not match "
+            f"[B, {par.M}, {par.N}] and [B, {par.N}, {par.I}]",
+        )
     block = max(1, BLOCK_ELEMENTS // (par.N * max(par.I, par.M)))
     if len(a) > block:
-        return Evaluation.concat([
-            evaluate(inst, a[s:s + block], p[s:s + block], None if cpu_hz is None else cpu_hz[s:s + block])
-            for s in range(0, len(a), block)])
+        return Evaluation.concat(
+            [
+                evaluate(inst, a[s : s + block], p[s : s + block], None if cpu_hz is None else cpu_hz[s : s + block])
+                for s in range(0, len(a), block)
+            ]
+        )
     offloaded, target, n_off = _layout(a)
     lat = _latency(inst, a, p, offloaded, target, cpu_hz)
     mean = lat.mean(axis=1)
@@ -281,14 +309,16 @@ def evaluate(inst: SatMecInstance, offload: np.ndarray, power: np.ndarray,
         "offloaded_to_multiple_satellites": np.any(n_off > 1, axis=1),
         "negative_power": p.min(axis=(1, 2)) < 0,
         # a 2-D matrix-vector product sums the short sub-channel axis faster than einsum or sum
-        "power_budget": ((p.reshape(-1, par.I) @ np.ones(par.I)).reshape(len(p), par.N)
-                         > par.p_max_w * (1 + POWER_TOL)).any(axis=1),
+        "power_budget": (
+            (p.reshape(-1, par.I) @ np.ones(par.I)).reshape(len(p), par.N) > par.p_max_w * (1 + POWER_TOL)
+        ).any(axis=1),
         "deadline": np.any(~(lat <= par.deadline_s * (1 + 1e-12)), axis=1),
     }
     if cpu_hz is not None:
         f = np.asarray(cpu_hz, dtype=float)
-        checks["cpu_capacity"] = (np.any(f < 0, axis=(1, 2))
-                                  | np.any((a * f).sum(axis=2) > par.f_sat_hz * (1 + 1e-9), axis=1))
+        checks["cpu_capacity"] = np.any(f < 0, axis=(1, 2)) | np.any(
+            (a * f).sum(axis=2) > par.f_sat_hz * (1 + 1e-9), axis=1
+        )
     return Evaluation.from_checks(mean, checks, {"latency_s": lat, "mean_latency_s": mean})
 
 

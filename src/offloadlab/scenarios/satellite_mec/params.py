@@ -39,7 +39,7 @@ class SatMecParams(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _sizes_ordered(self) -> "SatMecParams":
+    def _sizes_ordered(self) -> SatMecParams:
         if self.data_mb_max < self.data_mb_min:
             raise ValueError(f"data_mb_max ({self.data_mb_max}) must be >= data_mb_min ({self.data_mb_min})")
         return self

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -20,11 +21,15 @@ class SatelliteMecProblem(ProblemBase):
     """Seed 000: minimise the mean terminal latency over offloading targets and sub-channel powers."""
 
     manifest = Manifest(
-        id=model.SCENARIO_ID, seed="000",
+        id=model.SCENARIO_ID,
+        seed="000",
         paper="LLM-based optimization of offloading, power and computing in multi-satellite MEC (seed 000)",
         objective=Objective("mean_latency_s", "Mean latency", "s", "min"),
-        presets=tuple(PRESETS), prompt_dir=Path(__file__).parent / "prompts",
-        gym_ids=("offloadlab/satellite-mec-v0",), small={"M": 2, "N": 4, "I": 2})
+        presets=tuple(PRESETS),
+        prompt_dir=Path(__file__).parent / "prompts",
+        gym_ids=("offloadlab/satellite-mec-v0",),
+        small={"M": 2, "N": 4, "I": 2},
+    )
     objective_cap = 1e6  # seconds: stands in for "never finishes" inside penalised scores
 
     def make_instance(self, seed: int, preset: str = "default", **overrides: Any) -> dict[str, Any]:
@@ -85,11 +90,14 @@ class SatelliteMecProblem(ProblemBase):
         p = instance.params
         snr = p.p_max_w * instance.gain / instance.noise_w  # [M, N, I]
         best_rate = p.bandwidth_hz * np.log2(1.0 + snr.max(axis=2))  # [M, N]
-        return {**p.model_dump(), "data_bits": instance.data_bits.tolist(),
-                "elevation_deg": instance.elevation_deg.tolist(),
-                "local_latency_s": instance.local_latency_s.tolist(),
-                "link_snr_db": (10.0 * np.log10(snr)).tolist(),
-                "upload_s": (instance.data_bits[None, :] / best_rate).T.tolist()}
+        return {
+            **p.model_dump(),
+            "data_bits": instance.data_bits.tolist(),
+            "elevation_deg": instance.elevation_deg.tolist(),
+            "local_latency_s": instance.local_latency_s.tolist(),
+            "link_snr_db": (10.0 * np.log10(snr)).tolist(),
+            "upload_s": (instance.data_bits[None, :] / best_rate).T.tolist(),
+        }
 
 
 PROBLEM = SatelliteMecProblem()

@@ -10,8 +10,9 @@ from offloadlab.methods.leo_inference.adaptive.operators import OpSpec, space_op
 from offloadlab.methods.leo_inference.adaptive.space import DEPLOY, Geometry, SearchSpace
 
 TINY_GEO = Geometry(input_hw=8, in_channels=1, stem_stride=1, strides=(1,), num_classes=10)
-TINY_SPACE = SearchSpace(channels=((4, 8),), kernels=(3,), convs=("mb",), repeats=(1, 2), stem_channels=4,
-                         head_channels=16)
+TINY_SPACE = SearchSpace(
+    channels=((4, 8),), kernels=(3,), convs=("mb",), repeats=(1, 2), stem_channels=4, head_channels=16
+)
 
 
 def kb_of(latency: dict[str, float]) -> KnowledgeBase:

@@ -65,13 +65,21 @@ def test_gpu_latency_pipeline_by_hand():
 
 def test_lowering_of_a_tiny_mb_stage_by_hand():
     geo = Geometry(8, 1, 1, (2,), 10)
-    space = SearchSpace(channels=((8,),), kernels=(3,), convs=("mb",), repeats=(2,), stem_channels=4,
-                        head_channels=16)
+    space = SearchSpace(channels=((8,),), kernels=(3,), convs=("mb",), repeats=(2,), stem_channels=4, head_channels=16)
     ops = arch_ops(space, (StageChoice(8, 3, "mb", 2),), geo)
     assert [(o.kind, o.c_in, o.c_out, o.hw, o.stride) for o in ops] == [
-        ("conv", 1, 4, 8, 1), ("pw", 4, 16, 8, 1), ("dw", 16, 16, 8, 2), ("pw", 16, 8, 4, 1),
-        ("pw", 8, 32, 4, 1), ("dw", 32, 32, 4, 1), ("pw", 32, 8, 4, 1), ("add", 8, 8, 4, 1),
-        ("pw", 8, 16, 4, 1), ("pool", 16, 16, 4, 1), ("linear", 16, 10, 1, 1)]
+        ("conv", 1, 4, 8, 1),
+        ("pw", 4, 16, 8, 1),
+        ("dw", 16, 16, 8, 2),
+        ("pw", 16, 8, 4, 1),
+        ("pw", 8, 32, 4, 1),
+        ("dw", 32, 32, 4, 1),
+        ("pw", 32, 8, 4, 1),
+        ("add", 8, 8, 4, 1),
+        ("pw", 8, 16, 4, 1),
+        ("pool", 16, 16, 4, 1),
+        ("linear", 16, 10, 1, 1),
+    ]
 
 
 def test_lowering_of_shuffle_units():
@@ -85,8 +93,13 @@ def test_lowering_of_shuffle_units():
 
 
 def test_op_modules_produce_the_declared_shapes():
-    for op in (OpSpec("dw", 8, 8, 16, 5, 2, "hswish"), OpSpec("pw", 8, 12, 16, act="relu"),
-               OpSpec("shuffle", 8, 8, 4), OpSpec("pool", 8, 8, 4), OpSpec("linear", 8, 3)):
+    for op in (
+        OpSpec("dw", 8, 8, 16, 5, 2, "hswish"),
+        OpSpec("pw", 8, 12, 16, act="relu"),
+        OpSpec("shuffle", 8, 8, 4),
+        OpSpec("pool", 8, 8, 4),
+        OpSpec("linear", 8, 3),
+    ):
         y = op_module(op)(op_input(op))
         assert y.shape[1] == op.c_out or op.kind == "linear" and y.shape == (1, 3)
 

@@ -29,15 +29,15 @@ def test_first_iterates_by_hand():
     # NAG: Gamma0 = (0.99, 0), y1 = Gamma0 (Q0 = 0), Gamma1 = (0.9801, 0),
     # y2 = Gamma1 + 0.28175 * (Gamma1 - Gamma0) = 0.9801 - 0.0027893 = 0.977311
     _, losses = nesterov(quad, np.ones(2), 0.01, 3)
-    assert losses[1] == pytest.approx(0.5 * 0.99 ** 2)
-    assert losses[2] == pytest.approx(0.5 * 0.977311 ** 2, rel=1e-5)
+    assert losses[1] == pytest.approx(0.5 * 0.99**2)
+    assert losses[2] == pytest.approx(0.5 * 0.977311**2, rel=1e-5)
 
 
 def test_nag_converges_faster_than_gd_on_a_quadratic():
     _, gd = gradient_descent(quad, np.ones(2), 0.01, 200)
     _, nag = nesterov(quad, np.ones(2), 0.01, 200)
     # GD's slow mode contracts by 0.99 per step: loss 0.5 * 0.99^400 = 0.009 after 200 steps
-    assert gd[-1] == pytest.approx(0.5 * 0.99 ** 398, rel=1e-6)
+    assert gd[-1] == pytest.approx(0.5 * 0.99**398, rel=1e-6)
     assert nag[-1] < gd[-1] / 100
 
 

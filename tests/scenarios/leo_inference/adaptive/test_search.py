@@ -66,6 +66,14 @@ def test_evolutionary_search_respects_interval_and_budget(synthetic_kb):
 def test_sampled_candidates_when_the_space_is_large(synthetic_kb):
     space = SearchSpace()
     lat = additive_latency(space, DEPLOY, op_cost_fn(synthetic_kb, CpuProfile("x", 1.0, 10e9)))
-    res = search(space, lat, lambda g: float(g.sum()), (0.0, 1.0), np.random.default_rng(2), budget=5,
-                 enumerate_limit=1000, samples=500)
+    res = search(
+        space,
+        lat,
+        lambda g: float(g.sum()),
+        (0.0, 1.0),
+        np.random.default_rng(2),
+        budget=5,
+        enumerate_limit=1000,
+        samples=500,
+    )
     assert res.candidates <= 500 and res.evaluated == 5

@@ -55,8 +55,11 @@ def test_fig6_curves_start_together_and_figure_is_written(data, tmp_path):
 
 
 def test_tables_figure_is_written(tmp_path):
-    rows = [Reproduced(p, f, 30.0, 18.0, 72.0, 1.0, 30.0, 17.0, 97.0, 96.0, [], 5, 50, "exhaustive")
-            for f in ("mb", "shuffle") for p in ("a", "b")]
+    rows = [
+        Reproduced(p, f, 30.0, 18.0, 72.0, 1.0, 30.0, 17.0, 97.0, 96.0, [], 5, 50, "exhaustive")
+        for f in ("mb", "shuffle")
+        for p in ("a", "b")
+    ]
     assert tables_figure(rows, tmp_path / "t.png").stat().st_size > 1000
 
 

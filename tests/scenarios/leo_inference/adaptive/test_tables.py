@@ -24,10 +24,17 @@ def test_paper_tables_as_printed():
     assert t.original_acc_pct == {"mb": 72.0, "shuffle": 69.1}
     sd835 = [r for r in t.rows if r.processor == "Snapdragon 835"]
     assert [(r.family, r.wo_ms, r.w_ms, r.acc_pct) for r in sd835] == [
-        ("mb", 36.8, 19.8, 71.16), ("shuffle", 34.2, 19.2, 68.25)]
+        ("mb", 36.8, 19.8, 71.16),
+        ("shuffle", 34.2, 19.2, 68.25),
+    ]
     below = sorted((r.family, r.processor) for r in t.rows if r.w_ms < 15)
-    assert below == [("mb", "Google Tensor"), ("mb", "Kirin 9000"), ("mb", "Snapdragon 695"),
-                     ("shuffle", "Kirin 9000"), ("shuffle", "Snapdragon 695")]
+    assert below == [
+        ("mb", "Google Tensor"),
+        ("mb", "Kirin 9000"),
+        ("mb", "Snapdragon 695"),
+        ("shuffle", "Kirin 9000"),
+        ("shuffle", "Snapdragon 695"),
+    ]
 
 
 def test_reproduce_on_synthetic_kb_fits_base_and_lands_in_interval(synthetic_kb):
@@ -50,8 +57,11 @@ def _row(proc: str, fam: str, adapted: float, base_acc: float, acc: float) -> Re
 
 
 def test_claims_rows():
-    rows = [_row("a", "mb", 16.0, 97.0, 96.0), _row("b", "mb", 19.5, 97.0, 95.5),
-            _row("a", "shuffle", 17.0, 95.0, 90.0)]
+    rows = [
+        _row("a", "mb", 16.0, 97.0, 96.0),
+        _row("b", "mb", 19.5, 97.0, 95.5),
+        _row("a", "shuffle", 17.0, 95.0, 90.0),
+    ]
     curves = {"gd": np.array([2.3, 2.2, 2.1, 2.0]), "nag": np.array([2.3, 2.1, 1.9, 1.7])}
     table = claims(rows, curves)
     by = {r["claim"].split(":")[0]: r for r in table}
@@ -63,8 +73,9 @@ def test_claims_rows():
     assert not by["ShuffleNetV2"]["holds"]  # drop 5 points
     assert table[-1]["holds"] and "100 %" in table[-1]["measured"]
     # stand-alone retrained accuracies take precedence over the supernet's
-    rows[2] = Reproduced("a", "shuffle", 30.0, 18.0, 69.0, 1.0, 30.0, 17.0, 95.0, 90.0, [], 10, 100, "exhaustive",
-                         96.0, 95.5)
+    rows[2] = Reproduced(
+        "a", "shuffle", 30.0, 18.0, 69.0, 1.0, 30.0, 17.0, 95.0, 90.0, [], 10, 100, "exhaustive", 96.0, 95.5
+    )
     retrained = {r["claim"].split(":")[0]: r for r in claims(rows, curves)}["ShuffleNetV2"]
     assert retrained["holds"] and "retrained stand-alone" in retrained["measured"]
     rows[1] = _row("b", "mb", 21.0, 97.0, 96.0)

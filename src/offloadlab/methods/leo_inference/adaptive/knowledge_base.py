@@ -73,8 +73,9 @@ class KnowledgeBase:
         try:
             return self.latency_s[spec.key]
         except KeyError:
-            raise InputError("operator", f"{spec.key} is not in the knowledge base of "
-                                         f"{self.device.get('name', '?')}") from None
+            raise InputError(
+                "operator", f"{spec.key} is not in the knowledge base of {self.device.get('name', '?')}"
+            ) from None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -90,8 +91,12 @@ class KnowledgeBase:
             OpSpec.from_key(key)
             if not isinstance(val, int | float) or not math.isfinite(val) or val <= 0:
                 raise InputError(f"latency_s.{key}", "must be a finite positive number")
-        return cls(dict(data["engine"]), dict(data["device"]), dict(data["protocol"]),
-                   {k: float(v) for k, v in data["latency_s"].items()})
+        return cls(
+            dict(data["engine"]),
+            dict(data["device"]),
+            dict(data["protocol"]),
+            {k: float(v) for k, v in data["latency_s"].items()},
+        )
 
     def save(self, path: Path) -> None:
         """Write the base as indented JSON."""
@@ -107,21 +112,37 @@ def host_spec() -> dict[str, Any]:
     """Device spec of this machine (what the paper's 'device spec' attribute holds), with the load average
     when the measurement started (other processes inflate the delays)."""
     cpuinfo = Path("/proc/cpuinfo")
-    models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
-              if ln.startswith("model name")] if cpuinfo.exists() else []
-    return {"name": "host", "type": "cpu", "machine": platform.machine(), "cpu_model": models[0] if models else "",
-            "logical_cpus": os.cpu_count(), "system": platform.system(), "python": platform.python_version(),
-            "load_avg_1m_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+    models = (
+        [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
+        if cpuinfo.exists()
+        else []
+    )
+    return {
+        "name": "host",
+        "type": "cpu",
+        "machine": platform.machine(),
+        "cpu_model": models[0] if models else "",
+        "logical_cpus": os.cpu_count(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "load_avg_1m_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
 
 
-def measure_knowledge_base(specs: Iterable[OpSpec], protocol: Protocol = Protocol(),
-                           progress: Callable[[int, OpSpec, float], None] | None = None) -> KnowledgeBase:
+def measure_knowledge_base(
+    specs: Iterable[OpSpec],
+    protocol: Protocol = Protocol(),
+    progress: Callable[[int, OpSpec, float], None] | None = None,
+) -> KnowledgeBase:
     """Measure every operator on this machine with ``protocol.threads`` torch threads (restored afterwards)."""
     before = torch.get_num_threads()
     torch.set_num_threads(protocol.threads)
     try:
-        kb = KnowledgeBase({"name": "PyTorch", "version": torch.__version__, "mode": "eager, inference_mode"},
-                           host_spec(), asdict(protocol))
+        kb = KnowledgeBase(
+            {"name": "PyTorch", "version": torch.__version__, "mode": "eager, inference_mode"},
+            host_spec(),
+            asdict(protocol),
+        )
         for i, spec in enumerate(specs):
             kb.latency_s[spec.key] = measure_op(spec, protocol)
             if progress is not None:

@@ -55,8 +55,9 @@ def fit_factor(ops: Sequence[OpSpec], kb: KnowledgeBase, target_s: float, bandwi
     transfer = model_bytes(ops) / bandwidth_Bps
     host = sum(kb.lookup(op) for op in ops)
     if target_s <= transfer:
-        raise InputError("target latency", f"{target_s * 1e3:.3f} ms is not above the transfer time "
-                                           f"{transfer * 1e3:.3f} ms")
+        raise InputError(
+            "target latency", f"{target_s * 1e3:.3f} ms is not above the transfer time {transfer * 1e3:.3f} ms"
+        )
     return (target_s - transfer) / host
 
 

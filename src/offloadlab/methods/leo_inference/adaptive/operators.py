@@ -47,8 +47,9 @@ class OpSpec:
         kind, *fields = key.split("|")
         vals = dict(f.split("=", 1) for f in fields)
         try:
-            return cls(kind, int(vals["cin"]), int(vals["cout"]), int(vals["hw"]), int(vals["k"]), int(vals["s"]),
-                       vals["act"])
+            return cls(
+                kind, int(vals["cin"]), int(vals["cout"]), int(vals["hw"]), int(vals["k"]), int(vals["s"]), vals["act"]
+            )
         except (KeyError, ValueError) as exc:
             raise InputError("operator key", f"'{key}' is malformed ({exc})") from None
 
@@ -94,7 +95,9 @@ def op_module(spec: OpSpec) -> nn.Module:
         groups = spec.c_in if spec.kind == "dw" else 1
         mod: nn.Module = nn.Sequential(
             nn.Conv2d(spec.c_in, spec.c_out, spec.k, spec.stride, pad, groups=groups, bias=False),
-            nn.BatchNorm2d(spec.c_out), _act(spec.act))
+            nn.BatchNorm2d(spec.c_out),
+            _act(spec.act),
+        )
     elif spec.kind == "shuffle":
         mod = _Shuffle()
     elif spec.kind == "add":
@@ -122,24 +125,30 @@ def block_ops(choice: StageChoice, c_in: int, hw: int, stride: int, first: bool,
     out_hw = _conv_out(hw, k, stride)
     if choice.conv == "mb":
         hidden = expand * c_in
-        ops = [OpSpec("pw", c_in, hidden, hw, act="hswish"),
-               OpSpec("dw", hidden, hidden, hw, k, stride, "hswish"),
-               OpSpec("pw", hidden, c_out, out_hw)]
+        ops = [
+            OpSpec("pw", c_in, hidden, hw, act="hswish"),
+            OpSpec("dw", hidden, hidden, hw, k, stride, "hswish"),
+            OpSpec("pw", hidden, c_out, out_hw),
+        ]
         if stride == 1 and c_in == c_out:
             ops.append(OpSpec("add", c_out, c_out, out_hw))
         return ops
     half = c_out // 2
     if first:  # two-branch (downsampling) unit: both branches see the whole input
-        return [OpSpec("dw", c_in, c_in, hw, k, stride),
-                OpSpec("pw", c_in, half, out_hw, act="relu"),
-                OpSpec("pw", c_in, half, hw, act="relu"),
-                OpSpec("dw", half, half, hw, k, stride),
-                OpSpec("pw", half, half, out_hw, act="relu"),
-                OpSpec("shuffle", c_out, c_out, out_hw)]
-    return [OpSpec("pw", half, half, hw, act="relu"),  # split unit: half the channels pass through
-            OpSpec("dw", half, half, hw, k, 1),
-            OpSpec("pw", half, half, hw, act="relu"),
-            OpSpec("shuffle", c_out, c_out, hw)]
+        return [
+            OpSpec("dw", c_in, c_in, hw, k, stride),
+            OpSpec("pw", c_in, half, out_hw, act="relu"),
+            OpSpec("pw", c_in, half, hw, act="relu"),
+            OpSpec("dw", half, half, hw, k, stride),
+            OpSpec("pw", half, half, out_hw, act="relu"),
+            OpSpec("shuffle", c_out, c_out, out_hw),
+        ]
+    return [
+        OpSpec("pw", half, half, hw, act="relu"),  # split unit: half the channels pass through
+        OpSpec("dw", half, half, hw, k, 1),
+        OpSpec("pw", half, half, hw, act="relu"),
+        OpSpec("shuffle", c_out, c_out, hw),
+    ]
 
 
 def stem_ops(space: SearchSpace, geo: Geometry) -> tuple[list[OpSpec], int]:
@@ -159,9 +168,11 @@ def stage_ops(choice: StageChoice, c_in: int, hw: int, stride: int, expand: int)
 
 def head_ops(space: SearchSpace, geo: Geometry, c_in: int, hw: int) -> list[OpSpec]:
     """1 x 1 conv to the head width, global pooling, classifier."""
-    return [OpSpec("pw", c_in, space.head_channels, hw, act="hswish"),
-            OpSpec("pool", space.head_channels, space.head_channels, hw),
-            OpSpec("linear", space.head_channels, geo.num_classes)]
+    return [
+        OpSpec("pw", c_in, space.head_channels, hw, act="hswish"),
+        OpSpec("pool", space.head_channels, space.head_channels, hw),
+        OpSpec("linear", space.head_channels, geo.num_classes),
+    ]
 
 
 def arch_ops(space: SearchSpace, arch: tuple[StageChoice, ...], geo: Geometry) -> list[OpSpec]:
@@ -189,8 +200,9 @@ def space_ops(space: SearchSpace, geo: Geometry) -> list[OpSpec]:
             for c in space.channels[s]:
                 for k in space.kernels:
                     for conv in space.convs:
-                        ops, out_hw[k] = stage_ops(StageChoice(c, k, conv, max(space.repeats)), c_in, hw, stride,
-                                                   space.expand)
+                        ops, out_hw[k] = stage_ops(
+                            StageChoice(c, k, conv, max(space.repeats)), c_in, hw, stride, space.expand
+                        )
                         found.update((o.key, o) for o in ops)
         if len(set(out_hw.values())) != 1:
             raise InputError("kernels", "kernel choices must give the same output size")

@@ -33,8 +33,15 @@ from offloadlab.methods.leo_inference.adaptive.tables import FAMILIES, cached, c
 WIDTH = 0.25  # the digits twin has a quarter of the widths: same genes, 8 x 8 inputs need no more
 
 
-def fig6_curves(steps: int = 60, beta: float = 0.01, archs: int = 2, samples: int = 128, family: str = "mb",
-                seed: int = 0, data: Digits | None = None) -> dict[str, np.ndarray]:
+def fig6_curves(
+    steps: int = 60,
+    beta: float = 0.01,
+    archs: int = 2,
+    samples: int = 128,
+    family: str = "mb",
+    seed: int = 0,
+    data: Digits | None = None,
+) -> dict[str, np.ndarray]:
     """Loss curves of plain GD and NAG from the same initial weights on eq. 31's objective: the mean
     cross-entropy of ``archs`` fixed random subnets of a fresh digits supernet on ``samples`` training images."""
     data = data or load_digits_split(seed)
@@ -48,8 +55,9 @@ def fig6_curves(steps: int = 60, beta: float = 0.01, archs: int = 2, samples: in
     return {"iteration": np.arange(steps), "gd": gd, "nag": nag}
 
 
-def train_family_supernets(seed: int = 0, epochs: int = 8,
-                           data: Digits | None = None) -> tuple[dict[str, AccuracyFn], dict[str, Any]]:
+def train_family_supernets(
+    seed: int = 0, epochs: int = 8, data: Digits | None = None
+) -> tuple[dict[str, AccuracyFn], dict[str, Any]]:
     """One digits supernet per model family; cached validation-accuracy functions and training reports."""
     data = data or load_digits_split(seed)
     accuracy: dict[str, AccuracyFn] = {}
@@ -95,8 +103,13 @@ def standalone_trainer(data: Digits, epochs: int = 3, seed: int = 0) -> Callable
     return accuracy
 
 
-def reproduce(outdir: Path, kb: KnowledgeBase | None = None, seed: int = 0,
-              protocol: Protocol = Protocol(), retrain_epochs: int = 3) -> dict[str, Any]:
+def reproduce(
+    outdir: Path,
+    kb: KnowledgeBase | None = None,
+    seed: int = 0,
+    protocol: Protocol = Protocol(),
+    retrain_epochs: int = 3,
+) -> dict[str, Any]:
     """Train, search, retrain the winners and the bases stand-alone (``retrain_epochs``; 0: skip), draw and
     write results.json / claims.json / fig6.png / tables_ii_iii.png into ``outdir`` (torch with one thread,
     restored afterwards); returns a summary. ``protocol`` times the end-to-end additivity check."""
@@ -120,9 +133,13 @@ def reproduce(outdir: Path, kb: KnowledgeBase | None = None, seed: int = 0,
     table = claims(rows, curves)
     fig6(curves, outdir / "fig6.png")
     tables_figure(rows, outdir / "tables_ii_iii.png")
-    results = {"rows": [asdict(r) for r in rows], "training": training, "additivity": additive,
-               "fig6": {k: np.asarray(v).tolist() for k, v in curves.items()},
-               "seconds": {"train": t1 - t0, "search_and_retrain": t2 - t1, "fig6": t3 - t2}}
+    results = {
+        "rows": [asdict(r) for r in rows],
+        "training": training,
+        "additivity": additive,
+        "fig6": {k: np.asarray(v).tolist() for k, v in curves.items()},
+        "seconds": {"train": t1 - t0, "search_and_retrain": t2 - t1, "fig6": t3 - t2},
+    }
     (outdir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (outdir / "claims.json").write_text(json.dumps(table, indent=1) + "\n")
     return {"claims": table, "seconds": results["seconds"], "training": training, "additivity": additive}

@@ -54,8 +54,9 @@ def additive_latency(space: SearchSpace, geo: Geometry, cost: Callable[[OpSpec],
         shape = (len(prev), len(space.channels[s]), len(space.kernels), len(space.convs), len(space.repeats))
         table = np.empty(shape)
         for idx in np.ndindex(shape):
-            choice = StageChoice(space.channels[s][idx[1]], space.kernels[idx[2]], space.convs[idx[3]],
-                                 space.repeats[idx[4]])
+            choice = StageChoice(
+                space.channels[s][idx[1]], space.kernels[idx[2]], space.convs[idx[3]], space.repeats[idx[4]]
+            )
             ops, out_hw = stage_ops(choice, prev[idx[0]], hw, stride, space.expand)
             table[idx] = sum(cost(o) for o in ops)
         tables.append(table)
@@ -91,8 +92,9 @@ class _Scorer:
         return sorted(self.scores.values(), key=lambda t: (-t[0], t[1]))
 
 
-def _children(parents: list[np.ndarray], n: int, space: SearchSpace, rng: np.random.Generator,
-              mutation: float) -> np.ndarray:
+def _children(
+    parents: list[np.ndarray], n: int, space: SearchSpace, rng: np.random.Generator, mutation: float
+) -> np.ndarray:
     """n children: even ones mutate a parent's fields with probability ``mutation``, odd ones cross two."""
     card = space.cardinalities()
     out = np.empty((n, space.stages, 4), dtype=np.int64)
@@ -107,9 +109,19 @@ def _children(parents: list[np.ndarray], n: int, space: SearchSpace, rng: np.ran
     return out
 
 
-def search(space: SearchSpace, latency: LatencyFn, accuracy: AccuracyFn, interval_s: tuple[float, float],
-           rng: np.random.Generator, budget: int = 100, enumerate_limit: int = 1_000_000,
-           samples: int = 200_000, population: int = 16, parents: int = 4, mutation: float = 0.3) -> SearchResult:
+def search(
+    space: SearchSpace,
+    latency: LatencyFn,
+    accuracy: AccuracyFn,
+    interval_s: tuple[float, float],
+    rng: np.random.Generator,
+    budget: int = 100,
+    enumerate_limit: int = 1_000_000,
+    samples: int = 200_000,
+    population: int = 16,
+    parents: int = 4,
+    mutation: float = 0.3,
+) -> SearchResult:
     """Solve eq. 32 over ``space`` with the algorithm of the module docstring."""
     lo, hi = interval_s
     if not (0 <= lo <= hi) or budget < 1 or population < 1 or parents < 1 or not 0 <= mutation <= 1:
@@ -119,8 +131,11 @@ def search(space: SearchSpace, latency: LatencyFn, accuracy: AccuracyFn, interva
     mask = (lat >= lo) & (lat <= hi)
     feas, feas_lat = cands[mask], lat[mask]
     if len(feas) == 0:
-        raise InputError("latency interval", f"no architecture in [{lo * 1e3:.2f}, {hi * 1e3:.2f}] ms; the "
-                                             f"space spans [{lat.min() * 1e3:.2f}, {lat.max() * 1e3:.2f}] ms")
+        raise InputError(
+            "latency interval",
+            f"no architecture in [{lo * 1e3:.2f}, {hi * 1e3:.2f}] ms; the "
+            f"space spans [{lat.min() * 1e3:.2f}, {lat.max() * 1e3:.2f}] ms",
+        )
     scorer = _Scorer(accuracy, latency)
     if len(feas) <= budget:
         for g, t in zip(feas, feas_lat):
@@ -137,7 +152,7 @@ def search(space: SearchSpace, latency: LatencyFn, accuracy: AccuracyFn, interva
             if not new:  # converged population: inject a random unscored feasible candidate
                 unscored = [i for i in rng.permutation(len(feas)) if feas[i].tobytes() not in scorer.scores][:1]
                 new = [(feas[i], feas_lat[i]) for i in unscored]
-            for k, t in new[:min(population, budget - len(scorer.scores))]:
+            for k, t in new[: min(population, budget - len(scorer.scores))]:
                 scorer.score(k, float(t))
         method = "evolutionary"
     acc, best_lat, genes = scorer.ranked()[0]

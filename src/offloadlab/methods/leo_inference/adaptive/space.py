@@ -86,16 +86,26 @@ class SearchSpace:
 
     def narrowed(self, conv: str) -> SearchSpace:
         """The same space with a single conv type (one model family)."""
-        return SearchSpace(self.channels, self.kernels, (conv,), self.repeats, self.stem_channels,
-                           self.head_channels, self.expand)
+        return SearchSpace(
+            self.channels, self.kernels, (conv,), self.repeats, self.stem_channels, self.head_channels, self.expand
+        )
 
     def scaled(self, mult: float) -> SearchSpace:
         """The same choices with every width multiplied by ``mult`` (rounded to even, at least 2): the genes
         keep their meaning, so a narrow twin can stand in for the network when measuring accuracy."""
+
         def w(c: int) -> int:
             return max(2, 2 * round(c * mult / 2))
-        return SearchSpace(tuple(tuple(w(c) for c in st) for st in self.channels), self.kernels, self.convs,
-                           self.repeats, w(self.stem_channels), w(self.head_channels), self.expand)
+
+        return SearchSpace(
+            tuple(tuple(w(c) for c in st) for st in self.channels),
+            self.kernels,
+            self.convs,
+            self.repeats,
+            w(self.stem_channels),
+            w(self.head_channels),
+            self.expand,
+        )
 
     def enumerate(self) -> np.ndarray:
         """Every architecture as genes, shape (size, stages, 4)."""
@@ -113,16 +123,32 @@ class SearchSpace:
         g = np.asarray(genes)
         if g.shape != (self.stages, 4) or np.any(g < 0) or np.any(g >= self.cardinalities()):
             raise InputError("genes", f"expected indices of shape ({self.stages}, 4) within the space")
-        return tuple(StageChoice(self.channels[s][g[s, CHANNEL]], self.kernels[g[s, KERNEL]],
-                                 self.convs[g[s, CONV]], self.repeats[g[s, REPEAT]]) for s in range(self.stages))
+        return tuple(
+            StageChoice(
+                self.channels[s][g[s, CHANNEL]],
+                self.kernels[g[s, KERNEL]],
+                self.convs[g[s, CONV]],
+                self.repeats[g[s, REPEAT]],
+            )
+            for s in range(self.stages)
+        )
 
     def encode(self, arch: tuple[StageChoice, ...]) -> np.ndarray:
         """Readable stage choices -> gene array (stages, 4)."""
         if len(arch) != self.stages:
             raise InputError("arch", f"expected {self.stages} stages, got {len(arch)}")
         try:
-            return np.array([[self.channels[s].index(a.out_channels), self.kernels.index(a.kernel),
-                              self.convs.index(a.conv), self.repeats.index(a.repeat)] for s, a in enumerate(arch)])
+            return np.array(
+                [
+                    [
+                        self.channels[s].index(a.out_channels),
+                        self.kernels.index(a.kernel),
+                        self.convs.index(a.conv),
+                        self.repeats.index(a.repeat),
+                    ]
+                    for s, a in enumerate(arch)
+                ]
+            )
         except ValueError as exc:
             raise InputError("arch", f"choice outside the space ({exc})") from None
 
@@ -131,5 +157,12 @@ def base_arch(space: SearchSpace, conv: str) -> tuple[StageChoice, ...]:
     """The un-adapted model of a family: widest channels, three blocks per stage, MobileNetV3's 3/5 kernels
     (ShuffleNetV2 uses 3 x 3 everywhere)."""
     kernels = (3, 5, 3, 5) if conv == "mb" else (3, 3, 3, 3)
-    return tuple(StageChoice(max(space.channels[s]), kernels[s % 4] if kernels[s % 4] in space.kernels
-                             else space.kernels[0], conv, max(space.repeats)) for s in range(space.stages))
+    return tuple(
+        StageChoice(
+            max(space.channels[s]),
+            kernels[s % 4] if kernels[s % 4] in space.kernels else space.kernels[0],
+            conv,
+            max(space.repeats),
+        )
+        for s in range(space.stages)
+    )

@@ -62,8 +62,7 @@ class ElasticConv(nn.Module):
         self.gamma = nn.Parameter(torch.ones(c_out))
         self.beta = nn.Parameter(torch.zeros(c_out))
 
-    def forward(self, x: torch.Tensor, c_out: int | None = None, stride: int = 1,
-                k: int | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c_out: int | None = None, stride: int = 1, k: int | None = None) -> torch.Tensor:
         """Apply with ``c_out`` output channels (depthwise: as many as the input) and a ``k`` x ``k`` kernel."""
         c_in, k_max = x.shape[1], self.weight.shape[-1]
         k = k or k_max
@@ -73,7 +72,7 @@ class ElasticConv(nn.Module):
         else:
             c_out = c_out or self.weight.shape[0]
             w, groups = self.weight[:c_out, :c_in], 1
-        w = w[:, :, off:off + k, off:off + k]
+        w = w[:, :, off : off + k, off : off + k]
         y = F.conv2d(x, w, None, stride, k // 2, groups=groups)
         return F.batch_norm(y, None, None, self.gamma[:c_out], self.beta[:c_out], training=True)
 
@@ -91,16 +90,27 @@ class CandidateBlock(nn.Module):
         self.conv, self.first = conv, first
         half = c_out // 2
         if conv == "mb":
-            self.convs = nn.ModuleList([ElasticConv(c_in, expand * c_in, 1),
-                                        ElasticConv(expand * c_in, expand * c_in, k, depthwise=True),
-                                        ElasticConv(expand * c_in, c_out, 1)])
+            self.convs = nn.ModuleList(
+                [
+                    ElasticConv(c_in, expand * c_in, 1),
+                    ElasticConv(expand * c_in, expand * c_in, k, depthwise=True),
+                    ElasticConv(expand * c_in, c_out, 1),
+                ]
+            )
         elif first:
-            self.convs = nn.ModuleList([ElasticConv(c_in, c_in, k, depthwise=True), ElasticConv(c_in, half, 1),
-                                        ElasticConv(c_in, half, 1), ElasticConv(half, half, k, depthwise=True),
-                                        ElasticConv(half, half, 1)])
+            self.convs = nn.ModuleList(
+                [
+                    ElasticConv(c_in, c_in, k, depthwise=True),
+                    ElasticConv(c_in, half, 1),
+                    ElasticConv(c_in, half, 1),
+                    ElasticConv(half, half, k, depthwise=True),
+                    ElasticConv(half, half, 1),
+                ]
+            )
         else:
-            self.convs = nn.ModuleList([ElasticConv(half, half, 1), ElasticConv(half, half, k, depthwise=True),
-                                        ElasticConv(half, half, 1)])
+            self.convs = nn.ModuleList(
+                [ElasticConv(half, half, 1), ElasticConv(half, half, k, depthwise=True), ElasticConv(half, half, 1)]
+            )
 
     def forward(self, x: torch.Tensor, c_out: int, k: int, stride: int, expand: int) -> torch.Tensor:
         """Run the block with ``c_out`` output channels and ``k`` x ``k`` depthwise kernels."""
@@ -137,7 +147,8 @@ class Supernet(nn.Module):
             for j in range(max(space.repeats)):
                 for conv in space.convs:
                     self.blocks[f"s{s}b{j}{conv}"] = CandidateBlock(
-                        conv, max(space.kernels), c_in if j == 0 else max(widths), max(widths), space.expand, j == 0)
+                        conv, max(space.kernels), c_in if j == 0 else max(widths), max(widths), space.expand, j == 0
+                    )
             c_in = max(widths)
         self.head = ElasticConv(c_in, space.head_channels, 1)
         self.classifier = nn.Linear(space.head_channels, geo.num_classes)
@@ -163,8 +174,15 @@ class TrainReport:
     final_loss: float
 
 
-def train_supernet(net: Supernet, data: Digits, epochs: int = 8, batch: int = 64, lr: float = 0.01,
-                   seed: int = 0, fixed: np.ndarray | None = None) -> TrainReport:
+def train_supernet(
+    net: Supernet,
+    data: Digits,
+    epochs: int = 8,
+    batch: int = 64,
+    lr: float = 0.01,
+    seed: int = 0,
+    fixed: np.ndarray | None = None,
+) -> TrainReport:
     """SPOS training: Adam with cosine decay, one uniformly random subnet per mini-batch; with ``fixed``
     (genes) that subnet at every step instead, i.e. stand-alone training of one architecture."""
     if epochs < 1 or batch < 1 or lr <= 0:
@@ -179,7 +197,7 @@ def train_supernet(net: Supernet, data: Digits, epochs: int = 8, batch: int = 64
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(len(data.x_train)))
         for i in range(steps_per_epoch):
-            idx = order[i * batch:(i + 1) * batch]
+            idx = order[i * batch : (i + 1) * batch]
             arch = net.space.decode(net.space.sample(1, rng)[0] if fixed is None else fixed)
             loss = F.cross_entropy(net(data.x_train[idx], arch), data.y_train[idx])
             opt.zero_grad()

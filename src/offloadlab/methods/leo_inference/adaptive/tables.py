@@ -51,8 +51,11 @@ class PaperTables:
 def load_paper_tables() -> PaperTables:
     """Tables II-III as shipped in ``data/soc_tables.json``."""
     data = json.loads(resources.files(__package__).joinpath("data", "soc_tables.json").read_text())
-    rows = tuple(PaperRow(r["processor"], fam, float(r[fam]["wo_ms"]), float(r[fam]["w_ms"]), float(r[fam]["acc_pct"]))
-                 for fam in FAMILIES for r in data["rows"])
+    rows = tuple(
+        PaperRow(r["processor"], fam, float(r[fam]["wo_ms"]), float(r[fam]["w_ms"]), float(r[fam]["acc_pct"]))
+        for fam in FAMILIES
+        for r in data["rows"]
+    )
     lo, hi = data["interval_ms"]
     return PaperTables(rows, (float(lo), float(hi)), dict(data["original_accuracy_pct"]), dict(data["family_names"]))
 
@@ -85,10 +88,17 @@ class Reproduced:
         return self.base_acc_pct, self.adapted_acc_pct, "supernet weights"
 
 
-def reproduce_tables(kb: KnowledgeBase, accuracy: dict[str, AccuracyFn], space: SearchSpace = SearchSpace(),
-                     geo: Geometry = DEPLOY, bandwidth_Bps: float = 10e9, budget: int = 40,
-                     seed: int = 0, paper: PaperTables | None = None,
-                     retrain: Callable[[str, np.ndarray], float] | None = None) -> list[Reproduced]:
+def reproduce_tables(
+    kb: KnowledgeBase,
+    accuracy: dict[str, AccuracyFn],
+    space: SearchSpace = SearchSpace(),
+    geo: Geometry = DEPLOY,
+    bandwidth_Bps: float = 10e9,
+    budget: int = 40,
+    seed: int = 0,
+    paper: PaperTables | None = None,
+    retrain: Callable[[str, np.ndarray], float] | None = None,
+) -> list[Reproduced]:
     """Fit each processor's profile on the base model, then solve eq. 32 within the paper's interval;
     ``retrain(family, genes)``, if given, scores the base and each winner trained stand-alone."""
     _check_accuracy_fns(accuracy)
@@ -103,13 +113,26 @@ def reproduce_tables(kb: KnowledgeBase, accuracy: dict[str, AccuracyFn], space: 
         profile = CpuProfile(row.processor, fit_factor(base_ops, kb, row.wo_ms / 1e3, bandwidth_Bps), bandwidth_Bps)
         latency = additive_latency(fam_space, geo, op_cost_fn(kb, profile))
         res = search(fam_space, latency, accuracy[row.family], (lo / 1e3, hi / 1e3), rng, budget=budget)
-        out.append(Reproduced(row.processor, row.family, row.wo_ms, row.w_ms, row.acc_pct, profile.factor,
-                              1e3 * cpu_latency(base_ops, kb, profile), 1e3 * res.latency_s,
-                              100 * accuracy[row.family](fam_space.encode(base)), 100 * res.accuracy,
-                              [asdict(c) for c in fam_space.decode(res.genes)], res.evaluated, res.feasible,
-                              res.method,
-                              None if retrain is None else 100 * retrain(row.family, fam_space.encode(base)),
-                              None if retrain is None else 100 * retrain(row.family, res.genes)))
+        out.append(
+            Reproduced(
+                row.processor,
+                row.family,
+                row.wo_ms,
+                row.w_ms,
+                row.acc_pct,
+                profile.factor,
+                1e3 * cpu_latency(base_ops, kb, profile),
+                1e3 * res.latency_s,
+                100 * accuracy[row.family](fam_space.encode(base)),
+                100 * res.accuracy,
+                [asdict(c) for c in fam_space.decode(res.genes)],
+                res.evaluated,
+                res.feasible,
+                res.method,
+                None if retrain is None else 100 * retrain(row.family, fam_space.encode(base)),
+                None if retrain is None else 100 * retrain(row.family, res.genes),
+            )
+        )
     return out
 
 
@@ -119,16 +142,19 @@ def paper_latency_ms(processor: str, family: str, adapted: bool, paper: PaperTab
     for r in paper.rows:
         if r.processor == processor and r.family == family:
             return r.w_ms if adapted else r.wo_ms
-    raise InputError("processor", f"unknown ({processor!r}, {family!r}); known: "
-                                  f"{sorted({r.processor for r in paper.rows})} x {list(FAMILIES)}")
+    raise InputError(
+        "processor",
+        f"unknown ({processor!r}, {family!r}); known: {sorted({r.processor for r in paper.rows})} x {list(FAMILIES)}",
+    )
 
 
 def _claim(claim: str, paper: str, measured: str, holds: bool) -> dict[str, Any]:
     return {"claim": claim, "paper": paper, "measured": measured, "holds": bool(holds)}
 
 
-def claims(rows: list[Reproduced], curves: dict[str, np.ndarray],
-           paper: PaperTables | None = None) -> list[dict[str, Any]]:
+def claims(
+    rows: list[Reproduced], curves: dict[str, np.ndarray], paper: PaperTables | None = None
+) -> list[dict[str, Any]]:
     """Rows {claim, paper, measured, holds} for Tables II-III and Fig. 6."""
     paper = paper or load_paper_tables()
     lo, hi = paper.interval_ms
@@ -136,15 +162,20 @@ def claims(rows: list[Reproduced], curves: dict[str, np.ndarray],
     adapted = np.array([r.adapted_ms for r in rows])
     inside = int(np.sum((adapted >= lo) & (adapted <= hi)))
     out = [
-        _claim(f"Tables II-III as printed: adapted latency within [{lo:g}, {hi:g}] ms on every processor",
-               "\"controls all generated models' latency within the target range\"",
-               f"{len(paper.rows) - len(below)}/{len(paper.rows)} printed entries inside; below {lo:g} ms: "
-               + "; ".join(f"{paper.family_names[r.family]} {r.processor} {r.w_ms:g} ms" for r in below),
-               not below),
-        _claim(f"Adapted latency within [{lo:g}, {hi:g}] ms (our search on the 8 scaled SoC profiles)",
-               "all 16 (processor, model) pairs inside",
-               f"{inside}/{len(rows)} inside, adapted {adapted.min():.2f}-{adapted.max():.2f} ms",
-               inside == len(rows))]
+        _claim(
+            f"Tables II-III as printed: adapted latency within [{lo:g}, {hi:g}] ms on every processor",
+            '"controls all generated models\' latency within the target range"',
+            f"{len(paper.rows) - len(below)}/{len(paper.rows)} printed entries inside; below {lo:g} ms: "
+            + "; ".join(f"{paper.family_names[r.family]} {r.processor} {r.w_ms:g} ms" for r in below),
+            not below,
+        ),
+        _claim(
+            f"Adapted latency within [{lo:g}, {hi:g}] ms (our search on the 8 scaled SoC profiles)",
+            "all 16 (processor, model) pairs inside",
+            f"{inside}/{len(rows)} inside, adapted {adapted.min():.2f}-{adapted.max():.2f} ms",
+            inside == len(rows),
+        ),
+    ]
     for fam in FAMILIES:
         fr = [r for r in rows if r.family == fam]
         if not fr:
@@ -152,20 +183,27 @@ def claims(rows: list[Reproduced], curves: dict[str, np.ndarray],
         accs = [r.accuracies() for r in fr]
         drop = max(b - a for b, a, _ in accs)
         pa = [r.paper_acc_pct for r in fr]
-        out.append(_claim(
-            f"{paper.family_names[fam]}: adapted accuracy close to the original {paper.original_acc_pct[fam]:g} %",
-            f"ImageNet top-1 {min(pa):.2f}-{max(pa):.2f} % vs {paper.original_acc_pct[fam]:g} %",
-            f"digits proxy, {accs[0][2]} (not comparable to ImageNet): base {accs[0][0]:.1f} %, adapted "
-            f"{min(a for _, a, _ in accs):.1f}-{max(a for _, a, _ in accs):.1f} %, "
-            f"largest drop {drop:.1f} points (tolerance {ACCURACY_TOLERANCE_PP:g})",
-            drop <= ACCURACY_TOLERANCE_PP))
+        out.append(
+            _claim(
+                f"{paper.family_names[fam]}: adapted accuracy close to the original {paper.original_acc_pct[fam]:g} %",
+                f"ImageNet top-1 {min(pa):.2f}-{max(pa):.2f} % vs {paper.original_acc_pct[fam]:g} %",
+                f"digits proxy, {accs[0][2]} (not comparable to ImageNet): base {accs[0][0]:.1f} %, adapted "
+                f"{min(a for _, a, _ in accs):.1f}-{max(a for _, a, _ in accs):.1f} %, "
+                f"largest drop {drop:.1f} points (tolerance {ACCURACY_TOLERANCE_PP:g})",
+                drop <= ACCURACY_TOLERANCE_PP,
+            )
+        )
     gd, nag = np.asarray(curves["gd"]), np.asarray(curves["nag"])
     frac = float(np.mean(nag[1:] < gd[1:])) if len(gd) > 1 else 0.0
-    out.append(_claim("Fig. 6: NAG loss below plain gradient descent during training",
-                      "NAG curve below the gradient-descent curve (read off the figure)",
-                      f"NAG below GD at {100 * frac:.0f} % of iterations after the first; final loss "
-                      f"{nag[-1]:.4f} (NAG) vs {gd[-1]:.4f} (GD) after {len(gd)} iterations",
-                      frac >= 0.9 and nag[-1] < gd[-1]))
+    out.append(
+        _claim(
+            "Fig. 6: NAG loss below plain gradient descent during training",
+            "NAG curve below the gradient-descent curve (read off the figure)",
+            f"NAG below GD at {100 * frac:.0f} % of iterations after the first; final loss "
+            f"{nag[-1]:.4f} (NAG) vs {gd[-1]:.4f} (GD) after {len(gd)} iterations",
+            frac >= 0.9 and nag[-1] < gd[-1],
+        )
+    )
     return out
 
 
