@@ -150,8 +150,9 @@ def test_replayed_recording_gives_the_same_run(inst, tmp_path):
 
 
 def test_policy_world_switch(inst):
-    policy = LLMPolicy(make_client(parse_llm_options({}), Scripted(["junk"])), parse_llm_options({}),
-                       np.random.default_rng(0), None)
+    policy = LLMPolicy(
+        make_client(parse_llm_options({}), Scripted(["junk"])), parse_llm_options({}), np.random.default_rng(0), None
+    )
     from offloadlab.scenarios.mec_queues.sim import QueueSim
 
     sim = QueueSim(inst.params, inst.arrivals)
@@ -182,8 +183,18 @@ def test_training_stats_from_the_summary(tmp_path):
     gguf = tmp_path / "comllm" / "model.gguf"
     gguf.parent.mkdir()
     gguf.write_bytes(b"GGUF" + bytes(8))
-    meta = {"method": "comllm", "profile": "cpu", "adapter": "a", "label": "comllm-oracle", "train_records": 64,
-            "trained_servers": 6, "steps": 8, "wall_s": 100.0, "sft_steps": 30, "sft_wall_s": 50.5}
+    meta = {
+        "method": "comllm",
+        "profile": "cpu",
+        "adapter": "a",
+        "label": "comllm-oracle",
+        "train_records": 64,
+        "trained_servers": 6,
+        "steps": 8,
+        "wall_s": 100.0,
+        "sft_steps": 30,
+        "sft_wall_s": 50.5,
+    }
     (gguf.parent / training.META_FILE).write_text(json.dumps(meta))
     path, found = trained_model("comllm", str(gguf))
     from offloadlab.methods.mec_queues.llm_policies import training_stats
@@ -230,30 +241,47 @@ def test_unfinished_stage_needs_resume(tmp_path):
         training.train("grpo", tmp_path, config={"data": {"records": 2, "devices": 2, "slots": 5}})
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--method", "sft", "--config", "CFG"], "error: config.data.records: Input should be greater than or equal to 1"),
-    (["--method", "ppo"], "error: unknown training method for mec-queues 'ppo'"),
-    (["--method", "sft", "--profile", "gpu"], "error: profile: must be one of cpu, paper"),
-    (["--method", "sft", "--config", "MISSING"], "error: config"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--method", "sft", "--config", "CFG"],
+            "error: config.data.records: Input should be greater than or equal to 1",
+        ),
+        (["--method", "ppo"], "error: unknown training method for mec-queues 'ppo'"),
+        (["--method", "sft", "--profile", "gpu"], "error: profile: must be one of cpu, paper"),
+        (["--method", "sft", "--config", "MISSING"], "error: config"),
+    ],
+)
 def test_train_cli_bad_config_exits_2_in_one_line(tmp_path, args, message):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"data": {"records": 0}}))
     args = [str(cfg) if a == "CFG" else str(tmp_path / "nope.json") if a == "MISSING" else a for a in args]
-    proc = subprocess.run([*CLI, "train", "mec-queues", *args, "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, env=PLUGIN_ENV, timeout=120)
+    proc = subprocess.run(
+        [*CLI, "train", "mec-queues", *args, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=PLUGIN_ENV,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stderr.startswith(message) and proc.stderr.count("\n") == 1
 
 
 def test_train_cli_unknown_scenario_exits_2(tmp_path):
-    proc = subprocess.run([*CLI, "train", "nowhere", "--method", "sft", "--out", str(tmp_path)],
-                          capture_output=True, text=True, env=PLUGIN_ENV, timeout=120)
+    proc = subprocess.run(
+        [*CLI, "train", "nowhere", "--method", "sft", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=PLUGIN_ENV,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "unknown scenario with trainers 'nowhere'" in proc.stderr
 
 
-TINY = {"data": {"records": 6, "devices": 3, "slots": 10},
-        "finetune": {"sft": {"max_steps": 4, "save_steps": 2, "max_length": 1024},
-                     "grpo": {"max_steps": 2, "save_steps": 1}}}
+TINY = {
+    "data": {"records": 6, "devices": 3, "slots": 10},
+    "finetune": {"sft": {"max_steps": 4, "save_steps": 2}, "grpo": {"max_steps": 2, "save_steps": 1}},
+}
 
 
 @pytest.mark.slow

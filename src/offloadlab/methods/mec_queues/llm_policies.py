@@ -87,8 +87,14 @@ class LLMPolicy:
         if self.stopped:
             self.counts[self.world]["unanswered"] += 1
             return None
-        request = Request(messages, self.options.temperature, self.max_tokens, None,
-                          int(self.rng.integers(2**31 - 1)), "retry" if attempt else "decide")
+        request = Request(
+            messages,
+            self.options.temperature,
+            self.max_tokens,
+            None,
+            int(self.rng.integers(2**31 - 1)),
+            "retry" if attempt else "decide",
+        )
         try:
             return self.client.complete(request).text
         except TokenBudgetExhausted:
@@ -121,12 +127,20 @@ class LLMPolicy:
     def stats(self) -> dict[str, Any]:
         """Per-world answer counts and the stop reason."""
         keys = ("tasks", "unusable", "unparseable_answers", "absent_server", "unanswered")
-        return {f"{w}_{k}": int(self.counts[w][k]) for w in WORLDS for k in keys} | \
-            {"stop_reason": self.stopped or "episode_end"}
+        return {f"{w}_{k}": int(self.counts[w][k]) for w in WORLDS for k in keys} | {
+            "stop_reason": self.stopped or "episode_end"
+        }
 
 
-def play_llm(instance: MecInstance, client: LLMClient, options: LLMOptions, rng: np.random.Generator,
-             budget: int | None, open_loop: bool, **stats: Any) -> Result:
+def play_llm(
+    instance: MecInstance,
+    client: LLMClient,
+    options: LLMOptions,
+    rng: np.random.Generator,
+    budget: int | None,
+    open_loop: bool,
+    **stats: Any,
+) -> Result:
     """The closed-loop episode, then (``open_loop``) the open-loop test set, with one policy that knows which
     world it is in (the two halves of ``episode.run_policy``)."""
     started = time.perf_counter()
@@ -138,8 +152,10 @@ def play_llm(instance: MecInstance, client: LLMClient, options: LLMOptions, rng:
     result.stats.update(client.usage.stats(), backend=client.backend.name, **policy.stats())
     result.stats["seconds"] = time.perf_counter() - started
     if policy.counts["closed"]["tasks"] and policy.counts["closed"]["unanswered"] == policy.counts["closed"]["tasks"]:
-        raise LLMError(f"llm ({client.backend.name})", f"no answer for any of the {policy.counts['closed']['tasks']} "
-                                                       f"tasks ({policy.stopped})")
+        raise LLMError(
+            f"llm ({client.backend.name})",
+            f"no answer for any of the {policy.counts['closed']['tasks']} tasks ({policy.stopped})",
+        )
     return result
 
 
@@ -152,17 +168,37 @@ def _sampling(llm: LLMOptions) -> LLMOptions:
     return llm if "temperature" in llm.model_fields_set else llm.model_copy(update={"temperature": EVAL_TEMPERATURE})
 
 
-@register_solver("llm-zero-shot", SCENARIO_ID, "an untrained LLM asked per task on the authors' text state "
-                 "(embedded SmolLM2 by default; --llm-backend embedded|openai|replay)", budget_unit="llm_calls",
-                 smoke=Smoke(options={"open_loop": False}, slow=True))
+@register_solver(
+    "llm-zero-shot",
+    SCENARIO_ID,
+    "an untrained LLM asked per task on the authors' text state "
+    "(embedded SmolLM2 by default; --llm-backend embedded|openai|replay)",
+    budget_unit="llm_calls",
+    smoke=Smoke(options={"open_loop": False}, slow=True),
+)
 @llm_method(answer_retries=0)
-def llm_zero_shot(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
-                  open_loop: bool = True) -> Result:
+def llm_zero_shot(
+    problem: Any,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    *,
+    llm: LLMOptions,
+    open_loop: bool = True,
+) -> Result:
     """Zero-shot LLM policy; ``budget`` caps its LLM calls, ``open_loop`` adds the authors' world."""
     llm = _sampling(llm)
     client = make_client(llm)
-    return play_llm(_instance(problem, instance), client, llm, rng, budget, open_loop,
-                    label="LLM, zero-shot", model=client.backend.model)
+    return play_llm(
+        _instance(problem, instance),
+        client,
+        llm,
+        rng,
+        budget,
+        open_loop,
+        label="LLM, zero-shot",
+        model=client.backend.model,
+    )
 
 
 def trained_model(method: str, model: str | None) -> tuple[str, dict[str, Any]]:
@@ -185,22 +221,43 @@ def training_stats(model: str, meta: dict[str, Any]) -> dict[str, Any]:
     """The stats keys the paper's table shows as the training behind a row."""
     if not meta or not meta.get("trained", True):
         return {"model": model, "trained": False}
-    steps = f"{meta['steps']}" if "sft_steps" not in meta else f"sft {meta['sft_steps']} + {meta['method']} " \
-                                                                   f"{meta['steps']}"
+    steps = (
+        f"{meta['steps']}" if "sft_steps" not in meta else f"sft {meta['sft_steps']} + {meta['method']} {meta['steps']}"
+    )
     seconds = float(meta["wall_s"]) + float(meta.get("sft_wall_s", 0.0))
-    return {"model": model, "adapter": meta["adapter"], "train_records": meta["train_records"],
-            "training_steps": steps, "trained_servers": meta["trained_servers"], "training_seconds": seconds,
-            "training_label": meta["label"], "training_profile": meta["profile"]}
+    return {
+        "model": model,
+        "adapter": meta["adapter"],
+        "train_records": meta["train_records"],
+        "training_steps": steps,
+        "trained_servers": meta["trained_servers"],
+        "training_seconds": seconds,
+        "training_label": meta["label"],
+        "training_profile": meta["profile"],
+    }
 
 
 def _trained_solver(method: str, name: str, label: str, description: str) -> None:
     """Register the solver that plays the model trained by ``offloadlab train mec-queues --method method``."""
 
-    @register_solver(name, SCENARIO_ID, description, budget_unit="llm_calls",
-                     smoke=Smoke(options={"model": "smollm2", "open_loop": False}, slow=True))
+    @register_solver(
+        name,
+        SCENARIO_ID,
+        description,
+        budget_unit="llm_calls",
+        smoke=Smoke(options={"model": "smollm2", "open_loop": False}, slow=True),
+    )
     @llm_method(answer_retries=0)
-    def solve(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, *, llm: LLMOptions,
-              model: str | None = None, open_loop: bool = True) -> Result:
+    def solve(
+        problem: Any,
+        instance: Any,
+        budget: int | None,
+        rng: np.random.Generator,
+        *,
+        llm: LLMOptions,
+        model: str | None = None,
+        open_loop: bool = True,
+    ) -> Result:
         """Play the trained policy (``model``: its GGUF, default under the train dir; with
         ``--llm-backend openai`` the server's ``--llm-model`` answers and ``model`` only names the training)."""
         embedded = (llm.backend or ("replay" if llm.replay else "embedded")) == "embedded"
@@ -213,15 +270,28 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
             llm = llm.model_copy(update={"model": path})
         llm = _sampling(llm)
         client = make_client(llm)
-        return play_llm(_instance(problem, instance), client, llm, rng, budget, open_loop, label=label,
-                        **training_stats(path, meta))
+        return play_llm(
+            _instance(problem, instance), client, llm, rng, budget, open_loop, label=label, **training_stats(path, meta)
+        )
 
     solve.__name__ = name.replace("-", "_")
 
 
-_trained_solver("sft", "llm-sft", "LLM fine-tuned on oracle labels (SFT)",
-                "SmolLM2 after SFT on oracle-labelled text states (offloadlab train mec-queues --method sft)")
-_trained_solver("grpo", "llm-grpo", "LLM after SFT + GRPO (authors' reward)",
-                "SmolLM2 after SFT + GRPO with the authors' reward (--method grpo)")
-_trained_solver("comllm", "comllm", "COMLLM: SFT + GRPO with the LACS reward (proposed)",
-                "COMLLM: SmolLM2 after SFT + GRPO with the look-ahead (LACS) reward (--method comllm)")
+_trained_solver(
+    "sft",
+    "llm-sft",
+    "LLM fine-tuned on oracle labels (SFT)",
+    "SmolLM2 after SFT on oracle-labelled text states (offloadlab train mec-queues --method sft)",
+)
+_trained_solver(
+    "grpo",
+    "llm-grpo",
+    "LLM after SFT + GRPO (authors' reward)",
+    "SmolLM2 after SFT + GRPO with the authors' reward (--method grpo)",
+)
+_trained_solver(
+    "comllm",
+    "comllm",
+    "COMLLM: SFT + GRPO with the LACS reward (proposed)",
+    "COMLLM: SmolLM2 after SFT + GRPO with the look-ahead (LACS) reward (--method comllm)",
+)

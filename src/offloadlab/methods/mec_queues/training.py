@@ -49,8 +49,10 @@ class DataSettings(StrictModel):
     """Where the training states and their labels come from."""
 
     label: Label = Field("comllm-oracle", description="label source: comllm-oracle (authors) or greedy-oracle")
-    behaviour: Behaviour = Field("label", description="who plays the episodes the states come from: the label "
-                                                      "source itself, or uniformly random actions")
+    behaviour: Behaviour = Field(
+        "label",
+        description="who plays the episodes the states come from: the label source itself, or uniformly random actions",
+    )
     records: int | None = Field(None, ge=1, le=1_000_000, description="records drawn (default: per profile)")
     preset: Literal["comllm", "tang-wong"] = Field("comllm", description="instance preset")
     servers: int = Field(6, ge=1, le=64, description="servers of the training instances (the zero-shot source)")
@@ -62,12 +64,14 @@ class DataSettings(StrictModel):
 class MecTrainConfig(StrictModel):
     """The ``--config`` JSON object of ``offloadlab train mec-queues``."""
 
-    data: DataSettings = Field(default_factory=lambda: DataSettings.model_validate({}),
-                               description="training states and labels")
+    data: DataSettings = Field(
+        default_factory=lambda: DataSettings.model_validate({}), description="training states and labels"
+    )
     lacs_weight: float = Field(comllm.LACS_WEIGHT, ge=0.0, le=100.0, description="LACS weight (comllm stage)")
     reward_seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of LACS's sampled future tasks")
-    finetune: dict[str, Any] = Field(default_factory=dict, description="overrides of the fine-tuning profile "
-                                                                       "(llm.finetune.config fields)")
+    finetune: dict[str, Any] = Field(
+        default_factory=dict, description="overrides of the fine-tuning profile (llm.finetune.config fields)"
+    )
 
 
 def parse_train_config(config: Mapping[str, Any] | None) -> MecTrainConfig:
@@ -90,8 +94,9 @@ def finetune_config(method: str, profile: str, cfg: MecTrainConfig) -> FinetuneC
 
 def training_records(data: DataSettings, records: int) -> list[dict[str, Any]]:
     """``records`` records drawn without replacement (seeded) from whole episodes of seeds seed, seed + 1, ..."""
-    overrides = {k: v for k, v in (("servers", data.servers), ("devices", data.devices), ("slots", data.slots))
-                 if v is not None}
+    overrides = {
+        k: v for k, v in (("servers", data.servers), ("devices", data.devices), ("slots", data.slots)) if v is not None
+    }
     rng = np.random.default_rng(data.seed)
     pool: list[dict[str, Any]] = []
     seed = data.seed
@@ -123,21 +128,34 @@ def _stage_done(folder: Path, resume: bool) -> bool:
     if json.loads(run.read_text()).get("done"):
         return True
     if not resume:
-        raise InputError("--resume", f"'{folder}' holds an unfinished training run: pass --resume to continue it "
-                                     "from its last checkpoint, or give another --out")
+        raise InputError(
+            "--resume",
+            f"'{folder}' holds an unfinished training run: pass --resume to continue it "
+            "from its last checkpoint, or give another --out",
+        )
     return False
 
 
-def _write_meta(folder: Path, method: str, profile: str, cfg: MecTrainConfig, records: int,
-                base: Path | None) -> dict[str, Any]:
+def _write_meta(
+    folder: Path, method: str, profile: str, cfg: MecTrainConfig, records: int, base: Path | None
+) -> dict[str, Any]:
     """Summarise a finished stage (and the SFT stage under it) in ``META_FILE``; returns the summary."""
     run = json.loads((folder / "run.json").read_text())
     meta: dict[str, Any] = {
-        "method": method, "profile": profile, "gguf": run["outputs"]["gguf"], "adapter": run["outputs"]["adapter"],
-        "label": cfg.data.label, "behaviour": cfg.data.behaviour, "train_records": records,
-        "trained_servers": cfg.data.servers, "preset": cfg.data.preset, "steps": run["outputs"]["steps"],
-        "wall_s": round(float(run["wall_s"]), 1), "segments": len(run["segments"]),
-        "base_model": run["identity"]["config"]["model"]}
+        "method": method,
+        "profile": profile,
+        "gguf": run["outputs"]["gguf"],
+        "adapter": run["outputs"]["adapter"],
+        "label": cfg.data.label,
+        "behaviour": cfg.data.behaviour,
+        "train_records": records,
+        "trained_servers": cfg.data.servers,
+        "preset": cfg.data.preset,
+        "steps": run["outputs"]["steps"],
+        "wall_s": round(float(run["wall_s"]), 1),
+        "segments": len(run["segments"]),
+        "base_model": run["identity"]["config"]["model"],
+    }
     if base is not None:
         sft = json.loads((base / META_FILE).read_text())
         meta.update(sft_steps=sft["steps"], sft_wall_s=sft["wall_s"], lacs_weight=cfg.lacs_weight)
@@ -145,8 +163,14 @@ def _write_meta(folder: Path, method: str, profile: str, cfg: MecTrainConfig, re
     return meta
 
 
-def train(method: str, out: Path, profile: str = "cpu", config: Mapping[str, Any] | None = None,
-          resume: bool = False, progress: bool = True) -> dict[str, Any]:
+def train(
+    method: str,
+    out: Path,
+    profile: str = "cpu",
+    config: Mapping[str, Any] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train ``method`` (sft, grpo or comllm; the latter two on top of ``out/sft``, trained first if missing)
     into ``out/<method>``; returns the stage's summary (also in ``out/<method>/mec_queues.json``)."""
     from offloadlab.llm.finetune.train import grpo, sft
@@ -179,9 +203,11 @@ def _trainer(method: str) -> Any:
     def fn(out: Path, profile: str, config: Mapping[str, Any] | None, resume: bool, progress: bool) -> dict[str, Any]:
         return train(method, out, profile, config, resume, progress)
 
-    fn.__doc__ = {"sft": "SFT (LoRA) on oracle-labelled text states",
-                  "grpo": "GRPO with the authors' reward on top of the SFT model",
-                  "comllm": "COMLLM: GRPO with the LACS reward on top of the SFT model"}[method]
+    fn.__doc__ = {
+        "sft": "SFT (LoRA) on oracle-labelled text states",
+        "grpo": "GRPO with the authors' reward on top of the SFT model",
+        "comllm": "COMLLM: GRPO with the LACS reward on top of the SFT model",
+    }[method]
     return fn
 
 
