@@ -27,8 +27,9 @@ def run_cli(argv, capsys, monkeypatch):
 @pytest.fixture
 def inst_file(tmp_path, capsys, monkeypatch):
     path = tmp_path / "inst.json"
-    code, _, _ = run_cli(["instance", "satellite-mec", "--M", 2, "--N", 3, "--I", 2, "--seed", 7, "-o", path],
-                         capsys, monkeypatch)
+    code, _, _ = run_cli(
+        ["instance", "satellite-mec", "--M", 2, "--N", 3, "--I", 2, "--seed", 7, "-o", path], capsys, monkeypatch
+    )
     assert code == 0
     return path
 
@@ -45,8 +46,22 @@ LOCAL = {"offload": [[0, 0, 0], [0, 0, 0]], "power_w": [[0, 0], [0, 0], [0, 0]]}
 def test_instance_contract(inst_file):
     data = json.loads(inst_file.read_text())
     assert data["scenario"] == "satellite-mec"
-    assert {"M", "N", "I", "bandwidth_hz", "noise_dbm", "p_max_w", "f_iot_hz", "f_sat_hz", "rho_cycles_per_bit",
-            "deadline_s", "antenna_gain_dbi", "carrier_hz", "earth_radius_m", "altitude_m"} <= set(data["params"])
+    assert {
+        "M",
+        "N",
+        "I",
+        "bandwidth_hz",
+        "noise_dbm",
+        "p_max_w",
+        "f_iot_hz",
+        "f_sat_hz",
+        "rho_cycles_per_bit",
+        "deadline_s",
+        "antenna_gain_dbi",
+        "carrier_hz",
+        "earth_radius_m",
+        "altitude_m",
+    } <= set(data["params"])
     assert len(data["elevation_deg"]) == 2 and len(data["fading_power"][0]) == 3 and len(data["data_bits"]) == 3
 
 
@@ -54,8 +69,7 @@ def test_evaluate_and_solve_contract(inst_file, tmp_path, capsys, monkeypatch):
     code, out, _ = run_cli(["evaluate", inst_file, write(tmp_path, "d.json", LOCAL)], capsys, monkeypatch)
     ev = json.loads(out)
     assert code == 0 and set(ev) == {"feasible", "violations", "latency_s", "mean_latency_s"}
-    code, out, _ = run_cli(["solve", inst_file, "--solver", "random", "--seed", 3, "--budget", 50],
-                           capsys, monkeypatch)
+    code, out, _ = run_cli(["solve", inst_file, "--solver", "random", "--seed", 3, "--budget", 50], capsys, monkeypatch)
     res = json.loads(out)
     assert code == 0 and {"offload", "power_w", "mean_latency_s", "feasible", "stats"} <= set(res)
     assert res["stats"]["evaluations"] == 50 and res["stats"]["seconds"] >= 0
@@ -96,38 +110,46 @@ def test_malformed_instance_is_one_line_exit_2(inst_file, tmp_path, capsys, monk
     data = json.loads(inst_file.read_text())
     bad = copy.deepcopy(data)
     mutate(bad)
-    code, out, err = run_cli(["evaluate", write(tmp_path, "bad.json", bad), write(tmp_path, "d.json", LOCAL)],
-                             capsys, monkeypatch)
+    code, out, err = run_cli(
+        ["evaluate", write(tmp_path, "bad.json", bad), write(tmp_path, "d.json", LOCAL)], capsys, monkeypatch
+    )
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"error: {field}")
 
 
-@pytest.mark.parametrize("decision,field", [
-    ({"offload": LOCAL["offload"]}, "decision.power_w"),
-    ({**LOCAL, "power_w": [[0, 0], [0, 0]]}, "decision.power_w"),
-    ({**LOCAL, "power_w": [[0, -0.1], [0, 0], [0, 0]]}, "decision.power_w"),
-    ({**LOCAL, "offload": [[0, 0, "x"], [0, 0, 0]]}, "decision.offload"),
-    ([1, 2, 3], "decision"),
-])
+@pytest.mark.parametrize(
+    "decision,field",
+    [
+        ({"offload": LOCAL["offload"]}, "decision.power_w"),
+        ({**LOCAL, "power_w": [[0, 0], [0, 0]]}, "decision.power_w"),
+        ({**LOCAL, "power_w": [[0, -0.1], [0, 0], [0, 0]]}, "decision.power_w"),
+        ({**LOCAL, "offload": [[0, 0, "x"], [0, 0, 0]]}, "decision.offload"),
+        ([1, 2, 3], "decision"),
+    ],
+)
 def test_malformed_decision_is_one_line_exit_2(inst_file, tmp_path, capsys, monkeypatch, decision, field):
     code, _, err = run_cli(["evaluate", inst_file, write(tmp_path, "d.json", decision)], capsys, monkeypatch)
     assert code == 2 and err.startswith(f"error: {field}") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("text", ["{\"offload\": ", "{\"offload\": [[NaN, 0, 0], [0, 0, 0]]}"])
+@pytest.mark.parametrize("text", ['{"offload": ', '{"offload": [[NaN, 0, 0], [0, 0, 0]]}'])
 def test_not_json_or_nan_literal(inst_file, tmp_path, capsys, monkeypatch, text):
     code, _, err = run_cli(["evaluate", inst_file, write(tmp_path, "d.json", text)], capsys, monkeypatch)
     assert code == 2 and err.startswith("error: decision") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("decision,violations", [
-    ({"offload": [[1, 0, 0], [0, 0, 0]], "power_w": [[0.2, 0.1], [0, 0], [0, 0]]}, ["power_budget"]),
-    ({"offload": [[1, 0, 0], [1, 0, 0]], "power_w": [[0.1, 0.1], [0, 0], [0, 0]]},
-     ["offloaded_to_multiple_satellites"]),
-    ({"offload": [[1, 0, 0], [0, 0, 0]], "power_w": [[0, 0], [0, 0], [0, 0]]}, ["deadline"]),
-])
-def test_constraint_breaks_are_infeasible_not_errors(inst_file, tmp_path, capsys, monkeypatch, decision,
-                                                     violations):
+@pytest.mark.parametrize(
+    "decision,violations",
+    [
+        ({"offload": [[1, 0, 0], [0, 0, 0]], "power_w": [[0.2, 0.1], [0, 0], [0, 0]]}, ["power_budget"]),
+        (
+            {"offload": [[1, 0, 0], [1, 0, 0]], "power_w": [[0.1, 0.1], [0, 0], [0, 0]]},
+            ["offloaded_to_multiple_satellites"],
+        ),
+        ({"offload": [[1, 0, 0], [0, 0, 0]], "power_w": [[0, 0], [0, 0], [0, 0]]}, ["deadline"]),
+    ],
+)
+def test_constraint_breaks_are_infeasible_not_errors(inst_file, tmp_path, capsys, monkeypatch, decision, violations):
     code, out, _ = run_cli(["evaluate", inst_file, write(tmp_path, "d.json", decision)], capsys, monkeypatch)
     ev = json.loads(out)
     assert code == 0 and ev["feasible"] is False and ev["violations"] == violations
@@ -149,8 +171,9 @@ def test_missing_file_and_unknown_scenario(tmp_path, capsys, monkeypatch):
 
 def test_console_script_has_no_traceback(tmp_path):
     bad = write(tmp_path, "bad.json", "[")
-    proc = subprocess.run([sys.executable, "-m", "offloadlab", "evaluate", str(bad), str(bad)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "offloadlab", "evaluate", str(bad), str(bad)], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
 
@@ -164,12 +187,13 @@ def test_output_paths_that_cannot_be_written(inst_file, tmp_path, capsys, monkey
     adir = tmp_path / "adir"
     adir.mkdir()
     afile = write(tmp_path, "afile", "x")
-    for argv in (["solve", inst_file, "--solver", "local", "-o", adir],
-                 ["instance", "satellite-mec", "-o", adir],
-                 ["instance", "satellite-mec", "-o", afile / "inst.json"]):
+    for argv in (
+        ["solve", inst_file, "--solver", "local", "-o", adir],
+        ["instance", "satellite-mec", "-o", adir],
+        ["instance", "satellite-mec", "-o", afile / "inst.json"],
+    ):
         one_line_error(*run_cli(argv, capsys, monkeypatch), "output")
-    code, _, _ = run_cli(["instance", "satellite-mec", "-o", tmp_path / "new" / "deep" / "i.json"], capsys,
-                         monkeypatch)
+    code, _, _ = run_cli(["instance", "satellite-mec", "-o", tmp_path / "new" / "deep" / "i.json"], capsys, monkeypatch)
     assert code == 0 and (tmp_path / "new" / "deep" / "i.json").is_file()
 
 
@@ -191,20 +215,23 @@ def test_input_files_that_are_folders_binary_or_deep(inst_file, tmp_path, capsys
     assert "overflows" in one_line_error(*run_cli(["evaluate", inst_file, huge], capsys, monkeypatch), "decision")
 
 
-@pytest.mark.parametrize("argv,field,words", [
-    (["instance", "satellite-mec", "--N", "1e999"], "parameter N", "overflows"),
-    (["instance", "satellite-mec", "--N", "[" * 50 + "]" * 50], "parameter N", "nested deeper"),
-    (["instance", "satellite-mec", "--N", "[" * 100_000 + "]" * 100_000], "parameter N", "nested deeper"),
-    (["instance", "satellite-mec", "--N", "9" * 5000], "parameter N", "cannot be read"),
-    (["instance", "satellite-mec", "--seed", "99999999999999999999999"], "seed", "[0, 2**63)"),
-    (["instance", "satellite-mec", "--seed", "abc"], "--seed", "valid integer"),
-    (["instance", "satellite-mec", "--bogus-flag-of-typer"], "params.bogus_flag_of_typer", ""),
-    (["solve", "INST", "--solver", "random", "--budget", str(10**12)], "budget", "[1, 1000000000]"),
-    (["solve", "INST", "--solver", "random", "--budget", "1.5"], "--budget", "valid integer"),
-    (["solve", "INST"], "--solver", "Missing option"),
-    (["nosuchcommand"], "command", "No such command"),
-    (["run", "SPEC", "--jobs", "0"], "jobs", "[1, 1024]"),
-])
+@pytest.mark.parametrize(
+    "argv,field,words",
+    [
+        (["instance", "satellite-mec", "--N", "1e999"], "parameter N", "overflows"),
+        (["instance", "satellite-mec", "--N", "[" * 50 + "]" * 50], "parameter N", "nested deeper"),
+        (["instance", "satellite-mec", "--N", "[" * 100_000 + "]" * 100_000], "parameter N", "nested deeper"),
+        (["instance", "satellite-mec", "--N", "9" * 5000], "parameter N", "cannot be read"),
+        (["instance", "satellite-mec", "--seed", "99999999999999999999999"], "seed", "[0, 2**63)"),
+        (["instance", "satellite-mec", "--seed", "abc"], "--seed", "valid integer"),
+        (["instance", "satellite-mec", "--bogus-flag-of-typer"], "params.bogus_flag_of_typer", ""),
+        (["solve", "INST", "--solver", "random", "--budget", str(10**12)], "budget", "[1, 1000000000]"),
+        (["solve", "INST", "--solver", "random", "--budget", "1.5"], "--budget", "valid integer"),
+        (["solve", "INST"], "--solver", "Missing option"),
+        (["nosuchcommand"], "command", "No such command"),
+        (["run", "SPEC", "--jobs", "0"], "jobs", "[1, 1024]"),
+    ],
+)
 def test_command_line_mistakes_are_one_line(inst_file, tmp_path, capsys, monkeypatch, argv, field, words):
     from tests.experiments.conftest import tiny_spec
 
@@ -234,6 +261,7 @@ def test_store_output_mistakes_are_one_line(store_dir, tmp_path, capsys, monkeyp
 
     good = write(tmp_path, "good.yaml", json.dumps(tiny_spec()))
     one_line_error(*run_cli(["run", good, "--out", afile], capsys, monkeypatch), "out")
-    code, out, _ = run_cli(["plot", store_dir, "--figure", "fig4", "-o", tmp_path / "figs" / "new"], capsys,
-                           monkeypatch)
+    code, out, _ = run_cli(
+        ["plot", store_dir, "--figure", "fig4", "-o", tmp_path / "figs" / "new"], capsys, monkeypatch
+    )
     assert code == 0 and (tmp_path / "figs" / "new").is_dir()

@@ -12,9 +12,14 @@ import yaml
 def tiny_spec(**overrides: Any) -> dict[str, Any]:
     """A spec of 8 quick runs: N = 3, 5 x seeds 0, 1 x (local, random)."""
     spec = {
-        "name": "tiny", "figure": "fig4", "scenario": "satellite-mec",
+        "name": "tiny",
+        "figure": "fig4",
+        "scenario": "satellite-mec",
         "plot": {"kind": "lines", "x": "N"},
-        "params": {"M": 2, "I": 2}, "grid": {"product": {"N": [3, 5]}}, "seeds": 2, "budget": 64,
+        "params": {"M": 2, "I": 2},
+        "grid": {"product": {"N": [3, 5]}},
+        "seeds": 2,
+        "budget": 64,
         "solvers": [{"name": "local", "label": "PAL"}, {"name": "random", "label": "RC"}],
     }
     spec.update(overrides)

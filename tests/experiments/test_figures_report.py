@@ -46,11 +46,24 @@ def test_claims_without_llm_runs_are_not_measured(tmp_path):
 def test_fig5_and_table1_claims(tmp_path):
     grid = {"keys": ["N", "M", "I"], "points": [[10, 3, 4], [20, 6, 4]]}
     means = {("LLM", 10): 0.4, ("GA", 10): 0.5, ("RC", 10): 0.6, ("LLM", 20): 0.7, ("GA", 20): 0.6, ("RC", 20): 0.8}
-    spec = {"name": "f5", "figure": "fig5", "scenario": "satellite-mec", "plot": {"kind": "bars"}, "grid": grid,
-            "seeds": 1, "solvers": [FIG4_SOLVERS[i] for i in (0, 1, 3)]}
+    spec = {
+        "name": "f5",
+        "figure": "fig5",
+        "scenario": "satellite-mec",
+        "plot": {"kind": "bars"},
+        "grid": grid,
+        "seeds": 1,
+        "solvers": [FIG4_SOLVERS[i] for i in (0, 1, 3)],
+    }
     store = fill(tmp_path, spec, lambda r: means[(r.label, r.point["N"])])
-    literal = {"name": "t1", "figure": "table1", "scenario": "satellite-mec", "preset": "paper", "seeds": 2,
-               "solvers": [FIG4_SOLVERS[i] for i in (1, 3, 4)]}
+    literal = {
+        "name": "t1",
+        "figure": "table1",
+        "scenario": "satellite-mec",
+        "preset": "paper",
+        "seeds": 2,
+        "solvers": [FIG4_SOLVERS[i] for i in (1, 3, 4)],
+    }
     fill(tmp_path, literal, lambda r: None if r.solver == "random" else 0.65)
     v = verdicts(store)
     assert v["LLM outperforms RC at every"] == AGREES
@@ -96,18 +109,30 @@ def test_llm_iterations_from_the_stored_trajectory():
     from offloadlab.papers.satellite_mec.claims import llm_iterations
 
     bests = [0.5, 0.5, 0.45, 0.45, 0.40, 0.40, 0.40, 0.40]
-    row = {"status": "ok", "stats_json": json.dumps({"initial_objective": 0.5}),
-           "details_json": json.dumps({"trajectory": [{"iteration": j + 1, "best": b} for j, b in enumerate(bests)]})}
+    row = {
+        "status": "ok",
+        "stats_json": json.dumps({"initial_objective": 0.5}),
+        "details_json": json.dumps({"trajectory": [{"iteration": j + 1, "best": b} for j, b in enumerate(bests)]}),
+    }
     rec = Record("k", "LLM", "llm", {}, {}, 0, 0, False, row)
     assert llm_iterations(rec) == (8, [3, 5])
 
 
 @pytest.mark.parametrize("t05, verdict", [(0.5, PARTLY), (0.6, AGREES), (0.4, DISAGREES)])
 def test_fig3_temperature_claim_treats_a_tie_as_partly(tmp_path, t05, verdict):
-    solvers = [{"name": "llm", "label": "t05", "options": {"temperature": 0.5}},
-               {"name": "llm", "label": "t1", "options": {"temperature": 1.0}}]
-    spec = {"name": "f3", "figure": "fig3", "scenario": "satellite-mec", "plot": {"kind": "convergence"},
-            "params": {"M": 3, "N": 10, "I": 4}, "seeds": 1, "solvers": solvers}
+    solvers = [
+        {"name": "llm", "label": "t05", "options": {"temperature": 0.5}},
+        {"name": "llm", "label": "t1", "options": {"temperature": 1.0}},
+    ]
+    spec = {
+        "name": "f3",
+        "figure": "fig3",
+        "scenario": "satellite-mec",
+        "plot": {"kind": "convergence"},
+        "params": {"M": 3, "N": 10, "I": 4},
+        "seeds": 1,
+        "solvers": solvers,
+    }
     store = fill(tmp_path, spec, lambda r: t05 if r.label == "t05" else 0.5)
     claim = "t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"
     assert verdicts(store)[claim] == verdict

@@ -79,8 +79,15 @@ def test_failed_run_is_stored_then_retried(write_spec, tmp_path):
 
 def test_sigkill_mid_sweep_then_rerun_completes_with_each_run_once(write_spec, tmp_path):
     """A real `offloadlab run` process group is killed with SIGKILL while runs are being stored."""
-    spec_path = write_spec(tiny_spec(params={"M": 3, "I": 4}, grid={"product": {"N": [5, 10]}}, seeds=6,
-                                     budget=8_000, solvers=[{"name": "random"}]))
+    spec_path = write_spec(
+        tiny_spec(
+            params={"M": 3, "I": 4},
+            grid={"product": {"N": [5, 10]}},
+            seeds=6,
+            budget=8_000,
+            solvers=[{"name": "random"}],
+        )
+    )
     out = tmp_path / "store"
     cmd = [sys.executable, "-m", "offloadlab", "run", str(spec_path), "--jobs", "2", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -129,8 +136,10 @@ def test_thin_history_keeps_the_best_so_far_step_curve():
     from offloadlab.experiments.runner import thin_history
 
     bests = [None, 5.0, 5.0, 4.0, 4.0, 4.0, 3.5, 3.5]
-    hist = [{"evaluations": 10 * (j + 1), "seconds": j / 10, "best_objective": b, "llm_calls": 0, "llm_tokens": 0}
-            for j, b in enumerate(bests)]
+    hist = [
+        {"evaluations": 10 * (j + 1), "seconds": j / 10, "best_objective": b, "llm_calls": 0, "llm_tokens": 0}
+        for j, b in enumerate(bests)
+    ]
     thin = thin_history(hist)
     assert [h["evaluations"] for h in thin] == [10, 20, 40, 70, 80]
     assert math.isinf(thin[0]["best_objective"])

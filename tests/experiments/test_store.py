@@ -55,8 +55,7 @@ def test_corrupt_run_file_then_cli_run_plot_and_report_work(write_spec, tmp_path
     victim.write_bytes(victim.read_bytes()[:-50])
     report = subprocess.run(cmd + ["report", str(out)], capture_output=True, text=True)
     assert report.returncode == 0 and "1 unreadable run file moved to" in report.stderr, report.stderr
-    again = subprocess.run(cmd + ["run", str(spec_path), "--out", str(out), "--quiet"], capture_output=True,
-                           text=True)
+    again = subprocess.run(cmd + ["run", str(spec_path), "--out", str(out), "--quiet"], capture_output=True, text=True)
     assert again.returncode == 0 and "7 already stored, 1 run now" in again.stderr, again.stderr
     assert victim.is_file() and (out / "runs" / "quarantine" / victim.name).is_file()
 
@@ -80,8 +79,10 @@ def test_a_live_writers_temp_file_survives_a_second_runner_start(tmp_path):
 
 def test_a_claim_dies_with_its_process(tmp_path):
     store = ResultsStore(tmp_path / "s").create()
-    code = ("import sys, time; from offloadlab.experiments.store import ResultsStore; "
-            "c = ResultsStore(sys.argv[1]).try_claim('k'); print(c is not None, flush=True); time.sleep(60)")
+    code = (
+        "import sys, time; from offloadlab.experiments.store import ResultsStore; "
+        "c = ResultsStore(sys.argv[1]).try_claim('k'); print(c is not None, flush=True); time.sleep(60)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code, str(store.root)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
@@ -112,7 +113,7 @@ def test_two_specs_cannot_share_an_experiment_name(write_spec, tmp_path):
 def test_unreadable_manifest_is_quarantined(write_spec, tmp_path):
     out = tmp_path / "r"
     run_sweep(load_spec(write_spec(tiny_spec())), out, inline_executor, show_progress=False)
-    (out / "experiments" / "broken.json").write_text("{\"name\": ")
+    (out / "experiments" / "broken.json").write_text('{"name": ')
     notices: list[str] = []
     assert set(ResultsStore(out, notice=notices.append).experiments()) == {"tiny"}
     assert (out / "experiments" / "quarantine" / "broken.json").is_file() and "manifest" in notices[0]
@@ -125,8 +126,18 @@ def test_run_out_that_is_a_file_is_one_line(write_spec, tmp_path):
 
 
 def test_sb3_leaves_no_temp_folder(write_spec, tmp_path, monkeypatch):
-    spec = load_spec(write_spec(tiny_spec(params={"M": 2, "I": 2, "N": 3}, grid={}, seeds=1, budget=None,
-                                          plot=None, solvers=[{"name": "ddpg", "budget": 64}])))
+    spec = load_spec(
+        write_spec(
+            tiny_spec(
+                params={"M": 2, "I": 2, "N": 3},
+                grid={},
+                seeds=1,
+                budget=None,
+                plot=None,
+                solvers=[{"name": "ddpg", "budget": 64}],
+            )
+        )
+    )
     system_tmp = tmp_path / "system-tmp"  # a private system temp folder: other processes litter /tmp
     system_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
@@ -140,16 +151,25 @@ def test_sb3_leaves_no_temp_folder(write_spec, tmp_path, monkeypatch):
 def test_two_concurrent_runners_share_a_30_run_sweep(write_spec, tmp_path):
     """Two real `offloadlab run` processes (one inline, one with two workers) on one store, started together:
     every run is executed exactly once (counted by the solver itself, across all processes)."""
-    spec_path = write_spec(tiny_spec(params={"M": 2, "I": 2, "N": 3}, grid={}, seeds=30, budget=20, plot=None,
-                                     solvers=[{"name": "counted"}]))
+    spec_path = write_spec(
+        tiny_spec(
+            params={"M": 2, "I": 2, "N": 3}, grid={}, seeds=30, budget=20, plot=None, solvers=[{"name": "counted"}]
+        )
+    )
     count = tmp_path / "executions.jsonl"
-    env = {**os.environ, "OFFLOADLAB_PLUGINS": "tests.experiments.counting_plugin",
-           "OFFLOADLAB_COUNT_FILE": str(count), "OFFLOADLAB_COUNT_SLEEP": "0.3",
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "OFFLOADLAB_PLUGINS": "tests.experiments.counting_plugin",
+        "OFFLOADLAB_COUNT_FILE": str(count),
+        "OFFLOADLAB_COUNT_SLEEP": "0.3",
+        "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
+    }
     out = tmp_path / "store"
     base = [sys.executable, "-m", "offloadlab", "run", str(spec_path), "--out", str(out)]
-    procs = [subprocess.Popen(base + ["--jobs", jobs], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for jobs in ("1", "2")]
+    procs = [
+        subprocess.Popen(base + ["--jobs", jobs], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for jobs in ("1", "2")
+    ]
     t0 = time.monotonic()
     results = [p.communicate(timeout=600) for p in procs]
     wall = time.monotonic() - t0
@@ -159,8 +179,7 @@ def test_two_concurrent_runners_share_a_30_run_sweep(write_spec, tmp_path):
     runs = [r["run"] for r in lines]
     from offloadlab.experiments.plan import solver_seed
 
-    expected = {str(np.random.default_rng(solver_seed(s, 0)).bit_generator.state["state"]["state"])
-                for s in range(30)}
+    expected = {str(np.random.default_rng(solver_seed(s, 0)).bit_generator.state["state"]["state"]) for s in range(30)}
     assert sorted(runs) == sorted(expected) and len(runs) == 30  # each run executed exactly once
     summaries = [err.strip().splitlines()[-1] for _, err in results]
     executed = [int(s.split(" run now")[0].rsplit(" ", 1)[1]) for s in summaries]
@@ -168,5 +187,7 @@ def test_two_concurrent_runners_share_a_30_run_sweep(write_spec, tmp_path):
     rows = ResultsStore(out).rows()
     assert len(rows) == 30 and {r["status"] for r in rows.values()} == {"ok"}
     assert not list((out / "runs").glob("*.tmp")) and not list((out / "claims").iterdir())
-    print(f"two runners: executions per runner {executed}, {len(set(r['pid'] for r in lines))} executing "
-          f"processes, {len(runs)} executions for 30 runs, {wall:.1f} s wall")
+    print(
+        f"two runners: executions per runner {executed}, {len(set(r['pid'] for r in lines))} executing "
+        f"processes, {len(runs)} executions for 30 runs, {wall:.1f} s wall"
+    )

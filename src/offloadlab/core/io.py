@@ -43,8 +43,7 @@ def check_depth(obj: Any, what: str, limit: int = MAX_DEPTH) -> Any:
     """Return ``obj`` unchanged; InputError when its lists/objects nest deeper than ``limit`` levels."""
     level = [obj]
     for _ in range(limit + 1):
-        level = [v for x in level if isinstance(x, (list, dict))
-                 for v in (x.values() if isinstance(x, dict) else x)]
+        level = [v for x in level if isinstance(x, (list, dict)) for v in (x.values() if isinstance(x, dict) else x)]
         if not level:
             return obj
     raise InputError(what, f"nested deeper than {limit} levels")
@@ -69,8 +68,9 @@ def loads(text: str, what: str, where: str = "") -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(what, f"{src}is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except OverflowError as exc:
-        raise InputError(what, f"{src}contains {str(exc)[:40]}, which overflows a float (allowed: finite numbers)") \
-            from None
+        raise InputError(
+            what, f"{src}contains {str(exc)[:40]}, which overflows a float (allowed: finite numbers)"
+        ) from None
     except RecursionError:
         raise InputError(what, f"{src}is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits

@@ -56,10 +56,20 @@ def expand(spec: ExperimentSpec) -> list[RunConfig]:
             params = {**spec.params, **point}
             for entry in spec.solvers:
                 for rep in range(spec.repetitions):
-                    runs.append(RunConfig(
-                        scenario=spec.scenario, preset=spec.preset, params=params, instance_seed=seed,
-                        solver=entry.name, options=dict(entry.options),
-                        budget=spec.budget_of(entry),
-                        repetition=rep, solver_seed=solver_seed(seed, rep), label=entry.shown,
-                        reference=entry.reference, point=dict(point)))
+                    runs.append(
+                        RunConfig(
+                            scenario=spec.scenario,
+                            preset=spec.preset,
+                            params=params,
+                            instance_seed=seed,
+                            solver=entry.name,
+                            options=dict(entry.options),
+                            budget=spec.budget_of(entry),
+                            repetition=rep,
+                            solver_seed=solver_seed(seed, rep),
+                            label=entry.shown,
+                            reference=entry.reference,
+                            point=dict(point),
+                        )
+                    )
     return runs

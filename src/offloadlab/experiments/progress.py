@@ -21,9 +21,16 @@ class SweepProgress:
         self.best = math.inf
         self.best_what = ""
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("eta"),
-            TimeRemainingColumn(), TimeElapsedColumn(), TextColumn("{task.fields[best]}"),
-            console=self.console, disable=not self.live)
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[best]}"),
+            console=self.console,
+            disable=not self.live,
+        )
         self.task = self.progress.add_task(name, total=self.total, completed=self.done, best="")
 
     def __enter__(self) -> SweepProgress:
@@ -40,8 +47,9 @@ class SweepProgress:
         self.done += 1
         self.progress.update(self.task, advance=1)
         if self.enabled and not self.live:
-            self.console.print(f"[{self.done}/{self.total}] {cfg.describe()}: stored by another runner ({status})",
-                               highlight=False)
+            self.console.print(
+                f"[{self.done}/{self.total}] {cfg.describe()}: stored by another runner ({status})", highlight=False
+            )
 
     def advance(self, cfg: Any, row: dict[str, Any]) -> None:
         """Account for one finished run."""
@@ -61,5 +69,6 @@ class SweepProgress:
             outcome = f"{obj:.6g}"
         if self.live and row["status"] == "ok":
             return
-        self.console.print(f"[{self.done}/{self.total}] {cfg.describe()}: {outcome} ({row['wall_s']:.1f} s)",
-                           highlight=False)
+        self.console.print(
+            f"[{self.done}/{self.total}] {cfg.describe()}: {outcome} ({row['wall_s']:.1f} s)", highlight=False
+        )

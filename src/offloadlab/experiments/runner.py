@@ -53,8 +53,11 @@ class SweepSummary:
     @property
     def complete(self) -> bool:
         """Every planned run (not left out) is stored without error."""
-        return (not self.interrupted and not self.errors
-                and self.skipped + self.executed + self.elsewhere + self.left_out == self.planned)
+        return (
+            not self.interrupted
+            and not self.errors
+            and self.skipped + self.executed + self.elsewhere + self.left_out == self.planned
+        )
 
 
 def now_iso() -> str:
@@ -68,10 +71,19 @@ def software_version() -> str:
 
     src = Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return f"{__version__}+g{sha}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
@@ -82,21 +94,32 @@ def thin_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Lossless for the best-so-far step curve on any of the history's (monotone) axes.
     """
-    kept = [h for j, h in enumerate(history)
-            if j in (0, len(history) - 1) or h["best_objective"] != history[j - 1]["best_objective"]]
-    return [{**h, "best_objective": h["best_objective"] if h["best_objective"] is not None else math.inf}
-            for h in kept]
+    kept = [
+        h
+        for j, h in enumerate(history)
+        if j in (0, len(history) - 1) or h["best_objective"] != history[j - 1]["best_objective"]
+    ]
+    return [{**h, "best_objective": h["best_objective"] if h["best_objective"] is not None else math.inf} for h in kept]
 
 
 def execute_run(cfg: RunConfig, experiment: str) -> dict[str, Any]:
     """Generate the instance, solve it through core.run.solve, and return the store row (never raises)."""
     row: dict[str, Any] = {
-        "key": cfg.key, "experiment": experiment, "label": cfg.label, "scenario": cfg.scenario,
-        "preset": cfg.preset, "params_json": json.dumps(cfg.params, sort_keys=True),
-        "instance_seed": cfg.instance_seed, "solver": cfg.solver,
-        "options_json": json.dumps(cfg.options, sort_keys=True), "budget": cfg.budget,
-        "repetition": cfg.repetition, "solver_seed": cfg.solver_seed,
-        "host": socket.gethostname(), "pid": os.getpid(), "started_at": now_iso(),
+        "key": cfg.key,
+        "experiment": experiment,
+        "label": cfg.label,
+        "scenario": cfg.scenario,
+        "preset": cfg.preset,
+        "params_json": json.dumps(cfg.params, sort_keys=True),
+        "instance_seed": cfg.instance_seed,
+        "solver": cfg.solver,
+        "options_json": json.dumps(cfg.options, sort_keys=True),
+        "budget": cfg.budget,
+        "repetition": cfg.repetition,
+        "solver_seed": cfg.solver_seed,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": now_iso(),
     }
     t0 = time.perf_counter()
     try:
@@ -120,11 +143,15 @@ def _solved(cfg: RunConfig) -> dict[str, Any]:
     res = result.to_json()
     stats = res["stats"]
     return {
-        "status": "ok", "instance_params_json": json.dumps(data.get("params", {}), sort_keys=True),
-        "objective": res["objective"], "feasible": res["feasible"],
+        "status": "ok",
+        "instance_params_json": json.dumps(data.get("params", {}), sort_keys=True),
+        "objective": res["objective"],
+        "feasible": res["feasible"],
         "evaluations": _int_or_none(stats.get("evaluations")),
-        "stats_json": json.dumps(stats, sort_keys=True), "details_json": json.dumps(res["details"]),
-        "decision_json": json.dumps(res["decision"]), "history": thin_history(res["history"]),
+        "stats_json": json.dumps(stats, sort_keys=True),
+        "details_json": json.dumps(res["details"]),
+        "decision_json": json.dumps(res["decision"]),
+        "history": thin_history(res["history"]),
         **{k: _int_or_none(stats.get(k)) for k in LLM_STATS},
     }
 
@@ -239,8 +266,9 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError:
-            raise InputError("executor", "ray is not installed (install the extra: pip install "
-                                         "'offloadlab[ray]')") from None
+            raise InputError(
+                "executor", "ray is not installed (install the extra: pip install 'offloadlab[ray]')"
+            ) from None
         self.ray, self.slots, self.address = ray, jobs, address
         self.started_here = False
         self.pending: dict[Any, RunConfig] = {}
@@ -250,8 +278,13 @@ class RayExecutor(Executor):
         """Join (or start) Ray."""
         self.started_here = not self.ray.is_initialized()
         if self.started_here:
-            self.ray.init(address=self.address, num_cpus=None if self.address else self.slots,
-                          include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": THREAD_ENV})
+            self.ray.init(
+                address=self.address,
+                num_cpus=None if self.address else self.slots,
+                include_dashboard=False,
+                log_to_driver=False,
+                runtime_env={"env_vars": THREAD_ENV},
+            )
         self.remote = self.ray.remote(num_cpus=1)(execute_run)
         self.pending = {}
 
@@ -294,12 +327,27 @@ def make_executor(kind: str, jobs: int, ray_address: str | None = None) -> Execu
 def manifest(spec: ExperimentSpec, runs: list[RunConfig], source: str | None) -> dict[str, Any]:
     """What the store keeps about an experiment: its spec and its planned runs."""
     return {
-        "name": spec.name, "figure": spec.figure, "title": spec.title, "source": source,
+        "name": spec.name,
+        "figure": spec.figure,
+        "title": spec.title,
+        "source": source,
         "source_path": str(Path(source).resolve()) if source else None,
-        "spec": spec.model_dump(mode="json"), "updated_at": now_iso(),
-        "runs": [{"key": r.key, "label": r.label, "solver": r.solver, "options": r.options, "point": r.point,
-                  "params": r.params, "instance_seed": r.instance_seed, "repetition": r.repetition,
-                  "reference": r.reference} for r in runs],
+        "spec": spec.model_dump(mode="json"),
+        "updated_at": now_iso(),
+        "runs": [
+            {
+                "key": r.key,
+                "label": r.label,
+                "solver": r.solver,
+                "options": r.options,
+                "point": r.point,
+                "params": r.params,
+                "instance_seed": r.instance_seed,
+                "repetition": r.repetition,
+                "reference": r.reference,
+            }
+            for r in runs
+        ],
     }
 
 
@@ -323,8 +371,7 @@ class _Sweep:
     """Feeds claimed runs to an executor and stores their rows; runs another runner holds wait until it
     lets go of them, then count as done when it stored them, or run here when it died first."""
 
-    def __init__(self, store: ResultsStore, executor: Executor, experiment: str, summary: SweepSummary,
-                 progress: Any):
+    def __init__(self, store: ResultsStore, executor: Executor, experiment: str, summary: SweepSummary, progress: Any):
         self.store, self.executor, self.experiment = store, executor, experiment
         self.summary, self.progress = summary, progress
         self.held: dict[str, Claim] = {}
@@ -378,10 +425,29 @@ class _Sweep:
             try:
                 self.store.write_run(row)
             except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:  # a value the schema cannot hold
-                keep = {k: row.get(k) for k in ("key", "experiment", "label", "scenario", "preset", "params_json",
-                                                  "instance_seed", "solver", "options_json", "budget", "repetition",
-                                                  "solver_seed", "host", "pid", "started_at", "finished_at",
-                                                  "wall_s", "version")}
+                keep = {
+                    k: row.get(k)
+                    for k in (
+                        "key",
+                        "experiment",
+                        "label",
+                        "scenario",
+                        "preset",
+                        "params_json",
+                        "instance_seed",
+                        "solver",
+                        "options_json",
+                        "budget",
+                        "repetition",
+                        "solver_seed",
+                        "host",
+                        "pid",
+                        "started_at",
+                        "finished_at",
+                        "wall_s",
+                        "version",
+                    )
+                }
                 row = {**keep, "status": "error", "error": f"the result could not be stored: {exc}"}
                 self.store.write_run(row)
         finally:
@@ -392,8 +458,15 @@ class _Sweep:
         self.progress.advance(cfg, row)
 
 
-def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source: str | None = None,
-              show_progress: bool = True, redo: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> SweepSummary:
+def run_sweep(
+    spec: ExperimentSpec,
+    out: str | Path,
+    executor: Executor,
+    source: str | None = None,
+    show_progress: bool = True,
+    redo: tuple[str, ...] = (),
+    only: tuple[str, ...] = (),
+) -> SweepSummary:
     """Expand a registry-checked spec, skip runs already stored (except those of the solvers in ``redo``),
     execute the rest (only those of the solvers in ``only``, when given) and store each on arrival.
 
@@ -410,8 +483,9 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, executor: Executor, source:
     finished = {k for k, status in store.statuses().items() if status == "ok"}
     missing = [r for r in runs if r.key not in finished or r.solver in redo]
     todo = [r for r in missing if not only or r.solver in only]
-    summary = SweepSummary(spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(missing),
-                           left_out=len(missing) - len(todo))
+    summary = SweepSummary(
+        spec.name, Path(out), planned=len(runs), skipped=len(runs) - len(missing), left_out=len(missing) - len(todo)
+    )
     with SweepProgress(spec.name, summary, enabled=show_progress) as progress:
         try:
             _Sweep(store, executor, spec.name, summary, progress).run(todo)
@@ -429,11 +503,15 @@ def summary_lines(s: SweepSummary) -> list[str]:
     """Human summary of a sweep for the CLI."""
     left = f", {s.left_out} left out (--only)" if s.left_out else ""
     other = f", {s.elsewhere} run by another runner" if s.elsewhere else ""
-    lines = [f"{s.experiment}: {s.planned} runs planned, {s.skipped} already stored, {s.executed} run now{other}"
-             f"{left} ({s.seconds:.1f} s); results in {s.out}"]
+    lines = [
+        f"{s.experiment}: {s.planned} runs planned, {s.skipped} already stored, {s.executed} run now{other}"
+        f"{left} ({s.seconds:.1f} s); results in {s.out}"
+    ]
     if s.quarantined:
-        lines.append(f"  {len(s.quarantined)} unreadable run files moved to quarantine (their runs were redone): "
-                     f"{', '.join(s.quarantined[:3])}{' ...' if len(s.quarantined) > 3 else ''}")
+        lines.append(
+            f"  {len(s.quarantined)} unreadable run files moved to quarantine (their runs were redone): "
+            f"{', '.join(s.quarantined[:3])}{' ...' if len(s.quarantined) > 3 else ''}"
+        )
     lines += [f"  failed: {e}" for e in s.errors[:10]]
     if len(s.errors) > 10:
         lines.append(f"  ... and {len(s.errors) - 10} more failures")

@@ -51,13 +51,18 @@ class SpecLoader(yaml.SafeLoader):
         """Compose one node, refusing aliases, anchors and nesting deeper than MAX_DEPTH."""
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(None, None, "anchors and aliases (&name, *name) are not allowed "
-                                              "in spec files; write the values out", event.start_mark)
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "anchors and aliases (&name, *name) are not allowed in spec files; write the values out",
+                event.start_mark,
+            )
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
-                                                  event.start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -69,9 +74,12 @@ class SolverEntry(StrictModel):
     name: str = Field(min_length=1, description="registered solver name (see `offloadlab list`)")
     label: str | None = Field(None, min_length=1, description="legend label; defaults to the name")
     options: dict[str, Any] = Field(default_factory=dict, description="keyword options of the solver")
-    budget: int | None = Field(None, ge=1, le=MAX_BUDGET,
-                               description="evaluation budget; defaults to the spec's budget "
-                               "(an explicit null: the solver's own default)")
+    budget: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_BUDGET,
+        description="evaluation budget; defaults to the spec's budget (an explicit null: the solver's own default)",
+    )
     reference: bool = Field(False, description="drawn as the dashed reference line; gaps are measured to it")
     optional: bool = Field(False, description="skip (with a notice) instead of failing when not registered")
 
@@ -95,20 +103,27 @@ class Grid(StrictModel):
                 raise PydanticCustomError("grid", "product.{name} is empty (give at least one value)", {"name": name})
         for j, point in enumerate(self.points or []):
             if not isinstance(point, (list, dict)):
-                raise PydanticCustomError("grid", "points.{j} must be a list of values or a mapping (got {p})",
-                                          {"j": j, "p": point})
+                raise PydanticCustomError(
+                    "grid", "points.{j} must be a list of values or a mapping (got {p})", {"j": j, "p": point}
+                )
             if isinstance(point, list):
                 if self.keys is None:
-                    raise PydanticCustomError("grid", "points.{j} is a list but grid.keys is missing "
-                                                      "(name the tuple entries, e.g. keys: [N, M, I])", {"j": j})
+                    raise PydanticCustomError(
+                        "grid",
+                        "points.{j} is a list but grid.keys is missing (name the tuple entries, e.g. keys: [N, M, I])",
+                        {"j": j},
+                    )
                 if len(point) != len(self.keys):
-                    raise PydanticCustomError("grid", "points.{j} has {n} values, expected {k} (keys {keys})",
-                                              {"j": j, "n": len(point), "k": len(self.keys),
-                                               "keys": ", ".join(self.keys)})
+                    raise PydanticCustomError(
+                        "grid",
+                        "points.{j} has {n} values, expected {k} (keys {keys})",
+                        {"j": j, "n": len(point), "k": len(self.keys), "keys": ", ".join(self.keys)},
+                    )
         size = len(self.points or [None]) * math.prod(len(v) for v in self.product.values())
         if size > max_runs():
-            raise PydanticCustomError("grid", "{n} grid points, more than the {m} runs a spec may plan",
-                                      {"n": size, "m": max_runs()})
+            raise PydanticCustomError(
+                "grid", "{n} grid points, more than the {m} runs a spec may plan", {"n": size, "m": max_runs()}
+            )
         expanded = self.expand()
         seen: set[str] = set()
         for point in expanded:
@@ -163,8 +178,9 @@ class ExperimentSpec(StrictModel):
             return _seed_range(0, value)
         if isinstance(value, dict):
             if set(value) - {"start", "count"} or "count" not in value:
-                raise PydanticCustomError("seeds", "expected {start, count} (got keys {k})",
-                                          {"k": ", ".join(map(str, value))})
+                raise PydanticCustomError(
+                    "seeds", "expected {start, count} (got keys {k})", {"k": ", ".join(map(str, value))}
+                )
             start = value.get("start", 0)
             if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= MAX_SEED:
                 raise PydanticCustomError("seeds", "start {s} outside the allowed range [0, 2**63)", {"s": start})
@@ -172,16 +188,21 @@ class ExperimentSpec(StrictModel):
         if isinstance(value, list):
             bad = [s for s in value if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= MAX_SEED]
             if bad or not value:
-                raise PydanticCustomError("seeds", "seeds must be a non-empty list of integers in [0, 2**63) "
-                                                   "(got {b})", {"b": bad[0] if bad else value})
+                raise PydanticCustomError(
+                    "seeds",
+                    "seeds must be a non-empty list of integers in [0, 2**63) (got {b})",
+                    {"b": bad[0] if bad else value},
+                )
             if len(value) > MAX_SEEDS:
-                raise PydanticCustomError("seeds", "{n} seeds, more than the {m} allowed",
-                                          {"n": len(value), "m": MAX_SEEDS})
+                raise PydanticCustomError(
+                    "seeds", "{n} seeds, more than the {m} allowed", {"n": len(value), "m": MAX_SEEDS}
+                )
             if len(set(value)) != len(value):
                 raise PydanticCustomError("seeds", "a seed appears twice")
             return value
-        raise PydanticCustomError("seeds", "expected a count, {start, count} or a list of seeds (got {v})",
-                                  {"v": value})
+        raise PydanticCustomError(
+            "seeds", "expected a count, {start, count} or a list of seeds (got {v})", {"v": value}
+        )
 
     def points(self) -> list[dict[str, Any]]:
         """Grid points with the spec-wide overrides applied underneath."""
@@ -194,8 +215,9 @@ class ExperimentSpec(StrictModel):
 
 def _seed_range(start: int, count: Any) -> list[int]:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_SEEDS:
-        raise PydanticCustomError("seeds", "seed count {c} outside the allowed range [1, {m}]",
-                                  {"c": count, "m": MAX_SEEDS})
+        raise PydanticCustomError(
+            "seeds", "seed count {c} outside the allowed range [1, {m}]", {"c": count, "m": MAX_SEEDS}
+        )
     if start + count - 1 > MAX_SEED:
         raise PydanticCustomError("seeds", "seeds beyond 2**63 - 1 (start {s}, count {c})", {"s": start, "c": count})
     return list(range(start, start + count))
@@ -205,8 +227,11 @@ def check_size(spec: ExperimentSpec, where: str = "spec") -> ExperimentSpec:
     """Refuse a spec planning more than max_runs() runs (before anything expands it)."""
     n = len(spec.seeds) * len(spec.grid.expand()) * len(spec.solvers) * spec.repetitions
     if n > max_runs():
-        raise InputError(where, f"{n} runs (seeds x grid points x solvers x repetitions), more than the "
-                                f"{max_runs()} allowed (${MAX_RUNS_ENV} raises the limit)")
+        raise InputError(
+            where,
+            f"{n} runs (seeds x grid points x solvers x repetitions), more than the "
+            f"{max_runs()} allowed (${MAX_RUNS_ENV} raises the limit)",
+        )
     return spec
 
 
@@ -221,15 +246,20 @@ def parse_spec(data: Any, where: str = "spec") -> ExperimentSpec:
     for entry in spec.solvers:
         ident = json.dumps([entry.name, entry.options, spec.budget_of(entry)], sort_keys=True, default=str)
         if ident in runs:
-            raise InputError(f"{where}.solvers", f"entries '{runs[ident]}' and '{entry.shown}' are the same run "
-                                                 "(same solver, options and budget); make them differ or drop one")
+            raise InputError(
+                f"{where}.solvers",
+                f"entries '{runs[ident]}' and '{entry.shown}' are the same run "
+                "(same solver, options and budget); make them differ or drop one",
+            )
         runs[ident] = entry.shown
     if sum(s.reference for s in spec.solvers) > 1:
         raise InputError(f"{where}.solvers", "more than one entry has reference: true")
     names = set(spec.grid.expand()[0])
     if spec.plot and spec.plot.kind == "lines" and spec.plot.x not in names:
-        raise InputError(f"{where}.plot.x", f"'{spec.plot.x}' is not a grid parameter "
-                                            f"(grid has: {', '.join(sorted(names)) or 'none'})")
+        raise InputError(
+            f"{where}.plot.x",
+            f"'{spec.plot.x}' is not a grid parameter (grid has: {', '.join(sorted(names)) or 'none'})",
+        )
     return check_size(spec, where)
 
 
@@ -272,8 +302,10 @@ def check_registered(spec: ExperimentSpec, where: str = "spec", skip_unregistere
         if entry.name not in registered:
             if entry.optional or skip_unregistered:
                 continue
-            raise InputError(f"{where}.solvers.{i}.name", f"unknown solver '{entry.name}' for {spec.scenario} "
-                                                          f"(registered: {', '.join(sorted(registered))})")
+            raise InputError(
+                f"{where}.solvers.{i}.name",
+                f"unknown solver '{entry.name}' for {spec.scenario} (registered: {', '.join(sorted(registered))})",
+            )
         try:
             check_options(spec.scenario, entry.name, entry.options)
         except InputError as exc:
@@ -282,8 +314,10 @@ def check_registered(spec: ExperimentSpec, where: str = "spec", skip_unregistere
         entries.append(entry)
     for j, name in enumerate(spec.exclude_solvers):
         if name not in registered:
-            raise InputError(f"{where}.exclude_solvers.{j}", f"unknown solver '{name}' for {spec.scenario} "
-                                                             f"(registered: {', '.join(sorted(registered))})")
+            raise InputError(
+                f"{where}.exclude_solvers.{j}",
+                f"unknown solver '{name}' for {spec.scenario} (registered: {', '.join(sorted(registered))})",
+            )
     if spec.add_registered_solvers:
         listed = {e.name for e in entries} | set(spec.exclude_solvers)
         entries += [SolverEntry.model_validate({"name": n}) for n in sorted(registered) if n not in listed]

@@ -36,24 +36,51 @@ import pyarrow.parquet as pq
 
 from offloadlab.core.errors import InputError
 
-HISTORY = pa.struct([("evaluations", pa.int64()), ("seconds", pa.float64()), ("best_objective", pa.float64()),
-                     ("llm_calls", pa.int64()), ("llm_tokens", pa.int64())])
-SCHEMA = pa.schema([
-    ("key", pa.string()), ("experiment", pa.string()), ("label", pa.string()),
-    ("scenario", pa.string()), ("preset", pa.string()), ("params_json", pa.string()),
-    ("instance_params_json", pa.string()), ("instance_seed", pa.int64()),
-    ("solver", pa.string()), ("options_json", pa.string()), ("budget", pa.int64()),
-    ("repetition", pa.int64()), ("solver_seed", pa.int64()),
-    ("status", pa.string()), ("error", pa.string()),
-    ("objective", pa.float64()), ("feasible", pa.bool_()), ("evaluations", pa.int64()),
-    ("wall_s", pa.float64()),
-    ("llm_calls", pa.int64()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
-    ("invalid_outputs", pa.int64()),
-    ("stats_json", pa.string()), ("details_json", pa.string()), ("decision_json", pa.string()),
-    ("history", pa.list_(HISTORY)),
-    ("version", pa.string()), ("host", pa.string()), ("pid", pa.int64()),
-    ("started_at", pa.string()), ("finished_at", pa.string()),
-])
+HISTORY = pa.struct(
+    [
+        ("evaluations", pa.int64()),
+        ("seconds", pa.float64()),
+        ("best_objective", pa.float64()),
+        ("llm_calls", pa.int64()),
+        ("llm_tokens", pa.int64()),
+    ]
+)
+SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("experiment", pa.string()),
+        ("label", pa.string()),
+        ("scenario", pa.string()),
+        ("preset", pa.string()),
+        ("params_json", pa.string()),
+        ("instance_params_json", pa.string()),
+        ("instance_seed", pa.int64()),
+        ("solver", pa.string()),
+        ("options_json", pa.string()),
+        ("budget", pa.int64()),
+        ("repetition", pa.int64()),
+        ("solver_seed", pa.int64()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("objective", pa.float64()),
+        ("feasible", pa.bool_()),
+        ("evaluations", pa.int64()),
+        ("wall_s", pa.float64()),
+        ("llm_calls", pa.int64()),
+        ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()),
+        ("invalid_outputs", pa.int64()),
+        ("stats_json", pa.string()),
+        ("details_json", pa.string()),
+        ("decision_json", pa.string()),
+        ("history", pa.list_(HISTORY)),
+        ("version", pa.string()),
+        ("host", pa.string()),
+        ("pid", pa.int64()),
+        ("started_at", pa.string()),
+        ("finished_at", pa.string()),
+    ]
+)
 TMP_SUFFIX = ".tmp"
 # A manifest temp file is written and renamed within milliseconds; one this old was left by a killed writer.
 STALE_TMP_S = 600.0
@@ -168,9 +195,12 @@ class ResultsStore:
         with self.lock():
             old = self._read_manifest(path) if path.exists() else None
             if old is not None and _conflict(old, manifest):
-                raise InputError("name", f"experiment '{name}' in store '{self.root}' was written by another "
-                                         f"spec ({old.get('source_path') or old.get('source') or 'Python'}); "
-                                         "rename this one (name:) or use another store")
+                raise InputError(
+                    "name",
+                    f"experiment '{name}' in store '{self.root}' was written by another "
+                    f"spec ({old.get('source_path') or old.get('source') or 'Python'}); "
+                    "rename this one (name:) or use another store",
+                )
             tmp = path.with_name(f"{path.name}.{os.getpid()}{TMP_SUFFIX}")
             tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
             os.replace(tmp, path)
