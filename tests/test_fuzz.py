@@ -42,14 +42,35 @@ SCENARIOS = scenarios()
 WATCHDOG_S = 30  # one example running longer than this is a failure (unbounded work) ...
 SLOW_WATCHDOG_S = 240  # ... except for the slower (learning) solvers of SLOW_SOLVERS
 ERROR_LINE = re.compile(r"^error: [^\n]+?: [^\n]+$")
-NUMBERS = [math.nan, math.inf, -math.inf, 1e308, -1e308, 1e30, 10**30, 2**63, 2**64, -1, -1.5, 0, 0.0, 1e-300,
-           -1e-300, 1, 3]
+NUMBERS = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    1e308,
+    -1e308,
+    1e30,
+    10**30,
+    2**63,
+    2**64,
+    -1,
+    -1.5,
+    0,
+    0.0,
+    1e-300,
+    -1e-300,
+    1,
+    3,
+]
 RETYPED = ["abc", "10", "", True, False, None, [], {}]
 # Solvers fast enough (well under a second on the small instance) for the default suite; the rest run in -m slow.
-SLOW_SOLVERS = {("dt-vehicular", "marl"), ("dt-vehicular", "sarl-global"), ("leo-inference", "ga"),
-                ("sagin-caching", "dqmsb"), ("satellite-mec", "ddpg")}
+SLOW_SOLVERS = {
+    ("dt-vehicular", "marl"),
+    ("dt-vehicular", "sarl-global"),
+    ("leo-inference", "ga"),
+    ("sagin-caching", "dqmsb"),
+    ("satellite-mec", "ddpg"),
+}
 LLM_SOLVERS = {"llm", "llm-icl"}  # they load a language model: covered by tests/llm, not fuzzed here
-
 
 
 class Watchdog(Exception):
@@ -59,6 +80,7 @@ class Watchdog(Exception):
 @contextlib.contextmanager
 def watchdog(seconds: int) -> Iterator[None]:
     """Raise Watchdog in this (main) thread after ``seconds``."""
+
     def fire(signum: int, frame: Any) -> None:
         raise Watchdog(f"still running after {seconds} s")
 
@@ -90,6 +112,7 @@ def cli(*argv: Any, limit: int = WATCHDOG_S) -> tuple[int, str, str]:
 
 def finite_json(text: str) -> Any:
     """Parse JSON output, refusing NaN/Infinity (the CLI writes non-finite numbers as null)."""
+
     def refuse(token: str) -> Any:
         raise AssertionError(f"non-finite number {token} in the output")
 
@@ -165,7 +188,7 @@ def paths(draw: st.DrawFn, doc: Any) -> tuple[Any, ...]:
 @st.composite
 def mutations(draw: st.DrawFn, doc: Any, skip: frozenset[tuple[Any, ...]] = frozenset()) -> Mutation:
     """One mutation of ``doc`` (paths starting with an entry of ``skip`` are left alone)."""
-    path = draw(paths(doc).filter(lambda p: bool(p) and not any(p[:len(s)] == s for s in skip)))
+    path = draw(paths(doc).filter(lambda p: bool(p) and not any(p[: len(s)] == s for s in skip)))
     op = draw(st.sampled_from(["delete", "set", "set", "nest"]))
     if op == "set":
         return Mutation(path, op, draw(st.sampled_from(NUMBERS + RETYPED)))
@@ -200,8 +223,11 @@ def _lowest_decision(scenario: str) -> dict[str, Any]:
 
 def fast_solvers(scenario: str, slow: bool) -> list[str]:
     """Solvers fuzzed for ``scenario`` (the slower ones only with ``slow``)."""
-    return [n for n, s in sorted(solvers_for(scenario).items())
-            if n not in LLM_SOLVERS and not s.smoke.slow and (slow or (scenario, n) not in SLOW_SOLVERS)]
+    return [
+        n
+        for n, s in sorted(solvers_for(scenario).items())
+        if n not in LLM_SOLVERS and not s.smoke.slow and (slow or (scenario, n) not in SLOW_SOLVERS)
+    ]
 
 
 def option_set(scenario: str, solver: str) -> dict[str, Any]:
@@ -224,8 +250,13 @@ def base_spec(scenario: str, solver: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": solver, "options": dict(spec.smoke.options)}
     if spec.smoke.budget is not None:
         entry["budget"] = spec.smoke.budget
-    return {"name": "fuzz", "scenario": scenario, "params": dict(get_scenario(scenario).manifest.small),
-            "seeds": 1, "solvers": [entry]}
+    return {
+        "name": "fuzz",
+        "scenario": scenario,
+        "params": dict(get_scenario(scenario).manifest.small),
+        "seeds": 1,
+        "solvers": [entry],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -253,13 +284,15 @@ def check_evaluate(scenario: str, instance: Any, decision: Any, workdir: Path, w
         assert isinstance(res.get("feasible"), bool), f"{what}: no feasible flag: {res}"
         objective = get_scenario(scenario).manifest.objective.name
         if res["feasible"] and objective in res:
-            assert isinstance(res[objective], (int, float)) and math.isfinite(res[objective]), \
+            assert isinstance(res[objective], (int, float)) and math.isfinite(res[objective]), (
                 f"{what}: feasible with objective {res[objective]!r}"
+            )
     return res
 
 
-def check_solve(scenario: str, solver: str, options: dict[str, Any], workdir: Path, what: str,
-                budget: int | None = None) -> Any | None:
+def check_solve(
+    scenario: str, solver: str, options: dict[str, Any], workdir: Path, what: str, budget: int | None = None
+) -> Any | None:
     """``offloadlab solve``: a clean error or a result whose objective is finite when feasible."""
     argv: list[Any] = ["solve", dump(workdir / "i.json", small_instance(scenario)), "--solver", solver]
     if budget is not None:
@@ -270,14 +303,23 @@ def check_solve(scenario: str, solver: str, options: dict[str, Any], workdir: Pa
     if res is not None:
         assert isinstance(res.get("feasible"), bool), f"{what}: no feasible flag"
         if res["feasible"]:
-            assert isinstance(res.get("objective"), (int, float)) and math.isfinite(res["objective"]), \
+            assert isinstance(res.get("objective"), (int, float)) and math.isfinite(res["objective"]), (
                 f"{what}: feasible with objective {res.get('objective')!r}"
+            )
     return res
 
 
-FUZZ = settings(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                       HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 SLOW = settings(FUZZ, derandomize=False, max_examples=400)
 
 
@@ -304,8 +346,9 @@ def _parameter_case(scenario: str, workdir: Path, key: str, value: Any) -> None:
     res = outcome(*cli("instance", scenario, f"--{key}", text), what)
     if res is not None:
         got = res["params"][key]
-        assert type(got) is type(value) or (isinstance(value, int) and isinstance(got, float)), \
+        assert type(got) is type(value) or (isinstance(value, int) and isinstance(got, float)), (
             f"{what}: coerced to {got!r}"
+        )
         get_scenario(scenario).load_instance(res)  # what `instance` writes, `evaluate` reads
 
 
@@ -320,8 +363,12 @@ def restores_long_default(mutation: Mutation, smoke: dict[str, Any], spec: bool 
     if mutation.op != "delete":
         return False
     if spec:
-        return mutation.path[:2] == ("solvers", 0) and len(mutation.path) > 2 and \
-            mutation.path[2] in ("options", "budget") and (len(mutation.path) == 3 or mutation.path[3] in smoke)
+        return (
+            mutation.path[:2] == ("solvers", 0)
+            and len(mutation.path) > 2
+            and mutation.path[2] in ("options", "budget")
+            and (len(mutation.path) == 3 or mutation.path[3] in smoke)
+        )
     return mutation.path[0] in smoke
 
 
@@ -397,19 +444,43 @@ def _instance(scenario: str, mutation: Mutation, reason: str) -> Defect:
 
 NULL_OBJECTIVE = "evaluate reports feasible: true with a null (non-finite) avg_total_cost"
 KNOWN: list[Defect] = [
-    _param("mec-queues", "servers", "abc", "params.py:85 calls int() before validation: ValueError traceback; "
-           "--servers 1e30 builds a 1e30-long type list before validation (hangs)"),
-    _instance("satellite-mec", Mutation(("seed",), "delete"), "an instance without 'seed' (or with seed '' or "
-              "null) is accepted by evaluate: a silent default"),
-    _instance("leo-inference", Mutation(("tasks", "sat", 0), "set", 10**30),
-              "instance.py:200 OverflowError (Python int too large to convert to C long)"),
-    _instance("leo-inference", Mutation(("initial_queue", 0), "set", 10**30),
-              "instance.py:200 OverflowError (Python int too large to convert to C long)"),
-    _param("leo-inference", "round_s", 1e-300, "model.py:119 ValueError: Maximum allowed dimension exceeded",
-           via="instance"),
+    _param(
+        "mec-queues",
+        "servers",
+        "abc",
+        "params.py:85 calls int() before validation: ValueError traceback; "
+        "--servers 1e30 builds a 1e30-long type list before validation (hangs)",
+    ),
+    _instance(
+        "satellite-mec",
+        Mutation(("seed",), "delete"),
+        "an instance without 'seed' (or with seed '' or null) is accepted by evaluate: a silent default",
+    ),
+    _instance(
+        "leo-inference",
+        Mutation(("tasks", "sat", 0), "set", 10**30),
+        "instance.py:200 OverflowError (Python int too large to convert to C long)",
+    ),
+    _instance(
+        "leo-inference",
+        Mutation(("initial_queue", 0), "set", 10**30),
+        "instance.py:200 OverflowError (Python int too large to convert to C long)",
+    ),
+    _param(
+        "leo-inference",
+        "round_s",
+        1e-300,
+        "model.py:119 ValueError: Maximum allowed dimension exceeded",
+        via="instance",
+    ),
     _param("leo-inference", "window_step_s", 1e-300, "physics/orbits.py:282 ValueError: Maximum allowed size"),
-    _param("leo-inference", "image_kb_max", 1e30, "`instance` writes an instance that `evaluate` rejects "
-           "(tasks.data_bits outside [1, 1e15]): no upper bound on image_kb_max"),
+    _param(
+        "leo-inference",
+        "image_kb_max",
+        1e30,
+        "`instance` writes an instance that `evaluate` rejects "
+        "(tasks.data_bits outside [1, 1e15]): no upper bound on image_kb_max",
+    ),
     _param("dt-vehicular", "bs_height_m", 1e308, "model.py:68 OverflowError: Numerical result out of range"),
     _param("dt-vehicular", "bs_offset_m", 1e308, "model.py:68 OverflowError: Numerical result out of range"),
     _param("dt-vehicular", "f_vehicle_hz", 1e308, "model.py:134 OverflowError", via="instance"),
@@ -426,16 +497,12 @@ KNOWN: list[Defect] = [
     _param("sagin-caching", "user_power_w", 1e-300, NULL_OBJECTIVE, via="instance"),
     _param("satellite-mec", "altitude_m", 1e308, "physics/geometry.py:18 OverflowError", via="instance"),
     _param("satellite-mec", "earth_radius_m", 1e308, "physics/geometry.py:18 OverflowError", via="instance"),
-    _param("satellite-mec", "data_mb_max", 1e308, "`instance` writes data_bits as null (infinite): no upper "
-           "bound on data_mb_max"),
-    Defect(("mec-queues", "option", "dqn"), lambda wd: _option_case("mec-queues", "dqn", wd, Mutation(
-        ("unknown_option",), "set", 1)), "dqn takes **options but passes them on: TypeError (unexpected keyword)"),
-    _option("satellite-mec", "exhaustive", "power_levels", 0, "reference.py:50 ValueError (concatenate); "
-            "--power_levels 1e30 hangs (reference.py:27): no bounds"),
-    _option("satellite-mec", "reference", "restarts", 2**63, "problem.py:51 ValueError: array is too big; "
-            "--power_levels 1e30 hangs (reference.py:27): no bounds on restarts, kicks, power_levels"),
-    _option("leo-inference", "marl", "hidden", 10**30, "learning.py:77 torch TypeError (overflow); --threads "
-            "1e30: rl/common.py:34 ValueError; no bounds"),
+    _param(
+        "satellite-mec",
+        "data_mb_max",
+        1e308,
+        "`instance` writes data_bits as null (infinite): no upper bound on data_mb_max",
+    ),
 ]
 
 
@@ -450,11 +517,16 @@ def _known(scenario: str, kind: str, path: tuple[Any, ...], solver: str = "") ->
         key = (scenario, "params", path[-1] if kind == "parameter" else path[1] if len(path) > 1 else "")
     else:
         key = (scenario, "instance", *path[:1])
-    return any(key[:len(d.key)] == d.key for d in KNOWN)
+    return any(key[: len(d.key)] == d.key for d in KNOWN)
 
 
-@pytest.mark.parametrize("defect", [pytest.param(d, id="/".join(map(str, d.key)), marks=pytest.mark.xfail(
-    strict=True, reason=d.reason)) for d in KNOWN])
+@pytest.mark.parametrize(
+    "defect",
+    [
+        pytest.param(d, id="/".join(map(str, d.key)), marks=pytest.mark.xfail(strict=True, reason=d.reason))
+        for d in KNOWN
+    ],
+)
 def test_known_defects(defect, workdir):
     defect.case(workdir)
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.options import validate_options
 from offloadlab.methods.leo_inference import learning
 from offloadlab.scenarios.leo_inference.problem import PROBLEM
 
@@ -18,9 +19,17 @@ def test_marl_and_a3c_short_runs(small_json):
         assert res.stats["training_env_steps"] == steps
 
 
-def test_learning_options_are_validated(small_json):
-    inst = PROBLEM.load_instance(small_json)
-    with pytest.raises(InputError):
-        learning.solve_marl(PROBLEM, inst, 10, np.random.default_rng(0), hidden=0)
-    with pytest.raises(InputError):
-        learning.solve_a3c(PROBLEM, inst, 10, np.random.default_rng(0), n_envs=0)
+@pytest.mark.parametrize(
+    ("fn", "name", "value"),
+    [
+        (learning.solve_marl, "hidden", 0),
+        (learning.solve_marl, "hidden", 10**30),
+        (learning.solve_marl, "threads", 65),
+        (learning.solve_marl, "learning_rate", 0.0),
+        (learning.solve_a3c, "n_envs", 0),
+        (learning.solve_a3c, "threads", 10**30),
+    ],
+)
+def test_learning_options_are_validated(fn, name, value):
+    with pytest.raises(InputError, match=f"option {name}"):
+        validate_options(fn, fn.__name__, {name: value})

@@ -12,11 +12,11 @@ Both finish with a greedy (deterministic) episode whose per-task targets are the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
-from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.leo_inference.solvers import finish
@@ -24,6 +24,10 @@ from offloadlab.rl.common import seed_torch
 from offloadlab.scenarios.leo_inference.env import LeoInferenceEnv, LeoInferenceParallelEnv
 from offloadlab.scenarios.leo_inference.instance import SCENARIO_ID, LeoInstance
 from offloadlab.scenarios.leo_inference.problem import model_of
+
+Threads = Annotated[int, Field(ge=1, le=64, description="torch threads")]
+LearningRate = Annotated[float, Field(gt=0, le=1, description="optimiser learning rate")]
+Penalty = Annotated[float, Field(ge=0, le=1e6, description="reward lost per rejected task")]
 
 
 def _result(problem: Any, instance: LeoInstance, target: np.ndarray, steps: int, **stats: Any) -> Result:
@@ -47,18 +51,16 @@ def solve_a3c(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    n_envs: int = 4,
-    learning_rate: float = 7e-4,
-    n_steps: int = 8,
-    penalty: float = 1.0,
-    threads: int = 1,
+    n_envs: Annotated[int, Field(ge=1, le=64, description="worker env copies")] = 4,
+    learning_rate: LearningRate = 7e-4,
+    n_steps: Annotated[int, Field(ge=1, le=100_000, description="steps per worker per update")] = 8,
+    penalty: Penalty = 1.0,
+    threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` env steps (default 4,096), then run one greedy episode."""
     from stable_baselines3 import A2C
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    if n_envs < 1 or n_steps < 1 or not learning_rate > 0:
-        raise InputError("option n_envs/n_steps/learning_rate", "must be positive")
     steps = int(budget or 4096)
     if not model_of(instance).reachable.any():
         return _result(problem, instance, np.full(instance.n_tasks, -1), 0)
@@ -86,16 +88,14 @@ def solve_marl(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    hidden: int = 32,
-    learning_rate: float = 3e-3,
-    penalty: float = 1.0,
-    threads: int = 1,
+    hidden: Annotated[int, Field(ge=1, le=4096, description="units of the policy's hidden layer")] = 32,
+    learning_rate: LearningRate = 3e-3,
+    penalty: Penalty = 1.0,
+    threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000, whole episodes), then one greedy episode."""
     import torch
 
-    if hidden < 1 or not learning_rate > 0:
-        raise InputError("option hidden/learning_rate", "must be positive")
     steps_max = int(budget or 2000)
     seed_torch(rng, threads)
     env = LeoInferenceParallelEnv(instance, penalty)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.satellite_mec.reference import exhaustive_search, reference_search
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.solvers.common import finish
+
+# a grid of P_IoT / levels steps; finer grids are coarsened to MAX_PATTERNS patterns anyway
+PowerLevels = Annotated[int, Field(ge=1, le=64, description="power grid steps per terminal (P_IoT / levels)")]
+Restarts = Annotated[int, Field(ge=0, le=10_000, description="local-search starts (greedy + random)")]
+Kicks = Annotated[int, Field(ge=0, le=10_000, description="perturbation rounds per start (default 2 N)")]
 
 
 @register_solver("local", SCENARIO_ID, "processing all locally (PAL): every variable zero", budget_unit="none")
@@ -35,9 +41,9 @@ def solve_reference(
     instance: SatMecInstance,
     budget: int | None,
     rng: np.random.Generator,
-    restarts: int = 4,
-    kicks: int | None = None,
-    power_levels: int = 4,
+    restarts: Restarts = 4,
+    kicks: Kicks | None = None,
+    power_levels: PowerLevels = 4,
     refine: bool = True,
 ) -> Result:
     """The strongest non-LLM method here; gives every other method an optimality gap."""
@@ -52,7 +58,7 @@ def solve_reference(
     "exhaustive", SCENARIO_ID, "enumerate every option on a power grid (tiny instances only)", budget_unit="none"
 )
 def solve_exhaustive(
-    problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator, power_levels: int = 2
+    problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator, power_levels: PowerLevels = 2
 ) -> Result:
     """Exact optimum over the discretised decision grid."""
     tracker = Tracker(None)
