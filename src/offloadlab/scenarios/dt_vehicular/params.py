@@ -19,7 +19,7 @@ class DtVehicularParams(StrictModel):
     tx_power_w: float = Field(0.2, gt=0, le=1e3, description="vehicle transmit power p_n")
     noise_dbm: float = Field(-110.0, ge=-250, le=50, description="noise power rho^2 (Table I '-110mdB' read as dBm)")
     carrier_hz: float = Field(2e9, gt=0, description="carrier frequency f_c")
-    f_vehicle_hz: float = Field(5e9, gt=0, description="vehicle CPU f_v, cycles/s")
+    f_vehicle_hz: float = Field(5e9, gt=0, le=1e12, description="vehicle CPU f_v, cycles/s (at most 1 THz)")
     f_edge_hz: float = Field(400e9, gt=0, description="edge server CPU f_E (all cores), cycles/s")
     n_edge_cores: int = Field(10, ge=1, le=100_000, description="CPU cores N_E of the edge server")
     task_bytes_min: float = Field(1000.0, gt=0, description="smallest task |D| in bytes")
@@ -54,8 +54,12 @@ class DtVehicularParams(StrictModel):
     speed_min_mps: float = Field(10.0, ge=0, description="slowest vehicle speed v_n")
     speed_max_mps: float = Field(15.0, ge=0, description="fastest vehicle speed v_n")
     road_length_m: float = Field(1000.0, gt=0, description="road segment covered by the BS; vehicles wrap around")
-    bs_offset_m: float = Field(10.0, ge=0, description="horizontal distance from the road to the BS")
-    bs_height_m: float = Field(25.0, gt=0, description="BS antenna height above the road")
+    bs_offset_m: float = Field(
+        10.0, ge=0, le=1e5, description="horizontal distance from the road to the BS (at most 100 km)"
+    )
+    bs_height_m: float = Field(
+        25.0, gt=0, le=1e5, description="BS antenna height above the road (at most 100 km: above any platform)"
+    )
     shadowing_std_db: float = Field(8.0, ge=0, le=30, description="log-normal shadowing standard deviation")
     decorrelation_m: float = Field(50.0, gt=0, description="shadowing decorrelation distance")
 

@@ -233,10 +233,10 @@ def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], w
 def _int_list(values: Any, name: str, low: int, high: int) -> np.ndarray:
     if not isinstance(values, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
         raise InputError(name, "must be a list of integers")
-    arr = np.asarray(values, dtype=int).reshape(-1)
-    if arr.size and (arr.min() < low or arr.max() > high):
+    # range checked on the Python integers: an out-of-range one (10**30) must not reach numpy's C long
+    if any(not low <= v <= high for v in values):
         raise InputError(name, f"values must lie in [{low}, {high}]")
-    return arr
+    return np.asarray(values, dtype=int).reshape(-1)
 
 
 def _float_list(values: Any, name: str, low: float, high: float) -> np.ndarray:

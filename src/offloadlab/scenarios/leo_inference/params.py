@@ -58,7 +58,9 @@ class LeoParams(StrictModel):
     )
     epoch_utc: str = Field("2024-01-01T00:00:00Z", description="TLE epoch and time origin (ours)")
     hours: float = Field(1.0, gt=0, le=240, description="simulated horizon")
-    window_step_s: float = Field(10.0, gt=0, le=600, description="grid step of the contact-window search (ours)")
+    window_step_s: float = Field(
+        10.0, ge=1, le=600, description="grid step of the contact-window search, 1 s to 10 min (ours)"
+    )
     contact_model: Literal["orbits", "always"] = Field(
         "orbits",
         description="'orbits': offload only inside SGP4 contact windows (direct or relay); 'always': "
@@ -92,8 +94,9 @@ class LeoParams(StrictModel):
         "poisson", description="inter-arrival law around the level's mean (ours)"
     )
     images_per_task: int = Field(32, ge=1, le=10000, description="images in one inference task (ours)")
-    image_kb_min: float = Field(10.0, gt=0, description="smallest image, kB (ours)")
-    image_kb_max: float = Field(30.0, gt=0, description="largest image, kB (ours)")
+    # at most 1e6 kB (1 GB) an image: a task (<= 10,000 images) stays within the instance's 1e15-bit task size
+    image_kb_min: float = Field(10.0, gt=0, le=1e6, description="smallest image, kB (ours)")
+    image_kb_max: float = Field(30.0, gt=0, le=1e6, description="largest image, kB (ours)")
     result_kb: float = Field(1.0, ge=0, description="result size s_n per task, kB (ours)")
     local_latency: Literal["without_adaptive", "with_adaptive"] = Field(
         "without_adaptive",
@@ -105,7 +108,9 @@ class LeoParams(StrictModel):
     alpha: float = Field(0.5, ge=0, le=1, description="alpha of eq. (2)")
     benefit: Literal["linear", "log"] = Field("linear", description="F: max(x, 0) or log(1 + max(x, 0)/scale)")
     benefit_scale: float = Field(0.01, gt=0, description="scale of the 'log' F")
-    round_s: float = Field(1.0, gt=0, le=3600, description="scheduling round: Q is observed at its start (ours)")
+    round_s: float = Field(
+        1.0, ge=0.1, le=3600, description="scheduling round, 0.1 s to 1 h: Q is observed at its start (ours)"
+    )
     # --- adaptive modeling (paper; used by the adaptive-modeling part)
     latency_interval_ms: tuple[float, float] = Field((15.0, 20.0), description="adaptive-model latency interval")
     nag_beta: float = Field(0.01, gt=0, description="beta of eq. (33)")

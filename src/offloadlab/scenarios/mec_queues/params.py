@@ -11,13 +11,14 @@ from offloadlab.core.config import StrictModel, preset_params
 SCENARIO_ID = "mec-queues"
 # Length of the server-load history seen by Tang & Wong's LSTM and printed in COMLLM's state text.
 HISTORY_SLOTS = 10
+MAX_SERVERS = 1_000
 
 
 class MecQueuesParams(StrictModel):
     """System parameters. Sizes in Mbit, CPU in GHz (Gcycles/s), time in slots of ``slot_s`` seconds."""
 
     devices: int = Field(50, ge=1, le=10_000, description="number of mobile devices (Tang & Wong: 50)")
-    servers: int = Field(5, ge=1, le=1_000, description="number of edge servers")
+    servers: int = Field(5, ge=1, le=MAX_SERVERS, description="number of edge servers")
     slots: int = Field(100, ge=1, le=100_000, description="slots in which tasks may arrive")
     drain_slots: int = Field(10, ge=0, le=100_000, description="extra slots without arrivals at the end")
     slot_s: float = Field(0.1, gt=0, le=1e3, description="slot length in seconds")
@@ -83,8 +84,12 @@ PRESET_CYCLES["default"] = PRESET_CYCLES["tang-wong"]
 
 def make_params(preset: str = "default", **overrides: Any) -> MecQueuesParams:
     """Parameters of a preset with overrides; the server lists follow the preset's type cycle unless given."""
-    servers = int(overrides.get("servers", PRESETS.get(preset, {}).get("servers", 1)))
-    cycle = PRESET_CYCLES.get(preset, ("high-performance",))
-    types = [cycle[i % len(cycle)] for i in range(max(servers, 0))]
-    filled = {"server_type": types, "server_ghz": [SERVER_TYPES[t] for t in types], **overrides}
+    servers = overrides.get("servers", PRESETS.get(preset, {}).get("servers", 1))
+    filled = dict(overrides)
+    # the lists are built only for a valid count: anything else ("abc", 1e30, 10**30) is left to the model,
+    # whose validation names the field
+    if isinstance(servers, int) and not isinstance(servers, bool) and 1 <= servers <= MAX_SERVERS:
+        cycle = PRESET_CYCLES.get(preset, ("high-performance",))
+        types = [cycle[i % len(cycle)] for i in range(servers)]
+        filled = {"server_type": types, "server_ghz": [SERVER_TYPES[t] for t in types], **overrides}
     return preset_params(MecQueuesParams, PRESETS, preset, filled)

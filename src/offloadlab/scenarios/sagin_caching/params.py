@@ -51,7 +51,10 @@ class SaginParams(StrictModel):
     gpu_power_w: float = Field(300.0, gt=0, description="energy capacity (power) of one GPU, W")
     llm_types: list[LlmType] = Field(default_factory=lambda: [LLAMA_65B, GPT3_174B], min_length=1)
     arrival_per_user: float = Field(
-        0.1, ge=0, description="Poisson mean per user, service and slot: lambda = users x this"
+        0.1,
+        ge=0,
+        le=100,
+        description="Poisson mean per user, service and slot: lambda = users x this (at most 100 requests)",
     )
     vanishing_factor: float = Field(0.6, gt=0, lt=1, description="AoT vanishing factor Delta in (0, 1)")
     vanishing_unit: Literal["example", "token"] = Field(
@@ -62,16 +65,18 @@ class SaginParams(StrictModel):
     cot_tokens: int = Field(200, ge=1, description="tokens k_i of one CoT example")
     slot_s: float = Field(60.0, gt=0, description="slot duration (energy budget E_n = GPUs x power x slot)")
     # --- radio (eq. 2) ---
-    user_power_w: float = Field(0.2, gt=0, le=100, description="user transmit power p_u")
-    bandwidth_hz: float = Field(20e6, gt=0, description="bandwidth B_n of a ground BS")
+    user_power_w: float = Field(0.2, ge=1e-6, le=100, description="user transmit power p_u (1 uW to 100 W)")
+    bandwidth_hz: float = Field(20e6, ge=1e3, le=1e10, description="bandwidth B_n of a ground BS (1 kHz to 10 GHz)")
     noise_dbm_per_hz: float = Field(-174.0, ge=-250, le=0, description="noise spectral density")
-    cell_radius_m: float = Field(500.0, gt=0, description="users uniform in a disc of this radius")
+    cell_radius_m: float = Field(
+        500.0, gt=0, le=1e5, description="users uniform in a disc of this radius (at most 100 km)"
+    )
     min_distance_m: float = Field(20.0, gt=0, description="closest user distance")
     interference: Literal["all-users", "none"] = Field(
         "all-users", description="'all-users': eq. (2), every other user of the BS interferes; 'none': orthogonal"
     )
-    data_mb_min: float = Field(100.0, gt=0, description="smallest input size d_i, MB")
-    data_mb_max: float = Field(200.0, gt=0, description="largest input size d_i, MB")
+    data_mb_min: float = Field(100.0, gt=0, le=1e6, description="smallest input size d_i, MB (at most 1 TB)")
+    data_mb_max: float = Field(200.0, gt=0, le=1e6, description="largest input size d_i, MB (at most 1 TB)")
     satellite_bandwidth_hz: float = Field(20e6, gt=0, le=1e10, description="bandwidth B_0 of the satellite access link")
     satellite_carrier_hz: float = Field(
         2e9, gt=0, le=1e12, description="carrier of the satellite access link (S band, 3GPP TR 38.821 LEO-600 set 1)"
@@ -85,12 +90,18 @@ class SaginParams(StrictModel):
     satellite_fading: Literal["light", "average", "heavy"] = Field(
         "average", description="shadowed-Rician shadowing of the satellite access link (Abdi et al. 2003)"
     )
-    ground_backhaul_bps: float = Field(1e9, gt=0, description="BS-to-cloud core rate r_n^C")
+    ground_backhaul_bps: float = Field(
+        1e9, ge=1e3, le=1e15, description="BS-to-cloud core rate r_n^C (1 kbit/s to 1 Pbit/s)"
+    )
     satellite_backhaul_bps: float = Field(2e9, gt=0, description="satellite backbone rate r_0^C")
     # --- costs (eqs. 21-26; access and cloud prices from Section VI-A) ---
-    switch_cost: float = Field(0.05, ge=0, description="lambda of eq. (21), per model load")
-    edge_access_cost_ground: float = Field(1e-4, ge=0, description="price per second of ground transmission")
-    edge_access_cost_satellite: float = Field(5e-3, ge=0, description="price per second of satellite transmission")
+    # prices are bounded by 1e3 (like satellite_access_cost): far above any calibrated value, and small enough
+    # that a slot's total cost stays finite
+    switch_cost: float = Field(0.05, ge=0, le=1e3, description="lambda of eq. (21), per model load")
+    edge_access_cost_ground: float = Field(1e-4, ge=0, le=1e3, description="price per second of ground transmission")
+    edge_access_cost_satellite: float = Field(
+        5e-3, ge=0, le=1e3, description="price per second of satellite transmission"
+    )
     satellite_access_cost: float = Field(
         1e-4,
         ge=0,
@@ -99,8 +110,12 @@ class SaginParams(StrictModel):
         "satellite access link (default: the ground's; 0.005 prices it at the "
         "satellite's edge access cost, see docs)",
     )
-    cloud_access_cost_ground: float = Field(0.04, ge=0, description="l_0 per request sent to the cloud by the core")
-    cloud_access_cost_satellite: float = Field(0.025, ge=0, description="l_0 per request relayed by the satellite")
+    cloud_access_cost_ground: float = Field(
+        0.04, ge=0, le=1e3, description="l_0 per request sent to the cloud by the core"
+    )
+    cloud_access_cost_satellite: float = Field(
+        0.025, ge=0, le=1e3, description="l_0 per request relayed by the satellite"
+    )
     compute_cost: float = Field(1.0, ge=0, description="price per second of edge GPU time (eq. 23)")
     accuracy_weight: float = Field(1.0, ge=0, description="weight of the accuracy cost (eq. 24)")
     sigma_min: float = Field(0.25, gt=0, lt=0.5, description="smallest ambiguity bound sigma (Assumption 2)")
@@ -112,8 +127,10 @@ class SaginParams(StrictModel):
         "(sigma = 0 would make the CoT gain log(1/beta) infinite)",
     )
     # --- satellite coverage (eq. 1) ---
-    altitude_m: float = Field(5.5e5, gt=0, description="LEO altitude")
-    earth_radius_m: float = Field(6.371e6, gt=0, description="Earth radius")
+    altitude_m: float = Field(5.5e5, gt=0, le=1e8, description="LEO altitude (at most 1e8 m: well beyond GEO)")
+    earth_radius_m: float = Field(
+        6.371e6, gt=0, le=1e8, description="Earth radius (at most 1e8 m: larger than any planet)"
+    )
     satellite_speed_m_s: float = Field(7.6e3, gt=0, description="satellite ground-track speed v^S")
     min_elevation_deg: float = Field(10.0, ge=0, lt=90, description="lowest usable elevation angle")
     # --- market (Section IV-D, V) ---

@@ -25,13 +25,15 @@ class SatMecParams(StrictModel):
     deadline_s: float = Field(1.0, gt=0, description="scheduling period Delta (latency deadline)")
     antenna_gain_dbi: float = Field(3.0, ge=-50, le=80, description="terminal antenna gain G_n")
     carrier_hz: float = Field(3.49e9, gt=0, description="carrier frequency f_c")
-    earth_radius_m: float = Field(6.371e6, gt=0, description="Earth radius R_e")
-    altitude_m: float = Field(5.5e5, gt=0, description="orbit height R_h")
+    earth_radius_m: float = Field(
+        6.371e6, gt=0, le=1e8, description="Earth radius R_e (at most 1e8 m: larger than any planet, Jupiter 7e7)"
+    )
+    altitude_m: float = Field(5.5e5, gt=0, le=1e8, description="orbit height R_h (at most 1e8 m: well beyond GEO)")
     # Generator settings the paper leaves open (documented choices, configurable):
     rician_k_db: float = Field(10.0, ge=-30, le=60, description="Rician K factor of the fading")
     e_min_deg: float = Field(10.0, ge=0, le=90, description="lowest elevation angle e_min")
-    data_mb_min: float = Field(0.3, gt=0, description="smallest task size in MB (1 MB = 1e6 bytes)")
-    data_mb_max: float = Field(0.6, gt=0, description="largest task size in MB")
+    data_mb_min: float = Field(0.3, gt=0, le=1e6, description="smallest task size in MB (1 MB = 1e6 bytes; <= 1 TB)")
+    data_mb_max: float = Field(0.6, gt=0, le=1e6, description="largest task size in MB (at most 1e6 MB = 1 TB)")
     interference: Literal["physical", "paper"] = Field(
         "physical",
         description="'physical': interferer k reaches satellite m through its own gain G[m][k][i]; "
