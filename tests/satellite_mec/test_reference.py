@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from offloadlab.core.errors import InputError
+from offloadlab.core.options import validate_options
 from offloadlab.core.result import Tracker
+from offloadlab.methods.satellite_mec.baselines import solve_exhaustive, solve_reference
 from offloadlab.methods.satellite_mec.reference import (
     exhaustive_search,
     penalised_score,
@@ -33,3 +36,18 @@ def test_reference_equals_exhaustive_on_tiny_instances(seed):
     # continuous refinement can only improve on the grid optimum
     a_rf, p_rf = reference_search(inst, np.random.default_rng(seed), Tracker(), power_levels=2)
     assert penalised_score(inst, a_rf[None], p_rf[None])[0] <= best + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("fn", "name", "value"),
+    [
+        (solve_exhaustive, "power_levels", 0),
+        (solve_exhaustive, "power_levels", 10**30),
+        (solve_reference, "power_levels", 65),
+        (solve_reference, "restarts", 2**63),
+        (solve_reference, "kicks", -1),
+    ],
+)
+def test_search_options_are_bounded(fn, name, value):
+    with pytest.raises(InputError, match=f"option {name}"):
+        validate_options(fn, fn.__name__, {name: value})

@@ -98,6 +98,10 @@ def _broken(d, edit):
         (lambda d: d["ground_stations"][0].__setitem__("lat_deg", 95.0), "ground_stations[0].lat_deg"),
         (lambda d: d["tasks"]["arrival_s"].__setitem__(0, -3.0), "tasks.arrival_s"),
         (lambda d: d["tasks"]["sat"].__setitem__(0, 99), "tasks.sat"),
+        (lambda d: d["tasks"]["sat"].__setitem__(0, 10**30), "tasks.sat"),  # beyond a C long: no OverflowError
+        (lambda d: d["initial_queue"].__setitem__(0, 10**30), "initial_queue"),
+        (lambda d: d["params"].__setitem__("round_s", 1e-300), "params.round_s"),
+        (lambda d: d["params"].__setitem__("image_kb_max", 1e30), "params.image_kb_max"),
         (lambda d: d.pop("initial_queue"), "initial_queue"),
         (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
         (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),

@@ -8,6 +8,7 @@ import torch
 
 import offloadlab.papers.mec_queues.plugin  # noqa: F401
 from offloadlab.core.errors import InputError
+from offloadlab.core.options import validate_options
 from offloadlab.core.registry import get_solver
 from offloadlab.methods.mec_queues.dqn import Agent, DuelingLstmQ
 from offloadlab.scenarios.mec_queues.problem import PROBLEM
@@ -62,3 +63,11 @@ def test_options_are_validated():
     inst = PROBLEM.load_instance(PROBLEM.make_instance(1, "comllm", devices=2, servers=2, slots=5))
     with pytest.raises(InputError, match="option threads"):
         get_solver("mec-queues", "dqn").fn(PROBLEM, inst, 0, np.random.default_rng(0), threads=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("unknown_option", 1), ("threads", 0), ("lr", 2.0), ("eps_increment", 0.0)]
+)
+def test_dqn_options_are_typed_and_bounded(name, value):
+    with pytest.raises(InputError, match=f"option {name}"):
+        validate_options(get_solver("mec-queues", "dqn").fn, "dqn", {name: value})

@@ -85,3 +85,9 @@ def test_offloading_beats_local_on_tang_wong():
     local = PROBLEM.evaluate(inst, PROBLEM.local_decision(inst)).objective[0]
     spread = np.tile(np.arange(10) % 5 + 1, (30, 1))
     assert PROBLEM.evaluate(inst, {"actions": spread}).objective[0] < local
+
+
+@pytest.mark.parametrize("servers", ["abc", 1e30, 10**30, 0, True])
+def test_a_bad_server_count_is_named_before_any_list_is_built(servers):
+    with pytest.raises(InputError, match="servers"):
+        PROBLEM.make_instance(0, "comllm", servers=servers)
