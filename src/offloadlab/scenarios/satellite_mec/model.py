@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.config import instance_header, parse_params
+from offloadlab.core.config import check_seed, instance_header, parse_params
 from offloadlab.core.errors import InputError
 from offloadlab.core.problem import Evaluation
 from offloadlab.core.space import ArrayField, DecisionSpace, _as_numeric_array
@@ -113,7 +113,8 @@ def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
     elev = _checked_array(data["elevation_deg"], "elevation_deg", (M,), 0.0, 90.0)
     fading = _checked_array(data["fading_power"], "fading_power", (M, N, I), 0.0, np.inf)
     bits = _checked_array(data["data_bits"], "data_bits", (N,), 0.0, np.inf, low_open=True)
-    extra = {k: v for k, v in data.items() if k == "seed"}
+    # "seed" is not part of the instance contract (the arrays define the instance); when given, it is checked
+    extra = {"seed": check_seed(data["seed"])} if "seed" in data else {}
     return SatMecInstance(params, elev, fading, bits, extra=extra)
 
 
