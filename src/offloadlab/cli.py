@@ -18,8 +18,11 @@ from offloadlab.core.config import check_seed
 from offloadlab.core.errors import InputError, OffloadlabError
 from offloadlab.core.io import check_depth, dumps, loads, output_dir, output_file, read_json, write_json
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Task-offloading models, solvers and paper figures for edge and satellite computing.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Task-offloading models, solvers and paper figures for edge and satellite computing.",
+)
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
@@ -155,9 +158,15 @@ def solve(
         output_file(output, "output")
     with scratch_logdir():
         _, _, result = run_solve(data, solver, seed, budget, **options)
-    out = {**result.to_json()["decision"], **result.to_json()["details"],
-           "objective": result.to_json()["objective"], "feasible": result.feasible,
-           "solver": solver, "seed": seed, "stats": result.to_json()["stats"]}
+    out = {
+        **result.to_json()["decision"],
+        **result.to_json()["details"],
+        "objective": result.to_json()["objective"],
+        "feasible": result.feasible,
+        "solver": solver,
+        "seed": seed,
+        "stats": result.to_json()["stats"],
+    }
     if history:
         out["history"] = result.to_json()["history"]
     if output:
@@ -173,8 +182,9 @@ def run_cmd(
     executor: str = typer.Option("local", help="local (worker processes) | ray"),
     ray_address: str | None = typer.Option(None, help="Ray cluster address (with --executor ray)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress output"),
-    skip_unregistered: bool = typer.Option(False, "--skip-unregistered",
-                                           help="leave out spec entries whose solver is not installed"),
+    skip_unregistered: bool = typer.Option(
+        False, "--skip-unregistered", help="leave out spec entries whose solver is not installed"
+    ),
     redo: list[str] = typer.Option([], "--redo", help="run this solver's runs again even if stored (repeatable)"),
     only: list[str] = typer.Option([], "--only", help="run only this solver's runs now (repeatable)"),
 ) -> None:
@@ -186,8 +196,15 @@ def run_cmd(
     left_out = sorted({s.name for s in load_spec(spec, check=False).solvers} - {s.name for s in parsed.solvers})
     if left_out:
         typer.echo(f"not registered, left out: {', '.join(left_out)}", err=True)
-    summary = run_sweep(parsed, out, make_executor(executor, jobs, ray_address), str(spec),
-                        show_progress=not quiet, redo=tuple(redo), only=tuple(only))
+    summary = run_sweep(
+        parsed,
+        out,
+        make_executor(executor, jobs, ray_address),
+        str(spec),
+        show_progress=not quiet,
+        redo=tuple(redo),
+        only=tuple(only),
+    )
     for line in summary_lines(summary):
         typer.echo(line, err=True)
     if not summary.complete:
@@ -266,8 +283,9 @@ def train_cmd(
     scenario: str = typer.Argument(..., help="scenario whose model to train"),
     method: str = typer.Option(..., "--method", help="training method (the scenario's trainers, e.g. sft)"),
     profile: str = typer.Option("cpu", "--profile", help="cpu (small, minutes on a laptop) | paper (the authors')"),
-    out: Path | None = typer.Option(None, "--out", help="output folder (default $OFFLOADLAB_TRAIN_DIR or "
-                                                        "./train, then /SCENARIO)"),
+    out: Path | None = typer.Option(
+        None, "--out", help="output folder (default $OFFLOADLAB_TRAIN_DIR or ./train, then /SCENARIO)"
+    ),
     config: Path | None = typer.Option(None, "--config", help="JSON object of the trainer's settings"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run from its last checkpoint"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
