@@ -265,7 +265,7 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
             raise InputError("option llm_model", "the trained policy's GGUF is given with --model")
         # the embedded backend loads the file; another backend answers by itself and the file only names
         # the training behind the row
-        path, meta = trained_model(method, model) if embedded or model else (llm.model or llm.backend or "", {})
+        path, meta = trained_model(method, model) if embedded or model else (llm.model or llm.replay or "", {})
         if embedded:
             llm = llm.model_copy(update={"model": path})
         llm = _sampling(llm)
