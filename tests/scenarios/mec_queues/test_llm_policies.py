@@ -313,3 +313,9 @@ def test_train_interrupted_resumes_and_the_policy_loads_the_gguf(tmp_path):
     _, _, res = solve(inst, "llm-grpo", 0, None, model=str(out / "grpo" / "model.gguf"), open_loop=False)
     assert res.stats["trained_servers"] == 6 and res.stats["training_steps"] == "sft 4 + grpo 2"
     assert res.stats["llm_calls"] == res.stats["closed_tasks"] > 0
+
+
+def test_one_answer_per_task():
+    data = PROBLEM.make_instance(0, "comllm", devices=2, servers=6, slots=3)
+    with pytest.raises(InputError, match="option samples: must be 1"):
+        solve(data, "llm-zero-shot", 0, None, samples=2)

@@ -164,7 +164,9 @@ def _instance(problem: Any, instance: Any) -> MecInstance:
 
 
 def _sampling(llm: LLMOptions) -> LLMOptions:
-    """The options with the authors' evaluation temperature where the user set none."""
+    """The options with the authors' evaluation temperature where the user set none (one answer per task)."""
+    if llm.samples != 1:
+        raise InputError("option samples", f"must be 1: each task gets one answer, as the authors' (got {llm.samples})")
     return llm if "temperature" in llm.model_fields_set else llm.model_copy(update={"temperature": EVAL_TEMPERATURE})
 
 
