@@ -1,100 +1,155 @@
-"""The LLM optimizer against reference, GA and random choice on calibrated satellite-mec instances.
+"""The LLM optimizer against `reference`, the GA and a random-proposal control on calibrated satellite-mec instances.
 
-Run: .venv/bin/python benchmarks/bench_llm_optimizer.py --shapes 3,5,4 3,10,4 --models smollm2 gemma3-270m \
-         --prompts expert paper
-(``paper`` is the paper's wording and M x N one-hot answer format, ``expert`` the per-terminal default).
-Appends one JSON line per run to --out (so a long sweep can be stopped and read at any time) and prints
-a table: objective, gap to `reference`, LLM calls, tokens, invalid-answer rate and wall seconds.
+Run (the acceptance benchmark of the LLM optimizer; about an hour on 2 cores):
+    .venv/bin/python benchmarks/bench_llm_optimizer.py --shapes 3,5,4 3,10,4 --instance-seeds 1-10 \
+        --variants expert paper random --iterations 30 --patience 10 --out results/bench/llm_bench.jsonl
+
+Variants: ``expert`` = the default prompt and per-terminal answer format (integer mW powers); ``paper`` = the
+paper's wording with its M x N one-hot answer format; ``random`` = the same loop and format with the
+random-proposal control in place of the model (``--llm-backend random``): the LLM helps only where it beats it.
+Appends one JSON line per run to --out and skips runs already there (stop and resume at will), then prints a
+per-run table and the summary table of the README: mean ratio to `reference`, runs that improved on their
+starting pool, invalid answers per call, seconds per LLM call and generated tokens per second.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
+from typing import Any
 
-from offloadlab.core.registry import get_scenario, solvers_for
+from offloadlab.core.registry import get_scenario
 from offloadlab.core.run import solve
 
-BASELINES = ("reference", "ga", "random")
+KEPT = (
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "llm_seconds",
+    "invalid_outputs",
+    "invalid_by_kind",
+    "repaired",
+    "iterations",
+    "improvements",
+    "initial_objective",
+    "stop_reason",
+    "model",
+    "startup_evaluations",
+)
+VARIANTS: dict[str, dict[str, Any]] = {
+    "expert": {"prompt": "expert"},
+    "paper": {"prompt": "paper"},
+    "random": {"prompt": "expert", "llm_backend": "random"},
+}
 
 
-def run_one(data: dict, solver: str, seed: int, **options) -> dict:
+def seeds(text: str) -> list[int]:
+    """'1-10' or '1,4,7' as a list of seeds."""
+    if "-" in text:
+        lo, hi = (int(x) for x in text.split("-"))
+        return list(range(lo, hi + 1))
+    return [int(x) for x in text.split(",")]
+
+
+def run_one(data: dict, solver: str, seed: int, **options: Any) -> dict:
     """Solve once and keep the figures of the table."""
     t0 = time.perf_counter()
     _, _, res = solve(data, solver, seed, **options)
-    st = res.stats
     return {
         "solver": solver,
         "objective": res.objective,
         "feasible": res.feasible,
         "wall_s": round(time.perf_counter() - t0, 1),
-        "evaluations": st.get("evaluations"),
-        **{
-            k: st[k]
-            for k in (
-                "llm_calls",
-                "prompt_tokens",
-                "completion_tokens",
-                "invalid_outputs",
-                "invalid_by_kind",
-                "repaired",
-                "retried",
-                "iterations",
-                "improvements",
-                "initial_objective",
-                "stop_reason",
-                "model",
-                "startup_evaluations",
-                "usable_answers",
-            )
-            if k in st
-        },
+        **{k: res.stats[k] for k in KEPT if k in res.stats},
     }
 
 
+def summarise(rows: list[dict]) -> list[dict]:
+    """Per shape and variant: mean ratio to reference, improved runs, invalid per call, s per call, tokens/s."""
+    ref = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == "reference"}
+    out = []
+    for shape in dict.fromkeys(r["shape"] for r in rows):
+        for variant in dict.fromkeys(r["variant"] for r in rows):
+            rs = [r for r in rows if r["shape"] == shape and r["variant"] == variant]
+            if not rs:
+                continue
+            ratios = [r["objective"] / ref[(shape, r["instance_seed"])] for r in rs]
+            calls = sum(r.get("llm_calls", 0) for r in rs)
+            llm_s = sum(r.get("llm_seconds", 0.0) for r in rs)
+            gen = sum(r.get("completion_tokens", 0) for r in rs)
+            start = [r["initial_objective"] / ref[(shape, r["instance_seed"])] for r in rs if "initial_objective" in r]
+            out.append(
+                {
+                    "shape": shape,
+                    "variant": variant,
+                    "runs": len(rs),
+                    "mean_ratio": statistics.fmean(ratios),
+                    "start_ratio": statistics.fmean(start) if start else None,
+                    "improved_runs": sum(r.get("improvements", 0) > 0 for r in rs) if calls else None,
+                    "calls_per_run": calls / len(rs) if calls else None,
+                    "invalid_per_call": sum(r.get("invalid_outputs", 0) for r in rs) / calls if calls else None,
+                    "s_per_call": llm_s / calls if calls and llm_s else None,
+                    "tokens_per_s": gen / llm_s if llm_s else None,
+                }
+            )
+    return out
+
+
+def fmt(x: Any, spec: str) -> str:
+    """A table cell; '-' where a figure does not apply."""
+    return "-" if x is None else format(x, spec)
+
+
 def main() -> None:
-    """Run the grid and print the table."""
-    ap = argparse.ArgumentParser()
+    """Run the grid (resuming from --out) and print the tables."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", nargs="+", default=["3,5,4", "3,10,4"], help="M,N,I of each instance")
-    ap.add_argument("--models", nargs="+", default=["smollm2"])
-    ap.add_argument("--prompts", nargs="+", default=["expert"], help="wordings to compare (e.g. expert paper)")
-    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--instance-seeds", default="1-10", help="instances: '1-10' or '1,4,7'")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--baselines", nargs="*", default=["ga"], help="further solvers besides reference")
+    ap.add_argument("--llm-model", default="smollm2")
+    ap.add_argument("--iterations", type=int, default=30, help="prompts per run (each with its re-asks)")
     ap.add_argument("--patience", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--instance-seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="solver seed")
     ap.add_argument("--out", default="llm_bench.jsonl")
     args = ap.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
+    done = {(r["shape"], r["instance_seed"], r["variant"]) for r in rows}
     problem = get_scenario("satellite-mec")
-    rows = []
+    llm = {"iterations": args.iterations, "patience": args.patience, "llm_model": args.llm_model}
     for shape in args.shapes:
         M, N, I = (int(x) for x in shape.split(","))
-        data = problem.make_instance(args.instance_seed, "default", M=M, N=N, I=I)
-        jobs = [(s, {}) for s in BASELINES if s in solvers_for(problem.id)]
-        jobs += [
-            ("llm", {"llm_model": m, "prompt": w, "iterations": args.iterations, "patience": args.patience})
-            for m in args.models
-            for w in args.prompts
-        ]
-        ref = None
-        for solver, options in jobs:  # reference first: every gap is measured against it
-            r = run_one(data, solver, args.seed, **options)
-            ref = ref or r["objective"]
-            r.update(shape=shape, gap_pct=round(100 * (r["objective"] / ref - 1), 2), prompt=options.get("prompt", ""))
-            with Path(args.out).open("a") as fh:
-                fh.write(json.dumps(r) + "\n")
-            rows.append(r)
+        for s in seeds(args.instance_seeds):
+            data = problem.make_instance(s, "default", M=M, N=N, I=I)
+            jobs = [(b, b, {}) for b in ["reference", *args.baselines]]
+            jobs += [(v, "llm", {**llm, **VARIANTS[v]}) for v in args.variants]
+            for variant, solver, options in jobs:
+                if (shape, s, variant) in done:
+                    continue
+                r = {
+                    "shape": shape,
+                    "instance_seed": s,
+                    "variant": variant,
+                    **run_one(data, solver, args.seed, **options),
+                }
+                with out.open("a") as fh:
+                    fh.write(json.dumps(r) + "\n")
+                rows.append(r)
+                print(f"{shape} seed {s} {variant}: {r['objective']:.4f} ({r['wall_s']} s)", flush=True)
     print(
-        f"{'shape':8} {'solver':10} {'model':12} {'prompt':7} {'objective':>10} {'gap %':>7} {'calls':>5} "
-        f"{'tokens':>7} {'invalid':>7} {'improv':>6} {'wall s':>7}"
+        "\n| shape | variant | runs | mean ratio to reference | start ratio | improved runs | calls/run "
+        "| invalid/call | s/call | tokens/s |\n|---|---|---|---|---|---|---|---|---|---|"
     )
-    for r in rows:
-        tokens = r.get("prompt_tokens", 0) + r.get("completion_tokens", 0)
+    for t in summarise(rows):
         print(
-            f"{r['shape']:8} {r['solver']:10} {r.get('model', ''):12} {r['prompt']:7} {r['objective']:10.4f} "
-            f"{r['gap_pct']:7.2f} {r.get('llm_calls', 0):5d} {tokens:7d} {r.get('invalid_outputs', 0):7d} "
-            f"{r.get('improvements', 0):6d} {r['wall_s']:7.1f}"
+            f"| ({t['shape']}) | {t['variant']} | {t['runs']} | {t['mean_ratio']:.3f} | {fmt(t['start_ratio'], '.3f')} "
+            f"| {fmt(t['improved_runs'], 'd')} | {fmt(t['calls_per_run'], '.1f')} "
+            f"| {fmt(t['invalid_per_call'], '.2f')} | {fmt(t['s_per_call'], '.1f')} | {fmt(t['tokens_per_s'], '.1f')} |"
         )
 
 

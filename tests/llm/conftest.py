@@ -26,8 +26,8 @@ def answer(offload: Any, power: Any) -> str:
 
 
 def targets(target: Any, power: Any) -> str:
-    """An answer text in the per-terminal format (target 0 = local, m = satellite m)."""
-    return json.dumps({"target": list(target), "power_w": np.asarray(power).tolist()})
+    """An answer text in the per-terminal format (target 0 = local, m = satellite m; power in integer mW)."""
+    return json.dumps({"target": list(target), "power_mw": np.rint(np.asarray(power) * 1000).astype(int).tolist()})
 
 
 def one_offloaded(inst: Any, terminal: int = 0, satellite: int = 1, watts: float = 0.1) -> tuple[list, list]:

@@ -78,7 +78,7 @@ def test_a_rejected_dialect_is_replaced_not_retried_and_remembered(data354, serv
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=2, **FAST)
     formats = [b["response_format"] for b in srv.bodies]
     assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
-    assert formats[1]["schema"]["required"] == ["target", "power_w"]
+    assert formats[1]["schema"]["required"] == ["target", "power_mw"]
     assert res.stats["transport_faults"] == {} and res.stats["llm_calls"] == 2
 
 

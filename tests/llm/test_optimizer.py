@@ -79,7 +79,7 @@ def test_algorithm_1_roles_pool_feedback_and_patience(inst354):
 def test_every_answer_is_constrained_by_the_closed_per_terminal_schema(inst354):
     _, backend, _ = run(inst354, [GOOD], iterations=1)
     schema = backend.requests[0].schema
-    assert schema["additionalProperties"] is False and set(schema["properties"]) == {"target", "power_w"}
+    assert schema["additionalProperties"] is False and set(schema["properties"]) == {"target", "power_mw"}
     assert schema["properties"]["target"]["items"] == {"type": "integer", "minimum": 0, "maximum": 3}
     assert backend.requests[0].temperature == 1.0 and backend.requests[0].seed is not None
 
@@ -149,7 +149,7 @@ def test_without_structured_output_the_extraction_prompts_pull_out_each_field(in
     script = [
         "I would offload terminals 1 and 5 to satellite 1 ...",
         '{"target": [1,2,2,2,1]}',
-        '{"power_w": [[0,0.19,0.01,0],[0,0.04,0,0.16],[0,0,0.2,0],[0.2,0,0,0],[0,0,0,0.2]]}',
+        '{"power_mw": [[0,190,10,0],[0,40,0,160],[0,0,200,0],[200,0,0,0],[0,0,0,200]]}',
     ]
     res, backend, _ = run(inst354, script, iterations=1, structured="off")
     assert [r.purpose for r in backend.requests] == ["generate", "extract", "extract"]

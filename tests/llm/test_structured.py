@@ -7,15 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from offloadlab.llm.formats import AnswerFormat, Choice
+from offloadlab.core.errors import InputError
+from offloadlab.llm import LLMError, Request
+from offloadlab.llm.formats import AnswerFormat, Choice, Scale
+from offloadlab.llm.random_backend import RandomBackend
 from offloadlab.llm.structured import (
     InvalidAnswer,
     answer_max_tokens,
     answer_schema,
     check_answer,
     parse_json,
-    quantise,
 )
+from offloadlab.llm.templates import PromptBook
 from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 from tests.llm.conftest import one_offloaded
 
@@ -120,7 +123,7 @@ def test_schema_is_closed_and_carries_bounds(inst354):
 
 def test_quantised_decision_round_trips_through_its_text(inst354):
     space = PROBLEM.decision_space(inst354)
-    batch = quantise(space, PROBLEM.random_decisions(inst354, np.random.default_rng(0), 20))
+    batch = AnswerFormat(space).quantise(PROBLEM.random_decisions(inst354, np.random.default_rng(0), 20))
     assert (batch["power_w"].sum(axis=-1) <= inst354.params.p_max_w).all()
     for b in range(20):
         d = {k: v[b] for k, v in batch.items()}
@@ -128,3 +131,45 @@ def test_quantised_decision_round_trips_through_its_text(inst354):
             back = check(inst354, json.loads(fmt.text(d)), fmt).decision
             np.testing.assert_array_equal(back["power_w"], d["power_w"])
             np.testing.assert_array_equal(back["offload"], d["offload"])
+
+
+def test_shipped_format_writes_power_as_integer_milliwatts(inst354):
+    fmt = PromptBook(PROBLEM.manifest.prompt_dir, "expert").answer_format(PROBLEM.decision_space(inst354))
+    field = {f.name: f for f in fmt.space.fields}["power_mw"]
+    assert field.integer and (field.low, field.high) == (0, np.floor(inst354.params.p_max_w * 1000))
+    answer = {"target": [0, 2, 0, 1, 0], "power_mw": [[0, 0, 0, 0], [71, 26, 0, 0], [0] * 4, [5, 0, 0, 90], [0] * 4]}
+    decision = check(inst354, answer, fmt).decision
+    np.testing.assert_allclose(decision["power_w"][1], [0.071, 0.026, 0, 0])
+    np.testing.assert_array_equal(decision["offload"][:, 3], [1, 0, 0])
+    assert json.loads(fmt.text(decision)) == answer
+
+
+def test_scaled_quantisation_rounds_down_onto_the_grid(inst354):
+    fmt = AnswerFormat(
+        PROBLEM.decision_space(inst354), [Choice("offload", "target")], [Scale("power_w", "power_mw", 1000)]
+    )
+    batch = fmt.quantise(PROBLEM.random_decisions(inst354, np.random.default_rng(1), 30))
+    assert np.allclose(batch["power_w"] * 1000, np.round(batch["power_w"] * 1000))
+    assert (batch["power_w"].sum(axis=-1) <= inst354.params.p_max_w + 1e-12).all()
+    d = {k: v[3] for k, v in batch.items()}
+    np.testing.assert_allclose(check(inst354, json.loads(fmt.text(d)), fmt).decision["power_w"], d["power_w"])
+
+
+def test_only_real_fields_can_be_scaled(inst354):
+    with pytest.raises(InputError, match="offload"):
+        AnswerFormat(PROBLEM.decision_space(inst354), scales=[Scale("offload", "o", 10)])
+
+
+def test_random_control_draws_valid_answers_from_the_schema(inst354):
+    fmt = PromptBook(PROBLEM.manifest.prompt_dir, "expert").answer_format(PROBLEM.decision_space(inst354))
+    request = Request(({"role": "user", "content": "x"},), schema=answer_schema(fmt.space), seed=3, n=4)
+    reply = RandomBackend().complete(request, 1.0)
+    answers = [json.loads(t) for t in reply.texts]
+    assert len(answers) == 4 and answers[0] != answers[1]
+    for a in answers:
+        assert set(a) == {"target", "power_mw"} and all(0 <= t <= 3 for t in a["target"])
+        assert np.asarray(a["power_mw"]).shape == (5, 4) and 0 <= np.min(a["power_mw"]) <= np.max(a["power_mw"]) <= 200
+        check(inst354, a, fmt)  # usable (power renormalised where its sum is over budget)
+    assert RandomBackend().complete(request, 1.0).texts == reply.texts  # seeded by the request
+    with pytest.raises(LLMError, match="structured"):
+        RandomBackend().complete(Request(({"role": "user", "content": "x"},)), 1.0)

@@ -9,7 +9,7 @@ from offloadlab.llm.backend import Backend, LLMError, Reply, Request, TokenBudge
 from offloadlab.llm.client import LLMClient, Usage
 from offloadlab.llm.options import LLMOptions, llm_method, parse_llm_options
 
-BACKENDS = ("embedded", "openai", "replay")
+BACKENDS = ("embedded", "openai", "replay", "random")
 
 __all__ = [
     "BACKENDS",
@@ -53,6 +53,10 @@ def make_backend(options: LLMOptions) -> Backend:
             options.max_tokens_param,
             options.extra,
         )
+    elif kind == "random":
+        from offloadlab.llm.random_backend import RandomBackend
+
+        backend = RandomBackend()
     else:
         from offloadlab.llm.embedded import EmbeddedBackend
 

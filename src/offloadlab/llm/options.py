@@ -19,8 +19,10 @@ Structured = Literal["auto", "json_schema", "json_object", "guided_json", "off"]
 class LLMOptions(StrictModel):
     """How an LLM method talks to its model: backend, endpoint, transport, sampling and answer format."""
 
-    backend: Literal["embedded", "openai", "replay"] | None = Field(
-        None, description="embedded (default), openai (any OpenAI-compatible server) or replay"
+    backend: Literal["embedded", "openai", "replay", "random"] | None = Field(
+        None,
+        description="embedded (default), openai (any OpenAI-compatible server), replay, or random (a control: "
+        "uniform draws from the answer schema, no model)",
     )
     model: str | None = Field(None, description="embedded model name or .gguf path; the endpoint's model name")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")

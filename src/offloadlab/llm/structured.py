@@ -74,6 +74,7 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
     if not isinstance(obj, dict):
         raise InvalidAnswer("wrong_shape", f"expected a JSON object with keys {[f.name for f in space.fields]}")
     obj, clipped = dict(obj), set()
+    scaled = {sc.name for sc in fmt.scales.values()}  # integer-written reals: clipping is as unambiguous
     while True:
         try:
             answer = space.validate(obj, where="answer")
@@ -81,7 +82,12 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
         except InputError as exc:
             name = exc.field.removeprefix("answer.")
             f = next((f for f in space.fields if f.name == name), None)
-            if f is None or f.integer or "outside the allowed range" not in exc.message or name in clipped:
+            if (
+                f is None
+                or (f.integer and name not in scaled)
+                or "outside the allowed range" not in exc.message
+                or name in clipped
+            ):
                 kind = "out_of_range" if ("range" in exc.message or "integers" in exc.message) else "wrong_shape"
                 raise InvalidAnswer(kind, str(exc)) from None
             # a well-formed continuous array with values out of bounds: clipping is unambiguous
@@ -89,7 +95,10 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
             clipped.add(name)
     for f in space.fields:  # bounds a space declares soft pass validate(); an answer must meet them all
         arr = answer[f.name]
-        if f.integer:
+        if f.integer and f.name in scaled and (arr > f.high).any():
+            answer[f.name] = np.minimum(arr, f.high)
+            clipped.add(f.name)
+        elif f.integer:
             bad = (arr != np.round(arr)) | (arr < f.low) | (arr > f.high)
             if bad.any():
                 idx = [int(i) for i in np.argwhere(bad)[0]]
@@ -116,20 +125,6 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
             repairs.append(f"renormalised {f.name}")
         decision = fixed
     return Checked(decision, repairs)
-
-
-def quantise(space: DecisionSpace, decisions: dict[str, np.ndarray], digits: int = 4) -> dict[str, np.ndarray]:
-    """Round continuous fields down to ``digits`` decimals (within bounds), so that a decision shown to the
-    model as text is exactly the decision that was evaluated; rounding down keeps sum budgets met."""
-    scale = 10.0**digits
-    return {
-        f.name: (
-            decisions[f.name]
-            if f.integer
-            else np.clip(np.floor(np.asarray(decisions[f.name]) * scale) / scale, f.low, f.high)
-        )
-        for f in space.fields
-    }
 
 
 def answer_max_tokens(space: DecisionSpace) -> int:

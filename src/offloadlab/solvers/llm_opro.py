@@ -9,7 +9,6 @@ scenario's prompt folder (templates and answer format), so it is registered for 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ from offloadlab.core.result import Result, Tracker
 from offloadlab.llm import Backend, LLMError, LLMOptions, Reply, TokenBudgetExhausted, llm_method, make_client
 from offloadlab.llm.formats import AnswerFormat
 from offloadlab.llm.loop import AnswerLoop
-from offloadlab.llm.structured import Checked, quantise
+from offloadlab.llm.structured import Checked
 from offloadlab.llm.templates import PromptBook, wordings
 from offloadlab.solvers.common import finish, stack, take
 
@@ -103,7 +102,7 @@ class Optimizer:
         These start-up evaluations are counted apart from the LLM's."""
         starts: list[dict[str, np.ndarray]] = []
         if isinstance(self.problem, RandomDecisions):
-            draws = quantise(self.space, self.problem.random_decisions(self.instance, self.rng, self.s.initial_samples))
+            draws = self.fmt.quantise(self.problem.random_decisions(self.instance, self.rng, self.s.initial_samples))
             starts += [take(draws, b) for b in range(self.s.initial_samples)]
         if self.s.pool_start == "default" and isinstance(self.problem, LocalDecision):
             starts.append(self.problem.local_decision(self.instance))
@@ -148,19 +147,19 @@ class Optimizer:
         """Evaluate one prompt's proposals and update the pool: (next role, last objective, feedback, outcome)."""
         if not found:
             return "expert", None, None, "invalid"
-        decisions: list[Mapping[str, np.ndarray]] = [c.decision for c in found]
-        batch = stack(decisions)
+        # a repaired (renormalised) proposal is rounded onto the format's grid: the pool shows what was evaluated
+        batch = self.fmt.quantise(stack([c.decision for c in found]))
         ev = self.problem.evaluate(self.instance, batch)
         self.tracker.record(len(found), float(np.min(ev.objective)))
         improved, repeated = False, True
-        for b, checked in enumerate(found):
-            obj = float(ev.objective[b])
-            repeated &= self.pool.holds(checked.decision)
-            if np.isfinite(obj) and not self.pool.holds(checked.decision):
+        for b in range(len(found)):
+            obj, decision = float(ev.objective[b]), take(batch, b)
+            repeated &= self.pool.holds(decision)
+            if np.isfinite(obj) and not self.pool.holds(decision):
                 improved |= obj < self.pool.best_objective
-                self.pool.add(self.example(checked.decision, obj))
+                self.pool.add(self.example(decision, obj))
         b = int(np.argmin(ev.objective)) if np.isfinite(ev.objective).any() else 0
-        self.fallback = self.fallback if self.fallback is not None else found[b].decision
+        self.fallback = self.fallback if self.fallback is not None else take(batch, b)
         outcome = "repaired" if found[b].repairs else "valid"
         self.improvements += improved
         role = "task" if improved else ("reminder" if repeated else "expert")
