@@ -29,8 +29,8 @@ def test_local_observation_shape_and_content():
 def test_sarl_networks_are_local_and_a_vehicle_ignores_the_others():
     agents = ActorCritics(P.N, P.K + 3, 2 * P.K, SarlParams(hidden=[8, 8, 8]))
     assert not agents.centralised
-    assert agents.critics[0][0].in_features == (P.K + 3) + 2 * P.K  # own observation and action only
-    assert agents.actors[0][0].in_features == P.K + 3
+    assert agents.critics.in_features == (P.K + 3) + 2 * P.K  # own observation and action only
+    assert agents.actors.in_features == P.K + 3
     sim = Simulator(generate_episode(P, 2))
     sim.queue = np.array([5e4, 1e3])  # backlogs are not local information
     state = sim.state()

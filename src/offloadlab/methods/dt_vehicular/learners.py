@@ -8,6 +8,11 @@ vehicle i's observation and action only. Target networks, soft updates and Gauss
 noise decaying linearly to a tenth; the actors end in a sigmoid per output (the server scales the
 requested alphas to its capacity). The paper's actor softmax over all 2K outputs would force
 sum(omega) + sum(alpha) = 1 per vehicle and forbid offloading every task, so it is not used.
+
+Speed: the N actors (and the N critics) are stacked into one network evaluated with one batched matmul
+per layer, the replay buffer is sampled as tensors, and one update steps every agent at once; agent i's
+networks share no weight with agent j's, so this computes the same updates as a loop over agents
+(``tests/dt_vehicular/test_batched_learners.py``; ``benchmarks/bench_dt_training.py`` times it).
 """
 
 from __future__ import annotations
@@ -45,31 +50,94 @@ def mlp(n_in: int, n_out: int, hidden: tuple[int, ...], tanh_last: bool, squash:
     return nn.Sequential(*layers)
 
 
+def stacked(nets: list[Any]) -> Any:
+    """G MLPs of one shape (``mlp``) as one module evaluated with one batched matmul per layer."""
+    import torch
+    import torch.nn as nn
+
+    class StackedMLP(nn.Module):
+        """G independent MLPs: weights [G, in, out], biases [G, 1, out]; input [G, B, in] -> [G, B, out].
+
+        Agent g's layer is exactly its own ``nn.Linear`` (same initial weights, same gradients): the G
+        networks share nothing but the tensor that holds them, so one step on the summed losses is G
+        independent steps."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            first = nets[0]
+            self.linear_at = [i for i, m in enumerate(first) if isinstance(m, nn.Linear)]
+            self.in_features = first[0].in_features
+            self.weights = nn.ParameterList(
+                torch.stack([net[i].weight.detach().T for net in nets]).contiguous() for i in self.linear_at
+            )
+            self.biases = nn.ParameterList(
+                torch.stack([net[i].bias.detach()[None] for net in nets]) for i in self.linear_at
+            )
+            after = [type(first[i + 1]) if i + 1 < len(first) else None for i in self.linear_at]
+            funcs = {nn.ReLU: torch.relu, nn.Tanh: torch.tanh, nn.Sigmoid: torch.sigmoid, None: None}
+            self.funcs = [funcs[a] for a in after]
+
+        def forward(self, x: Any, frozen: bool = False) -> Any:
+            """Every network on its own slice of ``x``; ``frozen``: no gradient reaches the weights."""
+            for w, b, f in zip(self.weights, self.biases, self.funcs):
+                x = torch.baddbmm(b.detach(), x, w.detach()) if frozen else torch.baddbmm(b, x, w)
+                if f is not None:
+                    x = f(x)
+            return x
+
+        def state_dicts(self) -> list[dict[str, Any]]:
+            """One ``nn.Sequential`` state dict per network (the checkpoint format)."""
+            return [
+                {
+                    **{f"{i}.weight": w.detach()[g].T.clone() for i, w in zip(self.linear_at, self.weights)},
+                    **{f"{i}.bias": b.detach()[g, 0].clone() for i, b in zip(self.linear_at, self.biases)},
+                }
+                for g in range(len(self.weights[0]))
+            ]
+
+        def load_state_dicts(self, sds: list[dict[str, Any]]) -> None:
+            """Inverse of ``state_dicts`` (raises on a missing key or a wrong shape)."""
+            with torch.no_grad():
+                for k, i in enumerate(self.linear_at):
+                    self.weights[k].copy_(torch.stack([sd[f"{i}.weight"].T for sd in sds]))
+                    self.biases[k].copy_(torch.stack([sd[f"{i}.bias"][None] for sd in sds]))
+
+    return StackedMLP()
+
+
 class ReplayBuffer:
-    """Uniform replay of joint transitions (obs [N, o], actions [N, a], shared reward, next obs)."""
+    """Uniform replay of joint transitions (obs [N, o], actions [N, a], shared reward, next obs) in
+    preallocated tensors: stored through numpy views of them, sampled as tensors without conversion."""
 
     def __init__(self, capacity: int, n: int, obs_dim: int, act_dim: int):
-        self.obs = np.zeros((capacity, n, obs_dim), np.float32)
-        self.act = np.zeros((capacity, n, act_dim), np.float32)
-        self.rew = np.zeros(capacity, np.float32)
-        self.next = np.zeros((capacity, n, obs_dim), np.float32)
+        import torch
+
+        self.obs = torch.zeros((capacity, n, obs_dim))
+        self.act = torch.zeros((capacity, n, act_dim))
+        self.rew = torch.zeros(capacity)
+        self.next = torch.zeros((capacity, n, obs_dim))
+        self.views = [t.numpy() for t in (self.obs, self.act, self.rew, self.next)]  # same memory
         self.size, self.pos = 0, 0
 
     def add(self, obs: np.ndarray, act: np.ndarray, rew: float, nxt: np.ndarray) -> None:
         """Store one transition (overwriting the oldest when full)."""
         i = self.pos
-        self.obs[i], self.act[i], self.rew[i], self.next[i] = obs, act, rew, nxt
+        for view, x in zip(self.views, (obs, act, rew, nxt)):
+            view[i] = x
         self.pos = (i + 1) % len(self.rew)
         self.size = min(self.size + 1, len(self.rew))
 
-    def sample(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, ...]:
-        """A uniform batch."""
-        idx = rng.integers(self.size, size=batch)
+    def sample(self, rng: np.random.Generator, batch: int) -> tuple[Any, ...]:
+        """A uniform batch (indices drawn from ``rng``): obs [B, N, o], act [B, N, a], rew [B], next obs."""
+        import torch
+
+        idx = torch.from_numpy(rng.integers(self.size, size=batch))
         return self.obs[idx], self.act[idx], self.rew[idx], self.next[idx]
 
 
 class ActorCritics:
-    """N actors and N critics (centralised or local) with their target copies."""
+    """N actors and N critics (centralised or local) with their target copies, each group stacked into one
+    batched network (``stacked``) and one Adam optimiser: Adam is elementwise, so this is N optimisers."""
 
     def __init__(self, n: int, obs_dim: int, act_dim: int, hp: LearnerParams):
         import torch
@@ -78,55 +146,63 @@ class ActorCritics:
         hidden, tanh_last = tuple(hp.hidden), hp.tanh_last
         self.centralised = hp.centralised
         critic_in = n * (obs_dim + act_dim) if self.centralised else obs_dim + act_dim
-        self.actors = [mlp(obs_dim, act_dim, hidden, tanh_last, squash=True) for _ in range(n)]
-        self.critics = [mlp(critic_in, 1, hidden, tanh_last, squash=False) for _ in range(n)]
+        # built agent by agent as separate networks, so the initial weights follow torch's seed as before
+        self.actors = stacked([mlp(obs_dim, act_dim, hidden, tanh_last, squash=True) for _ in range(n)])
+        self.critics = stacked([mlp(critic_in, 1, hidden, tanh_last, squash=False) for _ in range(n)])
         self.target_actors = copy.deepcopy(self.actors)
         self.target_critics = copy.deepcopy(self.critics)
-        self.actor_opt = [torch.optim.Adam(m.parameters(), lr=hp.lr_actor) for m in self.actors]
-        self.critic_opt = [torch.optim.Adam(m.parameters(), lr=hp.lr_critic) for m in self.critics]
+        self.actor_opt = torch.optim.Adam(self.actors.parameters(), lr=hp.lr_actor, fused=True)
+        self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=hp.lr_critic, fused=True)
+        self.own = torch.eye(n, dtype=torch.bool)[:, None, :, None]  # [i, 1, j, 1]: j is agent i itself
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic joint action [N, act_dim] for observations [N, obs_dim]."""
         import torch
 
         with torch.no_grad():
-            x = torch.as_tensor(obs, dtype=torch.float32)
-            return np.stack([actor(x[i]).numpy() for i, actor in enumerate(self.actors)])
+            return self.actors(torch.from_numpy(np.asarray(obs, dtype=np.float32))[:, None])[:, 0].numpy()
 
-    def _critic_input(self, i: int, o: Any, a: Any) -> Any:
+    def _critic_input(self, o: Any, a: Any, own: Any = None) -> Any:
+        """Every critic's input [N, B, in] from observations [B, N, o] and actions [B, N, a], with critic i
+        seeing ``own[i]`` [B, a] as agent i's action if given: every observation and action if
+        centralised, else agent i's own."""
         import torch
 
-        if self.centralised:
-            return torch.cat([o.reshape(o.shape[0], -1), a.reshape(a.shape[0], -1)], dim=1)
-        return torch.cat([o[:, i], a[:, i]], dim=1)
+        B, n = o.shape[0], self.n
+        if not self.centralised:
+            return torch.cat([o.transpose(0, 1), a.transpose(0, 1) if own is None else own], dim=2)
+        if own is None:
+            joint = a.reshape(B, -1).expand(n, B, -1)
+        else:  # critic i: agent i's action from ``own``, the others' from ``a``
+            joint = torch.where(self.own, own[:, :, None], a[None]).reshape(n, B, -1)
+        return torch.cat([o.reshape(B, -1).expand(n, B, -1), joint], dim=2)
 
-    def update(self, obs: np.ndarray, act: np.ndarray, rew: np.ndarray, nxt: np.ndarray) -> float:
-        """One gradient step of every critic and actor on a batch; returns the mean critic loss."""
+    def update(self, o: Any, a: Any, r: Any, o2: Any) -> float:
+        """One gradient step of every critic and actor on a batch (``ReplayBuffer.sample``) as N independent
+        updates: every critic first, then every actor against its updated critic (agent i's networks depend
+        on no other agent's, so this is the order of a loop over agents); returns the mean critic loss."""
         import torch
-        import torch.nn.functional as F
 
-        o, a, r, o2 = (torch.as_tensor(x) for x in (obs, act, rew, nxt))
+        hp = self.hp
         with torch.no_grad():
-            a2 = torch.stack([t(o2[:, j]) for j, t in enumerate(self.target_actors)], dim=1)
-        losses = []
-        for i in range(self.n):
-            with torch.no_grad():
-                y = r[:, None] + self.hp.gamma * self.target_critics[i](self._critic_input(i, o2, a2))
-            loss = F.mse_loss(self.critics[i](self._critic_input(i, o, a)), y)
-            self.critic_opt[i].zero_grad()
-            loss.backward()
-            self.critic_opt[i].step()
-            losses.append(loss.item())
-            joint = a.clone()
-            joint[:, i] = self.actors[i](o[:, i])
-            actor_loss = -self.critics[i](self._critic_input(i, o, joint)).mean()
-            self.actor_opt[i].zero_grad()
-            actor_loss.backward()
-            self.actor_opt[i].step()
-        for net, target in zip(self.actors + self.critics, self.target_actors + self.target_critics):
-            for p, tp in zip(net.parameters(), target.parameters()):
-                tp.data.mul_(1 - self.hp.tau).add_(self.hp.tau * p.data)
-        return float(np.mean(losses))
+            a2 = self.target_actors(o2.transpose(0, 1)).transpose(0, 1)  # [B, N, a]
+            y = r[None, :, None] + hp.gamma * self.target_critics(self._critic_input(o2, a2))
+        # the sum over agents of each one's mean squared error: agent i's gradient is that of its own loss
+        losses = ((self.critics(self._critic_input(o, a)) - y) ** 2).mean(dim=(1, 2))
+        self.critic_opt.zero_grad()
+        losses.sum().backward()
+        self.critic_opt.step()
+        own = self.actors(o.transpose(0, 1))  # [N, B, a]
+        q = self.critics(self._critic_input(o, a, own), frozen=True)  # the critics only pass the gradient on
+        self.actor_opt.zero_grad()
+        (-q.mean(dim=(1, 2)).sum()).backward()
+        self.actor_opt.step()
+        with torch.no_grad():  # soft updates: target <- (1 - tau) target + tau net
+            nets = [*self.actors.parameters(), *self.critics.parameters()]
+            targets = [*self.target_actors.parameters(), *self.target_critics.parameters()]
+            torch._foreach_mul_(targets, 1 - hp.tau)
+            torch._foreach_add_(targets, nets, alpha=hp.tau)
+        return float(losses.detach().mean())
 
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         """Write the actors (all a policy needs; about 160 kB per vehicle with the default widths) and the
@@ -134,7 +210,7 @@ class ActorCritics:
         import torch
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"meta": meta, "actors": [m.state_dict() for m in self.actors]}, path)
+        torch.save({"meta": meta, "actors": self.actors.state_dicts()}, path)
 
     def load(self, path: Path, expected: dict[str, Any]) -> None:
         """Restore the actors from ``save`` after checking the metadata."""
@@ -147,8 +223,7 @@ class ActorCritics:
 
             raise InputError("option checkpoint", f"'{path}' is not a checkpoint of this solver ({exc})") from None
         check_checkpoint(path, blob.get("meta", {}) if isinstance(blob, dict) else {}, expected)
-        for net, sd in zip(self.actors, blob["actors"]):
-            net.load_state_dict(sd)
+        self.actors.load_state_dicts(blob["actors"])
         self.target_actors = copy.deepcopy(self.actors)
 
 
