@@ -136,3 +136,12 @@ def test_fig3_temperature_claim_treats_a_tie_as_partly(tmp_path, t05, verdict):
     store = fill(tmp_path, spec, lambda r: t05 if r.label == "t05" else 0.5)
     claim = "t = 1 gives the best balance of convergence speed and latency among t = 0.5, 0.7, 1"
     assert verdicts(store)[claim] == verdict
+
+
+def test_convergence_adds_an_llm_calls_panel_with_llm_methods_only(tmp_path):
+    store = fill(tmp_path / "s", fig4_spec(plot={"kind": "convergence"}), fig4_objective)
+    fig = plots.draw(find_experiment(store, figure="fig4"))
+    axes = fig.get_axes()
+    assert [ax.get_xlabel() for ax in axes][1:] == ["Wall-clock time (s)", "LLM calls"]
+    shown = {line.get_label() for line in axes[2].get_lines()}
+    assert "LLM" in shown and "GA" not in shown and "GA" in {line.get_label() for line in axes[0].get_lines()}

@@ -21,7 +21,8 @@ from offloadlab.scenarios.dt_vehicular.problem import PROBLEM as DT
 from offloadlab.scenarios.satellite_mec.model import generate_instance, make_params
 
 pytest.importorskip("uvicorn", reason="needs llama-cpp-python[server]")
-pytestmark = pytest.mark.slow
+# slow, and generous time limits: on a shared 2-core machine one SmolLM2 call through the server took up to 2 min
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 KEY_ENV, KEY = "OFFLOADLAB_TEST_KEY", "sk-dummy-4f1c9e0b"
 
@@ -87,6 +88,7 @@ def test_llm_optimizer_against_llama_cpp_server(server, tmp_path, monkeypatch, c
         "llm_api_key_env": KEY_ENV,
         "llm_structured": structured,
         "llm_record": str(record),
+        "llm_timeout": 900.0,
         "iterations": 2,
         "patience": 5,
         "initial_samples": 20,
@@ -95,7 +97,7 @@ def test_llm_optimizer_against_llama_cpp_server(server, tmp_path, monkeypatch, c
         # measured: in free text SmolLM2-135M never writes the JSON (12 calls, 6 not_json): the run must fail
         # in one line, not return its starting point
         with pytest.raises(LLMError, match="no usable answer in"):
-            solve(data, "llm", 0, **options)
+            solve(data, "llm", 0, **{**options, "iterations": 1, "answer_retries": 0})
         assert KEY not in capsys.readouterr().out + record.read_text() + log.read_text()
         return
     _, _, res = solve(data, "llm", 0, **options)
@@ -121,6 +123,7 @@ def test_llm_icl_against_llama_cpp_server(server, monkeypatch, capsys):
         llm_base_url=url,
         llm_model="smollm2",
         llm_api_key_env=KEY_ENV,
+        llm_timeout=900.0,
         neighbours=1,
         case_episodes=1,
         episodes=1,

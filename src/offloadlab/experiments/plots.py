@@ -157,18 +157,25 @@ def step_curves(exp: Experiment, label: str, axis: str, grid: np.ndarray) -> np.
 
 
 def draw_convergence(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
-    """Best objective so far vs objective evaluations and vs wall-clock seconds (log axes), mean over runs."""
+    """Best objective so far vs objective evaluations, vs wall-clock seconds and (where a method asked an LLM)
+    vs LLM calls (log axes), mean over runs."""
     styles = method_styles(exp)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    asked = {r.label for r in exp.records if r.ok and any(h.get("llm_calls") for h in r.data.get("history") or ())}
+    panels = [
+        ("evaluations", plot.get("xlabel") or "Objective evaluations", set(styles)),
+        ("seconds", "Wall-clock time (s)", set(styles)),
+    ]
+    if asked:  # an LLM method's cost is its calls: the same curves against them, LLM methods only
+        panels.append(("llm_calls", "LLM calls", asked))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
     ref = _reference_mean(exp, exp.points[0])
-    for ax, axis, xlabel in (
-        (axes[0], "evaluations", plot.get("xlabel") or "Objective evaluations"),
-        (axes[1], "seconds", "Wall-clock time (s)"),
-    ):
-        top = max((h[axis] for r in exp.records if r.ok and r.label in styles for h in r.data["history"]), default=1.0)
-        low = 1.0 if axis == "evaluations" else 1e-3
+    for ax, (axis, xlabel, shown) in zip(axes, panels, strict=True):
+        top = max((h[axis] for r in exp.records if r.ok and r.label in shown for h in r.data["history"]), default=1.0)
+        low = 1e-3 if axis == "seconds" else 1.0
         grid = np.geomspace(low, max(top, low * 10), 300)
         for label, st in styles.items():
+            if label not in shown:
+                continue
             curves = step_curves(exp, label, axis, grid)
             if not len(curves):
                 continue
