@@ -26,6 +26,22 @@ app = typer.Typer(
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+@app.callback()
+def _global_options(
+    max_memory: str | None = typer.Option(
+        None, "--max-memory", help="memory an instance or solver may plan to use, e.g. 4GiB (default: half the RAM)"
+    ),
+) -> None:
+    """Task-offloading models, solvers and paper figures for edge and satellite computing."""
+    import os
+
+    from offloadlab.core.resources import MEMORY_ENV, parse_size
+
+    if max_memory is not None:
+        parse_size(max_memory, "--max-memory")
+        os.environ[MEMORY_ENV] = max_memory  # worker processes of `run --jobs` inherit it
+
+
 def parse_extra(args: list[str], what: str) -> dict[str, Any]:
     """Turn ``--key value`` / ``--flag`` pairs into a dict; values parsed as JSON when possible."""
     out: dict[str, Any] = {}

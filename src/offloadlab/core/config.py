@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from offloadlab.core.errors import InputError, UnknownNameError
+from offloadlab.core.resources import check_params
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,8 +31,9 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
         try:
             text = json.dumps(dict(data))
         except (TypeError, ValueError):
-            return cls.model_validate(dict(data))
-        return cls.model_validate_json(text)
+            model = cls.model_validate(dict(data))
+        else:
+            model = cls.model_validate_json(text)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
@@ -43,6 +45,9 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         raise InputError(field, msg) from None
+    # parameters that size an instance are checked against the memory limit before anything is allocated
+    check_params(model, where)
+    return model
 
 
 def preset_params(

@@ -65,6 +65,7 @@ from pydantic import Field
 from offloadlab.core.genome import Genome, genome_for
 from offloadlab.core.problem import LocalDecision
 from offloadlab.core.registry import Smoke, register_solver
+from offloadlab.core.resources import check_batch
 from offloadlab.core.result import Result, Tracker
 from offloadlab.solvers.common import finish, random_decisions, stack, take
 from offloadlab.solvers.evolution import Bounds, Breeder, novel, ranked, repair
@@ -175,6 +176,7 @@ def solve_ga(
     tracker = Tracker(budget)
     score = _Scorer(problem, instance, genome, tracker)
     pop_size = min(int(pop_size), budget)
+    check_batch(instance, pop_size, "option pop_size")  # each generation is evaluated as one batch
 
     def fix(X: np.ndarray) -> np.ndarray:
         X = repair(X, bounds)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.registry import Smoke, register_solver
+from offloadlab.core.resources import check_batch
 from offloadlab.core.result import Result, Tracker
 from offloadlab.solvers.common import finish, random_decisions, take
 
@@ -20,6 +21,7 @@ def solve_random(problem: Any, instance: Any, budget: int | None, rng: np.random
     """Sample ``budget`` decisions (default 1000) with the problem's random rule; keep the best feasible."""
     total = budget or 1000
     tracker = Tracker(total)
+    check_batch(instance, min(CHUNK, total), "solver random")
     best: dict[str, np.ndarray] | None = None
     best_obj = np.inf
     while tracker.evaluations < total:

@@ -12,6 +12,7 @@ import numpy as np
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
+from offloadlab.core.resources import check_batch
 from offloadlab.core.result import Result
 from offloadlab.methods.mec_queues.episode import run_policy
 from offloadlab.methods.mec_queues.lookahead import lookahead_actions
@@ -71,7 +72,9 @@ def least_loaded(problem: Any, instance: Any, budget: int | None, rng: np.random
 )
 def greedy_oracle(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator) -> Result:
     """Simulator greedy oracle (copy the state, try every action, advance without new arrivals)."""
-    return run_policy(_instance(problem, instance), oracles.greedy_oracle_actions, label="oracle (simulator)")
+    inst = _instance(problem, instance)
+    check_batch(inst, inst.params.servers + 1, "params.servers")  # one simulator copy per action
+    return run_policy(inst, oracles.greedy_oracle_actions, label="oracle (simulator)")
 
 
 @register_solver(
@@ -96,8 +99,10 @@ def lookahead_oracle(
         raise InputError("option horizon", f"must be an integer in [0, 100] (got {horizon})")
     if not 1 <= rollouts <= 1000:
         raise InputError("option rollouts", f"must be an integer in [1, 1000] (got {rollouts})")
+    inst = _instance(problem, instance)
+    check_batch(inst, (inst.params.servers + 1) * rollouts, "option rollouts")  # copies per action and rollout
     return run_policy(
-        _instance(problem, instance),
+        inst,
         lambda sim: lookahead_actions(sim, rng, horizon, rollouts),
         label="extension",
         horizon=horizon,

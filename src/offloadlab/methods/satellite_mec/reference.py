@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.resources import check_batch
 from offloadlab.core.result import Tracker
 from offloadlab.scenarios.satellite_mec import model
 from offloadlab.scenarios.satellite_mec.model import SatMecInstance
@@ -156,6 +157,7 @@ def reference_search(
     keeping the better; finally refine the best powers continuously."""
     par = inst.params
     targets, powers = options(inst, power_levels)
+    check_batch(inst, len(targets), "option power_levels")  # one move scores every option of a terminal at once
     kicks = 2 * par.N if kicks is None else kicks
     starts = list(start or [])
     starts.append((np.zeros((par.M, par.N)), np.zeros((par.N, par.I))))

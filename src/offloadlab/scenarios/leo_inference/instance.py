@@ -20,6 +20,7 @@ from sgp4.api import Satrec
 
 from offloadlab.core.config import parse_model
 from offloadlab.core.errors import InputError
+from offloadlab.core.resources import check_memory
 from offloadlab.core.space import check_number
 from offloadlab.physics.orbits import (
     Stations,
@@ -159,6 +160,8 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     rng = np.random.default_rng(seed)
     epoch = parse_epoch(params.epoch_utc, "params.epoch_utc")
     st = [parse_model(StationParams, s, f"ground_stations[{i}]") for i, s in enumerate(stations)]
+    # the contact-window search grows with the stations, which the parameters alone do not give
+    check_memory("params", params.estimate_bytes(stations=len(st)), "an instance of these parameters")
     raan0 = params.raan0_deg
     if raan0 is None:
         raan0 = aligned_raan_deg(epoch, st[0].lat_deg, st[0].lon_deg, params.inclination_deg, params.altitude_min_km)
@@ -285,6 +288,7 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
             if key not in s:
                 raise InputError(f"{where}.{key}", "missing")
         st.append(parse_model(StationParams, s, where))
+    check_memory("params", params.estimate_bytes(stations=len(st)), "an instance of these parameters")
     horizon = params.hours * 3600.0
     n_k, n_g = params.satellites, len(st)
     wins = _require(data, "contact_windows", list, "")
