@@ -63,8 +63,8 @@ class ScriptedBackend:
     name, model = "scripted", "script"
 
     def __init__(self, n: int, k: int):
-        good = {"omega": [[1.0] * k] * n, "alpha": [[0.1] * k] * n}
-        over = {"omega": [[0.5] * k] * n, "alpha": [[0.9] * k] * n}
+        good = {"omega_pct": [[100] * k] * n, "alpha_permille": [[100] * k] * n}
+        over = {"omega_pct": [[50] * k] * n, "alpha_permille": [[900] * k] * n}
         self.answers = [json.dumps(good), json.dumps(over), "I think offloading is good."]
         self.calls = 0
 
@@ -107,6 +107,10 @@ def test_llm_icl_validates_falls_back_and_replays(instance_data, tmp_path):
     assert b.objective == a.objective and b.stats["fallbacks"] == 2
     prompt = json.loads(record.read_text().splitlines()[0])["request"]["messages"][0]["content"]
     assert "You are a mathematical tool to predict some models" in prompt and prompt.count("action:") == 3
+    shown = json.loads(prompt.split("action: ")[1].splitlines()[0])  # a case's action in the answer format
+    assert set(shown) == {"omega_pct", "alpha_permille"} and all(
+        isinstance(v, int) for r in shown["omega_pct"] for v in r
+    )
 
 
 @pytest.mark.slow

@@ -71,19 +71,21 @@ def state_text(state: SlotState, episode: Episode) -> tuple[str, str]:
     return json.dumps(np.round(rows, 1).tolist()), json.dumps(np.round(state.queue / 1000.0, 1).tolist())
 
 
-def action_text(omega: np.ndarray, alpha: np.ndarray) -> str:
-    """A decision in the answer format."""
-    return json.dumps(
-        {"omega": np.round(omega, 3).tolist(), "alpha": np.round(alpha, 4).tolist()}, separators=(",", ":")
-    )
+def answer_format(episode: Episode) -> AnswerFormat:
+    """The answer format of the prompt folder: omega in integer percent, alpha in integer per-mille (2 to 3
+    tokens a value instead of 5 to 6 for "0.0123", which halves both the cases in the prompt and the answer)."""
+    return BOOK.answer_format(PROBLEM.decision_space(episode))
 
 
 def make_case(state: SlotState, episode: Episode, omega: np.ndarray, alpha: np.ndarray) -> Case:
-    """A case from a state and the (projected) decision taken there."""
-    p = episode.params
-    c = slot_costs(p, state.rate_bps, state.task_bytes, state.queue, omega[None], alpha[None])
+    """A case from a state and the (projected) decision taken there, rounded onto the answer format's grid so
+    that the action shown is the one whose P2 is shown."""
+    fmt = answer_format(episode)
+    decision = fmt.quantise({"omega": omega[None], "alpha": alpha[None]})
+    c = slot_costs(episode.params, state.rate_bps, state.task_bytes, state.queue, decision["omega"], decision["alpha"])
     st, qu = state_text(state, episode)
-    return Case(agent_observation(state).ravel(), st, qu, action_text(omega, alpha), f"{float(c.p2[0]):.4g}")
+    action = fmt.text({k: v[0] for k, v in decision.items()})
+    return Case(agent_observation(state).ravel(), st, qu, action, f"{float(c.p2[0]):.4g}")
 
 
 def collect_cases(params: Any, policy: Policy, rng: np.random.Generator, episodes: int) -> list[Case]:
@@ -120,9 +122,9 @@ class IclPolicy:
         self.neighbours, self.grow = neighbours, grow_cases
         p = instance.params
         self.capacity_rule = (
-            f"shared: sum of all alpha times (1 + bias) must be at most 1, with bias {p.delta_f:g}"
+            f"shared: the sum of all alpha_permille times (1 + bias) must be at most 1000, with bias {p.delta_f:g}"
             if p.capacity_basis == "real"
-            else "shared: sum of all alpha at most 1"
+            else "shared: the sum of all alpha_permille at most 1000"
         )
         self.fallbacks = self.llm_errors = 0
         self.stopped = ""
@@ -191,7 +193,7 @@ def run_icl(
     when no options are given)."""
     llm = llm or parse_llm_options({"temperature": temperature, "answer_retries": 0})
     client = make_client(llm, backend)
-    loop = AnswerLoop(client, llm, problem, instance, AnswerFormat(problem.decision_space(instance)), rng)
+    loop = AnswerLoop(client, llm, problem, instance, answer_format(instance), rng)
     policy = IclPolicy(problem, instance, loop, list(cases), fallback, neighbours, grow_cases)
     res = run_and_report(
         instance, policy, None, **stats, case_set=len(cases), backend=client.backend.name, model=client.backend.model
