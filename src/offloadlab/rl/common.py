@@ -8,9 +8,10 @@ leaves the other cores to parallel runs; a method may ask for more with its ``th
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
 
+T = TypeVar("T")
 StepHook = Callable[[int, Mapping[str, Any]], None]  # (timesteps so far, SB3's locals of the step)
 
 
@@ -81,6 +83,50 @@ def checkpoint_file(template: str | None, fields: Mapping[str, Any], suffix: str
             "option checkpoint", f"'{template}' names {exc}, which is not a field (allowed: {', '.join(fields)})"
         ) from None
     return path if not suffix or path.suffix == suffix else path.with_name(path.name + suffix)
+
+
+def load_checkpoint(path: Path, expected: str, loader: Callable[[Path], T]) -> T:
+    """``loader(path)``, or one line naming the file and what it should hold (``expected``, e.g. "a marl
+    checkpoint (torch .pt)") when it is missing, not a file, empty, corrupt or written by something else."""
+    where = f"checkpoint {path}"
+    if not path.exists():
+        raise InputError(where, f"not found (expected {expected})")
+    if not path.is_file():
+        raise InputError(where, f"is not a file (expected {expected})")
+    if path.stat().st_size == 0:
+        raise InputError(where, f"is empty (expected {expected})")
+    try:
+        return loader(path)
+    except InputError:
+        raise
+    except Exception as exc:  # torch, zipfile, pickle and SB3 raise many unrelated types on a foreign file
+        # the library's first sentence says which check failed; torch appends paragraphs of advice
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "").split(". ")[0][:160]
+        reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        raise InputError(where, f"truncated, corrupt or of another kind (expected {expected}); {reason}") from None
+
+
+def read_json_checkpoint(path: Path, expected: str) -> dict[str, Any]:
+    """A JSON object written by a training run (its state or summary), through ``load_checkpoint``."""
+
+    def read(file: Path) -> dict[str, Any]:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        return data
+
+    return load_checkpoint(path, expected, read)
+
+
+def check_checkpoint(path: Path, expected: str, found: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
+    """InputError naming the file when a checkpoint's recorded settings differ from this run's."""
+    for key, want in wanted.items():
+        if found.get(key) != want:
+            raise InputError(
+                f"checkpoint {path}",
+                f"holds {key}={found.get(key)!r}, this run needs {key}={want!r} (expected {expected} "
+                "of this run's settings)",
+            )
 
 
 def sb3_callback(on_step: StepHook, on_end: Callable[[], None] | None = None) -> Any:

@@ -27,8 +27,7 @@ import numpy as np
 
 from offloadlab.methods.dt_vehicular.hyper import LearnerParams
 from offloadlab.methods.dt_vehicular.results import Policy
-from offloadlab.methods.dt_vehicular.training import check_checkpoint
-from offloadlab.rl.common import training_progress
+from offloadlab.rl.common import check_checkpoint, load_checkpoint, training_progress
 from offloadlab.scenarios.dt_vehicular.env import OBSERVERS, DtVehicularParallelEnv, split_action
 from offloadlab.scenarios.dt_vehicular.model import SlotState
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
@@ -216,14 +215,16 @@ class ActorCritics:
         """Restore the actors from ``save`` after checking the metadata."""
         import torch
 
-        try:
-            blob = torch.load(path, weights_only=True)
-        except Exception as exc:  # torch raises RuntimeError, pickle or zip errors on foreign files
-            from offloadlab.core.errors import InputError
+        what = f"a {expected.get('method', 'learner')} checkpoint (a torch file written by this solver)"
 
-            raise InputError("option checkpoint", f"'{path}' is not a checkpoint of this solver ({exc})") from None
-        check_checkpoint(path, blob.get("meta", {}) if isinstance(blob, dict) else {}, expected)
-        self.actors.load_state_dicts(blob["actors"])
+        def read(file: Path) -> None:
+            blob = torch.load(file, weights_only=True)
+            if not isinstance(blob, dict) or "actors" not in blob:
+                raise ValueError("no actors in it")
+            check_checkpoint(file, what, blob.get("meta", {}), expected)
+            self.actors.load_state_dicts(blob["actors"])
+
+        load_checkpoint(path, what, read)
         self.target_actors = copy.deepcopy(self.actors)
 
 

@@ -29,7 +29,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
 )
 from offloadlab.methods.dt_vehicular.results import run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_path
-from offloadlab.rl.common import sb3_callback, seed_torch, training_progress
+from offloadlab.rl.common import load_checkpoint, sb3_callback, seed_torch, training_progress
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
 
@@ -80,13 +80,13 @@ def solve_sarl_global(
     path = checkpoint_path(checkpoint, p, instance.seed)
     stats: dict[str, Any]
     if path is not None and path.exists():
-        model = cls.load(path, device="cpu")
+        what = f"a sarl-global {algo} checkpoint (a Stable-Baselines3 zip) for N={p.N}, K={p.K}"
+        model = load_checkpoint(path, what, lambda file: cls.load(file, device="cpu"))
         if model.observation_space.shape != env.observation_space.shape:
             raise InputError(
-                "option checkpoint",
-                f"'{path}' holds a policy for observations of shape "
-                f"{model.observation_space.shape}, this instance needs "
-                f"{env.observation_space.shape} (N={p.N}, K={p.K})",
+                f"checkpoint {path}",
+                f"holds a policy for observations of shape {model.observation_space.shape}, "
+                f"this instance needs {env.observation_space.shape} (expected {what})",
             )
         stats = {"loaded_checkpoint": str(path), "training_steps": 0}
     else:

@@ -1,4 +1,4 @@
-"""What dt-vehicular's learning solvers share beyond rl.common: checkpoint names and checks, ICL settings."""
+"""What dt-vehicular's learning solvers share beyond rl.common: checkpoint names and metadata, ICL settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import Field
 
 from offloadlab.core.config import StrictModel
-from offloadlab.core.errors import InputError
 from offloadlab.rl.common import checkpoint_file
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 
@@ -22,16 +21,6 @@ def checkpoint_path(template: str | None, params: DtVehicularParams, seed: int) 
 def checkpoint_meta(params: DtVehicularParams, method: str, **extra: Any) -> dict[str, Any]:
     """What a checkpoint must match to be reused: method, N, K and the network settings."""
     return {"method": method, "N": params.N, "K": params.K, **extra}
-
-
-def check_checkpoint(path: Path, found: dict[str, Any], expected: dict[str, Any]) -> None:
-    """InputError naming the option when a checkpoint was trained for another setting."""
-    for key, want in expected.items():
-        if found.get(key) != want:
-            raise InputError(
-                "option checkpoint",
-                f"'{path}' holds a policy with {key}={found.get(key)!r}, this run needs {key}={want!r}",
-            )
 
 
 class IclSettings(StrictModel):

@@ -28,6 +28,7 @@ from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.trainers import register_trainer
 from offloadlab.llm.finetune.config import FinetuneConfig, make_config
+from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.dataset import Behaviour, Label, build_records
 from offloadlab.scenarios.mec_queues.params import SCENARIO_ID
@@ -36,6 +37,8 @@ from offloadlab.scenarios.mec_queues.text import INPUT_MARKER, SYSTEM_PROMPT, pa
 
 METHODS = ("sft", "grpo", "comllm")
 META_FILE = "mec_queues.json"  # written next to a finished stage's run.json: what the solvers report
+RUN_STATE = "the JSON state of an offloadlab fine-tuning run (run.json)"
+STAGE_SUMMARY = f"the JSON summary of a finished mec-queues training stage ({META_FILE})"
 # records per profile when the config does not say: ours for the CPU; the authors' dataset size is not in
 # their scripts, so the paper profile's is our choice too
 PROFILE_RECORDS = {"cpu": 64, "paper": 2000}
@@ -125,7 +128,7 @@ def _stage_done(folder: Path, resume: bool) -> bool:
     run = folder / "run.json"
     if not run.is_file():
         return False
-    if json.loads(run.read_text()).get("done"):
+    if read_json_checkpoint(run, RUN_STATE).get("done"):
         return True
     if not resume:
         raise InputError(
@@ -140,7 +143,7 @@ def _write_meta(
     folder: Path, method: str, profile: str, cfg: MecTrainConfig, records: int, base: Path | None
 ) -> dict[str, Any]:
     """Summarise a finished stage (and the SFT stage under it) in ``META_FILE``; returns the summary."""
-    run = json.loads((folder / "run.json").read_text())
+    run = read_json_checkpoint(folder / "run.json", RUN_STATE)
     meta: dict[str, Any] = {
         "method": method,
         "profile": profile,
@@ -157,7 +160,7 @@ def _write_meta(
         "base_model": run["identity"]["config"]["model"],
     }
     if base is not None:
-        sft = json.loads((base / META_FILE).read_text())
+        sft = read_json_checkpoint(base / META_FILE, STAGE_SUMMARY)
         meta.update(sft_steps=sft["steps"], sft_wall_s=sft["wall_s"], lacs_weight=cfg.lacs_weight)
     (folder / META_FILE).write_text(json.dumps(meta, indent=1))
     return meta
@@ -188,13 +191,13 @@ def train(
         sft(records, finetune_config("sft", profile, cfg), sft_dir, progress=progress)
         _write_meta(sft_dir, "sft", profile, cfg, n, None)
     if method == "sft":
-        return json.loads((sft_dir / META_FILE).read_text())
+        return read_json_checkpoint(sft_dir / META_FILE, STAGE_SUMMARY)
     folder = out / method
     if not _stage_done(folder, resume) or not (folder / META_FILE).is_file():
         reward = record_reward("grpo" if method == "grpo" else "comllm", cfg.lacs_weight, cfg.reward_seed)
         grpo(records, reward, finetune_config(method, profile, cfg), folder, base=sft_dir, progress=progress)
         _write_meta(folder, method, profile, cfg, n, sft_dir)
-    return json.loads((folder / META_FILE).read_text())
+    return read_json_checkpoint(folder / META_FILE, STAGE_SUMMARY)
 
 
 def _trainer(method: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.errors import InputError
-from offloadlab.rl.common import checkpoint_file, sb3_callback, torch_threads
+from offloadlab.rl.common import checkpoint_file, load_checkpoint, sb3_callback, torch_threads
 from offloadlab.scenarios.sagin_caching import auction
 from offloadlab.scenarios.sagin_caching.env import AuctioneerEnv, features
 from offloadlab.scenarios.sagin_caching.market import MarketStats
@@ -64,13 +64,14 @@ def train(
     env = AuctioneerEnv(values, stats.x0, stats.scale, levels)
     path = checkpoint_file(checkpoint, {}, ".zip")
     if path is not None and path.exists():
-        model = DQN.load(path, device="cpu")
+        what = f"a dqmsb checkpoint (a Stable-Baselines3 DQN zip) for {levels} action levels"
+        model = load_checkpoint(path, what, lambda file: DQN.load(file, device="cpu"))
         actions = getattr(model.action_space, "n", None)
         if model.observation_space.shape != env.observation_space.shape or actions != levels:
             raise InputError(
-                "checkpoint",
-                f"'{path}' was trained for another market (observation "
-                f"{model.observation_space.shape}, {actions} actions)",
+                f"checkpoint {path}",
+                f"was trained for another market (observation {model.observation_space.shape}, {actions} actions; "
+                f"expected {what})",
             )
         return model, []
     rounds = values.shape[1]

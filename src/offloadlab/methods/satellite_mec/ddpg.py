@@ -25,7 +25,7 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.core.space import check_number
-from offloadlab.rl.common import sb3_callback, torch_threads
+from offloadlab.rl.common import load_checkpoint, sb3_callback, torch_threads
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.solvers.common import finish
@@ -75,7 +75,7 @@ def solve_ddpg(
     seed = int(rng.integers(2**31 - 1))
     with torch_threads(threads):
         ckpt = Path(checkpoint) if checkpoint else None
-        if ckpt is not None and ckpt.is_file():
+        if ckpt is not None and ckpt.exists():
             model = _load(DDPG, ckpt, env, seed)
             model.action_noise = noise
         else:
@@ -97,7 +97,7 @@ def solve_ddpg(
         model.learn(
             total_timesteps=budget,
             callback=sb3_callback(recorder.on_step, recorder.flush),
-            reset_num_timesteps=ckpt is None or not ckpt.is_file(),
+            reset_num_timesteps=ckpt is None or not ckpt.exists(),
         )
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
@@ -109,11 +109,10 @@ def solve_ddpg(
 
 
 def _load(ddpg_cls: Any, path: Path, env: SatMecEnv, seed: int) -> Any:
-    """Reload a saved policy onto this instance's env; InputError if the shapes do not match."""
-    try:
-        return ddpg_cls.load(path, env=env, device="cpu", seed=seed)
-    except (ValueError, KeyError, RuntimeError) as exc:
-        raise InputError("option checkpoint", f"'{path}' does not fit this instance ({exc})") from None
+    """Reload a saved policy onto this instance's env; InputError naming the file if it does not fit."""
+    p = env.instance.params
+    what = f"a satellite-mec ddpg checkpoint (a Stable-Baselines3 zip) for M={p.M}, N={p.N}, I={p.I}"
+    return load_checkpoint(path, what, lambda file: ddpg_cls.load(file, env=env, device="cpu", seed=seed))
 
 
 class EvaluationRecorder:
