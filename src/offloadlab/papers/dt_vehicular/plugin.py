@@ -31,7 +31,7 @@ register_paper(
             "dt_vehicular_queues_quick.yaml",
             "dt_vehicular_figs3_6_quick.yaml",
         ),
-        status="implemented; 3 of 18 claims hold (4 partly, 4 not, 7 LLM claims not measured; docs/dt-vehicular.md)",
+        status="implemented; 6 of 18 claims hold (9 partly, 3 not; docs/dt-vehicular.md)",
         claims=check_claims,
         drawers=DRAWERS,
     )
