@@ -82,6 +82,9 @@ def test_envs_pass_the_checkers(scenario):
         env = gymnasium.make(env_id, instance=data)
         check_env(env.unwrapped, skip_render_check=True)
     for env_id in problem.manifest.parallel_env_ids:
+        env = make_parallel_env(env_id, instance=data)
+        env.reset(seed=0)
+        assert env.agents, f"{env_id}: the small instance leaves no agent to act, so the checker would test nothing"
         parallel_api_test(make_parallel_env(env_id, instance=data), num_cycles=5)
 
 

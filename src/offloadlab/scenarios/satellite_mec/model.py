@@ -112,7 +112,8 @@ def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
     M, N, I = params.M, params.N, params.I
     elev = _checked_array(data["elevation_deg"], "elevation_deg", (M,), 0.0, 90.0)
     fading = _checked_array(data["fading_power"], "fading_power", (M, N, I), 0.0, np.inf)
-    bits = _checked_array(data["data_bits"], "data_bits", (N,), 0.0, np.inf, low_open=True)
+    # at most 1 TB a task (as data_mb_max): with rho <= 1e7 the cycles stay far from float overflow
+    bits = _checked_array(data["data_bits"], "data_bits", (N,), 0.0, 8e12, low_open=True)
     # "seed" is not part of the instance contract (the arrays define the instance); when given, it is checked
     extra = {"seed": check_seed(data["seed"])} if "seed" in data else {}
     return SatMecInstance(params, elev, fading, bits, extra=extra)
