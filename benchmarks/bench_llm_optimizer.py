@@ -115,6 +115,7 @@ def main() -> None:
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0, help="solver seed")
     ap.add_argument("--out", default="llm_bench.jsonl")
+    ap.add_argument("--summary-only", action="store_true", help="print the tables of --out without running")
     args = ap.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,7 @@ def main() -> None:
     done = {(r["shape"], r["instance_seed"], r["variant"]) for r in rows}
     problem = get_scenario("satellite-mec")
     llm = {"iterations": args.iterations, "patience": args.patience, "llm_model": args.llm_model}
-    for shape in args.shapes:
+    for shape in [] if args.summary_only else args.shapes:
         M, N, I = (int(x) for x in shape.split(","))
         for s in seeds(args.instance_seeds):
             data = problem.make_instance(s, "default", M=M, N=N, I=I)
