@@ -74,7 +74,8 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
     if not isinstance(obj, dict):
         raise InvalidAnswer("wrong_shape", f"expected a JSON object with keys {[f.name for f in space.fields]}")
     obj, clipped = dict(obj), set()
-    scaled = {sc.name for sc in fmt.scales.values()}  # integer-written reals: clipping is as unambiguous
+    # reals, also when written as scaled integers: clipping them to their bounds is unambiguous
+    clippable = {f.name for f in space.fields if not f.integer} | {sc.name for sc in fmt.scales.values()}
     while True:
         try:
             answer = space.validate(obj, where="answer")
@@ -82,23 +83,17 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
         except InputError as exc:
             name = exc.field.removeprefix("answer.")
             f = next((f for f in space.fields if f.name == name), None)
-            if (
-                f is None
-                or (f.integer and name not in scaled)
-                or "outside the allowed range" not in exc.message
-                or name in clipped
-            ):
+            if f is None or name not in clippable or "outside the allowed range" not in exc.message or name in clipped:
                 kind = "out_of_range" if ("range" in exc.message or "integers" in exc.message) else "wrong_shape"
                 raise InvalidAnswer(kind, str(exc)) from None
-            # a well-formed continuous array with values out of bounds: clipping is unambiguous
             obj[name] = np.clip(np.asarray(obj[name], dtype=float), f.low, f.high).tolist()
             clipped.add(name)
     for f in space.fields:  # bounds a space declares soft pass validate(); an answer must meet them all
         arr = answer[f.name]
-        if f.integer and f.name in scaled and (arr > f.high).any():
-            answer[f.name] = np.minimum(arr, f.high)
+        if f.name in clippable and (arr > f.high).any():
+            answer[f.name] = arr = np.minimum(arr, f.high)
             clipped.add(f.name)
-        elif f.integer:
+        if f.integer:
             bad = (arr != np.round(arr)) | (arr < f.low) | (arr > f.high)
             if bad.any():
                 idx = [int(i) for i in np.argwhere(bad)[0]]
@@ -107,9 +102,6 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
                     f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
                     f"is not an integer in [{f.low:g}, {f.high:g}]",
                 )
-        elif (arr > f.high).any():
-            answer[f.name] = np.minimum(arr, f.high)
-            clipped.add(f.name)
     repairs = [f"clipped {name}" for name in sorted(clipped)]
     decision = fmt.to_decision(answer)
     if isinstance(problem, Repairable):

@@ -77,10 +77,9 @@ def answer_format(episode: Episode) -> AnswerFormat:
     return BOOK.answer_format(PROBLEM.decision_space(episode))
 
 
-def make_case(state: SlotState, episode: Episode, omega: np.ndarray, alpha: np.ndarray) -> Case:
+def make_case(state: SlotState, episode: Episode, omega: np.ndarray, alpha: np.ndarray, fmt: AnswerFormat) -> Case:
     """A case from a state and the (projected) decision taken there, rounded onto the answer format's grid so
     that the action shown is the one whose P2 is shown."""
-    fmt = answer_format(episode)
     decision = fmt.quantise({"omega": omega[None], "alpha": alpha[None]})
     c = slot_costs(episode.params, state.rate_bps, state.task_bytes, state.queue, decision["omega"], decision["alpha"])
     st, qu = state_text(state, episode)
@@ -100,7 +99,8 @@ def collect_cases(params: Any, policy: Policy, rng: np.random.Generator, episode
             return policy(state)
 
         sim = run_policy(ep, recording)
-        cases += [make_case(s, ep, w, a) for s, w, a in zip(states, sim.omegas, sim.alphas)]
+        fmt = answer_format(ep)  # read once per episode, not once per slot
+        cases += [make_case(s, ep, w, a, fmt) for s, w, a in zip(states, sim.omegas, sim.alphas)]
     return cases
 
 
@@ -157,7 +157,7 @@ class IclPolicy:
             omega, alpha = decision["omega"], decision["alpha"]
         if self.grow:
             w, a = self.problem.repair(self.instance, {"omega": omega[None], "alpha": alpha[None]}).values()
-            self.cases.append(make_case(state, self.instance, w[0], a[0]))
+            self.cases.append(make_case(state, self.instance, w[0], a[0], self.loop.fmt))
         return omega, alpha
 
     def ask(self, state: SlotState) -> dict[str, np.ndarray] | None:
