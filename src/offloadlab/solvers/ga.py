@@ -158,13 +158,21 @@ def solve_ga(
     budget: int | None,
     rng: np.random.Generator,
     pop_size: PopSize = 400,
-    crossover_prob: Probability = 0.5,
-    mutation_prob: Probability = 0.2,
-    gene_mutation_prob: Probability | None = None,
+    crossover_prob: Annotated[Probability, Field(description="probability that a mating pair is crossed (SBX)")] = 0.5,
+    mutation_prob: Annotated[Probability, Field(description="probability that an individual is mutated")] = 0.2,
+    gene_mutation_prob: Annotated[
+        Probability | None, Field(description="per-gene change probability in a mutated individual (null: 1/genes)")
+    ] = None,
     eta_mutation: EtaMutation = 5.0,
-    seed_local: bool = True,
-    lamarckian: bool = False,
-    encoding: str = "scenario",
+    seed_local: Annotated[
+        bool, Field(description="seed the first population with the all-local decision (a feasible start)")
+    ] = True,
+    lamarckian: Annotated[
+        bool, Field(description="write decoded decisions back into the genes (off: Baldwinian)")
+    ] = False,
+    encoding: Annotated[
+        str, Field(description="scenario: the scenario's genome if any; flat: the decision vector + repair")
+    ] = "scenario",
     restart_after: Patience | None = DEFAULT_RESTART_AFTER,
 ) -> Result:
     """Run a feasibility-first GA for ``budget`` evaluations (default 120,000); return the best feasible."""

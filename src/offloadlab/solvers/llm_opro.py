@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -209,12 +209,16 @@ def solve_llm(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    iterations: int = 50,
-    patience: int = 10,
-    prompt: str = "expert",
-    pool_size: int = 3,
-    initial_samples: int = 100,
-    pool_start: str = "default",
+    iterations: Annotated[int, Field(description="prompts sent, with their re-asks (1 to 100,000)")] = 50,
+    patience: Annotated[int, Field(description="stop after this many prompts without improvement (1 to 100,000)")] = 10,
+    prompt: Annotated[
+        str, Field(description="prompt wording: a folder of the scenario's prompts (expert, paper, ...)")
+    ] = "expert",
+    pool_size: Annotated[int, Field(description="examples shown in the prompt (1 to 50)")] = 3,
+    initial_samples: Annotated[int, Field(description="random draws the pool starts from (1 to 100,000)")] = 100,
+    pool_start: Annotated[
+        str, Field(description="default: best draws + all-local; paper: best draws only")
+    ] = "default",
 ) -> Result:
     """LLM optimizer (Algorithm 1 of seed 000) on any backend; see docs/llm.md."""
     settings = parse_model(

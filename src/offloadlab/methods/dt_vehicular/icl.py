@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
@@ -224,19 +225,19 @@ def solve_icl(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    neighbours: int = 3,
-    case_episodes: int = 2,
-    grow_cases: bool = True,
-    episodes: int = 40,
-    checkpoint: str | None = None,
-    hidden: tuple[int, ...] = tuple(HIDDEN),
-    lr_actor: float = 2e-4,
-    lr_critic: float = 1e-3,
-    gamma: float = 0.95,
-    tau: float = 0.01,
-    batch_size: int = 64,
-    noise: float = 0.2,
-    progress: bool = True,
+    neighbours: Annotated[int, Field(description="nearest MARL cases per prompt (1 to 100)")] = 3,
+    case_episodes: Annotated[int, Field(description="MARL episodes in the case set (1 to 1000)")] = 2,
+    grow_cases: Annotated[bool, Field(description="add each slot the LLM decides to the case set")] = True,
+    episodes: Annotated[int, Field(description="MARL training episodes; as marl's")] = 40,
+    checkpoint: Annotated[str | None, Field(description="MARL checkpoint template; as marl's")] = None,
+    hidden: Annotated[tuple[int, ...], Field(description="hidden layer widths; as marl's")] = tuple(HIDDEN),
+    lr_actor: Annotated[float, Field(description="actor learning rate; as marl's")] = 2e-4,
+    lr_critic: Annotated[float, Field(description="critic learning rate; as marl's")] = 1e-3,
+    gamma: Annotated[float, Field(description="discount factor; as marl's")] = 0.95,
+    tau: Annotated[float, Field(description="soft target update rate; as marl's")] = 0.01,
+    batch_size: Annotated[int, Field(description="replay minibatch size; as marl's")] = 64,
+    noise: Annotated[float, Field(description="exploration noise std; as marl's")] = 0.2,
+    progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
     ``case_episodes`` fresh episodes, then let the LLM decide every slot of the instance's episode (the LLM

@@ -9,9 +9,10 @@ the paper: three hidden layers with ReLU, ReLU and tanh; gamma = 0.95 and lambda
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
@@ -127,7 +128,7 @@ def solve_marl(
     tau: Tau = MADDPG.tau,
     batch_size: BatchSize = MADDPG.batch_size,
     noise: Noise = MADDPG.noise,
-    progress: bool = True,
+    progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""
     agents, stats = trained_agents(

@@ -10,9 +10,10 @@ extra solver ``sarl-global`` (``sarl_global.py``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
@@ -57,7 +58,7 @@ def solve_sarl(
     tau: Tau = SARL.tau,
     batch_size: BatchSize = SARL.batch_size,
     noise: Noise = SARL.noise,
-    progress: bool = True,
+    progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""
     hp = parse_model(

@@ -59,14 +59,14 @@ def solve_sarl_global(
     rng: np.random.Generator,
     episodes: Episodes = SARL.episodes,
     checkpoint: Checkpoint | None = None,
-    algo: Algorithm = "ddpg",
+    algo: Annotated[Algorithm, Field(description="Stable-Baselines3 algorithm of the single agent")] = "ddpg",
     hidden: Hidden = SARL.hidden,
     learning_rate: LearningRate = 1e-3,
     gamma: Gamma = SARL.gamma,
     tau: Tau = SARL.tau,
     batch_size: BatchSize = SARL.batch_size,
     noise: Annotated[Noise, Field(description="action noise std (DDPG, TD3)")] = 0.1,
-    progress: bool = True,
+    progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
     import torch.nn as nn

@@ -6,9 +6,10 @@ rule). Common option ``use_relay``: False keeps tasks whose only path is a relay
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
@@ -29,6 +30,8 @@ from offloadlab.scenarios.leo_inference.instance import SCENARIO_ID, LeoInstance
 from offloadlab.scenarios.leo_inference.model import Model
 from offloadlab.scenarios.leo_inference.problem import model_of
 from offloadlab.solvers.common import finish
+
+UseRelay = Annotated[bool, Field(description="offload over a relay (Algorithm 4) too; false: direct contact only")]
 
 
 def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndarray:
@@ -59,14 +62,14 @@ def solve_leoedge(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    literal: bool = False,
-    step_primal: float = 0.2,
-    step_dual: float = 0.1,
-    eps: float = 0.02,
-    max_iter: int = 300,
-    tol: float = 1e-3,
-    warm_start: bool = True,
-    use_relay: bool = True,
+    literal: Annotated[bool, Field(description="eqs. 18-23 as printed, sign errors included")] = False,
+    step_primal: Annotated[float, Field(description="primal (subgradient) step size (> 0)")] = 0.2,
+    step_dual: Annotated[float, Field(description="dual multiplier step size (> 0)")] = 0.1,
+    eps: Annotated[float, Field(description="proximal weight damping the primal updates (>= 0)")] = 0.02,
+    max_iter: Annotated[int, Field(description="iterations of the decomposition per round (>= 1)")] = 300,
+    tol: Annotated[float, Field(description="relative tolerance of the early stop (> 0)")] = 1e-3,
+    warm_start: Annotated[bool, Field(description="start each round from the last round's multipliers")] = True,
+    use_relay: UseRelay = True,
 ) -> Result:
     """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
     lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
@@ -110,7 +113,11 @@ def solve_leoedge(
     "reference", SCENARIO_ID, "each round solved centrally: MILP (HiGHS), with its LP relaxation", budget_unit="none"
 )
 def solve_reference(
-    problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator, use_relay: bool = True
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    use_relay: UseRelay = True,
 ) -> Result:
     """Per round the integer optimum of eq. (8) with linking; the LP optimum is summed in ``stats``."""
 
@@ -137,8 +144,8 @@ def solve_threshold(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    threshold_ms: float = 20.0,
-    use_relay: bool = True,
+    threshold_ms: Annotated[float, Field(description="offload tasks slower on board than this per image")] = 20.0,
+    use_relay: UseRelay = True,
 ) -> Result:
     """The paper's threshold baseline (ignores the load constraint)."""
     if not threshold_ms >= 0:
@@ -155,8 +162,8 @@ def solve_workload(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    max_load: float = 0.5,
-    use_relay: bool = True,
+    max_load: Annotated[float, Field(description="offload while the mean container load is below this")] = 0.5,
+    use_relay: UseRelay = True,
 ) -> Result:
     """The paper's workload-based baseline (ignores the local execution time)."""
     if not 0 < max_load <= 1:
@@ -179,7 +186,11 @@ def solve_local(problem: Any, instance: LeoInstance, budget: int | None, rng: np
     "central", SCENARIO_ID, "extension: flat centralised scheduler (message-count comparator)", budget_unit="none"
 )
 def solve_central(
-    problem: Any, instance: LeoInstance, budget: int | None, rng: np.random.Generator, use_relay: bool = True
+    problem: Any,
+    instance: LeoInstance,
+    budget: int | None,
+    rng: np.random.Generator,
+    use_relay: UseRelay = True,
 ) -> Result:
     """Greedy by benefit at the station, every round; counts its messages."""
     return _run(problem, instance, central_policy, _candidates(model_of(instance), use_relay))[0]

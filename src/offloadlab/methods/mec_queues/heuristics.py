@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
@@ -92,7 +93,12 @@ def comllm_oracle(problem: Any, instance: Any, budget: int | None, rng: np.rando
     budget_unit="none",
 )
 def lookahead_oracle(
-    problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, horizon: int = 3, rollouts: int = 4
+    problem: Any,
+    instance: Any,
+    budget: int | None,
+    rng: np.random.Generator,
+    horizon: Annotated[int, Field(description="slots simulated ahead (0 to 100)")] = 3,
+    rollouts: Annotated[int, Field(description="simulated futures per task (1 to 1000)")] = 4,
 ) -> Result:
     """Each task: the action of least total delay over ``rollouts`` simulated futures of ``horizon`` slots."""
     if not 0 <= horizon <= 100:

@@ -30,9 +30,10 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
@@ -186,7 +187,7 @@ def llm_zero_shot(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    open_loop: bool = True,
+    open_loop: Annotated[bool, Field(description="also score the authors' open-loop world")] = True,
 ) -> Result:
     """Zero-shot LLM policy; ``budget`` caps its LLM calls, ``open_loop`` adds the authors' world."""
     llm = _sampling(llm)
@@ -257,8 +258,8 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
         rng: np.random.Generator,
         *,
         llm: LLMOptions,
-        model: str | None = None,
-        open_loop: bool = True,
+        model: Annotated[str | None, Field(description="trained policy GGUF (default: the train folder's)")] = None,
+        open_loop: Annotated[bool, Field(description="also score the authors' open-loop world")] = True,
     ) -> Result:
         """Play the trained policy (``model``: its GGUF, default under the train dir; with
         ``--llm-backend openai`` the server's ``--llm-model`` answers and ``model`` only names the training)."""

@@ -184,7 +184,7 @@ def solve_dqmsb(
     relay: RelayPath = "ground",
     timesteps: Timesteps = DQMSB_TIMESTEPS,
     checkpoint: Checkpoint = None,
-    progress: bool = True,
+    progress: Annotated[bool, Field(description="show a training progress bar")] = True,
     gamma: Gamma = 0.0,
     learning_rate: LearningRate = 1e-3,
 ) -> Result:

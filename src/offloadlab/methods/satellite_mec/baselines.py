@@ -44,7 +44,7 @@ def solve_reference(
     restarts: Restarts = 4,
     kicks: Kicks | None = None,
     power_levels: PowerLevels = 4,
-    refine: bool = True,
+    refine: Annotated[bool, Field(description="refine the powers continuously after the grid search")] = True,
 ) -> Result:
     """The strongest non-LLM method here; gives every other method an optimality gap."""
     tracker = Tracker(budget)

@@ -17,9 +17,10 @@ a search procedure, on the same axis as GA and random choice.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
@@ -46,15 +47,15 @@ def solve_ddpg(
     instance: SatMecInstance,
     budget: int | None,
     rng: np.random.Generator,
-    learning_rate: float = 1e-5,
-    noise_sigma: float = 0.05,
-    hidden: tuple[int, ...] = (64, 64),
-    gamma: float = 0.0,
-    horizon: int = 8,
-    batch_size: int = 128,
-    learning_starts: int = 100,
-    checkpoint: str | None = None,
-    threads: int = 1,
+    learning_rate: Annotated[float, Field(description="actor and critic learning rate (> 0)")] = 1e-5,
+    noise_sigma: Annotated[float, Field(description="std of the Gaussian action noise (>= 0)")] = 0.05,
+    hidden: Annotated[tuple[int, ...], Field(description="hidden layer widths of actor and critic")] = (64, 64),
+    gamma: Annotated[float, Field(description="discount factor in [0, 1]")] = 0.0,
+    horizon: Annotated[int, Field(description="proposals per environment episode (>= 1)")] = 8,
+    batch_size: Annotated[int, Field(description="replay minibatch size")] = 128,
+    learning_starts: Annotated[int, Field(description="environment steps before learning starts")] = 100,
+    checkpoint: Annotated[str | None, Field(description="load the agent from PATH if it exists, else save it")] = None,
+    threads: Annotated[int, Field(description="torch threads (1 to 64)")] = 1,
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
     from stable_baselines3 import DDPG

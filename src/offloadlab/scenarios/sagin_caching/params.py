@@ -49,7 +49,11 @@ class SaginParams(StrictModel):
     gpu_memory_gb: float = Field(80.0, gt=0, description="memory of one GPU, GB")
     gpu_flops_per_w: float = Field(810e9, gt=0, description="GPU energy efficiency, FLOP/s per W")
     gpu_power_w: float = Field(300.0, gt=0, description="energy capacity (power) of one GPU, W")
-    llm_types: list[LlmType] = Field(default_factory=lambda: [LLAMA_65B, GPT3_174B], min_length=1)
+    llm_types: list[LlmType] = Field(
+        default_factory=lambda: [LLAMA_65B, GPT3_174B],
+        min_length=1,
+        description="LLM architectures the reasoning LLMs cycle through (LlmType)",
+    )
     arrival_per_user: float = Field(
         0.1,
         ge=0,
