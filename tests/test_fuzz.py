@@ -446,7 +446,7 @@ def _instance(scenario: str, mutation: Mutation, reason: str) -> Defect:
 
 KNOWN: list[Defect] = []
 
-# Keys an instance may omit by its scenario's contract (DESIGN.md): deleting them is not a silent default.
+# Keys an instance may omit by its scenario's contract (docs/contracts.md): deleting them is not a silent default.
 OPTIONAL = {("satellite-mec", "seed")}
 
 

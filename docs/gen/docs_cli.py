@@ -46,8 +46,8 @@ def _rows(command: Any, where: str) -> list[str]:
         if not help_text:
             log.warning("%s: %s has no help text", where, param.name)
         kind = "flag" if getattr(param, "is_flag", False) else _param_type(param)
-        if getattr(param, "multiple", False):
-            kind += " (repeatable)"
+        if getattr(param, "multiple", False):  # list[str] -> "str (repeatable)"
+            kind = kind.removeprefix("list[").removesuffix("]") + " (repeatable)"
         rows.append(f"| {name if not is_argument else f'`{name}`'} | {kind} | {_default(param)} | {cell(help_text)} |")
     return rows
 

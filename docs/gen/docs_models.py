@@ -22,8 +22,15 @@ log = logging.getLogger("mkdocs.plugins.offloadlab_docs")
 # Units read from a field's name suffix (the project names fields with their unit, e.g. ``deadline_s``);
 # a field may also declare ``json_schema_extra={"unit": ...}``, which wins. Longest suffix first.
 UNIT_SUFFIXES = {
-    "_cycles_per_bit": "cycles/bit",
-    "_gcycles_per_mbit": "Gcycles/Mbit",
+    "cycles_per_bit": "cycles/bit",
+    "cycles_per_byte": "cycles/byte",
+    "_dbm_per_hz": "dBm/Hz",
+    "_flops_per_w": "FLOP/s/W",
+    "_ms_per_image": "ms/image",
+    "_bytes": "byte",
+    "gcycles_per_mbit": "Gcycles/Mbit",
+    "_m_s": "m/s",
+    "_mps": "m/s",
     "_mbps": "Mbit/s",
     "_bps": "bit/s",
     "_ghz": "GHz",
@@ -45,6 +52,7 @@ UNIT_SUFFIXES = {
     "_w": "W",
     "_j": "J",
 }
+NAMED_UNITS = {"hours": "h"}  # fields named by their unit alone
 NO_UNIT = "–"
 
 
@@ -54,11 +62,14 @@ def unit_of(name: str, field: FieldInfo) -> str:
     if isinstance(extra, dict) and isinstance(extra.get("unit"), str):
         return str(extra["unit"])
     lowered = name.lower()
+    if lowered in NAMED_UNITS:
+        return NAMED_UNITS[lowered]
     for end in ("_min", "_max"):  # e.g. data_mb_min: the unit precedes the end of a range
         if lowered.endswith(end):
             lowered = lowered[: -len(end)]
     for suffix in sorted(UNIT_SUFFIXES, key=len, reverse=True):
-        if lowered.endswith(suffix) and len(lowered) > len(suffix):
+        token = suffix.lstrip("_")  # a rate such as cycles_per_byte may also be the whole name
+        if lowered.endswith("_" + token) or ("_per_" in token and lowered == token):
             return UNIT_SUFFIXES[suffix]
     return NO_UNIT
 
@@ -66,6 +77,8 @@ def unit_of(name: str, field: FieldInfo) -> str:
 def number(x: Any) -> str:
     """A number as people write it: 1e7 as 1e7, 2e-4 as 2e-4, 0.2 as 0.2, 100.0 as 100."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return str(x)
+    if isinstance(x, int) and x % 10_000 != 0:  # e.g. 262144: written out, not as 2.62144e5
         return str(x)
     if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-3):
         return np.format_float_scientific(float(x), trim="-", exp_digits=1).replace("e+", "e")
@@ -85,7 +98,7 @@ def type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " \\| ".join("null" if a is type(None) else type_name(a) for a in args)
     if origin is not None:
-        inner = ", ".join(type_name(a) for a in args)
+        inner = ", ".join("..." if a is Ellipsis else type_name(a) for a in args)
         base = getattr(origin, "__name__", str(origin))
         return f"{base}[{inner}]" if inner else base
     if isinstance(annotation, type):
@@ -158,7 +171,8 @@ def default_of(field: FieldInfo) -> str:
 
 def cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|").replace("\\\\|", "\\|")
+    flat = " ".join(str(text).split()).replace("<", "&lt;").replace(">", "&gt;")
+    return flat.replace("|", "\\|").replace("\\\\|", "\\|")
 
 
 def field_rows(
@@ -174,8 +188,9 @@ def field_rows(
         meaning = description_of(field)
         if not meaning:
             log.warning("%s: field '%s' has no description (Field(description=...))", where, name)
+        shown = (display or {}).get(name, name)
         rows.append(
-            f"| `{(display or {}).get(name, name)}` | {type_name(field.annotation)} | {bounds_of(field)} | {default_of(field)} | "
+            f"| `{shown}` | {type_name(field.annotation)} | {bounds_of(field)} | {default_of(field)} | "
             f"{unit_of(name, field)} | {cell(meaning)} |"
         )
     return rows

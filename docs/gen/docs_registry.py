@@ -76,7 +76,9 @@ def scenario_page(scenario: str) -> str:
         "",
         f"Generated from `{model.__module__}.{model.__name__}`. An instance file carries every parameter "
         f"(see the [JSON contracts](../../contracts.md)); `offloadlab instance {scenario} --NAME VALUE` overrides "
-        "one, and a value outside its bounds is one line `error: parameter NAME: ...`.",
+        "one, and a value outside its bounds is one line `error: parameter NAME: ...`. The unit column is read "
+        "from the name's suffix (`_hz` Hz, `_s` s, `_dbm` dBm, ...); – marks counts, ratios, choices and fields whose "
+        "unit the meaning states.",
         "",
         f"## Parameters (`{model.__name__}`)",
         "",
@@ -86,7 +88,8 @@ def scenario_page(scenario: str) -> str:
     ]
     for nested in nested_models(model):
         ndoc = " ".join((nested.__doc__ or "").split())
-        parts += ["", f"### `{nested.__name__}`", "", ndoc, "", field_table(nested, f"scenario {scenario}: {nested.__name__}")]
+        table = field_table(nested, f"scenario {scenario}: {nested.__name__}")
+        parts += ["", f"### `{nested.__name__}`", "", ndoc, "", table]
     parts += ["", "## Presets", "", _preset_table(problem, model), "", "## Decision", "", _decision_table(problem), ""]
     return "\n".join(parts)
 

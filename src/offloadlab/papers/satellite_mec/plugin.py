@@ -25,7 +25,7 @@ register_paper(
         ),
         quick_specs=("sat_mec_fig4_quick.yaml",),
         status="implemented; 1 of 9 claims holds (4 partly, 4 not), Figs. 3-5 and Table I with the current LLM loop; "
-        "README",
+        "docs/satellite-mec.md",
         claims=check_claims,
     )
 )

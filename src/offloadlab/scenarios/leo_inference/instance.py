@@ -1,6 +1,6 @@
 """Instances of leo-inference: generation from a preset and a seed, and strict loading of instance JSON.
 
-Contract (DESIGN.md): {"scenario", "params", "epoch_utc", "tle": [[l1, l2], ...],
+Contract (docs/contracts.md): {"scenario", "params", "epoch_utc", "tle": [[l1, l2], ...],
 "ground_stations": [{"name", "lat_deg", "lon_deg", "alt_m", "min_elevation_deg"}],
 "contact_windows": [{"sat", "station", "start_s", "end_s"}], ...} with times in seconds from the epoch.
 Further fields: "satellites" (plane, slot, processor, local_ms_per_image), "tasks" (sat, arrival_s,

@@ -85,7 +85,7 @@ class SatMecInstance:
         return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
 
     def to_json(self) -> dict[str, Any]:
-        """The instance in the JSON contract of DESIGN.md."""
+        """The instance in its JSON contract (docs/contracts.md)."""
         return {
             "scenario": SCENARIO_ID,
             "params": self.params.model_dump(),
