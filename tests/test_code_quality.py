@@ -20,8 +20,8 @@ def run(*cmd: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "cmd",
     [
-        ("ruff", "check", "src", "tests", "benchmarks"),
-        ("ruff", "format", "--check", "src", "tests", "benchmarks"),
+        ("ruff", "check", "src", "tests", "benchmarks", "docs/gen"),
+        ("ruff", "format", "--check", "src", "tests", "benchmarks", "docs/gen"),
         ("lint-imports",),
         ("mypy",),
     ],

@@ -176,7 +176,11 @@ def cell(text: str) -> str:
 
 
 def field_rows(
-    model: type[BaseModel], where: str, names: Iterable[str] | None = None, display: dict[str, str] | None = None
+    model: type[BaseModel],
+    where: str,
+    names: Iterable[str] | None = None,
+    display: dict[str, str] | None = None,
+    units: bool = True,
 ) -> list[str]:
     """Table rows of a model's fields (or only ``names``, shown as ``display`` names); warns about each field
     without a description."""
@@ -188,23 +192,25 @@ def field_rows(
         meaning = description_of(field)
         if not meaning:
             log.warning("%s: field '%s' has no description (Field(description=...))", where, name)
-        shown = (display or {}).get(name, name)
-        rows.append(
-            f"| `{shown}` | {type_name(field.annotation)} | {bounds_of(field)} | {default_of(field)} | "
-            f"{unit_of(name, field)} | {cell(meaning)} |"
-        )
+        cells = [f"`{(display or {}).get(name, name)}`", type_name(field.annotation), bounds_of(field)]
+        cells += [default_of(field), *([unit_of(name, field)] if units else []), cell(meaning)]
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
-HEADER = ["| name | type | bounds | default | unit | meaning |", "|---|---|---|---|---|---|"]
-
-
 def field_table(
-    model: type[BaseModel], where: str, names: Iterable[str] | None = None, display: dict[str, str] | None = None
+    model: type[BaseModel],
+    where: str,
+    names: Iterable[str] | None = None,
+    display: dict[str, str] | None = None,
+    units: bool = True,
 ) -> str:
-    """A Markdown table of a model's fields: name, type, bounds, default, unit, meaning."""
-    rows = field_rows(model, where, names, display)
-    return "\n".join([*HEADER, *rows]) if rows else "No options."
+    """A Markdown table of a model's fields: name, type, bounds, default, unit (unless ``units`` is off), meaning."""
+    rows = field_rows(model, where, names, display, units)
+    if not rows:
+        return "No options."
+    header = ["name", "type", "bounds", "default", *(["unit"] if units else []), "meaning"]
+    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows])
 
 
 def nested_models(model: type[BaseModel]) -> list[type[BaseModel]]:

@@ -42,10 +42,10 @@ def summary(docs_dir: Path, paper_ids: list[str], scenario_ids: list[str]) -> st
             continue
         placed.update([main.name, *(p.name for p in extra)])
         if not extra:
-            lines.append(_link(title_of(main), main.name, 1))
+            lines.append(_link(pid, main.name, 1))
             continue
-        lines += [f"    * {pid}", _link(title_of(main), main.name, 2)]
-        lines += [_link(title_of(p), p.name, 2) for p in extra]
+        lines += [f"    * {pid}", _link("Overview", main.name, 2)]
+        lines += [_link(title_of(p).removeprefix(f"{pid}: ").capitalize(), p.name, 2) for p in extra]
     lines.append("* Guides")
     for title, name in GUIDES:
         if (docs_dir / name).exists():

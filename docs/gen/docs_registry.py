@@ -120,7 +120,7 @@ def _solver_section(spec: SolverSpec, scenarios_of: list[str]) -> str:
         f"Budget counts: `{spec.budget_unit}`."
         + (f" Applies to: {', '.join(f'`{s}`' for s in scenarios_of)}." if spec.scenario == ANY_STATIC else ""),
         "",
-        field_table(model, where, own),
+        field_table(model, where, own, units=False),
     ]
     if llm:
         changed = [
@@ -172,7 +172,7 @@ def solvers_page() -> str:
         "Shared by every LLM method (`llm.options.LLMOptions`); the backends and structured-output dialects are "
         "described on [the LLM layer](../llm.md) page.",
         "",
-        field_table(LLMOptions, "LLMOptions", display=display),
+        field_table(LLMOptions, "LLMOptions", display=display, units=False),
         "",
     ]
     return "\n".join(parts)
