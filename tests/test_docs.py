@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,8 +102,11 @@ def test_readme_papers_table_equals_the_generated_one():
     assert table == docs_papers.papers_table(), "run: PYTHONPATH=src python docs/gen/docs_papers.py --write"
 
 
-def test_readme_is_a_short_front_door():
-    assert len((ROOT / "README.md").read_bytes()) <= 10_500
+def test_readme_is_a_short_front_door_whose_links_resolve():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.encode()) <= 10_500
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in t]
+    assert targets and not [t for t in targets if not (ROOT / t).exists()]
 
 
 @pytest.mark.parametrize("scenario", scenarios())
