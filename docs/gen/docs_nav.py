@@ -45,7 +45,8 @@ def summary(docs_dir: Path, paper_ids: list[str], scenario_ids: list[str]) -> st
             lines.append(_link(pid, main.name, 1))
             continue
         lines += [f"    * {pid}", _link("Overview", main.name, 2)]
-        lines += [_link(title_of(p).removeprefix(f"{pid}: ").capitalize(), p.name, 2) for p in extra]
+        subtitles = [title_of(p).removeprefix(f"{pid}: ") for p in extra]
+        lines += [_link(t[:1].upper() + t[1:], p.name, 2) for t, p in zip(subtitles, extra)]
     lines.append("* Guides")
     for title, name in GUIDES:
         if (docs_dir / name).exists():

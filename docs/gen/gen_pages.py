@@ -43,7 +43,18 @@ def main() -> None:
     write("index.md", index.replace(PAPERS_MARK, papers_table(docs_prefix="")))
     contracts = (DOCS / "contracts.md").read_text(encoding="utf-8")
     write("contracts.md", contracts.rstrip("\n") + "\n\n" + examples_section())
+    for sid, paper in papers().items():  # each paper page opens with the status line the registry computes
+        page = DOCS / f"{sid}.md"
+        if page.exists():
+            write(page.name, with_status(page.read_text(encoding="utf-8"), paper.status))
     write("SUMMARY.md", summary(DOCS, list(papers()), scenarios()))
+
+
+def with_status(text: str, status: str) -> str:
+    """The page with the paper's status line (as ``offloadlab reproduce --list`` prints it) under its title."""
+    title, _, rest = text.partition("\n")
+    note = f'!!! info "Status (`offloadlab reproduce --list`)"\n    {status}\n'
+    return f"{title}\n\n{note}\n{rest.lstrip(chr(10))}" if title.startswith("# ") else f"{note}\n{text}"
 
 
 main()
