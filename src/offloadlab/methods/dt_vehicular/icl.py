@@ -33,9 +33,20 @@ from offloadlab.llm import (
 from offloadlab.llm.formats import AnswerFormat
 from offloadlab.llm.loop import AnswerLoop
 from offloadlab.llm.templates import PromptBook
+from offloadlab.methods.dt_vehicular.hyper import (
+    MADDPG,
+    BatchSize,
+    Checkpoint,
+    Episodes,
+    Gamma,
+    Hidden,
+    LearningRate,
+    Noise,
+    Tau,
+)
 from offloadlab.methods.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
-from offloadlab.methods.dt_vehicular.training import IclSettings
+from offloadlab.methods.dt_vehicular.training import ICL, IclSettings
 from offloadlab.scenarios.dt_vehicular.env import agent_observation
 from offloadlab.scenarios.dt_vehicular.model import (
     SCENARIO_ID,
@@ -224,18 +235,18 @@ def solve_icl(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    neighbours: int = 3,
-    case_episodes: int = 2,
+    neighbours: int = ICL.neighbours,
+    case_episodes: int = ICL.case_episodes,
     grow_cases: bool = True,
-    episodes: int = 40,
-    checkpoint: str | None = None,
-    hidden: tuple[int, ...] = tuple(HIDDEN),
-    lr_actor: float = 2e-4,
-    lr_critic: float = 1e-3,
-    gamma: float = 0.95,
-    tau: float = 0.01,
-    batch_size: int = 64,
-    noise: float = 0.2,
+    episodes: Episodes = MADDPG.episodes,
+    checkpoint: Checkpoint | None = None,
+    hidden: Hidden = HIDDEN,
+    lr_actor: LearningRate = MADDPG.lr_actor,
+    lr_critic: LearningRate = MADDPG.lr_critic,
+    gamma: Gamma = MADDPG.gamma,
+    tau: Tau = MADDPG.tau,
+    batch_size: BatchSize = MADDPG.batch_size,
+    noise: Noise = MADDPG.noise,
     progress: bool = True,
 ) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
@@ -262,7 +273,6 @@ def solve_icl(
         noise=noise,
         progress=progress,
     )
-    stats.pop("training_episode_rewards", None)
     marl = maddpg_policy(agents, instance.params.K)
     cases = collect_cases(instance.params, marl, rng, s.case_episodes)
     return run_icl(

@@ -8,7 +8,6 @@ the paper: three hidden layers with ReLU, ReLU and tanh; gamma = 0.95 and lambda
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,10 +28,11 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Noise,
     Tau,
 )
-from offloadlab.methods.dt_vehicular.learners import ActorCritics, Training, actor_policy, train
+from offloadlab.methods.dt_vehicular.learners import ActorCritics, actor_policy, train
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_meta, checkpoint_path
 from offloadlab.rl.common import seed_torch
+from offloadlab.rl.record import loaded
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
 HIDDEN = tuple(MADDPG.hidden)
@@ -54,7 +54,8 @@ def learned_agents(
     progress: bool,
 ) -> tuple[ActorCritics, dict[str, Any]]:
     """Load the agents from ``checkpoint`` if it exists (refused if trained for another setting or budget),
-    else train them for ``budget`` slots (default ``hp.episodes`` episodes) and save them there if given."""
+    else train them for ``budget`` slots (default ``hp.episodes`` episodes) and save them there if given.
+    Returns the agents and the run's stats (the training record)."""
     p = instance.params
     seed_torch(rng)
     steps = budget or hp.episodes * p.slots
@@ -65,7 +66,7 @@ def learned_agents(
         obs_dim = 2 * p.K + 3 if hp.observation == "shared" else p.K + 3
         agents = ActorCritics(p.N, obs_dim, 2 * p.K, hp)
         agents.load(path, meta)
-        return agents, {"loaded_checkpoint": str(path), "training_steps": 0, "trained_steps": steps}
+        return agents, loaded(str(path), steps)
     agents, record = train(p, rng, steps, hp, method.upper(), progress)
     if path is not None:
         agents.save(path, meta)
@@ -77,32 +78,13 @@ def trained_agents(
     rng: np.random.Generator,
     budget: int | None,
     *,
-    episodes: int,
     checkpoint: str | None,
-    hidden: Sequence[int],
-    lr_actor: float,
-    lr_critic: float,
-    gamma: float,
-    tau: float,
-    batch_size: int,
-    noise: float,
     progress: bool,
+    **options: Any,
 ) -> tuple[ActorCritics, dict[str, Any]]:
-    """MADDPG agents: loaded from ``checkpoint`` if it exists, else trained (and saved there if given)."""
-    hp = parse_model(
-        MaddpgParams,
-        {
-            "episodes": episodes,
-            "hidden": list(hidden),
-            "lr_actor": lr_actor,
-            "lr_critic": lr_critic,
-            "gamma": gamma,
-            "tau": tau,
-            "batch_size": batch_size,
-            "noise": noise,
-        },
-        "option",
-    )
+    """MADDPG agents with ``options`` (fields of ``MaddpgParams``): loaded from ``checkpoint`` if it
+    exists, else trained (and saved there if given)."""
+    hp = parse_model(MaddpgParams, {**options, "hidden": list(options.get("hidden", HIDDEN))}, "option")
     return learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
 
 
@@ -148,4 +130,4 @@ def solve_marl(
     return run_and_report(instance, maddpg_policy(agents, instance.params.K), None, **stats)
 
 
-__all__ = ["HIDDEN", "Maddpg", "Training", "learned_agents", "maddpg_policy", "solve_marl", "trained_agents"]
+__all__ = ["HIDDEN", "Maddpg", "learned_agents", "maddpg_policy", "solve_marl", "trained_agents"]
