@@ -101,16 +101,26 @@ class Sb3Recorder:
     def __init__(self, record: TrainingRecord, loss_key: str, updates_before: int = 0, info_reward: str = ""):
         self.record, self.loss_key, self.info_reward = record, loss_key, info_reward
         self.seen_updates = updates_before  # a reloaded model's earlier updates are not this run's
+        self.algo: Any = None
 
     def on_step(self, timesteps: int, step: Mapping[str, Any]) -> None:
         """Account one SB3 step."""
-        algo = step["self"]
+        self.algo = step["self"]
+        self._count_updates()
+        self.record.step(float(step["infos"][0][self.info_reward] if self.info_reward else step["rewards"][0]))
+        if step["dones"][0]:
+            self.record.end_episode()
+
+    def close(self) -> None:
+        """Account the updates made after the last step (SB3 trains after collecting it)."""
+        if self.algo is not None:
+            self._count_updates()
+
+    def _count_updates(self) -> None:
+        algo = self.algo
         updates = int(getattr(algo, "_n_updates", 0))
         if updates > self.seen_updates:
             loss = algo.logger.name_to_value.get(self.loss_key)
             for _ in range(updates - self.seen_updates):
                 self.record.update(math.nan if loss is None else float(loss))
             self.seen_updates = updates
-        self.record.step(float(step["infos"][0][self.info_reward] if self.info_reward else step["rewards"][0]))
-        if step["dones"][0]:
-            self.record.end_episode()

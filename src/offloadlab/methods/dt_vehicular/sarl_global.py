@@ -74,7 +74,7 @@ def _train(p: DtVehicularParams, env: DtVehicularEnv, hp: SarlGlobalParams, step
             recorder.on_step(timesteps, step)
             show(timesteps, f"last return {record.episode_returns[-1]:.4g}" if record.episode_returns else "")
 
-        model.learn(total_timesteps=steps, callback=sb3_callback(on_step))
+        model.learn(total_timesteps=steps, callback=sb3_callback(on_step, recorder.close))
     return model, record
 
 

@@ -129,7 +129,7 @@ def train(
             seed=seed,
             device="cpu",
         )
-        model.learn(total_timesteps=steps, callback=sb3_callback(on_step))
+        model.learn(total_timesteps=steps, callback=sb3_callback(on_step, recorder.close))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)

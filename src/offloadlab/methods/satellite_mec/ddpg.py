@@ -129,9 +129,11 @@ def solve_ddpg(
             steps.on_step(timesteps, step)
             recorder.on_step(timesteps, step)
 
-        model.learn(
-            total_timesteps=budget, callback=sb3_callback(on_step, recorder.flush), reset_num_timesteps=not resumed
-        )
+        def on_end() -> None:
+            steps.close()
+            recorder.flush()
+
+        model.learn(total_timesteps=budget, callback=sb3_callback(on_step, on_end), reset_num_timesteps=not resumed)
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             model.save(ckpt)
