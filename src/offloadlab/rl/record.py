@@ -3,7 +3,8 @@
 return (the sum of its rewards) and its mean training loss.
 
 An episode cut short by the budget is not recorded (its return would not be comparable). Runs stored
-before this record carried learner-specific names; ``training_of`` reads those too.
+before this record carried learner-specific names; ``training_of`` reads the scalar ones too (their
+curves were per-slot means or surplus in the details, not returns: such runs are re-run to be drawn).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ LEGACY_NAMES = {
     "training_env_steps": "env_steps",
     "training_wall_s": "wall_s",
     "training_seconds": "wall_s",
-    "training_episode_rewards": "episode_returns",
     "learn_steps": "updates",
     "policy_updates": "updates",
 }
