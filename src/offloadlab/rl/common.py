@@ -18,7 +18,7 @@ from pydantic import Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from offloadlab.core.config import StrictModel
+from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
 
 T = TypeVar("T")
@@ -31,6 +31,15 @@ class HyperParams(StrictModel):
     A method declares one subclass whose field defaults are the documented values (with the reason for
     each), and its solver's keyword options take their defaults from an instance of it, so a value is
     written once. Bounds are sanity limits: a value outside them is a typo, not a setting."""
+
+
+H = TypeVar("H", bound=HyperParams)
+
+
+def settings_of(cls: type[H], options: Mapping[str, Any]) -> H:
+    """The settings model ``cls`` from a solver's options (e.g. its ``locals()``): every option that names a
+    field, validated; the other fields keep their documented defaults."""
+    return parse_model(cls, {k: v for k, v in options.items() if k in cls.model_fields}, "option")
 
 
 # Bounded types shared by the learners' settings and their solvers' options (core.options builds each

@@ -41,12 +41,14 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Gamma,
     Hidden,
     LearningRate,
+    MaddpgParams,
     Noise,
     Tau,
 )
-from offloadlab.methods.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
+from offloadlab.methods.dt_vehicular.marl import HIDDEN, learned_agents, maddpg_policy
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 from offloadlab.methods.dt_vehicular.training import ICL, IclSettings
+from offloadlab.rl.common import settings_of
 from offloadlab.scenarios.dt_vehicular.env import agent_observation
 from offloadlab.scenarios.dt_vehicular.model import (
     SCENARIO_ID,
@@ -258,21 +260,8 @@ def solve_icl(
         "option",
     )
     backend = make_backend(llm)
-    agents, stats = trained_agents(
-        instance,
-        rng,
-        budget,
-        episodes=episodes,
-        checkpoint=checkpoint,
-        hidden=hidden,
-        lr_actor=lr_actor,
-        lr_critic=lr_critic,
-        gamma=gamma,
-        tau=tau,
-        batch_size=batch_size,
-        noise=noise,
-        progress=progress,
-    )
+    hp = settings_of(MaddpgParams, locals())
+    agents, stats = learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
     marl = maddpg_policy(agents, instance.params.K)
     cases = collect_cases(instance.params, marl, rng, s.case_episodes)
     return run_icl(

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
 from offloadlab.methods.dt_vehicular.hyper import (
@@ -31,7 +30,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
 from offloadlab.methods.dt_vehicular.learners import ActorCritics, actor_policy, train
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_meta, checkpoint_path
-from offloadlab.rl.common import seed_torch
+from offloadlab.rl.common import seed_torch, settings_of
 from offloadlab.rl.record import loaded
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
@@ -84,8 +83,7 @@ def trained_agents(
 ) -> tuple[ActorCritics, dict[str, Any]]:
     """MADDPG agents with ``options`` (fields of ``MaddpgParams``): loaded from ``checkpoint`` if it
     exists, else trained (and saved there if given)."""
-    hp = parse_model(MaddpgParams, {**options, "hidden": list(options.get("hidden", HIDDEN))}, "option")
-    return learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
+    return learned_agents(instance, rng, budget, settings_of(MaddpgParams, options), "maddpg", checkpoint, progress)
 
 
 @register_solver(
@@ -112,21 +110,8 @@ def solve_marl(
     progress: bool = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""
-    agents, stats = trained_agents(
-        instance,
-        rng,
-        budget,
-        episodes=episodes,
-        checkpoint=checkpoint,
-        hidden=hidden,
-        lr_actor=lr_actor,
-        lr_critic=lr_critic,
-        gamma=gamma,
-        tau=tau,
-        batch_size=batch_size,
-        noise=noise,
-        progress=progress,
-    )
+    hp = settings_of(MaddpgParams, locals())
+    agents, stats = learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
     return run_and_report(instance, maddpg_policy(agents, instance.params.K), None, **stats)
 
 

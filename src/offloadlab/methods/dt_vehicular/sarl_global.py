@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.core.config import parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result
@@ -31,7 +30,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
 )
 from offloadlab.methods.dt_vehicular.results import run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_path
-from offloadlab.rl.common import load_checkpoint, sb3_callback, seed_torch, training_progress
+from offloadlab.rl.common import load_checkpoint, sb3_callback, seed_torch, settings_of, training_progress
 from offloadlab.rl.record import Sb3Recorder, TrainingRecord, loaded
 from offloadlab.scenarios.dt_vehicular.env import DtVehicularEnv, agent_observation, split_action
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode, SlotState
@@ -102,20 +101,7 @@ def solve_sarl_global(
     progress: bool = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the agent, then run it through the episode."""
-    hp = parse_model(
-        SarlGlobalParams,
-        {
-            "episodes": episodes,
-            "algo": algo,
-            "hidden": list(hidden),
-            "learning_rate": learning_rate,
-            "gamma": gamma,
-            "tau": tau,
-            "batch_size": batch_size,
-            "noise": noise,
-        },
-        "option",
-    )
+    hp = settings_of(SarlGlobalParams, locals())
     p = instance.params
     seed = seed_torch(rng)
     env = DtVehicularEnv(p)

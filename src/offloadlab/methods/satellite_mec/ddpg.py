@@ -22,7 +22,6 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.rl.common import (
@@ -34,6 +33,7 @@ from offloadlab.rl.common import (
     Threads,
     load_checkpoint,
     sb3_callback,
+    settings_of,
     torch_threads,
 )
 from offloadlab.rl.record import Sb3Recorder, TrainingRecord
@@ -97,20 +97,7 @@ def solve_ddpg(
     threads: Threads = DDPG.threads,
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
-    hp = parse_model(
-        DdpgParams,
-        {
-            "learning_rate": learning_rate,
-            "noise_sigma": noise_sigma,
-            "hidden": list(hidden),
-            "gamma": gamma,
-            "horizon": horizon,
-            "batch_size": batch_size,
-            "learning_starts": learning_starts,
-            "threads": threads,
-        },
-        "option",
-    )
+    hp = settings_of(DdpgParams, locals())
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     env = SatMecEnv(instance, horizon=hp.horizon)
     tracker = Tracker(budget)

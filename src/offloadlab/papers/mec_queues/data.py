@@ -118,7 +118,8 @@ def training_text(stats: list[dict[str, Any]]) -> str:
     if not stats:
         return ""
     first = stats[0]
-    record = first.get("training") if isinstance(first.get("training"), dict) else {}
+    stored = first.get("training")
+    record: dict[str, Any] = stored if isinstance(stored, dict) else {}  # a learner's record (rl.record)
     shown = [(k, record[k]) for k in RECORD_KEYS if k in record] + [(k, first[k]) for k in TRAINING_KEYS if k in first]
     return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown)
 
