@@ -36,9 +36,11 @@ Steps = Annotated[int, Field(ge=1, le=MAX_STEPS)]
 class DqmsbParams(HyperParams):
     """The DQN auctioneer of Algorithm 2; the paper gives no DQN settings, so these are chosen here."""
 
-    timesteps: Timesteps = Field(default=20_000, description="training steps (auction rounds): the curve levels off")
+    timesteps: Timesteps = Field(default=20_000, description="training steps (auction rounds), as the Fig. 5 runs")
     gamma: Gamma = Field(default=0.0, description="0: a round's surplus does not depend on the next round's action")
-    learning_rate: LearningRate = Field(default=1e-3, description="Adam learning rate (SB3's DQN default is 1e-4)")
+    learning_rate: LearningRate = Field(
+        default=1e-3, description="Adam learning rate, as the Fig. 5 runs (ten times SB3's DQN default)"
+    )
     hidden: Hidden = Field(default=(64, 64), description="Q-network hidden widths (SB3's default)")
     batch_size: BatchSize = Field(default=64, description="replay minibatch")
     buffer_size: Steps = Field(default=50_000, description="replay capacity, capped at the training steps")
