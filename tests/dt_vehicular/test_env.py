@@ -26,10 +26,12 @@ def test_pettingzoo_parallel_api(params):
 
 def test_env_rewards_are_the_model_p2(params):
     ep = generate_episode(params, 5)
-    env = DtVehicularEnv(params, episode=ep)
+    env = DtVehicularEnv(params, episode=ep, reward_clip=1e9)  # unclipped: compare with the model
     env.reset(seed=0)
     rng = np.random.default_rng(0)
-    actions = [rng.uniform(size=env.action_space.shape) for _ in range(params.slots)]
+    # offloaded work with little CPU: the queues fill, so the last reward carries the terminal cost
+    scale = np.repeat([[1.0] * params.K + [0.02] * params.K], params.N, axis=0).ravel()
+    actions = [rng.uniform(size=env.action_space.shape) * scale for _ in range(params.slots)]
     rewards = [env.step(a)[1] for a in actions]
     it = iter(actions)
 
@@ -38,7 +40,12 @@ def test_env_rewards_are_the_model_p2(params):
         return a[:, : params.K], a[:, params.K :]
 
     sim = run_policy(ep, replay)
-    assert np.allclose(rewards, -sim.log.series()["p2"][:, 0])
+    p2 = sim.log.series()["p2"][:, 0]
+    terminal = sim.summary()["terminal_cost"][0]
+    assert terminal > 0
+    assert np.allclose(rewards[:-1], -p2[:-1]) and rewards[-1] == pytest.approx(-p2[-1] - terminal)
+    # the episode's rewards sum to -T times the objective, terminal cost included
+    assert sum(rewards) == pytest.approx(-params.slots * sim.summary()["p2"][0])
 
 
 def test_parallel_env_is_seeded_and_truncates(params):

@@ -29,9 +29,11 @@ def test_marl_fixed_seed_is_reproducible_and_checkpoint_reloads(instance_data, t
     _, _, b = solve(instance_data, "marl", seed=5, **TINY)
     assert a.objective == b.objective and np.array_equal(a.decision["omega"], b.decision["omega"])
     saved = tmp_path / "marl_N2_df0.0.pt"
-    assert saved.is_file() and a.stats["training_steps"] == 12
+    record = a.stats["training"]
+    assert saved.is_file() and record["env_steps"] == 12 and record["updates"] > 0 and record["wall_s"] > 0
+    assert len(record["episode_returns"]) == len(record["losses"]) == 2  # two episodes of 6 slots
     _, _, c = solve(instance_data, "marl", seed=99, checkpoint=str(ckpt), **TINY)  # reloaded: no training
-    assert c.stats["loaded_checkpoint"] == str(saved) and c.stats["training_steps"] == 0
+    assert c.stats["loaded_checkpoint"] == str(saved) and c.stats["training"]["env_steps"] == 0
     assert c.objective == pytest.approx(a.objective, rel=1e-12)
 
 
@@ -52,7 +54,7 @@ def test_sarl_reproducible_and_checkpoint_reloads(instance_data, tmp_path):
     _, _, b = solve(instance_data, "sarl", seed=2, **opts)
     assert a.objective == b.objective
     _, _, c = solve(instance_data, "sarl", seed=7, checkpoint=str(ckpt), **opts)
-    assert c.stats["training_steps"] == 0 and c.objective == pytest.approx(a.objective, rel=1e-12)
+    assert c.stats["training"]["env_steps"] == 0 and c.objective == pytest.approx(a.objective, rel=1e-12)
     for term in ("energy_j", "latency_s", "qos", "edge_energy_j", "resource_ratio"):
         assert np.isfinite(a.details[term])
 

@@ -51,9 +51,11 @@ def test_dqmsb_trains_saves_and_reloads(small, tmp_path):
     ck = tmp_path / "auctioneer"
     first = solve(small, "dqmsb", seed=0, timesteps=400, checkpoint=str(ck), progress=False)[2]
     assert (tmp_path / "auctioneer.zip").exists()
-    assert len(first.details["training_curve"]) == 400 // SMALL["T"]
+    record = first.stats["training"]
+    assert record["env_steps"] == 400 and len(record["episode_returns"]) == 400 // SMALL["T"]
+    assert record["updates"] > 0 and len(record["losses"]) == len(record["episode_returns"])
     again = solve(small, "dqmsb", seed=5, timesteps=400, checkpoint=str(ck), progress=False)[2]
-    assert again.details["checkpoint_loaded"] and again.details["training_curve"] == []
+    assert again.stats["loaded_checkpoint"] == str(ck) + ".zip" and again.stats["training"]["episode_returns"] == []
     assert list(again.decision["rho"]) == pytest.approx(list(first.decision["rho"]))
     assert 1.0 <= min(first.decision["rho"]) and max(first.decision["rho"]) < 10.0
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
+from pydantic import Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from offloadlab.core.config import StrictModel
+from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
 
 T = TypeVar("T")
@@ -25,7 +26,30 @@ StepHook = Callable[[int, Mapping[str, Any]], None]  # (timesteps so far, SB3's 
 
 
 class HyperParams(StrictModel):
-    """Base of a learning method's hyper-parameters: every field typed, bounded and documented."""
+    """Base of a learning method's hyper-parameters: every field typed, bounded and documented.
+
+    A method declares one subclass whose field defaults are the documented values (with the reason for
+    each), and its solver's keyword options take their defaults from an instance of it, so a value is
+    written once. Bounds are sanity limits: a value outside them is a typo, not a setting."""
+
+
+H = TypeVar("H", bound=HyperParams)
+
+
+def settings_of(cls: type[H], options: Mapping[str, Any]) -> H:
+    """The settings model ``cls`` from a solver's options (e.g. its ``locals()``): every option that names a
+    field, validated; the other fields keep their documented defaults."""
+    return parse_model(cls, {k: v for k, v in options.items() if k in cls.model_fields}, "option")
+
+
+# Bounded types shared by the learners' settings and their solvers' options (core.options builds each
+# solver's option model from its annotated signature).
+Width = Annotated[int, Field(ge=1, le=4096)]
+Hidden = Annotated[Sequence[Width], Field(min_length=1, max_length=8, description="hidden layer widths")]
+LearningRate = Annotated[float, Field(gt=0, le=1, description="optimiser learning rate")]
+Gamma = Annotated[float, Field(ge=0, le=1, description="discount factor")]
+BatchSize = Annotated[int, Field(ge=1, le=65_536, description="replay minibatch size")]
+Threads = Annotated[int, Field(ge=1, le=64, description="torch threads")]
 
 
 def seed_torch(rng: np.random.Generator, threads: int = 1) -> int:

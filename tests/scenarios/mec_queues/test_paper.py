@@ -143,7 +143,7 @@ def _experiment(figure: str, cases: dict[tuple[str, int], dict[str, Any]]) -> Ex
             "feasible": True,
             "wall_s": 1.0,
             "details_json": json.dumps(det),
-            "stats_json": json.dumps({"training_slots": 220} if solver == "dqn" else {}),
+            "stats_json": json.dumps({"training": {"env_steps": 220}} if solver == "dqn" else {}),
             "instance_params_json": json.dumps(params),
         }
         recs.append(

@@ -7,21 +7,15 @@ declared once. Bounds are sanity limits: a value outside them is a typo or an at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from offloadlab.rl.common import HyperParams
+from offloadlab.rl.common import BatchSize, Gamma, Hidden, HyperParams, LearningRate
 from offloadlab.scenarios.dt_vehicular.env import Observation
 
 Episodes = Annotated[int, Field(ge=1, le=100_000, description="training episodes (budget: training slots instead)")]
-Width = Annotated[int, Field(ge=1, le=4096)]
-Hidden = Annotated[Sequence[Width], Field(min_length=1, max_length=8, description="hidden layer widths")]
-LearningRate = Annotated[float, Field(gt=0, le=1, description="Adam learning rate")]
-Gamma = Annotated[float, Field(ge=0, le=1, description="discount factor gamma_n")]
 Tau = Annotated[float, Field(gt=0, le=1, description="soft target update rate (the paper's lambda)")]
-BatchSize = Annotated[int, Field(ge=1, le=65_536, description="replay minibatch size")]
 Noise = Annotated[float, Field(ge=0, le=10, description="std of the Gaussian exploration noise on [0, 1] actions")]
 Checkpoint = Annotated[str, Field(min_length=1, max_length=4096, description="checkpoint path template")]
 
@@ -71,3 +65,28 @@ class SarlParams(LearnerParams):
 
 MADDPG = MaddpgParams()
 SARL = SarlParams()
+
+
+Algorithm = Literal["ddpg", "td3", "sac"]
+
+
+class SarlGlobalParams(HyperParams):
+    """Extra ``sarl-global``: one Stable-Baselines3 agent deciding for every vehicle from the global state."""
+
+    episodes: Episodes = Field(default=SARL.episodes, description="training episodes, as SARL's")
+    algo: Algorithm = Field(default="ddpg", description="the SB3 algorithm (DDPG as the paper's learners)")
+    hidden: Hidden = Field(default=SARL.hidden, description="SARL's widths, ReLU throughout")
+    learning_rate: LearningRate = Field(default=1e-3, description="one rate for actor and critic, SB3's default")
+    gamma: Gamma = Field(default=SARL.gamma, description="discount factor, Table I")
+    tau: Tau = Field(default=SARL.tau, description="soft update rate lambda, Table I")
+    batch_size: BatchSize = Field(default=SARL.batch_size, description="replay minibatch")
+    noise: Noise = Field(default=0.1, description="action noise std (DDPG, TD3), as SB3's examples")
+    warmup_batches: int = Field(
+        default=SARL.warmup_batches,
+        ge=0,
+        le=10_000,
+        description="uniform-random slots before learning, in batches (at most a fifth of the budget)",
+    )
+
+
+SARL_GLOBAL = SarlGlobalParams()

@@ -34,9 +34,22 @@ from offloadlab.llm import (
 from offloadlab.llm.formats import AnswerFormat
 from offloadlab.llm.loop import AnswerLoop
 from offloadlab.llm.templates import PromptBook
-from offloadlab.methods.dt_vehicular.marl import HIDDEN, maddpg_policy, trained_agents
+from offloadlab.methods.dt_vehicular.hyper import (
+    MADDPG,
+    BatchSize,
+    Checkpoint,
+    Episodes,
+    Gamma,
+    Hidden,
+    LearningRate,
+    MaddpgParams,
+    Noise,
+    Tau,
+)
+from offloadlab.methods.dt_vehicular.marl import HIDDEN, learned_agents, maddpg_policy
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
-from offloadlab.methods.dt_vehicular.training import IclSettings
+from offloadlab.methods.dt_vehicular.training import ICL, IclSettings
+from offloadlab.rl.common import settings_of
 from offloadlab.scenarios.dt_vehicular.env import agent_observation
 from offloadlab.scenarios.dt_vehicular.model import (
     SCENARIO_ID,
@@ -225,18 +238,18 @@ def solve_icl(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    neighbours: Annotated[int, Field(description="nearest MARL cases per prompt (1 to 100)")] = 3,
-    case_episodes: Annotated[int, Field(description="MARL episodes in the case set (1 to 1000)")] = 2,
+    neighbours: Annotated[int, Field(description="nearest MARL cases per prompt (1 to 100)")] = ICL.neighbours,
+    case_episodes: Annotated[int, Field(description="MARL episodes in the case set (1 to 1000)")] = ICL.case_episodes,
     grow_cases: Annotated[bool, Field(description="add each slot the LLM decides to the case set")] = True,
-    episodes: Annotated[int, Field(description="MARL training episodes; as marl's")] = 40,
-    checkpoint: Annotated[str | None, Field(description="MARL checkpoint template; as marl's")] = None,
-    hidden: Annotated[tuple[int, ...], Field(description="hidden layer widths; as marl's")] = tuple(HIDDEN),
-    lr_actor: Annotated[float, Field(description="actor learning rate; as marl's")] = 2e-4,
-    lr_critic: Annotated[float, Field(description="critic learning rate; as marl's")] = 1e-3,
-    gamma: Annotated[float, Field(description="discount factor; as marl's")] = 0.95,
-    tau: Annotated[float, Field(description="soft target update rate; as marl's")] = 0.01,
-    batch_size: Annotated[int, Field(description="replay minibatch size; as marl's")] = 64,
-    noise: Annotated[float, Field(description="exploration noise std; as marl's")] = 0.2,
+    episodes: Episodes = MADDPG.episodes,
+    checkpoint: Checkpoint | None = None,
+    hidden: Hidden = HIDDEN,
+    lr_actor: LearningRate = MADDPG.lr_actor,
+    lr_critic: LearningRate = MADDPG.lr_critic,
+    gamma: Gamma = MADDPG.gamma,
+    tau: Tau = MADDPG.tau,
+    batch_size: BatchSize = MADDPG.batch_size,
+    noise: Noise = MADDPG.noise,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on
@@ -248,22 +261,8 @@ def solve_icl(
         "option",
     )
     backend = make_backend(llm)
-    agents, stats = trained_agents(
-        instance,
-        rng,
-        budget,
-        episodes=episodes,
-        checkpoint=checkpoint,
-        hidden=hidden,
-        lr_actor=lr_actor,
-        lr_critic=lr_critic,
-        gamma=gamma,
-        tau=tau,
-        batch_size=batch_size,
-        noise=noise,
-        progress=progress,
-    )
-    stats.pop("training_episode_rewards", None)
+    hp = settings_of(MaddpgParams, locals())
+    agents, stats = learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
     marl = maddpg_policy(agents, instance.params.K)
     cases = collect_cases(instance.params, marl, rng, s.case_episodes)
     return run_icl(

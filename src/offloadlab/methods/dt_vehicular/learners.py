@@ -18,8 +18,6 @@ networks share no weight with agent j's, so this computes the same updates as a 
 from __future__ import annotations
 
 import copy
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ import numpy as np
 from offloadlab.methods.dt_vehicular.hyper import LearnerParams
 from offloadlab.methods.dt_vehicular.results import Policy
 from offloadlab.rl.common import check_checkpoint, load_checkpoint, training_progress
+from offloadlab.rl.record import TrainingRecord
 from offloadlab.scenarios.dt_vehicular.env import OBSERVERS, DtVehicularParallelEnv, split_action
 from offloadlab.scenarios.dt_vehicular.model import SlotState
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
@@ -228,40 +227,24 @@ class ActorCritics:
         self.target_actors = copy.deepcopy(self.actors)
 
 
-@dataclass
-class Training:
-    """A training run's record: the learning curve (mean reward per episode) and its cost."""
-
-    steps: int
-    wall_s: float
-    episode_rewards: list[float] = field(default_factory=list)
-
-    def stats(self) -> dict[str, Any]:
-        """What a solver reports about its training."""
-        return {
-            "training_steps": self.steps,
-            "training_wall_s": round(self.wall_s, 3),
-            "training_episode_rewards": self.episode_rewards,
-        }
-
-
 def train(
     params: DtVehicularParams, rng: np.random.Generator, steps: int, hp: LearnerParams, what: str, progress: bool
-) -> tuple[ActorCritics, Training]:
-    """Train on fresh seeded episodes for ``steps`` slots; returns the agents and the training record."""
+) -> tuple[ActorCritics, TrainingRecord]:
+    """Train on fresh seeded episodes for ``steps`` slots; returns the agents and the training record
+    (episode returns are sums of the shared reward; losses the mean critic loss per episode)."""
     env = DtVehicularParallelEnv(params, observation=hp.observation)
     N, act_dim = params.N, 2 * params.K
     obs_dim = env.observation_space("vehicle_0").shape[0]
     agents = ActorCritics(N, obs_dim, act_dim, hp)
     buffer = ReplayBuffer(min(steps, hp.buffer_size), N, obs_dim, act_dim)
     warmup = min(steps // 5, hp.warmup_batches * hp.batch_size)
-    record = Training(steps, 0.0)
-    start, done = time.perf_counter(), 0
-    with training_progress(f"{what} N={N}", steps, progress) as update:
-        while done < steps:
+    record = TrainingRecord()
+    with training_progress(f"{what} N={N}", steps, progress) as show:
+        while record.env_steps < steps:
             obs_d, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
-            obs, total, n = np.stack(list(obs_d.values())), 0.0, 0
-            while env.agents and done < steps:
+            obs = np.stack(list(obs_d.values()))
+            while env.agents and record.env_steps < steps:
+                done = record.env_steps
                 sigma = hp.noise * max(0.1, 1 - done / steps)
                 if done < warmup:
                     act = rng.uniform(size=(N, act_dim)).astype(np.float32)
@@ -271,12 +254,15 @@ def train(
                 nxt = np.stack(list(nxt_d.values()))
                 r = float(next(iter(rew.values())))
                 buffer.add(obs, act, r, nxt)
-                obs, total, n, done = nxt, total + r, n + 1, done + 1
-                if done >= warmup and buffer.size >= hp.batch_size:
-                    agents.update(*buffer.sample(rng, hp.batch_size))
-            record.episode_rewards.append(total / max(n, 1))
-            update(done, f"episode {len(record.episode_rewards)}: mean reward {record.episode_rewards[-1]:.4g}")
-    record.wall_s = time.perf_counter() - start
+                obs = nxt
+                record.step(r)
+                if record.env_steps >= warmup and buffer.size >= hp.batch_size:
+                    record.update(agents.update(*buffer.sample(rng, hp.batch_size)))
+            if not env.agents:  # an episode cut short by the budget is not recorded
+                record.end_episode()
+                show(
+                    record.env_steps, f"episode {len(record.episode_returns)}: return {record.episode_returns[-1]:.4g}"
+                )
     return agents, record
 
 

@@ -8,13 +8,11 @@ the paper: three hidden layers with ReLU, ReLU and tanh; gamma = 0.95 and lambda
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
 
-from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
 from offloadlab.methods.dt_vehicular.hyper import (
@@ -30,10 +28,11 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Noise,
     Tau,
 )
-from offloadlab.methods.dt_vehicular.learners import ActorCritics, Training, actor_policy, train
+from offloadlab.methods.dt_vehicular.learners import ActorCritics, actor_policy, train
 from offloadlab.methods.dt_vehicular.results import Policy, run_and_report
 from offloadlab.methods.dt_vehicular.training import checkpoint_meta, checkpoint_path
-from offloadlab.rl.common import seed_torch
+from offloadlab.rl.common import seed_torch, settings_of
+from offloadlab.rl.record import loaded
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
 HIDDEN = tuple(MADDPG.hidden)
@@ -55,7 +54,8 @@ def learned_agents(
     progress: bool,
 ) -> tuple[ActorCritics, dict[str, Any]]:
     """Load the agents from ``checkpoint`` if it exists (refused if trained for another setting or budget),
-    else train them for ``budget`` slots (default ``hp.episodes`` episodes) and save them there if given."""
+    else train them for ``budget`` slots (default ``hp.episodes`` episodes) and save them there if given.
+    Returns the agents and the run's stats (the training record)."""
     p = instance.params
     seed_torch(rng)
     steps = budget or hp.episodes * p.slots
@@ -66,7 +66,7 @@ def learned_agents(
         obs_dim = 2 * p.K + 3 if hp.observation == "shared" else p.K + 3
         agents = ActorCritics(p.N, obs_dim, 2 * p.K, hp)
         agents.load(path, meta)
-        return agents, {"loaded_checkpoint": str(path), "training_steps": 0, "trained_steps": steps}
+        return agents, loaded(str(path), steps)
     agents, record = train(p, rng, steps, hp, method.upper(), progress)
     if path is not None:
         agents.save(path, meta)
@@ -78,33 +78,13 @@ def trained_agents(
     rng: np.random.Generator,
     budget: int | None,
     *,
-    episodes: int,
     checkpoint: str | None,
-    hidden: Sequence[int],
-    lr_actor: float,
-    lr_critic: float,
-    gamma: float,
-    tau: float,
-    batch_size: int,
-    noise: float,
     progress: bool,
+    **options: Any,
 ) -> tuple[ActorCritics, dict[str, Any]]:
-    """MADDPG agents: loaded from ``checkpoint`` if it exists, else trained (and saved there if given)."""
-    hp = parse_model(
-        MaddpgParams,
-        {
-            "episodes": episodes,
-            "hidden": list(hidden),
-            "lr_actor": lr_actor,
-            "lr_critic": lr_critic,
-            "gamma": gamma,
-            "tau": tau,
-            "batch_size": batch_size,
-            "noise": noise,
-        },
-        "option",
-    )
-    return learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
+    """MADDPG agents with ``options`` (fields of ``MaddpgParams``): loaded from ``checkpoint`` if it
+    exists, else trained (and saved there if given)."""
+    return learned_agents(instance, rng, budget, settings_of(MaddpgParams, options), "maddpg", checkpoint, progress)
 
 
 @register_solver(
@@ -131,22 +111,9 @@ def solve_marl(
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""
-    agents, stats = trained_agents(
-        instance,
-        rng,
-        budget,
-        episodes=episodes,
-        checkpoint=checkpoint,
-        hidden=hidden,
-        lr_actor=lr_actor,
-        lr_critic=lr_critic,
-        gamma=gamma,
-        tau=tau,
-        batch_size=batch_size,
-        noise=noise,
-        progress=progress,
-    )
+    hp = settings_of(MaddpgParams, locals())
+    agents, stats = learned_agents(instance, rng, budget, hp, "maddpg", checkpoint, progress)
     return run_and_report(instance, maddpg_policy(agents, instance.params.K), None, **stats)
 
 
-__all__ = ["HIDDEN", "Maddpg", "Training", "learned_agents", "maddpg_policy", "solve_marl", "trained_agents"]
+__all__ = ["HIDDEN", "Maddpg", "learned_agents", "maddpg_policy", "solve_marl", "trained_agents"]

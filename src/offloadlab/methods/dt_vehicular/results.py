@@ -16,7 +16,7 @@ SERIES = ("p2", "energy_j", "latency_s", "qos", "queue_bytes")
 
 def episode_result(sim: Simulator, tracker: Tracker, **stats: Any) -> Result:
     """Package a finished episode: mean decisions, every cost term, per-slot series and stats."""
-    summary = {k: float(v[0]) for k, v in sim.log.summary().items()}
+    summary = {k: float(v[0]) for k, v in sim.summary().items()}
     omegas, alphas = np.stack(sim.omegas), np.stack(sim.alphas)
     tracker.record(sim.params.slots, summary["p2"])
     decisions = {
@@ -29,7 +29,7 @@ def episode_result(sim: Simulator, tracker: Tracker, **stats: Any) -> Result:
         "share_partial": float(((omegas > 1e-9) & (omegas < 1 - 1e-9)).mean()),
     }
     series = {k: v[:, 0] for k, v in sim.log.series().items() if k in SERIES}
-    details = {**summary, "final_queue_bytes": float(sim.queue.sum()), "decisions": decisions, "series": series}
+    details = {**summary, "decisions": decisions, "series": series}
     finite = bool(np.isfinite(summary["p2"]))  # a slot infinitely late (no CPU for offloaded work) is never feasible
     if not finite:
         details["infeasible_reason"] = "non-finite mean P2 (a task offloaded without CPU or an overflow)"

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from offloadlab.core.config import parse_model
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
 from offloadlab.methods.dt_vehicular.hyper import (
@@ -33,6 +32,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
 from offloadlab.methods.dt_vehicular.learners import actor_policy
 from offloadlab.methods.dt_vehicular.marl import learned_agents
 from offloadlab.methods.dt_vehicular.results import run_and_report
+from offloadlab.rl.common import settings_of
 from offloadlab.scenarios.dt_vehicular.model import SCENARIO_ID, Episode
 
 
@@ -61,19 +61,6 @@ def solve_sarl(
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""
-    hp = parse_model(
-        SarlParams,
-        {
-            "episodes": episodes,
-            "hidden": list(hidden),
-            "lr_actor": lr_actor,
-            "lr_critic": lr_critic,
-            "gamma": gamma,
-            "tau": tau,
-            "batch_size": batch_size,
-            "noise": noise,
-        },
-        "option",
-    )
+    hp = settings_of(SarlParams, locals())
     agents, stats = learned_agents(instance, rng, budget, hp, "sarl", checkpoint, progress)
     return run_and_report(instance, actor_policy(agents, instance.params.K), None, **stats)

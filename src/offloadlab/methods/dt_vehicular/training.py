@@ -29,3 +29,6 @@ class IclSettings(StrictModel):
     neighbours: int = Field(3, ge=1, le=100, description="cases shown per prompt")
     case_episodes: int = Field(2, ge=1, le=1000, description="MARL episodes collected into the case set")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+
+ICL = IclSettings()

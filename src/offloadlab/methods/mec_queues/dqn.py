@@ -16,28 +16,28 @@ instance's own trace is only played, greedily, for the result); the budget count
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from offloadlab.core.config import parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.result import Result
+from offloadlab.methods.mec_queues.dqn_params import DQN, DqnParams
 from offloadlab.methods.mec_queues.episode import add_open_loop, play, to_result
+from offloadlab.rl.record import TrainingRecord
 from offloadlab.scenarios.mec_queues.env import tang_wong_obs
 from offloadlab.scenarios.mec_queues.instance import MecInstance, sample_arrivals
 from offloadlab.scenarios.mec_queues.params import HISTORY_SLOTS
 from offloadlab.scenarios.mec_queues.sim import QueueSim
 
-LEARN_START, LEARN_EVERY = 200, 10
-
 
 class DuelingLstmQ(nn.Module):
     """LSTM over the load history + two ReLU layers + dueling head."""
 
-    def __init__(self, n_features: int, n_servers: int, n_actions: int, hidden: int = 20, lstm: int = 20):
+    def __init__(self, n_features: int, n_servers: int, n_actions: int, hidden: int = DQN.hidden, lstm: int = DQN.lstm):
         super().__init__()
         self.lstm = nn.LSTM(n_servers, lstm, batch_first=True)
         self.l1 = nn.Linear(lstm + n_features, hidden)
@@ -60,26 +60,15 @@ class DuelingLstmQ(nn.Module):
 class Agent:
     """One device's double DQN with its replay memory."""
 
-    def __init__(
-        self,
-        n_features: int,
-        n_servers: int,
-        rng: np.random.Generator,
-        lr: float = 0.01,
-        gamma: float = 0.9,
-        memory: int = 500,
-        batch: int = 32,
-        replace_every: int = 200,
-        eps_max: float = 0.99,
-        eps_increment: float = 0.00025,
-    ):
+    def __init__(self, n_features: int, n_servers: int, rng: np.random.Generator, hp: DqnParams = DQN):
         self.n_actions = n_servers + 1
-        self.online = DuelingLstmQ(n_features, n_servers, self.n_actions)
-        self.target = DuelingLstmQ(n_features, n_servers, self.n_actions)
-        self.opt = torch.optim.RMSprop(self.online.parameters(), lr=lr, alpha=0.9, eps=1e-10)
-        self.gamma, self.batch, self.replace_every = gamma, batch, replace_every
-        self.eps, self.eps_max, self.eps_increment = 0.0, eps_max, eps_increment
+        self.online = DuelingLstmQ(n_features, n_servers, self.n_actions, hp.hidden, hp.lstm)
+        self.target = DuelingLstmQ(n_features, n_servers, self.n_actions, hp.hidden, hp.lstm)
+        self.opt = torch.optim.RMSprop(self.online.parameters(), lr=hp.lr, alpha=0.9, eps=1e-10)
+        self.hp = hp
+        self.eps = 0.0
         self.rng = rng
+        memory = hp.memory
         self.mem_obs = np.zeros((memory, n_features), dtype=np.float32)
         self.mem_hist = np.zeros((memory, HISTORY_SLOTS, n_servers), dtype=np.float32)
         self.mem_obs2 = np.zeros_like(self.mem_obs)
@@ -104,36 +93,42 @@ class Agent:
         self.mem_obs2[i], self.mem_hist2[i] = obs2, hist2
         self.stored += 1
 
-    def learn(self) -> None:
-        """One double-DQN update on a random batch."""
-        if self.stored < self.batch:
-            return
-        if self.learn_steps % self.replace_every == 0:
+    def learn(self) -> float | None:
+        """One double-DQN update on a random batch; its loss (None while the memory is short of a batch)."""
+        hp = self.hp
+        if self.stored < hp.batch:
+            return None
+        if self.learn_steps % hp.replace_every == 0:
             self.target.load_state_dict(self.online.state_dict())
-        idx = self.rng.integers(0, min(self.stored, self.mem_a.size), size=self.batch)
+        idx = self.rng.integers(0, min(self.stored, self.mem_a.size), size=hp.batch)
         obs2, hist2 = torch.from_numpy(self.mem_obs2[idx]), torch.from_numpy(self.mem_hist2[idx])
         with torch.no_grad():
             best = self.online(obs2, hist2).argmax(dim=1, keepdim=True)
-            target = torch.from_numpy(self.mem_r[idx]) + self.gamma * self.target(obs2, hist2).gather(1, best)[:, 0]
+            target = torch.from_numpy(self.mem_r[idx]) + hp.gamma * self.target(obs2, hist2).gather(1, best)[:, 0]
         q = self.online(torch.from_numpy(self.mem_obs[idx]), torch.from_numpy(self.mem_hist[idx]))
         taken = q.gather(1, torch.from_numpy(self.mem_a[idx])[:, None])[:, 0]
         loss = nn.functional.mse_loss(taken, target)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
-        self.eps = min(self.eps + self.eps_increment, self.eps_max)
+        self.eps = min(self.eps + hp.eps_increment, hp.eps_max)
         self.learn_steps += 1
+        return float(loss.detach())
 
 
-def train_agents(instance: MecInstance, agents: list[Agent], slots: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Train on fresh traces for ``slots`` simulated slots (whole episodes, the last one cut short)."""
+def train_agents(
+    instance: MecInstance, agents: list[Agent], slots: int, rng: np.random.Generator, hp: DqnParams = DQN
+) -> TrainingRecord:
+    """Train on fresh traces for ``slots`` simulated slots (whole episodes, the last one cut short). The
+    record's env steps are slots, an episode's return the sum of its tasks' rewards (-delay, -2 D if
+    dropped) known by its end, and an update one agent's learning step."""
     p = instance.params
-    done_slots, episodes, step = 0, 0, 0
-    while done_slots < slots:
+    record = TrainingRecord()
+    while record.env_steps < slots:
         sim = QueueSim(p, sample_arrivals(p, rng))
         pending: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]] = {}
         obs, hist = tang_wong_obs(sim)
-        while not sim.done and done_slots < slots:
+        while not sim.done and record.env_steps < slots:
             t, acts = sim.t, np.zeros(p.devices, dtype=np.int64)
             for d_act in np.flatnonzero(obs[:, 0] > 0):
                 acts[d_act] = agents[d_act].act(obs[d_act], hist)
@@ -141,56 +136,39 @@ def train_agents(instance: MecInstance, agents: list[Agent], slots: int, rng: np
             obs2, hist2 = tang_wong_obs(sim)
             for d_new in np.flatnonzero(obs[:, 0] > 0):
                 pending[(t, int(d_new))] = (obs[d_new], hist, int(acts[d_new]), obs2[d_new], hist2)
+            reward = 0.0
             for (t0, d), (o, h, a, o2, h2) in list(pending.items()):
                 if not np.isnan(sim.delay[0, t0, d]):
                     r = -2.0 * p.deadline_slots if sim.dropped[0, t0, d] else -float(sim.delay[0, t0, d])
                     agents[d].store(o, h, a, r, o2, h2)
+                    reward += r
                     del pending[(t0, d)]
             obs, hist = obs2, hist2
-            done_slots += 1
-            step += 1
-            if step > LEARN_START and step % LEARN_EVERY == 0:
+            record.step(reward)
+            step = record.env_steps
+            if step > hp.learn_start and step % hp.learn_every == 0:
                 for agent in agents:
-                    agent.learn()
-        episodes += 1
-    return {
-        "training_slots": done_slots,
-        "episodes": episodes,
-        "learn_steps": agents[0].learn_steps,
-        "final_epsilon": agents[0].eps,
-    }
+                    loss = agent.learn()
+                    if loss is not None:
+                        record.update(loss)
+        if sim.done:
+            record.end_episode()
+    return record
 
 
-def dqn(
-    problem: Any,
-    instance: Any,
-    budget: int | None,
-    rng: np.random.Generator,
-    threads: int = 1,
-    eps_increment: float = 0.00025,
-    lr: float = 0.01,
-) -> Result:
-    """Train one agent per device for ``budget`` slots (default 5 episodes), then play the instance greedily."""
+def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, **options: Any) -> Result:
+    """Train one agent per device for ``budget`` slots (default ``episodes`` episodes), then play the instance
+    greedily; ``options`` are fields of ``DqnParams``."""
     inst = instance if isinstance(instance, MecInstance) else problem.load_instance(instance)
-    if not 1 <= threads <= 64:
-        raise InputError("option threads", f"must be an integer in [1, 64] (got {threads})")
-    if not 0 < eps_increment <= 1:
-        raise InputError("option eps_increment", f"must be in (0, 1] (got {eps_increment})")
-    if not 0 < lr <= 1:
-        raise InputError("option lr", f"must be in (0, 1] (got {lr})")
-    slots = 5 * inst.params.horizon if budget is None else int(budget)
+    hp = parse_model(DqnParams, options, "option")
+    slots = hp.episodes * inst.params.horizon if budget is None else int(budget)
     if slots < 0:
         raise InputError("budget", f"training slots must be >= 0 (got {slots})")
-    torch.set_num_threads(threads)
+    torch.set_num_threads(hp.threads)
     torch.manual_seed(int(rng.integers(2**31)))
-    started = time.perf_counter()
     n_features = 3 + inst.params.servers
-    agents = [
-        Agent(n_features, inst.params.servers, rng, lr=lr, eps_increment=eps_increment)
-        for _ in range(inst.params.devices)
-    ]
-    stats = train_agents(inst, agents, slots, rng)
-    train_s = time.perf_counter() - started
+    agents = [Agent(n_features, inst.params.servers, rng, hp) for _ in range(inst.params.devices)]
+    record = train_agents(inst, agents, slots, rng, hp)
 
     def policy(sim: QueueSim) -> np.ndarray:
         obs, hist = tang_wong_obs(sim)
@@ -199,7 +177,6 @@ def dqn(
             acts[d] = agents[d].act(obs[d], hist, greedy=True)
         return acts
 
-    result = to_result(
-        play(inst, policy), started, training_seconds=train_s, label="baseline (Tang & Wong DRL)", **stats
-    )
+    stats = {**record.stats(), "final_epsilon": agents[0].eps}
+    result = to_result(play(inst, policy), record.started, label="baseline (Tang & Wong DRL)", **stats)
     return add_open_loop(result, inst, policy)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result
+from offloadlab.methods.mec_queues.dqn_params import DQN, EpsIncrement
+from offloadlab.rl.common import LearningRate, Threads
 from offloadlab.scenarios.mec_queues.params import SCENARIO_ID
 
 
@@ -24,11 +25,9 @@ def dqn(
     instance: Any,
     budget: int | None,
     rng: np.random.Generator,
-    threads: Annotated[int, Field(ge=1, le=64, description="torch threads")] = 1,
-    eps_increment: Annotated[
-        float, Field(gt=0, le=1, description="rise of the greedy probability per learning step")
-    ] = 0.00025,
-    lr: Annotated[float, Field(gt=0, le=1, description="RMSProp learning rate")] = 0.01,
+    threads: Threads = DQN.threads,
+    eps_increment: EpsIncrement = DQN.eps_increment,
+    lr: LearningRate = DQN.lr,
 ) -> Result:
     """Train per-device agents for ``budget`` slots (default 5 episodes), then play the instance greedily."""
     from offloadlab.methods.mec_queues.dqn import dqn as run

@@ -10,10 +10,13 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
+from offloadlab.core.config import parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.sagin_caching import dqmsb
+from offloadlab.methods.sagin_caching.dqmsb import DQMSB, MAX_STEPS, DqmsbParams, Timesteps
+from offloadlab.rl.common import Gamma, LearningRate
 from offloadlab.scenarios.sagin_caching import auction
 from offloadlab.scenarios.sagin_caching.caching import Policy, simulate
 from offloadlab.scenarios.sagin_caching.episode import SCENARIO_ID, Episode
@@ -22,15 +25,10 @@ from offloadlab.scenarios.sagin_caching.model import Relay
 from offloadlab.scenarios.sagin_caching.problem import decision_of, market_report
 from offloadlab.solvers.common import finish
 
-DQMSB_TIMESTEPS = 20_000
-MAX_STEPS = 10_000_000
 # Typed, bounded options: core.options turns each solver's signature into a strict model, so a wrong type, a
 # value out of these bounds or a non-finite number is a one-line InputError naming the option.
 CachePolicy = Annotated[Policy, Field(description="caching policy whose episode the market runs on")]
 RelayPath = Annotated[Relay, Field(description="path of cloud-bound requests: ground core or satellite")]
-Timesteps = Annotated[int, Field(ge=1, le=MAX_STEPS, description="DQN training steps (``budget`` replaces it)")]
-Gamma = Annotated[float, Field(ge=0.0, le=1.0, description="DQN discount factor")]
-LearningRate = Annotated[float, Field(gt=0.0, le=1.0, description="DQN learning rate")]
 Checkpoint = Annotated[str | None, Field(min_length=1, description="load PATH(.zip) if it exists, else save there")]
 
 
@@ -182,11 +180,11 @@ def solve_dqmsb(
     rng: np.random.Generator,
     policy: CachePolicy = "laot",
     relay: RelayPath = "ground",
-    timesteps: Timesteps = DQMSB_TIMESTEPS,
+    timesteps: Timesteps = DQMSB.timesteps,
     checkpoint: Checkpoint = None,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
-    gamma: Gamma = 0.0,
-    learning_rate: LearningRate = 1e-3,
+    gamma: Gamma = DQMSB.gamma,
+    learning_rate: LearningRate = DQMSB.learning_rate,
 ) -> Result:
     """Train on the instance's training episodes (or load --checkpoint), then auction its test episode.
 
@@ -196,31 +194,19 @@ def solve_dqmsb(
     steps = int(budget or timesteps)
     if not 1 <= steps <= MAX_STEPS:
         raise InputError("budget", f"value {steps} outside the allowed range [1, {MAX_STEPS}] (DQN training steps)")
+    hp = parse_model(DqmsbParams, {"timesteps": steps, "gamma": gamma, "learning_rate": learning_rate}, "option")
     values, st = _market(instance, policy, relay)
     levels = instance.params.action_levels
     train = training_values(instance.params, instance.seed, policy, relay)
-    model, curve = dqmsb.train(
-        train,
-        st,
-        levels,
-        steps,
-        int(rng.integers(2**31 - 1)),
-        gamma=gamma,
-        learning_rate=learning_rate,
-        progress=progress,
-        checkpoint=checkpoint,
-    )
+    seed = int(rng.integers(2**31 - 1))
+    model, stats = dqmsb.train(train, st, levels, hp, seed, progress=progress, checkpoint=checkpoint)
     rule = dqmsb.rho_rule(model, st, levels)
     out = auction.msb(values[:, 1:], st.x0, rule)
     extra = {
-        "training_curve": curve,
-        "checkpoint_loaded": not curve and checkpoint is not None,
         "training_reference": training_reference(train, st, rule),
         "properties": msb_properties(values, st.x0, rule),
     }
-    return _auction_result(
-        problem, instance, policy, relay, values, out, Tracker(budget), extra=extra, timesteps=steps if curve else 0
-    )
+    return _auction_result(problem, instance, policy, relay, values, out, Tracker(budget), extra=extra, **stats)
 
 
 def training_reference(train: np.ndarray, st: MarketStats, rule: auction.RhoRule) -> dict[str, float]:

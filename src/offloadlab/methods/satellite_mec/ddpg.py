@@ -22,17 +22,56 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
-from offloadlab.core.space import check_number
-from offloadlab.rl.common import load_checkpoint, sb3_callback, torch_threads
+from offloadlab.rl.common import (
+    BatchSize,
+    Gamma,
+    Hidden,
+    HyperParams,
+    LearningRate,
+    Threads,
+    load_checkpoint,
+    sb3_callback,
+    settings_of,
+    torch_threads,
+)
+from offloadlab.rl.record import Sb3Recorder, TrainingRecord
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
 from offloadlab.solvers.common import finish
 
 DEFAULT_BUDGET = 3000
 RECORD_EVERY = 50  # history points: every improvement and at least every this many steps
+
+NoiseSigma = Annotated[float, Field(ge=0, le=10, description="std of the Gaussian action noise on [-1, 1] actions")]
+Horizon = Annotated[int, Field(ge=1, le=100_000, description="proposals per episode")]
+Warmup = Annotated[int, Field(ge=0, le=10_000_000, description="uniform-random steps before learning")]
+Checkpoint = Annotated[str, Field(min_length=1, max_length=4096, description="load PATH if it exists, else save")]
+
+
+class DdpgParams(HyperParams):
+    """The paper's DRL baseline (Sec. IV), with what it leaves open chosen here."""
+
+    learning_rate: LearningRate = Field(default=1e-5, description="the paper's learning rate")
+    noise_sigma: NoiseSigma = Field(
+        default=0.05,
+        description="the paper's 'greedy exploration with rate 0.05' read as Gaussian action noise (DDPG's "
+        "actions are continuous: there is no discrete greedy choice to take with probability 0.95)",
+    )
+    hidden: Hidden = Field(
+        default=(64, 64),
+        description="'three layers' read as three fully connected layers, two hidden; the paper gives no "
+        "widths, 64 keeps a policy update at a few milliseconds on a CPU",
+    )
+    gamma: Gamma = Field(default=0.0, description="0: the reward depends only on the proposed decision")
+    horizon: Horizon = Field(default=8, description="proposals per episode (open in the paper)")
+    batch_size: BatchSize = Field(default=128, description="replay minibatch (open in the paper)")
+    learning_starts: Warmup = Field(default=100, description="uniform-random warm-up steps (open in the paper)")
+    threads: Threads = Field(default=1, description="torch threads: one is as fast for these small MLPs")
+
+
+DDPG = DdpgParams()
 
 
 @register_solver(
@@ -47,73 +86,80 @@ def solve_ddpg(
     instance: SatMecInstance,
     budget: int | None,
     rng: np.random.Generator,
-    learning_rate: Annotated[float, Field(description="actor and critic learning rate (> 0)")] = 1e-5,
-    noise_sigma: Annotated[float, Field(description="std of the Gaussian action noise (>= 0)")] = 0.05,
-    hidden: Annotated[tuple[int, ...], Field(description="hidden layer widths of actor and critic")] = (64, 64),
-    gamma: Annotated[float, Field(description="discount factor in [0, 1]")] = 0.0,
-    horizon: Annotated[int, Field(description="proposals per environment episode (>= 1)")] = 8,
-    batch_size: Annotated[int, Field(description="replay minibatch size")] = 128,
-    learning_starts: Annotated[int, Field(description="environment steps before learning starts")] = 100,
-    checkpoint: Annotated[str | None, Field(description="load the agent from PATH if it exists, else save it")] = None,
-    threads: Annotated[int, Field(description="torch threads (1 to 64)")] = 1,
+    learning_rate: LearningRate = DDPG.learning_rate,
+    noise_sigma: NoiseSigma = DDPG.noise_sigma,
+    hidden: Hidden = DDPG.hidden,
+    gamma: Gamma = DDPG.gamma,
+    horizon: Horizon = DDPG.horizon,
+    batch_size: BatchSize = DDPG.batch_size,
+    learning_starts: Warmup = DDPG.learning_starts,
+    checkpoint: Checkpoint | None = None,
+    threads: Threads = DDPG.threads,
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
-    from stable_baselines3 import DDPG
-    from stable_baselines3.common.noise import NormalActionNoise
-
+    hp = settings_of(DdpgParams, locals())
     budget = DEFAULT_BUDGET if budget is None else int(budget)
-    check_number(learning_rate, "option learning_rate", low=0, low_open=True)
-    check_number(noise_sigma, "option noise_sigma", low=0)
-    check_number(gamma, "option gamma", low=0, high=1)
-    check_number(threads, "option threads", low=1, high=64)
-    if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
-        raise InputError("option hidden", f"must be a list of positive layer widths (got {hidden!r})")
-
-    env = SatMecEnv(instance, horizon=horizon)
+    env = SatMecEnv(instance, horizon=hp.horizon)
     tracker = Tracker(budget)
-    dim = int(np.prod(env.action_space.shape or (1,)))
-    noise = NormalActionNoise(mean=np.zeros(dim), sigma=noise_sigma * np.ones(dim))
     seed = int(rng.integers(2**31 - 1))
-    with torch_threads(threads):
+    with torch_threads(hp.threads):
         ckpt = Path(checkpoint) if checkpoint else None
-        if ckpt is not None and ckpt.exists():
-            model = _load(DDPG, ckpt, env, seed)
-            model.action_noise = noise
-        else:
-            model = DDPG(
-                "MlpPolicy",
-                env,
-                learning_rate=learning_rate,
-                buffer_size=max(budget, 1),
-                learning_starts=learning_starts,
-                batch_size=batch_size,
-                gamma=gamma,
-                action_noise=noise,
-                policy_kwargs={"net_arch": list(hidden)},
-                seed=seed,
-                device="cpu",
-                verbose=0,
-            )
+        resumed = ckpt is not None and ckpt.exists()
+        model = _load(ckpt, env, seed) if ckpt is not None and resumed else _new(hp, env, budget, seed)
+        dim = int(np.prod(env.action_space.shape or (1,)))
+        model.action_noise = _noise(dim, hp.noise_sigma)
+        record = TrainingRecord()
+        steps = Sb3Recorder(record, "train/critic_loss", updates_before=int(model._n_updates))
         recorder = EvaluationRecorder(env, tracker)
-        model.learn(
-            total_timesteps=budget,
-            callback=sb3_callback(recorder.on_step, recorder.flush),
-            reset_num_timesteps=ckpt is None or not ckpt.exists(),
-        )
+
+        def on_step(timesteps: int, step: Any) -> None:
+            steps.on_step(timesteps, step)
+            recorder.on_step(timesteps, step)
+
+        def on_end() -> None:
+            steps.close()
+            recorder.flush()
+
+        model.learn(total_timesteps=budget, callback=sb3_callback(on_step, on_end), reset_num_timesteps=not resumed)
         if ckpt is not None:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             model.save(ckpt)
     assert env.best_decision is not None  # every env step proposes a decision
-    return finish(
-        problem, instance, env.best_decision, tracker, env_steps=env.evaluations, policy_updates=int(model._n_updates)
-    )  # over the model's life
+    return finish(problem, instance, env.best_decision, tracker, **record.stats())
 
 
-def _load(ddpg_cls: Any, path: Path, env: SatMecEnv, seed: int) -> Any:
+def _noise(dim: int, sigma: float) -> Any:
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    return NormalActionNoise(mean=np.zeros(dim), sigma=sigma * np.ones(dim))
+
+
+def _new(hp: DdpgParams, env: SatMecEnv, budget: int, seed: int) -> Any:
+    """A fresh DDPG agent with the settings ``hp``."""
+    from stable_baselines3 import DDPG as Sb3Ddpg
+
+    return Sb3Ddpg(
+        "MlpPolicy",
+        env,
+        learning_rate=hp.learning_rate,
+        buffer_size=max(budget, 1),
+        learning_starts=hp.learning_starts,
+        batch_size=hp.batch_size,
+        gamma=hp.gamma,
+        policy_kwargs={"net_arch": list(hp.hidden)},
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+
+
+def _load(path: Path, env: SatMecEnv, seed: int) -> Any:
     """Reload a saved policy onto this instance's env; InputError naming the file if it does not fit."""
+    from stable_baselines3 import DDPG as Sb3Ddpg
+
     p = env.instance.params
     what = f"a satellite-mec ddpg checkpoint (a Stable-Baselines3 zip) for M={p.M}, N={p.N}, I={p.I}"
-    return load_checkpoint(path, what, lambda file: ddpg_cls.load(file, env=env, device="cpu", seed=seed))
+    return load_checkpoint(path, what, lambda file: Sb3Ddpg.load(file, env=env, device="cpu", seed=seed))
 
 
 class EvaluationRecorder:

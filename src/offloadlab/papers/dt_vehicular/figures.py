@@ -5,7 +5,8 @@
   capacity reading, with Lyapunov drawn under every bias.
 * ``queues``: the server's backlogs over time under drift-plus-penalty for each trade-off factor, and the
   time-average penalty against the time-average backlog (eqs. 5-6, 23-24).
-* ``learning``: learning curves of the trained learners (mean reward per training episode).
+* ``learning``: learning curves of the trained learners (return per training episode), with each one's
+  training record (environment steps, updates, wall seconds) and loss beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
+from offloadlab.experiments.training import draw_losses, record_note, stored_record  # noqa: E402
 from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     TERMS,
     Key,
@@ -30,7 +32,6 @@ from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     name,
     series,
     sizes,
-    stats,
     term_table,
 )
 
@@ -138,32 +139,34 @@ def smooth(y: np.ndarray, width: int) -> np.ndarray:
 
 
 def draw_learning(exp: Experiment) -> plt.Figure | None:
-    """Mean reward per training episode vs training slots, one panel per N, one curve per learner."""
-    curves: dict[int, list[tuple[str, np.ndarray, int, float]]] = {}
+    """Episode return (sum of -P2 over its slots) per training episode vs training slots, one panel per N,
+    one curve per learner, its mean critic loss per episode beside it (dashed, right axis)."""
+    curves: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for rec in exp.records:
-        st = stats(rec)
-        rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
-        if rewards.size:
+        record = stored_record(rec)
+        if record.get("episode_returns"):
             n = int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0)))
-            curves.setdefault(n, []).append(
-                (rec.solver, rewards, int(st["training_steps"]), float(st.get("training_wall_s", np.nan)))
-            )
+            curves.setdefault(n, []).append((rec.solver, record))
     if not curves:
         return None
-    fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.2), squeeze=False)
     for ax, (n, items) in zip(axes[0], sorted(curves.items())):
-        for solver, rewards, steps, wall in items:
-            x = np.linspace(steps / len(rewards), steps, len(rewards))
-            (line,) = ax.plot(x, rewards, alpha=0.25)
+        twin = None
+        for solver, record in items:
+            returns = np.asarray(record["episode_returns"], dtype=float)
+            steps = int(record["env_steps"])
+            x = np.linspace(steps / len(returns), steps, len(returns))
+            (line,) = ax.plot(x, returns, alpha=0.25)
             ax.plot(
                 x,
-                smooth(rewards, max(1, len(rewards) // 10)),
+                smooth(returns, max(1, len(returns) // 10)),
                 color=line.get_color(),
-                label=f"{name(solver)}: {steps} slots, {wall:.0f} s",
+                label=f"{name(solver)}: {record_note(record)}",
             )
+            twin = draw_losses(ax, x, record.get("losses") or [], line.get_color(), f"{name(solver)} loss") or twin
         ax.set_title(f"N = {n}", fontsize=9)
         ax.set_xlabel("Training slots")
-        ax.set_ylabel("Mean reward -P2 per slot (episode)")
+        ax.set_ylabel("Episode return (sum of -P2 over its slots)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(exp.title, fontsize=10)

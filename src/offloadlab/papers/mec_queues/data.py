@@ -21,17 +21,10 @@ LLM_SOLVERS = ("llm-zero-shot", "llm-sft", "llm-grpo", "comllm")
 PROPOSED = "comllm"
 # Methods whose policy is trained for one server count (their network's sizes grow with S).
 RETRAINED = ("dqn",)
-# Stats keys shown as the training behind a row (DQN's, and those the LLM rows are expected to store).
-TRAINING_KEYS = (
-    "model",
-    "adapter",
-    "train_records",
-    "training_steps",
-    "learn_steps",
-    "training_slots",
-    "trained_servers",
-    "training_seconds",
-)
+# Stats keys shown as the training behind a row (those the LLM rows are expected to store; a learner's
+# training record, stats["training"], is shown first).
+TRAINING_KEYS = ("model", "adapter", "train_records", "training_steps", "trained_servers", "training_seconds")
+RECORD_KEYS = ("env_steps", "updates", "wall_s")
 CLOSED, OPEN = "closed", "open"
 NOT_APPLICABLE = "not applicable without retraining (its network's input and output sizes grow with S)"
 WORLD_NAMES = {CLOSED: "closed loop (simulator)", OPEN: "open loop (authors' one-step formula, slots)"}
@@ -121,16 +114,14 @@ def pool_open(ds: list[dict[str, Any]], servers: int) -> dict[str, float]:
 
 
 def training_text(stats: list[dict[str, Any]]) -> str:
-    """The training behind a row (first run's stats), e.g. 'training_slots 2200, training_seconds 61.2'."""
+    """The training behind a row (first run's stats), e.g. 'env_steps 2200, updates 600, wall_s 61.2'."""
     if not stats:
         return ""
     first = stats[0]
-    parts = []
-    for k in TRAINING_KEYS:
-        if k in first:
-            v = first[k]
-            parts.append(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}")
-    return ", ".join(parts)
+    stored = first.get("training")
+    record: dict[str, Any] = stored if isinstance(stored, dict) else {}  # a learner's record (rl.record)
+    shown = [(k, record[k]) for k in RECORD_KEYS if k in record] + [(k, first[k]) for k in TRAINING_KEYS if k in first]
+    return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown)
 
 
 def rows(exp: Experiment) -> list[Row]:

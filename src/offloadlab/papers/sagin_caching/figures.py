@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from offloadlab.experiments.analysis import Experiment
 from offloadlab.experiments.paper import Drawer
+from offloadlab.experiments.training import draw_losses, record_note, stored_record
 from offloadlab.papers.sagin_caching.stored import AUCTIONS, details, series, sorted_points, x_name
 from offloadlab.scenarios.sagin_caching.model import COST_TERMS
 
@@ -96,7 +97,8 @@ REFERENCE_STYLES = {
 def draw_convergence(exp: Experiment) -> Figure:
     """Fig. 5: DQMSB's total surplus per training episode (mean over seeds, smoothed) and the other auctions."""
     runs = details(exp, "DQMSB", exp.points[0])
-    curves = [d["training_curve"] for d in runs if d.get("training_curve")]
+    records = [r for r in map(stored_record, exp.at("DQMSB", exp.points[0])) if r.get("episode_returns")]
+    curves = [r["episode_returns"] for r in records]
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
     if curves:
         n = min(len(c) for c in curves)
@@ -104,7 +106,13 @@ def draw_convergence(exp: Experiment) -> Figure:
         k = max(1, n // 30)
         smooth = np.convolve(mean, np.ones(k) / k, mode="valid")
         ax.plot(np.arange(n) + 1, mean, color="tab:red", alpha=0.25, linewidth=0.8)
-        ax.plot(np.arange(len(smooth)) + k, smooth, color="tab:red", label="DQMSB (training)")
+        ax.plot(
+            np.arange(len(smooth)) + k, smooth, color="tab:red", label=f"DQMSB (training: {record_note(records[0])})"
+        )
+        per_seed = np.array([[np.nan if v is None else v for v in r["losses"][:n]] for r in records], dtype=float)
+        seen = np.isfinite(per_seed).sum(axis=0)
+        losses = np.where(seen > 0, np.nansum(per_seed, axis=0) / np.maximum(seen, 1), np.nan)
+        draw_losses(ax, np.arange(n) + 1.0, list(losses), "tab:red", "DQMSB TD loss")
     refs = [d["training_reference"] for d in runs if d.get("training_reference")]
     for key, (color, ls, name) in REFERENCE_STYLES.items():
         if refs:

@@ -2,10 +2,11 @@
 
 Both step the model's Simulator: an agent's action for vehicle n is [omega_n1..omega_nK, alpha_n1..alpha_nK]
 in [0, 1]; the server projects the requested shares onto its capacity (``model.project``). The reward is
--P2 of the slot (eq. 24), shared by all vehicles (the cooperative reading of MADDPG), scaled and clipped
-so that a policy that lets the queues grow (P2 grows with the backlog squared) keeps the critic's
-targets bounded. Observations are the normalised s_n(t) of eq. (25) plus the K normalised backlogs
-("shared"), or s_n(t) alone ("local": what a vehicle knows by itself, the paper's reading of SARL).
+-P2 of the slot (eq. 24; in the last slot also minus the terminal queue cost), shared by all vehicles
+(the cooperative reading of MADDPG), scaled and clipped so that a policy that lets the queues grow (P2
+grows with the backlog squared) keeps the critic's targets bounded. Observations are the normalised
+s_n(t) of eq. (25) plus the K normalised backlogs ("shared"), or s_n(t) alone ("local": what a vehicle
+knows by itself, the paper's reading of SARL).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from offloadlab.scenarios.dt_vehicular.model import (
     generate_episode,
     load_episode,
     make_params,
+    terminal_cost,
 )
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 
@@ -69,9 +71,11 @@ def split_action(action: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     return a[:, :K], a[:, K:]
 
 
-def slot_reward(costs: SlotCosts, scale: float, clip: float) -> float:
-    """-P2 of the slot, scaled and clipped."""
-    return float(np.clip(-costs.p2[0] * scale, -clip, clip))
+def slot_reward(sim: Simulator, costs: SlotCosts, scale: float, clip: float) -> float:
+    """-P2 of the slot just played (plus the terminal queue cost after the last one, so that an episode's
+    rewards sum to -T times the objective), scaled and clipped."""
+    cost = costs.p2[0] + (terminal_cost(sim.params, sim.queue)[0] if sim.done else 0.0)
+    return float(np.clip(-cost * scale, -clip, clip))
 
 
 def slot_info(costs: SlotCosts) -> dict[str, float]:
@@ -123,7 +127,7 @@ class DtVehicularEnv(gym.Env):
         sim = running(self.sim)
         costs = sim.step(*split_action(action, self.params.K))
         obs = agent_observation(sim.state()).ravel()
-        return obs, slot_reward(costs, self.reward_scale, self.reward_clip), False, sim.done, slot_info(costs)
+        return obs, slot_reward(sim, costs, self.reward_scale, self.reward_clip), False, sim.done, slot_info(costs)
 
 
 class DtVehicularParallelEnv(ParallelEnv):
@@ -185,7 +189,7 @@ class DtVehicularParallelEnv(ParallelEnv):
         joint = np.stack([np.asarray(actions.get(a, np.zeros(2 * K)), dtype=float) for a in self.possible_agents])
         sim = running(self.sim)
         costs = sim.step(*split_action(joint, K))
-        reward = slot_reward(costs, self.reward_scale, self.reward_clip)
+        reward = slot_reward(sim, costs, self.reward_scale, self.reward_clip)
         done = sim.done
         obs = self._observations()
         info = slot_info(costs)

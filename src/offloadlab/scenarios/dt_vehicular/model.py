@@ -262,6 +262,26 @@ class EpisodeLog:
             return {k: v.mean(axis=0) for k, v in self.series().items()}
 
 
+def terminal_cost(p: DtVehicularParams, queue: np.ndarray) -> np.ndarray:
+    """Charge [B] for the work still queued when the episode ends (backlogs [B, K] or [K]):
+    ``terminal_queue_weight`` beta L(Q(T)) with L(Q) = sum_k q_k^2 / 2, eq. (18). P2's drift term sums
+    q_k(t) (Z_k - phi_k), which is 0 in the slot a queue first fills, so an episode could otherwise end
+    with its queues full for free; the paper, whose horizon is unbounded, is silent on it."""
+    q = np.atleast_2d(np.asarray(queue, dtype=float))
+    return p.terminal_queue_weight * p.beta * 0.5 * (q**2).sum(axis=1)
+
+
+def episode_summary(p: DtVehicularParams, log: EpisodeLog, queue: np.ndarray) -> dict[str, np.ndarray]:
+    """Episode means of every term [B] and the objective: ``p2`` = (sum_t P2(t) + terminal cost) / T, the
+    terminal cost spread over the slots; ``p2_slots`` is the mean P2(t) alone; ``queue`` the final backlogs."""
+    summary = log.summary()
+    terminal = terminal_cost(p, queue)
+    with np.errstate(invalid="ignore"):
+        p2 = summary["p2"] + terminal / p.slots
+    final = np.atleast_2d(np.asarray(queue, dtype=float)).sum(axis=1)
+    return {**summary, "p2": p2, "p2_slots": summary["p2"], "terminal_cost": terminal, "final_queue_bytes": final}
+
+
 @dataclass(frozen=True)
 class SlotState:
     """What a policy sees at the start of slot t: the twin's view of every vehicle and the backlogs."""
@@ -294,6 +314,10 @@ class Simulator:
     def done(self) -> bool:
         """Whether every slot has been played."""
         return self.t >= self.params.slots
+
+    def summary(self) -> dict[str, np.ndarray]:
+        """Episode means and the objective with the terminal queue cost (``episode_summary``), [1] each."""
+        return episode_summary(self.params, self.log, self.queue)
 
     def state(self) -> SlotState:
         """The state at the current slot."""

@@ -42,6 +42,13 @@ class DtVehicularParams(StrictModel):
     beta: float = Field(1.0, ge=0, description="Lyapunov trade-off factor beta of P2 (eq. 24)")
     qos_weight: float = Field(1.0, ge=0, description="weight of -U^sys in P2 (1 in the paper)")
     energy_weight: float = Field(1.0, ge=0, description="weight of E^sys in P2 (1 in the paper)")
+    terminal_queue_weight: float = Field(
+        1.0,
+        ge=0,
+        le=1e6,
+        description="weight of the terminal queue cost beta L(q(T)), L(q) = sum_k q_k^2 / 2: the work still "
+        "queued when the episode ends, charged once (the paper is silent; 0 leaves it uncharged)",
+    )
     deadline_s: float = Field(
         0.3,
         gt=0,

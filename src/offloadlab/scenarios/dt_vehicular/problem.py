@@ -19,7 +19,8 @@ from offloadlab.scenarios.dt_vehicular.params import PRESETS
 
 class DtVehicularProblem(ProblemBase):
     """Seed 004: per slot, offloading shares omega and edge CPU shares alpha of every vehicle's K tasks,
-    minimising the drift-plus-penalty P2 (eq. 24) averaged over an episode.
+    minimising the drift-plus-penalty P2 (eq. 24) averaged over an episode, with the work still queued at
+    its end charged once (``model.terminal_cost``) and spread over its slots.
 
     The instance is the episode's configuration and seed. ``evaluate`` plays the episode applying the
     same (stationary) decision in every slot, without projection: a decision that breaks the bounds,
@@ -87,9 +88,8 @@ class DtVehicularProblem(ProblemBase):
             raise InputError("decision", f"batch sizes differ: omega {w.shape[0]}, alpha {a.shape[0]}")
         checks = model.violations(p, w, a)
         log, queue = model.run_stationary(instance, np.clip(w, 0, 1), np.clip(a, 0, 1))
-        summary = log.summary()
-        details = {**summary, "final_queue_bytes": queue.sum(axis=1)}
-        return Evaluation.from_checks(summary["p2"], checks, details)
+        details = model.episode_summary(p, log, queue)
+        return Evaluation.from_checks(details["p2"], checks, details)
 
     def local_decision(self, instance: Episode) -> dict[str, np.ndarray]:
         """Everything computed on the vehicles."""
