@@ -332,7 +332,10 @@ def _usage_field(exc: UsageError) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    """An error as one short line, with anything that looks like a secret masked."""
+    from offloadlab.core.errors import MAX_MESSAGE, cut, mask_secrets
+
+    return cut(mask_secrets(" ".join(line.strip() for line in text.splitlines() if line.strip())), 2 * MAX_MESSAGE)
 
 
 def main() -> None:

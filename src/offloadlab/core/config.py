@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from offloadlab.core.errors import InputError, UnknownNameError
+from offloadlab.core.errors import InputError, UnknownNameError, excerpt
 from offloadlab.core.resources import check_params
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,7 +43,7 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
             allowed = ", ".join(cls.model_fields)
             msg = f"unknown field (allowed: {allowed})"
         elif "input" in err and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {excerpt(err['input'])})"
         raise InputError(field, msg) from None
     # parameters that size an instance are checked against the memory limit before anything is allocated
     check_params(model, where)
@@ -82,7 +82,7 @@ def instance_header(
     if "scenario" not in data:
         raise InputError("scenario", "missing: the instance must name its scenario")
     if data["scenario"] != scenario_id:
-        raise InputError("scenario", f"expected '{scenario_id}', got {data['scenario']!r}")
+        raise InputError("scenario", f"expected '{scenario_id}', got {excerpt(data['scenario'])}")
     for key in required:
         if key not in data:
             raise InputError(key, "missing")
@@ -96,5 +96,5 @@ def instance_header(
 def check_seed(value: Any, where: str = "seed") -> int:
     """A seed: an integer (not a bool) in [0, 2**63)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-        raise InputError(where, f"must be an integer in [0, 2**63) (got {value!r})")
+        raise InputError(where, f"must be an integer in [0, 2**63) (got {excerpt(value)})")
     return value

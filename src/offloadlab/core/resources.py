@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any, Protocol, runtime_checkable
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, excerpt
 
 MEMORY_ENV = "OFFLOADLAB_MAX_MEMORY"
 GIB = 2**30
@@ -50,10 +50,10 @@ def parse_size(text: str, where: str = MEMORY_ENV) -> int:
     match = _SIZE.match(text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in UNITS:
-        raise InputError(where, f"expected a size such as 4GiB, 500MB or a number of bytes (got {text!r})")
+        raise InputError(where, f"expected a size such as 4GiB, 500MB or a number of bytes (got {excerpt(text)})")
     value = int(float(match.group(1)) * UNITS[unit])
     if value < 1:
-        raise InputError(where, f"must be at least 1 byte (got {text!r})")
+        raise InputError(where, f"must be at least 1 byte (got {excerpt(text)})")
     return value
 
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, mask_secrets
 from offloadlab.core.io import scratch_logdir
+from offloadlab.experiments.confine import confine_options
 from offloadlab.experiments.plan import RunConfig, expand
 from offloadlab.experiments.spec import ExperimentSpec
 from offloadlab.experiments.store import Claim, ResultsStore
@@ -127,7 +128,7 @@ def execute_run(cfg: RunConfig, experiment: str) -> dict[str, Any]:
             row.update(_solved(cfg))
     except Exception as exc:  # a failing run is recorded and retried on the next rerun, never fatal
         tb = traceback.format_exc(limit=-3)
-        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}\n{tb}"[-4000:]})
+        row.update({"status": "error", "error": mask_secrets(f"{type(exc).__name__}: {exc}\n{tb}")[-4000:]})
     row["wall_s"] = time.perf_counter() - t0
     row["finished_at"] = now_iso()
     return row
@@ -138,8 +139,9 @@ def _solved(cfg: RunConfig) -> dict[str, Any]:
     from offloadlab.core.registry import get_scenario
     from offloadlab.core.run import solve
 
+    options = confine_options(cfg.options, Path(cfg.root), "option") if cfg.root else cfg.options
     data = get_scenario(cfg.scenario).make_instance(cfg.instance_seed, cfg.preset, **cfg.params)
-    _, _, result = solve(data, cfg.solver, cfg.solver_seed, cfg.budget, **cfg.options)
+    _, _, result = solve(data, cfg.solver, cfg.solver_seed, cfg.budget, **options)
     res = result.to_json()
     stats = res["stats"]
     return {
@@ -475,7 +477,9 @@ def run_sweep(
     from offloadlab.experiments.progress import SweepProgress
 
     t0 = time.perf_counter()
-    runs = expand(spec)
+    for i, entry in enumerate(spec.solvers):  # every path inside the results folder, before anything runs
+        confine_options(entry.options, Path(out), f"spec.solvers.{i}.options")
+    runs = expand(spec, str(Path(out).resolve()))
     _check_solver_names(redo, runs, "redo")
     _check_solver_names(only, runs, "only")
     store = ResultsStore(out).create()
