@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -15,7 +15,13 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """Base for parameter models: unknown keys are errors, values are validated on assignment."""
+    """Base for parameter models: unknown keys are errors, values are validated on assignment.
+
+    ``INPUT_OPTIONAL`` names the fields an instance file may leave out: settings used only to generate an
+    instance (written when the project writes one, unused when it is evaluated) and settings whose default
+    the scenario's contract documents. Every other field is required in an instance file."""
+
+    INPUT_OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     # strict: no type coercion ("10" is not 10, true is not 1); no NaN or infinity anywhere
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True, strict=True, allow_inf_nan=False)
@@ -64,9 +70,11 @@ def preset_params(
 
 
 def parse_params(cls: type[M], data: Any, where: str = "params") -> M:
-    """Validate the params of an instance file: every field must be present (no silent defaults)."""
+    """Validate the params of an instance file: every field must be present (no silent defaults) except the
+    model's ``INPUT_OPTIONAL`` ones."""
     if isinstance(data, Mapping):
-        missing = [name for name in cls.model_fields if name not in data]
+        optional = getattr(cls, "INPUT_OPTIONAL", ())
+        missing = [name for name in cls.model_fields if name not in data and name not in optional]
         if missing:
             raise InputError(f"{where}.{missing[0]}", "missing (an instance file must give every parameter)")
     return parse_model(cls, data, where)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, cut
 
 MAX_DEPTH = 32  # input files nest a few levels; deeper is a mistake (and deep recursion crashes parsers)
 MAX_INPUT_BYTES = 64 * 2**20
@@ -57,14 +57,25 @@ def _finite_float(token: str) -> float:
 
 
 def loads(text: str, what: str, where: str = "") -> Any:
-    """Parse JSON text strictly: no NaN/Infinity literals, no number overflowing to infinity, bounded depth."""
+    """Parse JSON text strictly: no NaN/Infinity literals, no number overflowing to infinity, bounded depth,
+    no key twice in one object (JSON parsers disagree on which value wins: the file is ambiguous)."""
     src = f"'{where}' " if where else ""
 
     def no_constants(token: str) -> float:
         raise InputError(what, f"{src}contains {token}, which is not a number (allowed: finite numbers)")
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise InputError(f"{what}.{cut(dup, 80)}", f"{src}key appears twice in one object (give it once)")
+        return obj
+
     try:
-        data = json.loads(text, parse_constant=no_constants, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=no_constants, parse_float=_finite_float, object_pairs_hook=unique)
+    except InputError:  # a key given twice
+        raise
     except json.JSONDecodeError as exc:
         raise InputError(what, f"{src}is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except OverflowError as exc:

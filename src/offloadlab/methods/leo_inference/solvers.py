@@ -6,9 +6,10 @@ rule). Common option ``use_relay``: False keeps tasks whose only path is a relay
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
@@ -60,21 +61,16 @@ def solve_leoedge(
     budget: int | None,
     rng: np.random.Generator,
     literal: bool = False,
-    step_primal: float = 0.2,
-    step_dual: float = 0.1,
-    eps: float = 0.02,
-    max_iter: int = 300,
-    tol: float = 1e-3,
+    step_primal: Annotated[float, Field(gt=0, le=100)] = 0.2,
+    step_dual: Annotated[float, Field(gt=0, le=100)] = 0.1,
+    eps: Annotated[float, Field(ge=0, le=1)] = 0.02,
+    max_iter: Annotated[int, Field(ge=1, le=100_000)] = 300,
+    tol: Annotated[float, Field(gt=0, le=1e6)] = 1e-3,
     warm_start: bool = True,
     use_relay: bool = True,
 ) -> Result:
     """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
     lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
-    for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
-        if not v > 0:
-            raise InputError(f"option {name}", f"must be > 0, got {v}")
-    if eps < 0 or max_iter < 1:
-        raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
     opt = DualOptions(
         step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol, literal=literal
     )
@@ -137,12 +133,10 @@ def solve_threshold(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    threshold_ms: float = 20.0,
+    threshold_ms: Annotated[float, Field(ge=0, le=1e6)] = 20.0,
     use_relay: bool = True,
 ) -> Result:
     """The paper's threshold baseline (ignores the load constraint)."""
-    if not threshold_ms >= 0:
-        raise InputError("option threshold_ms", f"must be >= 0, got {threshold_ms}")
     model = model_of(instance)
     slow = instance.local_ms_per_image[instance.task_sat] > threshold_ms
     cand = _candidates(model, use_relay, positive=False) & slow

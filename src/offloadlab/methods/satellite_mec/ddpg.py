@@ -17,14 +17,14 @@ a search procedure, on the same axis as GA and random choice.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
-from offloadlab.core.errors import InputError
 from offloadlab.core.registry import Smoke, register_solver
+from offloadlab.core.resources import check_learner, mlp_parameters
 from offloadlab.core.result import Result, Tracker
-from offloadlab.core.space import check_number
 from offloadlab.rl.common import load_checkpoint, sb3_callback, torch_threads
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
@@ -46,31 +46,31 @@ def solve_ddpg(
     instance: SatMecInstance,
     budget: int | None,
     rng: np.random.Generator,
-    learning_rate: float = 1e-5,
-    noise_sigma: float = 0.05,
-    hidden: tuple[int, ...] = (64, 64),
-    gamma: float = 0.0,
-    horizon: int = 8,
-    batch_size: int = 128,
-    learning_starts: int = 100,
-    checkpoint: str | None = None,
-    threads: int = 1,
+    learning_rate: Annotated[float, Field(gt=0, le=1)] = 1e-5,
+    noise_sigma: Annotated[float, Field(ge=0, le=10)] = 0.05,
+    hidden: Annotated[tuple[Annotated[int, Field(ge=1, le=4096)], ...], Field(min_length=1, max_length=8)] = (64, 64),
+    gamma: Annotated[float, Field(ge=0, le=1)] = 0.0,
+    horizon: Annotated[int, Field(ge=1, le=100_000)] = 8,
+    batch_size: Annotated[int, Field(ge=1, le=65_536)] = 128,
+    learning_starts: Annotated[int, Field(ge=0, le=10**9)] = 100,
+    checkpoint: Annotated[str, Field(min_length=1, max_length=4096)] | None = None,
+    threads: Annotated[int, Field(ge=1, le=64)] = 1,
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
     from stable_baselines3 import DDPG
     from stable_baselines3.common.noise import NormalActionNoise
 
     budget = DEFAULT_BUDGET if budget is None else int(budget)
-    check_number(learning_rate, "option learning_rate", low=0, low_open=True)
-    check_number(noise_sigma, "option noise_sigma", low=0)
-    check_number(gamma, "option gamma", low=0, high=1)
-    check_number(threads, "option threads", low=1, high=64)
-    if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
-        raise InputError("option hidden", f"must be a list of positive layer widths (got {hidden!r})")
-
     env = SatMecEnv(instance, horizon=horizon)
     tracker = Tracker(budget)
     dim = int(np.prod(env.action_space.shape or (1,)))
+    obs = int(np.prod(env.observation_space.shape or (1,)))
+    # actor and critic (SB3's net_arch for both), a minibatch through each, a replay buffer of ``budget``
+    # transitions (observation, next observation, action, reward, done): all refused before SB3 allocates
+    nets = mlp_parameters(obs, hidden, dim) + mlp_parameters(obs + dim, hidden, 1)
+    check_learner(
+        "options hidden, batch_size", nets, 2 * batch_size * (obs + dim + sum(hidden)), budget * (2 * obs + dim + 2)
+    )
     noise = NormalActionNoise(mean=np.zeros(dim), sigma=noise_sigma * np.ones(dim))
     seed = int(rng.integers(2**31 - 1))
     with torch_threads(threads):
