@@ -27,7 +27,7 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
     """The repr of a value echoed in an error, cut to ``limit`` characters (a 1 MB string stays a few words)."""
     if isinstance(value, (list, tuple, dict, set)) and len(value) > limit:
         return f"a {type(value).__name__} of {len(value)} entries"
-    return cut(repr(value), limit)
+    return cut(mask_secrets(repr(value)), limit)
 
 
 def remember_secret(value: str | None) -> None:
@@ -54,8 +54,9 @@ class InputError(OffloadlabError, ValueError):
     """Bad input: names the offending field and what is allowed."""
 
     def __init__(self, field: str, message: str):
-        self.field = cut(field, MAX_FIELD)
-        self.message = cut(message, MAX_MESSAGE)
+        # secrets masked before cutting, so that no prefix of one survives the cut
+        self.field = cut(mask_secrets(field), MAX_FIELD)
+        self.message = cut(mask_secrets(message), MAX_MESSAGE)
         super().__init__(f"{self.field}: {self.message}")
 
 

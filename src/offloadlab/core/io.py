@@ -15,11 +15,32 @@ from offloadlab.core.errors import InputError, cut
 
 MAX_DEPTH = 32  # input files nest a few levels; deeper is a mistake (and deep recursion crashes parsers)
 MAX_INPUT_BYTES = 64 * 2**20
+PATH_MAX, NAME_MAX = 4096, 255  # Linux's limits (bytes); longer paths fail in the OS with ENAMETOOLONG
+SHOWN_PATH = 160  # characters of a path in an error line
+
+
+def usable_path(path: str | Path, what: str) -> Path:
+    """``path`` as a Path; InputError (path cut short) when no file system can hold it: longer than
+    PATH_MAX, a name longer than NAME_MAX, or a NUL byte."""
+    text = str(path)
+    name_max = max((len(part.encode()) for part in Path(text).parts), default=0)
+    if "\0" in text or len(text.encode()) > PATH_MAX or name_max > NAME_MAX:
+        raise InputError(
+            what,
+            f"'{shown(text)}' is not a usable path (at most {PATH_MAX} bytes, {NAME_MAX} a name, no NUL)",
+        )
+    return Path(text)
+
+
+def shown(path: str | Path) -> str:
+    """A path as an error message shows it: cut to SHOWN_PATH characters."""
+    text = str(path)
+    return text if len(text) <= SHOWN_PATH else f"{text[: SHOWN_PATH // 2]}...{text[-SHOWN_PATH // 2 :]}"
 
 
 def read_text(path: str | Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """The UTF-8 text of an input file; InputError when it is missing, a folder, too large or not text."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.is_dir():
         raise InputError(what, f"'{p}' is a folder, not a file")
     if not p.is_file():
@@ -104,7 +125,7 @@ def dumps(obj: Any, indent: int | None = None) -> str:
 
 def output_file(path: str | Path, what: str) -> Path:
     """A path a command may write a file to: not a folder; its missing parent folders are created."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.is_dir():
         raise InputError(what, f"'{p}' is a folder (give a file name)")
     try:
@@ -118,7 +139,7 @@ def output_file(path: str | Path, what: str) -> Path:
 
 def output_dir(path: str | Path, what: str) -> Path:
     """A folder a command may write files into, created when missing; InputError when it is a file."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.exists() and not p.is_dir():
         raise InputError(what, f"'{p}' is a file (give a folder)")
     try:

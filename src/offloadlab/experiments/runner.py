@@ -33,6 +33,8 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 LLM_STATS = ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs")
 MAX_JOBS = 1024
 POLL_S = 0.2  # how often runs held by another runner are tried again
+PARENT_POLL_S = 1.0  # how often a worker checks that its runner is alive
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
 
 
 @dataclass
@@ -223,6 +225,27 @@ def thread_env() -> Iterator[None]:
             os.environ.pop(k, None)
 
 
+def exit_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the runner that started it is gone (``kill -9`` included), so that no
+    worker keeps computing, and holding a run's claim, for a sweep nobody waits for. Linux delivers SIGKILL
+    on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere, and as a second guard, a thread polls."""
+    import ctypes
+    import signal
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # no cleanup: the runs it held are redone by the next runner
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class ProcessExecutor(Executor):
     """Runs in ``jobs`` spawned worker processes (spawn: safe with threads and torch in the parent)."""
 
@@ -235,7 +258,12 @@ class ProcessExecutor(Executor):
         """Start the (lazily spawning) worker pool."""
         import multiprocessing
 
-        self.pool = ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            self.slots,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         self.pending = {}
 
     def submit(self, cfg: RunConfig, experiment: str) -> None:
