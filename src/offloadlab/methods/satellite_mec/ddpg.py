@@ -69,7 +69,10 @@ def solve_ddpg(
     # transitions (observation, next observation, action, reward, done): all refused before SB3 allocates
     nets = mlp_parameters(obs, hidden, dim) + mlp_parameters(obs + dim, hidden, 1)
     check_learner(
-        "options hidden, batch_size", nets, 2 * batch_size * (obs + dim + sum(hidden)), budget * (2 * obs + dim + 2)
+        "options hidden, batch_size, budget",
+        nets,
+        2 * batch_size * (obs + dim + sum(hidden)),
+        budget * (2 * obs + dim + 2),
     )
     noise = NormalActionNoise(mean=np.zeros(dim), sigma=noise_sigma * np.ones(dim))
     seed = int(rng.integers(2**31 - 1))
