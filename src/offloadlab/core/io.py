@@ -89,8 +89,10 @@ def loads(text: str, what: str, where: str = "") -> Any:
         obj = dict(pairs)
         if len(obj) != len(pairs):
             seen: set[str] = set()
-            dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-            raise InputError(f"{what}.{cut(dup, 80)}", f"{src}key appears twice in one object (give it once)")
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputError(f"{what}.{cut(key, 80)}", f"{src}key appears twice in one object (give it once)")
+                seen.add(key)
         return obj
 
     try:
