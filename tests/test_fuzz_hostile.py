@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.resources import MEMORY_ENV
 from offloadlab.experiments.confine import DATA_ENV, SECRET_OPTIONS, confined_path
 from offloadlab.scenarios.dt_vehicular.params import DtVehicularParams
 from offloadlab.scenarios.leo_inference.params import LeoParams
@@ -300,12 +301,36 @@ def get_scenario_objective(scenario: str) -> str:
 WIDTHS = st.lists(st.integers(1, 4096), min_size=1, max_size=8)
 
 
+def limited_cli(limit: str, *argv: Any) -> tuple[int, str, str]:
+    """``offloadlab --max-memory LIMIT ARGV`` in this process, leaving the limit as it was afterwards (the
+    option sets $OFFLOADLAB_MAX_MEMORY for the command's worker processes)."""
+    before = os.environ.get(MEMORY_ENV)
+    try:
+        return cli("--max-memory", limit, *argv)
+    finally:
+        if before is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = before
+
+
 @settings(FUZZ, max_examples=5)
 @given(hidden=WIDTHS, budget=st.integers(10**5, 10**9), batch=st.integers(1, 65_536))
 def test_ddpg_networks_and_buffer_count_against_the_memory_limit(workdir, hidden, budget, batch):
     inst = dump(workdir / "i.json", small_instance("satellite-mec"))
-    argv = ["--max-memory", "4MiB", "solve", inst, "--solver", "ddpg", "--budget", budget]
-    line = one_line_error(*cli(*argv, "--hidden", json.dumps(hidden), "--batch-size", batch), f"ddpg {hidden}")
+    argv = [
+        "solve",
+        inst,
+        "--solver",
+        "ddpg",
+        "--budget",
+        budget,
+        "--hidden",
+        json.dumps(hidden),
+        "--batch-size",
+        batch,
+    ]
+    line = one_line_error(*limited_cli("4MiB", *argv), f"ddpg {hidden}")
     assert "hidden" in line and "memory" in line
 
 
@@ -313,8 +338,9 @@ def test_ddpg_networks_and_buffer_count_against_the_memory_limit(workdir, hidden
 @given(hidden=WIDTHS, batch=st.integers(1, 65_536), episodes=st.integers(1000, 100_000))
 def test_marl_networks_and_buffer_count_against_the_memory_limit(workdir, hidden, batch, episodes):
     inst = dump(workdir / "i.json", small_instance("dt-vehicular"))
-    argv = ["--max-memory", "1MiB", "solve", inst, "--solver", "marl", "--episodes", episodes, "--progress", "false"]
-    line = one_line_error(*cli(*argv, "--hidden", json.dumps(hidden), "--batch-size", batch), f"marl {hidden}")
+    argv = ["solve", inst, "--solver", "marl", "--episodes", episodes, "--progress", "false"]
+    argv += ["--hidden", json.dumps(hidden), "--batch-size", batch]
+    line = one_line_error(*limited_cli("1MiB", *argv), f"marl {hidden}")
     assert "hidden" in line and "memory" in line
 
 
