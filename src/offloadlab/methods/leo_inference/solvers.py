@@ -71,6 +71,12 @@ def solve_leoedge(
 ) -> Result:
     """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
     lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
+    # the bounds above hold for options from the CLI and specs; these checks for direct calls
+    for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
+        if not v > 0:
+            raise InputError(f"option {name}", f"must be > 0, got {v}")
+    if eps < 0 or max_iter < 1:
+        raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
     opt = DualOptions(
         step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol, literal=literal
     )
@@ -137,6 +143,8 @@ def solve_threshold(
     use_relay: bool = True,
 ) -> Result:
     """The paper's threshold baseline (ignores the load constraint)."""
+    if not threshold_ms >= 0:
+        raise InputError("option threshold_ms", f"must be >= 0, got {threshold_ms}")
     model = model_of(instance)
     slow = instance.local_ms_per_image[instance.task_sat] > threshold_ms
     cand = _candidates(model, use_relay, positive=False) & slow
