@@ -38,6 +38,7 @@ from hypothesis.control import currently_in_test_context
 from offloadlab.cli import main
 from offloadlab.core.options import options_model
 from offloadlab.core.registry import get_scenario, scenarios, solvers_for
+from offloadlab.scenarios.satellite_mec.params import SatMecParams
 
 SCENARIOS = scenarios()
 WATCHDOG_S = 30  # one example running longer than this is a failure (unbounded work) ...
@@ -447,7 +448,7 @@ def _instance(scenario: str, mutation: Mutation, reason: str) -> Defect:
 KNOWN: list[Defect] = []
 
 # Keys an instance may omit by its scenario's contract (docs/contracts.md): deleting them is not a silent default.
-OPTIONAL = {("satellite-mec", "seed")}
+OPTIONAL = {("satellite-mec", "seed")} | {("satellite-mec", "params", k) for k in SatMecParams.INPUT_OPTIONAL}
 
 
 def _known(scenario: str, kind: str, path: tuple[Any, ...], solver: str = "") -> bool:
@@ -535,6 +536,7 @@ def test_slow_fuzz_everything(scenario, workdir, data):
     if kind == "instance":
         mutation = data.draw(mutations(small_instance(scenario)))
         assume(not _known(scenario, "instance", mutation.path))
+        assume(not (mutation.op == "delete" and (scenario, *mutation.path) in OPTIONAL))
         _instance_case(scenario, workdir, mutation)
     elif kind == "decision":
         _decision_case(scenario, workdir, data.draw(mutations(lowest_decision(scenario))))

@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from offloadlab.core.config import check_seed
 from offloadlab.core.errors import InputError, OffloadlabError
-from offloadlab.core.io import check_depth, dumps, loads, output_dir, output_file, read_json, write_json
+from offloadlab.core.io import check_depth, dumps, loads, output_dir, output_file, read_json, shown, write_json
 
 app = typer.Typer(
     add_completion=False,
@@ -332,7 +332,10 @@ def _usage_field(exc: UsageError) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    """An error as one short line, with anything that looks like a secret masked."""
+    from offloadlab.core.errors import MAX_MESSAGE, cut, mask_secrets
+
+    return cut(mask_secrets(" ".join(line.strip() for line in text.splitlines() if line.strip())), 2 * MAX_MESSAGE)
 
 
 def main() -> None:
@@ -347,6 +350,10 @@ def main() -> None:
         sys.exit(2)
     except UsageError as exc:
         typer.echo(f"error: {_usage_field(exc)}: {_one_line(exc.format_message())}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the file system refused a path the checks above let through (a race, a quota)
+        where = shown(exc.filename) if exc.filename else "file"
+        typer.echo(f"error: {where}: {_one_line(exc.strerror or str(exc))}", err=True)
         sys.exit(2)
     except typer.Abort:
         typer.echo("error: aborted", err=True)

@@ -104,6 +104,7 @@ def record_fixture() -> None:
     """Run the embedded model for real and write the instance, the recording and the expected summary."""
     data = generate_instance(make_params("default", M=3, N=5, I=4), seed=1).to_json()
     write_json(INSTANCE, data)
+    RECORDING.unlink(missing_ok=True)  # a recording is appended to, never overwritten
     _, _, res = solve(data, "llm", 0, llm_record=str(RECORDING), **OPTIONS)
     write_json(EXPECTED, summary(res))
     print(json.dumps(summary(res)["stats"], indent=1))

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from offloadlab.core.errors import InputError, UnknownNameError
+from offloadlab.core.errors import InputError, UnknownNameError, excerpt
 from offloadlab.core.resources import check_params
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """Base for parameter models: unknown keys are errors, values are validated on assignment."""
+    """Base for parameter models: unknown keys are errors, values are validated on assignment.
+
+    ``INPUT_OPTIONAL`` names the fields an instance file may leave out: settings used only to generate an
+    instance (written when the project writes one, unused when it is evaluated) and settings whose default
+    the scenario's contract documents. Every other field is required in an instance file."""
+
+    INPUT_OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     # strict: no type coercion ("10" is not 10, true is not 1); no NaN or infinity anywhere
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True, strict=True, allow_inf_nan=False)
@@ -43,7 +49,7 @@ def parse_model(cls: type[M], data: Any, where: str) -> M:
             allowed = ", ".join(cls.model_fields)
             msg = f"unknown field (allowed: {allowed})"
         elif "input" in err and not isinstance(err["input"], (dict, list)):
-            msg = f"{msg} (got {err['input']!r})"
+            msg = f"{msg} (got {excerpt(err['input'])})"
         raise InputError(field, msg) from None
     # parameters that size an instance are checked against the memory limit before anything is allocated
     check_params(model, where)
@@ -64,9 +70,11 @@ def preset_params(
 
 
 def parse_params(cls: type[M], data: Any, where: str = "params") -> M:
-    """Validate the params of an instance file: every field must be present (no silent defaults)."""
+    """Validate the params of an instance file: every field must be present (no silent defaults) except the
+    model's ``INPUT_OPTIONAL`` ones."""
     if isinstance(data, Mapping):
-        missing = [name for name in cls.model_fields if name not in data]
+        optional = getattr(cls, "INPUT_OPTIONAL", ())
+        missing = [name for name in cls.model_fields if name not in data and name not in optional]
         if missing:
             raise InputError(f"{where}.{missing[0]}", "missing (an instance file must give every parameter)")
     return parse_model(cls, data, where)
@@ -82,7 +90,7 @@ def instance_header(
     if "scenario" not in data:
         raise InputError("scenario", "missing: the instance must name its scenario")
     if data["scenario"] != scenario_id:
-        raise InputError("scenario", f"expected '{scenario_id}', got {data['scenario']!r}")
+        raise InputError("scenario", f"expected '{scenario_id}', got {excerpt(data['scenario'])}")
     for key in required:
         if key not in data:
             raise InputError(key, "missing")
@@ -96,5 +104,5 @@ def instance_header(
 def check_seed(value: Any, where: str = "seed") -> int:
     """A seed: an integer (not a bool) in [0, 2**63)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-        raise InputError(where, f"must be an integer in [0, 2**63) (got {value!r})")
+        raise InputError(where, f"must be an integer in [0, 2**63) (got {excerpt(value)})")
     return value

@@ -11,15 +11,36 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, cut
 
 MAX_DEPTH = 32  # input files nest a few levels; deeper is a mistake (and deep recursion crashes parsers)
 MAX_INPUT_BYTES = 64 * 2**20
+PATH_MAX, NAME_MAX = 4096, 255  # Linux's limits (bytes); longer paths fail in the OS with ENAMETOOLONG
+SHOWN_PATH = 160  # characters of a path in an error line
+
+
+def usable_path(path: str | Path, what: str) -> Path:
+    """``path`` as a Path; InputError (path cut short) when no file system can hold it: longer than
+    PATH_MAX, a name longer than NAME_MAX, or a NUL byte."""
+    text = str(path)
+    name_max = max((len(part.encode()) for part in Path(text).parts), default=0)
+    if "\0" in text or len(text.encode()) > PATH_MAX or name_max > NAME_MAX:
+        raise InputError(
+            what,
+            f"'{shown(text)}' is not a usable path (at most {PATH_MAX} bytes, {NAME_MAX} a name, no NUL)",
+        )
+    return Path(text)
+
+
+def shown(path: str | Path) -> str:
+    """A path as an error message shows it: cut to SHOWN_PATH characters."""
+    text = str(path)
+    return text if len(text) <= SHOWN_PATH else f"{text[: SHOWN_PATH // 2]}...{text[-SHOWN_PATH // 2 :]}"
 
 
 def read_text(path: str | Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """The UTF-8 text of an input file; InputError when it is missing, a folder, too large or not text."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.is_dir():
         raise InputError(what, f"'{p}' is a folder, not a file")
     if not p.is_file():
@@ -57,14 +78,27 @@ def _finite_float(token: str) -> float:
 
 
 def loads(text: str, what: str, where: str = "") -> Any:
-    """Parse JSON text strictly: no NaN/Infinity literals, no number overflowing to infinity, bounded depth."""
+    """Parse JSON text strictly: no NaN/Infinity literals, no number overflowing to infinity, bounded depth,
+    no key twice in one object (JSON parsers disagree on which value wins: the file is ambiguous)."""
     src = f"'{where}' " if where else ""
 
     def no_constants(token: str) -> float:
         raise InputError(what, f"{src}contains {token}, which is not a number (allowed: finite numbers)")
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputError(f"{what}.{cut(key, 80)}", f"{src}key appears twice in one object (give it once)")
+                seen.add(key)
+        return obj
+
     try:
-        data = json.loads(text, parse_constant=no_constants, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=no_constants, parse_float=_finite_float, object_pairs_hook=unique)
+    except InputError:  # a key given twice
+        raise
     except json.JSONDecodeError as exc:
         raise InputError(what, f"{src}is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except OverflowError as exc:
@@ -93,7 +127,7 @@ def dumps(obj: Any, indent: int | None = None) -> str:
 
 def output_file(path: str | Path, what: str) -> Path:
     """A path a command may write a file to: not a folder; its missing parent folders are created."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.is_dir():
         raise InputError(what, f"'{p}' is a folder (give a file name)")
     try:
@@ -107,7 +141,7 @@ def output_file(path: str | Path, what: str) -> Path:
 
 def output_dir(path: str | Path, what: str) -> Path:
     """A folder a command may write files into, created when missing; InputError when it is a file."""
-    p = Path(path)
+    p = usable_path(path, what)
     if p.exists() and not p.is_dir():
         raise InputError(what, f"'{p}' is a file (give a folder)")
     try:

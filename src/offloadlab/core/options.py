@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, excerpt
 
 RESERVED = ("problem", "instance", "budget", "rng")
 
@@ -52,6 +52,6 @@ def validate_options(fn: Callable[..., Any], solver: str, options: Mapping[str, 
         if err["type"] == "extra_forbidden":
             allowed = ", ".join(model.model_fields) or "none"
             raise InputError(f"option {name}", f"not taken by solver '{solver}' (allowed: {allowed})") from None
-        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+        got = f" (got {excerpt(err['input'])})" if "input" in err and not isinstance(err["input"], dict) else ""
         raise InputError(f"option {name}", f"{err['msg']}{got}") from None
     return dict(options)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, excerpt
 
 MEMORY_ENV = "OFFLOADLAB_MAX_MEMORY"
 GIB = 2**30
@@ -50,10 +51,10 @@ def parse_size(text: str, where: str = MEMORY_ENV) -> int:
     match = _SIZE.match(text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in UNITS:
-        raise InputError(where, f"expected a size such as 4GiB, 500MB or a number of bytes (got {text!r})")
+        raise InputError(where, f"expected a size such as 4GiB, 500MB or a number of bytes (got {excerpt(text)})")
     value = int(float(match.group(1)) * UNITS[unit])
     if value < 1:
-        raise InputError(where, f"must be at least 1 byte (got {text!r})")
+        raise InputError(where, f"must be at least 1 byte (got {excerpt(text)})")
     return value
 
 
@@ -104,3 +105,22 @@ def check_batch(instance: Any, batch: int, what: str) -> None:
     params = getattr(instance, "params", None)
     if isinstance(params, MemoryEstimate):
         check_memory(what, params.estimate_bytes(batch), f"{batch} decisions at once on this instance")
+
+
+def mlp_parameters(n_in: int, hidden: Sequence[int], n_out: int) -> int:
+    """Weights and biases of a fully connected network with these layer widths."""
+    sizes = [n_in, *hidden, n_out]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def learner_bytes(parameters: int, activations: int = 0, buffer_floats: int = 0) -> int:
+    """Peak bytes of float32 training: each trained parameter five times (weights, gradient, two Adam moments,
+    a target copy), each activation of a minibatch three times (forward, its gradient, the optimiser's
+    temporaries) and the replay buffer's floats once."""
+    return 4 * (5 * parameters + 3 * activations + buffer_floats)
+
+
+def check_learner(what: str, parameters: int, activations: int = 0, buffer_floats: int = 0) -> None:
+    """InputError naming ``what`` when a solver's networks, minibatches and replay buffer would exceed the
+    memory limit: network sizes and buffers count against it like instances do, checked before allocating."""
+    check_memory(what, learner_bytes(parameters, activations, buffer_floats), "training this solver")

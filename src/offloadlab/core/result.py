@@ -30,6 +30,17 @@ class Result:
     stats: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the guard of Evaluation.from_checks, for solvers that build their result directly: a non-finite
+        # (or missing) objective is never feasible
+        try:
+            finite = math.isfinite(float(self.objective))
+        except (TypeError, ValueError):
+            finite = False
+        if self.feasible and not finite:
+            self.feasible = False
+            self.details = {**self.details, "violations": [*self.details.get("violations", []), "non_finite_objective"]}
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (arrays as nested lists, inf as null)."""
         return {

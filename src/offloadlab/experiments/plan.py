@@ -26,11 +26,14 @@ class RunConfig:
     label: str = field(default="", compare=False)
     reference: bool = field(default=False, compare=False)
     point: dict[str, Any] = field(default_factory=dict, compare=False)  # the grid coordinates only
+    # the results folder: path options resolve inside it (experiments.confine); not part of the key, so a
+    # store that is moved keeps its runs
+    root: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:
         """Hash of the canonical JSON of the fields that determine the result (not the label)."""
-        ident = {k: v for k, v in asdict(self).items() if k not in ("label", "reference", "point")}
+        ident = {k: v for k, v in asdict(self).items() if k not in ("label", "reference", "point", "root")}
         text = json.dumps(ident, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -47,8 +50,9 @@ def solver_seed(instance_seed: int, repetition: int) -> int:
     return int.from_bytes(digest[:4], "big") >> 1
 
 
-def expand(spec: ExperimentSpec) -> list[RunConfig]:
-    """All runs of a (registry-checked) spec; seeds outermost so a partial sweep covers whole seeds."""
+def expand(spec: ExperimentSpec, root: str = "") -> list[RunConfig]:
+    """All runs of a (registry-checked) spec; seeds outermost so a partial sweep covers whole seeds
+    (``root``: the results folder their path options resolve in)."""
     runs = []
     grid = spec.grid.expand()
     for seed in spec.seeds:
@@ -70,6 +74,7 @@ def expand(spec: ExperimentSpec) -> list[RunConfig]:
                             label=entry.shown,
                             reference=entry.reference,
                             point=dict(point),
+                            root=root,
                         )
                     )
     return runs

@@ -1,36 +1,51 @@
 """Executing a sweep: runs in parallel worker processes (or on Ray), each result stored as it finishes,
-finished runs skipped on a rerun."""
+finished runs skipped on a rerun. One run is ``execute``; where runs execute is ``executors``."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import math
-import os
-import socket
 import subprocess
 import time
-import traceback
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from offloadlab.core.errors import InputError
-from offloadlab.core.io import scratch_logdir
+from offloadlab.experiments.confine import confine_options
+from offloadlab.experiments.execute import execute_run, now_iso, thin_history
+from offloadlab.experiments.executors import (
+    MAX_JOBS,
+    THREAD_ENV,
+    Executor,
+    InlineExecutor,
+    ProcessExecutor,
+    RayExecutor,
+    inline_executor,
+    make_executor,
+)
 from offloadlab.experiments.plan import RunConfig, expand
 from offloadlab.experiments.spec import ExperimentSpec
 from offloadlab.experiments.store import Claim, ResultsStore
 
-# One BLAS/OpenMP thread per worker process: the workers already fill the cores.
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-LLM_STATS = ("llm_calls", "prompt_tokens", "completion_tokens", "invalid_outputs")
-MAX_JOBS = 1024
+__all__ = [  # what callers import from here
+    "MAX_JOBS",
+    "THREAD_ENV",
+    "Executor",
+    "InlineExecutor",
+    "ProcessExecutor",
+    "RayExecutor",
+    "SweepSummary",
+    "execute_run",
+    "inline_executor",
+    "make_executor",
+    "manifest",
+    "now_iso",
+    "run_sweep",
+    "summary_lines",
+    "thin_history",
+]
 POLL_S = 0.2  # how often runs held by another runner are tried again
 
 
@@ -60,11 +75,6 @@ class SweepSummary:
         )
 
 
-def now_iso() -> str:
-    """Current UTC time, ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def software_version() -> str:
     """offloadlab's version plus the git commit of the source tree when there is one."""
     from offloadlab import __version__
@@ -87,241 +97,6 @@ def software_version() -> str:
         return f"{__version__}+g{sha}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
-
-
-def thin_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the first point, every point where the best objective changes, and the last point.
-
-    Lossless for the best-so-far step curve on any of the history's (monotone) axes.
-    """
-    kept = [
-        h
-        for j, h in enumerate(history)
-        if j in (0, len(history) - 1) or h["best_objective"] != history[j - 1]["best_objective"]
-    ]
-    return [{**h, "best_objective": h["best_objective"] if h["best_objective"] is not None else math.inf} for h in kept]
-
-
-def execute_run(cfg: RunConfig, experiment: str) -> dict[str, Any]:
-    """Generate the instance, solve it through core.run.solve, and return the store row (never raises)."""
-    row: dict[str, Any] = {
-        "key": cfg.key,
-        "experiment": experiment,
-        "label": cfg.label,
-        "scenario": cfg.scenario,
-        "preset": cfg.preset,
-        "params_json": json.dumps(cfg.params, sort_keys=True),
-        "instance_seed": cfg.instance_seed,
-        "solver": cfg.solver,
-        "options_json": json.dumps(cfg.options, sort_keys=True),
-        "budget": cfg.budget,
-        "repetition": cfg.repetition,
-        "solver_seed": cfg.solver_seed,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "started_at": now_iso(),
-    }
-    t0 = time.perf_counter()
-    try:
-        with scratch_logdir():  # libraries' temp folders (SB3-*) go with the run
-            row.update(_solved(cfg))
-    except Exception as exc:  # a failing run is recorded and retried on the next rerun, never fatal
-        tb = traceback.format_exc(limit=-3)
-        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}\n{tb}"[-4000:]})
-    row["wall_s"] = time.perf_counter() - t0
-    row["finished_at"] = now_iso()
-    return row
-
-
-def _solved(cfg: RunConfig) -> dict[str, Any]:
-    """The result columns of a run: generate the instance and solve it."""
-    from offloadlab.core.registry import get_scenario
-    from offloadlab.core.run import solve
-
-    data = get_scenario(cfg.scenario).make_instance(cfg.instance_seed, cfg.preset, **cfg.params)
-    _, _, result = solve(data, cfg.solver, cfg.solver_seed, cfg.budget, **cfg.options)
-    res = result.to_json()
-    stats = res["stats"]
-    return {
-        "status": "ok",
-        "instance_params_json": json.dumps(data.get("params", {}), sort_keys=True),
-        "objective": res["objective"],
-        "feasible": res["feasible"],
-        "evaluations": _int_or_none(stats.get("evaluations")),
-        "stats_json": json.dumps(stats, sort_keys=True),
-        "details_json": json.dumps(res["details"]),
-        "decision_json": json.dumps(res["decision"]),
-        "history": thin_history(res["history"]),
-        **{k: _int_or_none(stats.get(k)) for k in LLM_STATS},
-    }
-
-
-def _int_or_none(x: Any) -> int | None:
-    """An int64 column value: finite numbers within int64, else None."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 2**63:
-        return int(x)
-    return None
-
-
-class Executor:
-    """Executes runs and hands back their rows, at most ``slots`` in flight; ``open``/``close`` bracket a sweep
-    (the runner submits a run only once it holds the run's claim, so claims match what is executing)."""
-
-    slots = 1
-
-    def open(self) -> None:
-        """Get ready for a sweep."""
-
-    def submit(self, cfg: RunConfig, experiment: str) -> None:
-        """Start one run."""
-        raise NotImplementedError
-
-    def next_done(self, timeout: float | None) -> tuple[RunConfig, dict[str, Any]] | None:
-        """A finished run and its row, waiting at most ``timeout`` seconds (None: until one finishes)."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Stop what is still running (the sweep ended or was interrupted)."""
-
-
-class InlineExecutor(Executor):
-    """Runs one after another in this process."""
-
-    def __init__(self) -> None:
-        self.queue: list[tuple[RunConfig, str]] = []
-
-    def open(self) -> None:
-        """Forget runs of an earlier, interrupted sweep."""
-        self.queue = []
-
-    def submit(self, cfg: RunConfig, experiment: str) -> None:
-        """Queue the run; it executes in next_done."""
-        self.queue.append((cfg, experiment))
-
-    def next_done(self, timeout: float | None) -> tuple[RunConfig, dict[str, Any]] | None:
-        """Execute the oldest queued run now."""
-        if not self.queue:
-            return None
-        cfg, experiment = self.queue.pop(0)
-        return cfg, execute_run(cfg, experiment)
-
-
-inline_executor = InlineExecutor()
-
-
-@contextlib.contextmanager
-def thread_env() -> Iterator[None]:
-    """Set one-thread BLAS/OpenMP variables (unless the user set them) for child processes, then restore."""
-    added = {k: v for k, v in THREAD_ENV.items() if k not in os.environ}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for k in added:
-            os.environ.pop(k, None)
-
-
-class ProcessExecutor(Executor):
-    """Runs in ``jobs`` spawned worker processes (spawn: safe with threads and torch in the parent)."""
-
-    def __init__(self, jobs: int):
-        self.slots = jobs
-        self.pool: ProcessPoolExecutor | None = None
-        self.pending: dict[Future[dict[str, Any]], RunConfig] = {}
-
-    def open(self) -> None:
-        """Start the (lazily spawning) worker pool."""
-        import multiprocessing
-
-        self.pool = ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"))
-        self.pending = {}
-
-    def submit(self, cfg: RunConfig, experiment: str) -> None:
-        """Send the run to a worker."""
-        assert self.pool is not None, "open() first"
-        with thread_env():  # a worker starts on a submit and inherits the environment then
-            self.pending[self.pool.submit(execute_run, cfg, experiment)] = cfg
-
-    def next_done(self, timeout: float | None) -> tuple[RunConfig, dict[str, Any]] | None:
-        """The first run to finish."""
-        if not self.pending:
-            return None
-        done, _ = wait(self.pending, timeout=timeout, return_when=FIRST_COMPLETED)
-        if not done:
-            return None
-        fut = next(iter(done))
-        return self.pending.pop(fut), fut.result()
-
-    def close(self) -> None:
-        """Cancel what has not started; do not wait for running workers."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool, self.pending = None, {}
-
-
-class RayExecutor(Executor):
-    """Runs as Ray tasks of one CPU each, on a cluster at ``address`` or a local Ray of ``jobs`` CPUs."""
-
-    def __init__(self, jobs: int, address: str | None):
-        try:
-            import ray
-        except ImportError:
-            raise InputError(
-                "executor", "ray is not installed (install the extra: pip install 'offloadlab[ray]')"
-            ) from None
-        self.ray, self.slots, self.address = ray, jobs, address
-        self.started_here = False
-        self.pending: dict[Any, RunConfig] = {}
-        self.remote: Any = None
-
-    def open(self) -> None:
-        """Join (or start) Ray."""
-        self.started_here = not self.ray.is_initialized()
-        if self.started_here:
-            self.ray.init(
-                address=self.address,
-                num_cpus=None if self.address else self.slots,
-                include_dashboard=False,
-                log_to_driver=False,
-                runtime_env={"env_vars": THREAD_ENV},
-            )
-        self.remote = self.ray.remote(num_cpus=1)(execute_run)
-        self.pending = {}
-
-    def submit(self, cfg: RunConfig, experiment: str) -> None:
-        """Submit the run as a task."""
-        self.pending[self.remote.remote(cfg, experiment)] = cfg
-
-    def next_done(self, timeout: float | None) -> tuple[RunConfig, dict[str, Any]] | None:
-        """The first task to finish."""
-        if not self.pending:
-            return None
-        done, _ = self.ray.wait(list(self.pending), num_returns=1, timeout=timeout)
-        if not done:
-            return None
-        return self.pending.pop(done[0]), self.ray.get(done[0])
-
-    def close(self) -> None:
-        """Cancel pending tasks; shut Ray down if this sweep started it."""
-        for ref in self.pending:
-            with contextlib.suppress(Exception):
-                self.ray.cancel(ref, force=True)
-        self.pending = {}
-        if self.started_here:
-            self.ray.shutdown()
-
-
-def make_executor(kind: str, jobs: int, ray_address: str | None = None) -> Executor:
-    """The executor named ``kind`` (local | ray)."""
-    if jobs < 1 or jobs > MAX_JOBS:
-        raise InputError("jobs", f"value {jobs} outside the allowed range [1, {MAX_JOBS}]")
-    if kind == "ray":
-        return RayExecutor(jobs, ray_address)
-    if kind != "local":
-        raise InputError("executor", f"unknown executor '{kind}' (allowed: local, ray)")
-    if ray_address:
-        raise InputError("ray-address", "only used with --executor ray")
-    return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
 
 
 def manifest(spec: ExperimentSpec, runs: list[RunConfig], source: str | None) -> dict[str, Any]:
@@ -475,7 +250,9 @@ def run_sweep(
     from offloadlab.experiments.progress import SweepProgress
 
     t0 = time.perf_counter()
-    runs = expand(spec)
+    for i, entry in enumerate(spec.solvers):  # every path inside the results folder, before anything runs
+        confine_options(entry.options, Path(out), f"spec.solvers.{i}.options")
+    runs = expand(spec, str(Path(out).resolve()))
     _check_solver_names(redo, runs, "redo")
     _check_solver_names(only, runs, "only")
     store = ResultsStore(out).create()

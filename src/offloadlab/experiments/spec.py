@@ -20,8 +20,9 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from offloadlab.core.config import StrictModel, parse_model
-from offloadlab.core.errors import InputError, UnknownNameError
+from offloadlab.core.errors import InputError, UnknownNameError, excerpt
 from offloadlab.core.io import MAX_DEPTH, read_text
+from offloadlab.experiments.confine import refuse_secret_options
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_SPEC_BYTES = 2**20
@@ -38,7 +39,7 @@ def max_runs() -> int:
     if not raw:
         return MAX_RUNS
     if not raw.isdigit() or int(raw) < 1:
-        raise InputError(MAX_RUNS_ENV, f"expected a positive integer (got {raw!r})")
+        raise InputError(MAX_RUNS_ENV, f"expected a positive integer (got {excerpt(raw)})")
     return int(raw)
 
 
@@ -66,6 +67,19 @@ class SpecLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """A mapping, refusing a key given twice (YAML keeps the last silently: the spec is ambiguous)."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {excerpt(key)} appears twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 class SolverEntry(StrictModel):
@@ -238,6 +252,8 @@ def check_size(spec: ExperimentSpec, where: str = "spec") -> ExperimentSpec:
 def parse_spec(data: Any, where: str = "spec") -> ExperimentSpec:
     """Validate a spec mapping (structure only); InputError names the first bad field."""
     spec = parse_model(ExperimentSpec, data, where)
+    for i, entry in enumerate(spec.solvers):
+        refuse_secret_options(entry.options, f"{where}.solvers.{i}.options")
     labels = [s.shown for s in spec.solvers]
     dup = next((lab for lab in labels if labels.count(lab) > 1), None)
     if dup is not None:

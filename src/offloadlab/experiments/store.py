@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from offloadlab.core.errors import InputError
+from offloadlab.core.io import shown, usable_path
 
 HISTORY = pa.struct(
     [
@@ -118,13 +119,14 @@ class ResultsStore:
 
     def create(self) -> ResultsStore:
         """Make the folders and drop temp files whose writer is gone (never a live writer's)."""
+        usable_path(self.root, "out")
         for d in (self.root, self.runs_dir, self.exp_dir, self.claims_dir):
             if d.exists() and not d.is_dir():
-                raise InputError("out", f"'{d}' is a file, not a results store directory")
+                raise InputError("out", f"'{shown(d)}' is a file, not a results store directory")
             try:
                 d.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise InputError("out", f"cannot create the results store '{d}': {exc.strerror}") from None
+                raise InputError("out", f"cannot create the results store '{shown(d)}': {exc.strerror}") from None
         for tmp in self.runs_dir.glob(f"*{TMP_SUFFIX}"):
             claim = self.try_claim(tmp.name.split(".", 1)[0])  # the writer of runs/<key>... holds <key>'s claim
             if claim is not None:
@@ -213,7 +215,7 @@ class ResultsStore:
     def _read_manifest(self, path: Path) -> dict[str, Any] | None:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
+            if _manifest_shaped(data):
                 return data
         except FileNotFoundError:
             return None
@@ -309,6 +311,54 @@ def _readable_run(path: Path) -> bool:
         return table.num_rows >= 1 and table.schema.equals(SCHEMA, check_metadata=False)
     except Exception:  # noqa: BLE001 - whatever pyarrow raises, the file is unreadable
         return False
+
+
+# What a manifest (runner.manifest) holds: top-level fields and each planned run's, with their JSON types.
+MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {"name": (str,), "spec": (dict,), "runs": (list,)}
+MANIFEST_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "figure": (str, type(None)),
+    "title": (str, type(None)),
+    "source": (str, type(None)),
+    "source_path": (str, type(None)),
+}
+# the spec as the manifest stores it (ExperimentSpec dumped): the fields figures and reports read
+SPEC_FIELDS: dict[str, tuple[type, ...]] = {
+    "scenario": (str,),
+    "preset": (str,),
+    "params": (dict,),
+    "grid": (dict,),
+    "seeds": (list,),
+    "repetitions": (int,),
+    "solvers": (list,),
+}
+SPEC_OPTIONAL: dict[str, tuple[type, ...]] = {"plot": (dict, type(None)), "budget": (int, type(None))}
+RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "key": (str,),
+    "label": (str,),
+    "solver": (str,),
+    "options": (dict,),
+    "point": (dict,),
+    "instance_seed": (int,),
+    "repetition": (int,),
+    "reference": (bool,),
+}
+
+
+def _manifest_shaped(data: Any) -> bool:
+    """Whether ``data`` has a manifest's shape (else it is quarantined like a corrupt run file)."""
+
+    def fits(obj: Any, fields: dict[str, tuple[type, ...]], optional: dict[str, tuple[type, ...]]) -> bool:
+        if not isinstance(obj, dict):
+            return False
+        required = all(k in obj and isinstance(obj[k], t) for k, t in fields.items())
+        return required and all(k not in obj or isinstance(obj[k], t) for k, t in optional.items())
+
+    return (
+        fits(data, MANIFEST_FIELDS, MANIFEST_OPTIONAL)
+        and fits(data["spec"], SPEC_FIELDS, SPEC_OPTIONAL)
+        and all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in data["spec"]["solvers"])
+        and all(fits(r, RUN_FIELDS, {}) for r in data["runs"])
+    )
 
 
 def _conflict(old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from offloadlab.core.errors import InputError
+from offloadlab.core.errors import InputError, mask_secrets, remember_secret
 from offloadlab.llm.backend import LLMError, Reply, Request, TransientLLMError, estimate_tokens
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -58,6 +58,7 @@ class OpenAIBackend:
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         key = os.environ.get(api_key_env)
+        remember_secret(key)  # a server error that echoes the key is masked wherever it is shown
         if not key and "api.openai.com" in self.base_url:
             raise InputError(api_key_env, "not set: export the API key in this environment variable")
         # retries are ours (LLMClient), so that each fault is counted
@@ -160,8 +161,8 @@ def _detail(exc: Exception) -> str:
         err = body.get("error", body)
         msg = err.get("message") if isinstance(err, dict) else err
         if msg:
-            return str(msg)[:200]
-    return str(exc)[:200]
+            return mask_secrets(str(msg))[:200]
+    return mask_secrets(str(exc))[:200]
 
 
 def _retry_after(exc: Exception) -> float | None:

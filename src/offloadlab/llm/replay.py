@@ -23,7 +23,7 @@ class RecordingBackend:
         self.model = inner.model
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("", encoding="utf-8")  # one recording per run
+        _check_appendable(self.path)  # calls are appended: an existing file is never overwritten
 
     def complete(self, request: Request, timeout_s: float) -> Reply:
         """Answer through the inner backend and record the exchange."""
@@ -38,6 +38,22 @@ class RecordingBackend:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, sort_keys=True) + "\n")
         return reply
+
+
+def _check_appendable(path: Path) -> None:
+    """InputError unless ``path`` is new, empty or already a recording (its first line a recorded call)."""
+    if path.is_dir():
+        raise InputError("llm-record", f"'{path}' is a folder (give a file name)")
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20).strip()
+    try:
+        ok = not first or "key" in json.loads(first)
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise InputError("llm-record", f"'{path}' exists and is not a recording (calls are appended, never overwrite)")
 
 
 class ReplayBackend:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from offloadlab.core.resources import check_learner, mlp_parameters
 from offloadlab.methods.dt_vehicular.hyper import LearnerParams
 from offloadlab.methods.dt_vehicular.results import Policy
 from offloadlab.rl.common import check_checkpoint, load_checkpoint, training_progress
@@ -133,6 +134,18 @@ class ReplayBuffer:
         return self.obs[idx], self.act[idx], self.rew[idx], self.next[idx]
 
 
+def check_learners(n: int, obs_dim: int, act_dim: int, hp: LearnerParams, capacity: int = 0) -> None:
+    """Refuse, before anything is allocated, N actor-critics of ``hp.hidden`` with a minibatch of
+    ``hp.batch_size`` and a replay buffer of ``capacity`` joint transitions beyond the memory limit."""
+    critic_in = n * (obs_dim + act_dim) if hp.centralised else obs_dim + act_dim
+    parameters = n * (mlp_parameters(obs_dim, hp.hidden, act_dim) + mlp_parameters(critic_in, hp.hidden, 1))
+    # an update passes a minibatch through every critic twice, each input [N, B, critic_in] (the joint
+    # observation and action when centralised) and its hidden layers
+    activations = 2 * hp.batch_size * n * (critic_in + sum(hp.hidden))
+    buffer_floats = capacity * (n * (2 * obs_dim + act_dim) + 1)
+    check_learner("options hidden, batch_size, buffer_size", parameters, activations, buffer_floats)
+
+
 class ActorCritics:
     """N actors and N critics (centralised or local) with their target copies, each group stacked into one
     batched network (``stacked``) and one Adam optimiser: Adam is elementwise, so this is N optimisers."""
@@ -140,6 +153,7 @@ class ActorCritics:
     def __init__(self, n: int, obs_dim: int, act_dim: int, hp: LearnerParams):
         import torch
 
+        check_learners(n, obs_dim, act_dim, hp)
         self.n, self.obs_dim, self.act_dim, self.hp = n, obs_dim, act_dim, hp
         hidden, tanh_last = tuple(hp.hidden), hp.tanh_last
         self.centralised = hp.centralised
@@ -235,6 +249,7 @@ def train(
     env = DtVehicularParallelEnv(params, observation=hp.observation)
     N, act_dim = params.N, 2 * params.K
     obs_dim = env.observation_space("vehicle_0").shape[0]
+    check_learners(N, obs_dim, act_dim, hp, min(steps, hp.buffer_size))
     agents = ActorCritics(N, obs_dim, act_dim, hp)
     buffer = ReplayBuffer(min(steps, hp.buffer_size), N, obs_dim, act_dim)
     warmup = min(steps // 5, hp.warmup_batches * hp.batch_size)

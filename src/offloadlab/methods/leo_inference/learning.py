@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
+from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.leo_inference.solvers import finish
@@ -62,6 +63,12 @@ def solve_a3c(
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     steps = int(budget or 4096)
+    if n_envs * n_steps > steps:  # SB3 collects a whole rollout before it looks at the budget
+        raise InputError(
+            "options n_envs, n_steps",
+            f"one update collects n_envs x n_steps = {n_envs * n_steps} env steps, more than the budget of {steps} "
+            "(lower them or raise the budget)",
+        )
     if not model_of(instance).reachable.any():
         return _result(problem, instance, np.full(instance.n_tasks, -1), 0)
     seed = seed_torch(rng, threads)

@@ -63,16 +63,17 @@ def solve_leoedge(
     budget: int | None,
     rng: np.random.Generator,
     literal: Annotated[bool, Field(description="eqs. 18-23 as printed, sign errors included")] = False,
-    step_primal: Annotated[float, Field(description="primal (subgradient) step size (> 0)")] = 0.2,
-    step_dual: Annotated[float, Field(description="dual multiplier step size (> 0)")] = 0.1,
-    eps: Annotated[float, Field(description="proximal weight damping the primal updates (>= 0)")] = 0.02,
-    max_iter: Annotated[int, Field(description="iterations of the decomposition per round (>= 1)")] = 300,
-    tol: Annotated[float, Field(description="relative tolerance of the early stop (> 0)")] = 1e-3,
+    step_primal: Annotated[float, Field(gt=0, le=100, description="primal (subgradient) step size")] = 0.2,
+    step_dual: Annotated[float, Field(gt=0, le=100, description="dual multiplier step size")] = 0.1,
+    eps: Annotated[float, Field(ge=0, le=1, description="proximal weight damping the primal updates")] = 0.02,
+    max_iter: Annotated[int, Field(ge=1, le=100_000, description="iterations of the decomposition per round")] = 300,
+    tol: Annotated[float, Field(gt=0, le=1e6, description="relative tolerance of the early stop")] = 1e-3,
     warm_start: Annotated[bool, Field(description="start each round from the last round's multipliers")] = True,
     use_relay: UseRelay = True,
 ) -> Result:
     """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
     lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
+    # the bounds above hold for options from the CLI and specs; these checks for direct calls
     for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
         if not v > 0:
             raise InputError(f"option {name}", f"must be > 0, got {v}")
@@ -144,7 +145,9 @@ def solve_threshold(
     instance: LeoInstance,
     budget: int | None,
     rng: np.random.Generator,
-    threshold_ms: Annotated[float, Field(description="offload tasks slower on board than this per image")] = 20.0,
+    threshold_ms: Annotated[
+        float, Field(ge=0, le=1e6, description="offload tasks slower on board than this per image")
+    ] = 20.0,
     use_relay: UseRelay = True,
 ) -> Result:
     """The paper's threshold baseline (ignores the load constraint)."""

@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from offloadlab.core.registry import Smoke, register_solver
+from offloadlab.core.resources import check_learner, mlp_parameters
 from offloadlab.core.result import Result, Tracker
 from offloadlab.rl.common import (
     BatchSize,
@@ -101,12 +102,22 @@ def solve_ddpg(
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     env = SatMecEnv(instance, horizon=hp.horizon)
     tracker = Tracker(budget)
+    dim = int(np.prod(env.action_space.shape or (1,)))
+    obs = int(np.prod(env.observation_space.shape or (1,)))
+    # actor and critic (SB3's net_arch for both), a minibatch through each, a replay buffer of ``budget``
+    # transitions (observation, next observation, action, reward, done): all refused before SB3 allocates
+    nets = mlp_parameters(obs, hp.hidden, dim) + mlp_parameters(obs + dim, hp.hidden, 1)
+    check_learner(
+        "options hidden, batch_size, budget",
+        nets,
+        2 * hp.batch_size * (obs + dim + sum(hp.hidden)),
+        budget * (2 * obs + dim + 2),
+    )
     seed = int(rng.integers(2**31 - 1))
     with torch_threads(hp.threads):
         ckpt = Path(checkpoint) if checkpoint else None
         resumed = ckpt is not None and ckpt.exists()
         model = _load(ckpt, env, seed) if ckpt is not None and resumed else _new(hp, env, budget, seed)
-        dim = int(np.prod(env.action_space.shape or (1,)))
         model.action_noise = _noise(dim, hp.noise_sigma)
         record = TrainingRecord()
         steps = Sb3Recorder(record, "train/critic_loss", updates_before=int(model._n_updates))

@@ -9,24 +9,37 @@ from pydantic import Field, model_validator
 from offloadlab.core.config import StrictModel
 from offloadlab.core.config import preset_params as core_preset_params
 
+# Physical bounds of the unbounded-looking factors: beyond them products such as kappa f^3 cycles or
+# beta * backlog^2 overflow a float (a switched capacitance of 1e-20 F is already eight orders above a CPU's).
+MAX_KAPPA = 1e-20
+MAX_WEIGHT = 1e6
+
 
 class DtVehicularParams(StrictModel):
     """System, generator and objective parameters, SI units (task sizes in bytes as in the paper)."""
 
     N: int = Field(10, ge=1, le=1000, description="number of vehicles")
     K: int = Field(3, ge=1, le=64, description="task types per vehicle and slot (= server queues)")
-    bandwidth_hz: float = Field(20e6, gt=0, description="channel bandwidth w")
+    bandwidth_hz: float = Field(20e6, ge=1, le=1e12, description="channel bandwidth w (1 Hz to 1 THz)")
     tx_power_w: float = Field(0.2, gt=0, le=1e3, description="vehicle transmit power p_n")
     noise_dbm: float = Field(-110.0, ge=-250, le=50, description="noise power rho^2 (Table I '-110mdB' read as dBm)")
-    carrier_hz: float = Field(2e9, gt=0, description="carrier frequency f_c")
+    carrier_hz: float = Field(2e9, ge=1e3, le=3e12, description="carrier frequency f_c (1 kHz to 3 THz)")
     f_vehicle_hz: float = Field(5e9, gt=0, le=1e12, description="vehicle CPU f_v, cycles/s (at most 1 THz)")
-    f_edge_hz: float = Field(400e9, gt=0, description="edge server CPU f_E (all cores), cycles/s")
+    f_edge_hz: float = Field(
+        400e9, ge=1e3, le=1e15, description="edge server CPU f_E (all cores), cycles/s (1 kHz to 1e15)"
+    )
     n_edge_cores: int = Field(10, ge=1, le=100_000, description="CPU cores N_E of the edge server")
-    task_bytes_min: float = Field(1000.0, gt=0, description="smallest task |D| in bytes")
-    task_bytes_max: float = Field(1500.0, gt=0, description="largest task |D| in bytes")
-    cycles_per_byte: float = Field(0.25e6, gt=0, description="c_k, CPU cycles per byte (0.25 MHz/Byte)")
-    kappa_vehicle: float = Field(1e-28, ge=0, description="effective switched capacitance kappa^ve of a vehicle")
-    kappa_edge: float = Field(1.0 / 400e9**3, ge=0, description="effective switched capacitance kappa^se of the server")
+    task_bytes_min: float = Field(1000.0, ge=1, le=1e12, description="smallest task |D| in bytes (at most 1 TB)")
+    task_bytes_max: float = Field(1500.0, ge=1, le=1e12, description="largest task |D| in bytes (at most 1 TB)")
+    cycles_per_byte: float = Field(
+        0.25e6, ge=1e-3, le=1e9, description="c_k, CPU cycles per byte (0.25 MHz/Byte; at most 1e9)"
+    )
+    kappa_vehicle: float = Field(
+        1e-28, ge=0, le=MAX_KAPPA, description="effective switched capacitance kappa^ve of a vehicle"
+    )
+    kappa_edge: float = Field(
+        1.0 / 400e9**3, ge=0, le=MAX_KAPPA, description="effective switched capacitance kappa^se of the server"
+    )
     delta_f: float = Field(
         0.0,
         gt=-1,
@@ -39,28 +52,31 @@ class DtVehicularParams(StrictModel):
         description="'real': sum(alpha) (1 + delta_f) <= 1 (eq. 17d with the biased frequencies); "
         "'nominal': sum(alpha) <= 1 (the twin's own budget; the bias is a gift or a loss)",
     )
-    beta: float = Field(1.0, ge=0, description="Lyapunov trade-off factor beta of P2 (eq. 24)")
-    qos_weight: float = Field(1.0, ge=0, description="weight of -U^sys in P2 (1 in the paper)")
-    energy_weight: float = Field(1.0, ge=0, description="weight of E^sys in P2 (1 in the paper)")
+    beta: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="Lyapunov trade-off factor beta of P2 (eq. 24)")
+    qos_weight: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="weight of -U^sys in P2 (1 in the paper)")
+    energy_weight: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="weight of E^sys in P2 (1 in the paper)")
     terminal_queue_weight: float = Field(
         1.0,
         ge=0,
-        le=1e6,
+        le=MAX_WEIGHT,
         description="weight of the terminal queue cost beta L(q(T)), L(q) = sum_k q_k^2 / 2: the work still "
         "queued when the episode ends, charged once (the paper is silent; 0 leaves it uncharged)",
     )
     deadline_s: float = Field(
         0.3,
-        gt=0,
+        ge=1e-6,
+        le=1e6,
         description="maximal latency T^max of every task; longer than a slot, so "
         "a task may be served over several slots and the queues of eq. (5) carry the rest",
     )
     # Generator settings the paper leaves open (documented choices, configurable):
     slot_s: float = Field(0.1, gt=0, le=3600, description="slot length tau (mobility, fading, queue service)")
     slots: int = Field(50, ge=1, le=100_000, description="slots per episode")
-    speed_min_mps: float = Field(10.0, ge=0, description="slowest vehicle speed v_n")
-    speed_max_mps: float = Field(15.0, ge=0, description="fastest vehicle speed v_n")
-    road_length_m: float = Field(1000.0, gt=0, description="road segment covered by the BS; vehicles wrap around")
+    speed_min_mps: float = Field(10.0, ge=0, le=1e4, description="slowest vehicle speed v_n (at most 10 km/s)")
+    speed_max_mps: float = Field(15.0, ge=0, le=1e4, description="fastest vehicle speed v_n (at most 10 km/s)")
+    road_length_m: float = Field(
+        1000.0, ge=1, le=1e7, description="road segment covered by the BS; vehicles wrap around (at most 10,000 km)"
+    )
     bs_offset_m: float = Field(
         10.0, ge=0, le=1e5, description="horizontal distance from the road to the BS (at most 100 km)"
     )
@@ -68,7 +84,7 @@ class DtVehicularParams(StrictModel):
         25.0, gt=0, le=1e5, description="BS antenna height above the road (at most 100 km: above any platform)"
     )
     shadowing_std_db: float = Field(8.0, ge=0, le=30, description="log-normal shadowing standard deviation")
-    decorrelation_m: float = Field(50.0, gt=0, description="shadowing decorrelation distance")
+    decorrelation_m: float = Field(50.0, ge=1e-3, le=1e7, description="shadowing decorrelation distance")
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> DtVehicularParams:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sgp4.api import Satrec
 
-from offloadlab.core.config import parse_model
+from offloadlab.core.config import instance_header, parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.resources import check_memory
 from offloadlab.core.space import check_number
@@ -36,6 +36,7 @@ from offloadlab.physics.orbits import (
 from offloadlab.scenarios.leo_inference.params import (
     ARRIVAL_LEVELS,
     KASHI,
+    MAX_MS_PER_IMAGE,
     MIYUN,
     PRESET_STATIONS,
     PROCESSORS,
@@ -253,12 +254,13 @@ def _float_list(values: Any, name: str, low: float, high: float) -> np.ndarray:
     return arr
 
 
+# The instance's top-level fields (besides "scenario"): all required, no other allowed.
+TOP_LEVEL = ("params", "epoch_utc", "tle", "ground_stations", "contact_windows", "satellites", "tasks", "initial_queue")
+
+
 def load_instance(data: Mapping[str, Any]) -> LeoInstance:
     """Validate instance JSON; every field is required and checked (InputError names the field)."""
-    if not isinstance(data, Mapping):
-        raise InputError("instance", "expected a JSON object")
-    if data.get("scenario") != SCENARIO_ID:
-        raise InputError("scenario", f"must be {SCENARIO_ID!r}, got {data.get('scenario')!r}")
+    instance_header(data, SCENARIO_ID, TOP_LEVEL, ())
     raw = _require(data, "params", Mapping, "")
     missing = [k for k in LeoParams.model_fields if k not in raw]
     if missing:
@@ -326,7 +328,15 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         if layout != (plane_ref[k], slot_ref[k]):
             raise InputError(where, f"plane/slot differ from the Walker layout ({plane_ref[k]}, {slot_ref[k]})")
         proc.append(_require(s, "processor", str, where + "."))
-        ms.append(check_number(s.get("local_ms_per_image"), f"{where}.local_ms_per_image", low=0.0, low_open=True))
+        ms.append(
+            check_number(
+                s.get("local_ms_per_image"),
+                f"{where}.local_ms_per_image",
+                low=0.0,
+                high=MAX_MS_PER_IMAGE,
+                low_open=True,
+            )
+        )
     tasks = _require(data, "tasks", Mapping, "")
     t_sat = _int_list(_require(tasks, "sat", list, "tasks."), "tasks.sat", 0, n_k - 1)
     t_t = _float_list(_require(tasks, "arrival_s", list, "tasks."), "tasks.arrival_s", 0.0, horizon)

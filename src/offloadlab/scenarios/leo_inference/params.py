@@ -7,7 +7,7 @@ gives the reasons.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,6 +29,12 @@ MIYUN = {"name": "Miyun", "lat_deg": 40.45, "lon_deg": 116.86, "alt_m": 100.0, "
 # Further Chinese ground stations (approximate public coordinates), used by the multi-station extension.
 KASHI = {"name": "Kashi", "lat_deg": 39.50, "lon_deg": 75.93, "alt_m": 1300.0, "min_elevation_deg": 10.0}
 SANYA = {"name": "Sanya", "lat_deg": 18.31, "lon_deg": 109.31, "alt_m": 50.0, "min_elevation_deg": 10.0}
+# Physical bounds of the rates and per-image times: beyond them products such as bits / rate or
+# images x ms overflow or lose every digit (1 bit/s to 1 Tbit/s; 1 microsecond to 1000 s an image).
+MAX_RATE_BPS = 1e12
+MIN_MS_PER_IMAGE = 1e-3
+MAX_MS_PER_IMAGE = 1e6
+LatencyMs = Annotated[float, Field(ge=0, le=MAX_MS_PER_IMAGE)]
 ARRIVAL_LEVELS: dict[str, tuple[float, float]] = {"light": (5.0, 10.0), "normal": (2.0, 2.0), "heavy": (1.0, 1.0)}
 
 
@@ -49,11 +55,13 @@ class LeoParams(StrictModel):
     satellites: int = Field(10, ge=1, le=5000, description="number of satellites N")
     planes: int = Field(2, ge=1, le=500, description="orbital planes M (ours)")
     inclination_deg: float = Field(53.0, gt=0, lt=180, description="inclination (ours)")
-    phasing: int = Field(1, ge=0, description="Walker phasing factor F (ours)")
+    phasing: int = Field(1, ge=0, le=5000, description="Walker phasing factor F (ours)")
     altitude_min_km: float = Field(500.0, gt=150, le=2000, description="lowest plane altitude")
     altitude_max_km: float = Field(700.0, gt=150, le=2000, description="highest plane altitude")
     raan0_deg: float | None = Field(
         None,
+        ge=-360,
+        le=360,
         description="RAAN of plane 0; null: aligned so that plane 0 passes over "
         "the first station in its first orbit (ours)",
     )
@@ -68,13 +76,17 @@ class LeoParams(StrictModel):
         "every satellite always reaches the station (what Figs. 7-8 seem to assume; ours)",
     )
     # --- links (paper: 10 Mbps satellite-ground at Miyun, 100 Mbps ISL; loss, window, RTT: ours)
-    ground_rate_bps: float = Field(10e6, gt=0, description="satellite-ground data rate l(n_i, S)")
-    isl_rate_bps: float = Field(100e6, gt=0, description="inter-satellite link capacity")
+    ground_rate_bps: float = Field(10e6, ge=1, le=MAX_RATE_BPS, description="satellite-ground data rate l(n_i, S)")
+    isl_rate_bps: float = Field(100e6, ge=1, le=MAX_RATE_BPS, description="inter-satellite link capacity")
     ground_loss: float = Field(0.01, ge=0, lt=1, description="packet loss rate p of the ground link (ours)")
     isl_loss: float = Field(0.001, ge=0, lt=1, description="packet loss rate p_ij of an ISL (ours)")
-    isl_window_bits: float = Field(4e6, gt=0, description="bits in flight C_ij on an ISL; k_ij = C_ij / RTT (ours)")
-    isl_extra_rtt_s: float = Field(0.002, ge=0, description="processing part of the ISL RTT, added to 2 d / c (ours)")
-    isl_max_range_km: float = Field(5000.0, gt=0, description="range of opportunistic other-orbit ISLs (ours)")
+    isl_window_bits: float = Field(
+        4e6, ge=1, le=1e12, description="bits in flight C_ij on an ISL; k_ij = C_ij / RTT (ours)"
+    )
+    isl_extra_rtt_s: float = Field(
+        0.002, ge=0, le=60, description="processing part of the ISL RTT, added to 2 d / c (ours)"
+    )
+    isl_max_range_km: float = Field(5000.0, gt=0, le=1e5, description="range of opportunistic other-orbit ISLs (ours)")
     relay_pick: Literal["min", "max"] = Field(
         "min", description="other-orbit relay: Algorithm 4 line 24 (min delay, ours) or the text (max delay)"
     )
@@ -83,7 +95,9 @@ class LeoParams(StrictModel):
     servers: int = Field(3, ge=1, le=100, description="servers S")
     containers_per_server: int = Field(4, ge=1, le=100, description="containers per server |O_s|")
     container_slots: int = Field(4, ge=1, le=256, description="tasks a container runs at once (one per core, ours)")
-    server_ms_per_image: float = Field(10.0, gt=0, description="c(m_e) per image on one core (ours)")
+    server_ms_per_image: float = Field(
+        10.0, ge=MIN_MS_PER_IMAGE, le=MAX_MS_PER_IMAGE, description="c(m_e) per image on one core (ours)"
+    )
     server_accuracy: float = Field(0.752, ge=0, le=1, description="a_s: MobileNetV3-Large top-1 (ours)")
     load_threshold: float = Field(
         0.5, gt=0, le=1, description="p of constraints (6)-(8) (ours: the 50 % the paper's workload baseline keeps)"
@@ -98,7 +112,7 @@ class LeoParams(StrictModel):
     # at most 1e6 kB (1 GB) an image: a task (<= 10,000 images) stays within the instance's 1e15-bit task size
     image_kb_min: float = Field(10.0, gt=0, le=1e6, description="smallest image, kB (ours)")
     image_kb_max: float = Field(30.0, gt=0, le=1e6, description="largest image, kB (ours)")
-    result_kb: float = Field(1.0, ge=0, description="result size s_n per task, kB (ours)")
+    result_kb: float = Field(1.0, ge=0, le=1e6, description="result size s_n per task, kB (ours)")
     local_latency: Literal["without_adaptive", "with_adaptive"] = Field(
         "without_adaptive",
         description="Table II column that feeds c(m_i) (ours: without; with adapted "
@@ -108,13 +122,15 @@ class LeoParams(StrictModel):
     # --- objective and scheduler (alpha, F, round length: ours)
     alpha: float = Field(0.5, ge=0, le=1, description="alpha of eq. (2)")
     benefit: Literal["linear", "log"] = Field("linear", description="F: max(x, 0) or log(1 + max(x, 0)/scale)")
-    benefit_scale: float = Field(0.01, gt=0, description="scale of the 'log' F")
+    benefit_scale: float = Field(0.01, ge=1e-9, le=1e6, description="scale of the 'log' F")
     round_s: float = Field(
         1.0, ge=0.1, le=3600, description="scheduling round, 0.1 s to 1 h: Q is observed at its start (ours)"
     )
     # --- adaptive modeling (paper; used by the adaptive-modeling part)
-    latency_interval_ms: tuple[float, float] = Field((15.0, 20.0), description="adaptive-model latency interval")
-    nag_beta: float = Field(0.01, gt=0, description="beta of eq. (33)")
+    latency_interval_ms: tuple[LatencyMs, LatencyMs] = Field(
+        (15.0, 20.0), description="adaptive-model latency interval, ms"
+    )
+    nag_beta: float = Field(0.01, gt=0, le=1e3, description="beta of eq. (33)")
 
     @model_validator(mode="after")
     def _ordered(self) -> LeoParams:

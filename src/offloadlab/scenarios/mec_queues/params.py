@@ -29,7 +29,9 @@ class MecQueuesParams(StrictModel):
     )
     device_ghz: float = Field(2.5, gt=0, le=1e4, description="CPU of each device, GHz")
     uplink_mbps: float = Field(14.0, gt=0, le=1e6, description="upload rate of each device, Mbit/s")
-    density_gcycles_per_mbit: float = Field(0.297, gt=0, le=1e4, description="computation density")
+    density_gcycles_per_mbit: float = Field(
+        0.297, ge=1e-6, le=1e4, description="computation density (1e-6 to 1e4: a per-slot rate stays finite)"
+    )
     arrival_prob: float = Field(0.3, ge=0, le=1, description="probability that a task arrives in a slot")
     size_min_mbit: float = Field(2.0, gt=0, le=1e6, description="smallest task size")
     size_max_mbit: float = Field(5.0, gt=0, le=1e6, description="largest task size")

@@ -132,10 +132,11 @@ class SaginCachingProblem(ProblemBase):
             rep.update(policy_name=POLICIES[int(pol[b])], relay_name=RELAYS[int(rel[b])])
             reports.append(rep)
             broken.append(bad)
-        feasible = np.array([not bad for bad in broken])
-        objective = np.where(feasible, [r["avg_total_cost"] for r in reports], np.inf)
+        names = sorted({name for bad in broken for name in bad})
+        checks = {name: np.array([name in bad for bad in broken]) for name in names}
         details = {k: np.array([r[k] for r in reports]) for k in reports[0]}
-        return Evaluation(objective, feasible, broken, details)
+        # through the one guard: a non-finite cost is infeasible, never "feasible with null"
+        return Evaluation.from_checks(np.array([r["avg_total_cost"] for r in reports], dtype=float), checks, details)
 
     def describe(self, instance: Episode) -> dict[str, Any]:
         """Parameters and derived quantities for reports."""

@@ -107,7 +107,7 @@ def generate_instance(params: SatMecParams, seed: int) -> SatMecInstance:
 
 def load_instance(data: Mapping[str, Any]) -> SatMecInstance:
     """Validate an instance JSON object (shapes, finiteness, physical ranges)."""
-    instance_header(data, SCENARIO_ID, ("params", "elevation_deg", "fading_power", "data_bits"))
+    instance_header(data, SCENARIO_ID, ("params", "elevation_deg", "fading_power", "data_bits"), ("seed",))
     params = parse_params(SatMecParams, data["params"])
     M, N, I = params.M, params.N, params.I
     elev = _checked_array(data["elevation_deg"], "elevation_deg", (M,), 0.0, 90.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -11,7 +11,18 @@ from offloadlab.core.config import preset_params as core_preset_params
 
 
 class SatMecParams(StrictModel):
-    """System parameters, SI units. Field names follow the instance JSON contract."""
+    """System parameters, SI units. Field names follow the instance JSON contract (DESIGN.md): its 14
+    parameters are required in an instance file; the generator's settings (Rician K, e_min, task-size range)
+    are written with every generated instance but optional on input, and ``interference`` defaults to the
+    documented "physical" reading."""
+
+    INPUT_OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "rician_k_db",
+        "e_min_deg",
+        "data_mb_min",
+        "data_mb_max",
+        "interference",
+    )
 
     M: int = Field(3, ge=1, le=1000, description="number of satellites")
     N: int = Field(10, ge=1, le=1_000_000, description="number of IoT terminals")
