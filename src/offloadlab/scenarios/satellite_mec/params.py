@@ -11,7 +11,7 @@ from offloadlab.core.config import preset_params as core_preset_params
 
 
 class SatMecParams(StrictModel):
-    """System parameters, SI units. Field names follow the instance JSON contract (DESIGN.md): its 14
+    """System parameters, SI units. Field names follow the instance JSON contract (docs/contracts.md): its 14
     parameters are required in an instance file; the generator's settings (Rician K, e_min, task-size range)
     are written with every generated instance but optional on input, and ``interference`` defaults to the
     documented "physical" reading."""
