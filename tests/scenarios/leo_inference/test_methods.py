@@ -25,7 +25,7 @@ from offloadlab.methods.leo_inference.rounds import RoundLog, RoundProblem
 from offloadlab.scenarios.leo_inference.problem import PROBLEM
 
 RNG = np.random.default_rng(0)
-LP_TOL = 0.02  # stated tolerance: relaxed objective within 2 % of the LP optimum, constraints within 0.1 task
+DEFAULT = DualOptions()
 
 
 SOLVERS = {
@@ -56,12 +56,17 @@ def rounds(draw):
 
 @settings(max_examples=15, deadline=None)
 @given(rounds())
-def test_corrected_decomposition_is_within_tolerance_of_the_lp(rp):
+def test_corrected_decomposition_stops_by_its_rule_within_tolerance_of_the_lp(rp):
     lp, _, _ = solve_round(rp, relax=True)
-    res = decompose(rp, DualOptions(), Multipliers())
+    res = decompose(rp, DEFAULT, Multipliers())
+    assert res.converged and res.iterations < DEFAULT.max_iter
+    assert abs(res.gap[-1]) <= DEFAULT.tol and res.final_violation <= DEFAULT.tol_violation
     relaxed = relaxed_objective(rp.benefit, res.y1, res.y3)
-    assert relaxed == pytest.approx(lp, rel=LP_TOL, abs=1e-3)
-    assert res.final_violation <= 0.1
+    # the gap certifies the relaxed value against the dual bound, so it is within tol of the LP (plus the
+    # benefit of the residual, at most tol_violation slots of the largest benefit)
+    slack = DEFAULT.tol_violation * float(rp.benefit.max(initial=0.0))
+    assert relaxed >= (1 - DEFAULT.tol) * lp - slack - 1e-9
+    assert relaxed <= lp + slack + 1e-9
     # the rounded decision respects every room
     tgt = round_relaxed(rp, res)
     used = np.bincount(tgt[tgt >= 0], minlength=rp.q.size)
@@ -122,9 +127,9 @@ def test_solvers_on_a_small_instance(small_json):
     assert ref.feasible and ref.stats["lp_objective"] >= ref.stats["milp_objective"] - 1e-9
     assert -ref.objective == pytest.approx(ref.stats["milp_objective"])
     dd = _solve("leoedge", inst)
-    assert dd.feasible and dd.objective <= 0.98 * ref.objective  # minus benefit: within 2 % of the optimum
-    # summed over a horizon of rounds the proximal term (eps) shades small benefits: 5 % here
-    assert dd.stats["relaxed_objective"] == pytest.approx(ref.stats["lp_objective"], rel=0.05)
+    assert dd.feasible and dd.objective <= 0.99 * ref.objective  # minus benefit: within 1 % of the optimum
+    assert dd.stats["relaxed_objective"] >= 0.99 * ref.stats["lp_objective"]
+    assert dd.stats["cap_hits"] == 0 and dd.stats["max_iterations"] < DEFAULT.max_iter
     lit = _solve("leoedge", inst, literal=True)
     assert lit.details["offload_fraction"] == 0.0 and lit.objective == 0.0
     central = _solve("central", inst)
@@ -150,6 +155,6 @@ def test_relay_option_and_option_validation():
     assert with_relay.details["relayed"] > 0 and without.details["relayed"] == 0
     assert with_relay.objective <= without.objective
     with pytest.raises(InputError):
-        _solve("leoedge", inst, step_dual=0.0)
+        _solve("leoedge", inst, step_scale=0.0)
     with pytest.raises(InputError):
         _solve("workload", inst, max_load=1.5)

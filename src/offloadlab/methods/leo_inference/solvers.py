@@ -30,6 +30,8 @@ from offloadlab.scenarios.leo_inference.model import Model
 from offloadlab.scenarios.leo_inference.problem import model_of
 from offloadlab.solvers.common import finish
 
+DEFAULTS = DualOptions()
+
 
 def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndarray:
     mask = model.reachable & ((model.benefit > 0) if positive else True)
@@ -60,24 +62,23 @@ def solve_leoedge(
     budget: int | None,
     rng: np.random.Generator,
     literal: bool = False,
-    step_primal: float = 0.2,
-    step_dual: float = 0.1,
-    eps: float = 0.02,
-    max_iter: int = 300,
-    tol: float = 1e-3,
+    step_scale: float = DEFAULTS.step_scale,
+    max_iter: int = DEFAULTS.max_iter,
+    tol: float = DEFAULTS.tol,
+    tol_violation: float = DEFAULTS.tol_violation,
     warm_start: bool = True,
     use_relay: bool = True,
 ) -> Result:
-    """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
-    lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
-    for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
+    """Per round: the decomposition to its stopping rule, then the stated rounding rule; with ``warm_start``
+    the round's final lambda, mu, eta, zeta start the next round (the paper's use of historical information).
+    ``stats`` reports the iterations actually run, how many rounds hit ``max_iter`` and the messages of the
+    iterations run."""
+    for name, v in (("step_scale", step_scale), ("tol", tol), ("tol_violation", tol_violation)):
         if not v > 0:
             raise InputError(f"option {name}", f"must be > 0, got {v}")
-    if eps < 0 or max_iter < 1:
-        raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
-    opt = DualOptions(
-        step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol, literal=literal
-    )
+    if max_iter < 1:
+        raise InputError("option max_iter", f"must be >= 1, got {max_iter}")
+    opt = DualOptions(step_scale, max_iter, tol, tol_violation, literal)
     mult = Multipliers()
     hist: list[list[float]] = []
 
@@ -86,6 +87,7 @@ def solve_leoedge(
         for k, v in messages_per_iteration(rp).items():
             log.messages[k] += v * res.iterations
         log.iterations.append(res.iterations)
+        log.add("cap_hit", not res.converged)
         log.add("relaxed_objective", relaxed_objective(rp.benefit, res.y1, res.y3))
         log.add("violation", res.final_violation)
         if len(hist) < 5:  # convergence histories of the first rounds
@@ -98,6 +100,7 @@ def solve_leoedge(
         rounds=len(log.iterations),
         mean_iterations=float(it.mean()),
         max_iterations=int(it.max()),
+        cap_hits=int(np.sum(log.extra.get("cap_hit", [0.0]))) if not literal else len(log.iterations),
         relaxed_objective=float(np.sum(log.extra.get("relaxed_objective", [0.0]))),
         max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))),
         literal=literal,

@@ -42,8 +42,10 @@ class OnlineState:
         self._done_t.append(fin)
 
 
-def room(q: np.ndarray, slots: int, p: float) -> tuple[np.ndarray, float]:
-    """Tasks each container, and the cluster, may still take in a round with loads Q: floor(p cap - Q) >= 0."""
-    per = np.maximum(np.floor(p * slots - q + 1e-9), 0.0)
-    cluster = max(float(np.floor(p * slots * q.size - q.sum() + 1e-9)), 0.0)
+def room(q: np.ndarray, slots: int | np.ndarray, p: float) -> tuple[np.ndarray, float]:
+    """Slots each container, and the cluster, may still fill in a round with busy slots Q (``slots`` per
+    container: one number or one each): floor(p cap - Q) >= 0."""
+    cap = np.broadcast_to(np.asarray(slots, float), q.shape)
+    per = np.maximum(np.floor(p * cap - q + 1e-9), 0.0)
+    cluster = max(float(np.floor(p * cap.sum() - q.sum() + 1e-9)), 0.0)
     return per, cluster
