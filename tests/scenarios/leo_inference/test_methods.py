@@ -21,7 +21,7 @@ from offloadlab.methods.leo_inference.dual import (
     round_relaxed,
 )
 from offloadlab.methods.leo_inference.reference import solve_round
-from offloadlab.methods.leo_inference.rounds import RoundLog, RoundProblem
+from offloadlab.methods.leo_inference.rounds import RoundLog, RoundProblem, greedy_assign
 from offloadlab.scenarios.leo_inference.problem import PROBLEM
 
 RNG = np.random.default_rng(0)
@@ -114,7 +114,7 @@ def test_messages_on_a_hand_countable_round():
 
 def test_solver_counts_messages_like_the_rule(small_json):
     d = copy.deepcopy(small_json)
-    d["tasks"] = {"sat": [0, 0, 1], "arrival_s": [0.1, 0.2, 0.3], "data_bits": [1e6] * 3}
+    d["tasks"] = {"sat": [0, 0, 1], "arrival_s": [0.1, 0.2, 0.3], "data_bits": [1e6] * 3, "slots": [1] * 3}
     inst = PROBLEM.load_instance(d)
     res = _solve("leoedge", inst, max_iter=3)
     assert res.stats["messages"] == {"satellite-LBS": 12, "LBS-server": 18, "server-container": 72}  # S=3, O=12
@@ -158,3 +158,38 @@ def test_relay_option_and_option_validation():
         _solve("leoedge", inst, step_scale=0.0)
     with pytest.raises(InputError):
         _solve("workload", inst, max_load=1.5)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_heterogeneous_preset_has_a_fractional_lp_and_the_decomposition_converges_on_it(seed):
+    inst = PROBLEM.load_instance(PROBLEM.make_instance(seed, "heterogeneous", hours=0.05))
+    assert inst.task_slots.min() == 1 and inst.task_slots.max() == 3
+    dd = _solve("leoedge", inst, with_reference=True)
+    lp, ip = dd.stats["round_lp"], dd.stats["round_milp"]
+    assert lp > ip * 1.01  # tasks of several sizes into containers of several sizes: the LP is fractional
+    assert dd.stats["cap_hits"] == 0 and dd.stats["max_iterations"] < DEFAULT.max_iter
+    assert dd.stats["relaxed_objective"] >= 0.99 * lp
+    # the rounding rule against the MILP on the same rounds (before satellites hold tasks that would miss
+    # their window, which the round problem does not model)
+    assert dd.stats["round_rounded"] >= 0.99 * ip
+    assert dd.feasible and -dd.objective <= dd.stats["round_rounded"] + 1e-9
+
+
+def test_greedy_assign_respects_slot_demands():
+    # one server, containers of 2 and 4 slots at p = 1: tasks of 3, 2, 2 slots; the 3 fits only the 4-slot one
+    rp = RoundProblem(
+        np.arange(3),
+        np.array([0.3, 0.2, 0.1]),
+        np.zeros(3, int),
+        np.zeros(2),
+        1,
+        2,
+        np.array([2, 4]),
+        1.0,
+        np.array([3, 2, 2]),
+    )
+    out = greedy_assign(rp, np.arange(3))
+    assert out.tolist() == [1, 0, -1]
+    lp, _, _ = solve_round(rp, relax=True)
+    ip, _, _ = solve_round(rp)
+    assert ip == pytest.approx(0.5) and lp == pytest.approx(0.5 + 0.1 * 0.5)  # the third task half placed

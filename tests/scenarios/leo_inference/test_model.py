@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+from offloadlab.physics.orbits import Windows
 from offloadlab.scenarios.leo_inference import links
 from offloadlab.scenarios.leo_inference.model import benefit_argument, benefit_fn
 from offloadlab.scenarios.leo_inference.params import preset_params
@@ -54,7 +56,12 @@ def test_algorithm4_hand_cases():
 
 def _tiny(small_json, times, bits=1e6):
     d = copy.deepcopy(small_json)
-    d["tasks"] = {"sat": [0] * len(times), "arrival_s": list(times), "data_bits": [bits] * len(times)}
+    d["tasks"] = {
+        "sat": [0] * len(times),
+        "arrival_s": list(times),
+        "data_bits": [bits] * len(times),
+        "slots": [1] * len(times),
+    }
     return PROBLEM.load_instance(d)
 
 
@@ -109,11 +116,17 @@ def test_offload_without_path_is_infeasible(paper_json):
 
 
 def _windowed(small_json, windows, times, bits, **params):
+    # hand-made windows contradict the TLEs (the loader rejects them): they replace the loaded ones
     d = copy.deepcopy(small_json)
     d["params"].update(contact_model="orbits", **params)
-    d["contact_windows"] = windows
-    d["tasks"] = {"sat": [0] * len(times), "arrival_s": list(times), "data_bits": [bits] * len(times)}
-    return PROBLEM.load_instance(d)
+    d["tasks"] = {
+        "sat": [0] * len(times),
+        "arrival_s": list(times),
+        "data_bits": [bits] * len(times),
+        "slots": [1] * len(times),
+    }
+    cols = {k: np.array([w[k] for w in windows]) for k in ("sat", "station", "start_s", "end_s")}
+    return dataclasses.replace(PROBLEM.load_instance(d), windows=Windows(**cols))
 
 
 @pytest.mark.parametrize("return_results, kind", [(False, links.DIRECT), (True, links.NONE)])

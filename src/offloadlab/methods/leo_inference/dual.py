@@ -132,7 +132,7 @@ class _Steps:
 
 
 def _steps(rp: RoundProblem, scale: float) -> _Steps:
-    n, s, k = rp.tasks.size, rp.servers, rp.per_server
+    s, k = rp.servers, rp.per_server
     d, dsum = rp.demand, float(rp.demand.sum())
     # a variable's step: 1 / (sum of |coefficients| in its column); a multiplier's: 1 / (its row's sum)
     col3, col2, col1 = 1 + 2 * d, 2 + 2 * d, 1 + 2 * d
@@ -188,9 +188,11 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
     bmax = max(float(np.max(rp.benefit, initial=0.0)), 1e-12)
     b = rp.benefit / bmax
     st = _steps(rp, opt.step_scale)
-    objective, violation, gap = [], [], []
-    it, converged = 0, False
-    for it in range(1, opt.max_iter + 1):
+    objective: list[float] = []
+    violation: list[float] = []
+    gap: list[float] = []
+    converged = False
+    while len(objective) < opt.max_iter:
         red3, red2, red1 = _reduced(rp, b, m)
         n3 = np.clip(y3 + st.t3 * red3, 0, 1)
         n2 = np.clip(y2 + st.t2 * red2, 0, 1)
@@ -209,7 +211,8 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
             converged = True
             break
     mult.zeta, mult.eta, mult.mu, mult.lam = m["zeta"], m["eta"], float(m["mu"][0]), float(m["lam"][0])
-    return DualResult(y1, y2, y3, it, converged, objective, violation, gap, violation[-1] if violation else 0.0)
+    final = violation[-1] if violation else 0.0
+    return DualResult(y1, y2, y3, len(objective), converged, objective, violation, gap, final)
 
 
 def _decompose_literal(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResult:

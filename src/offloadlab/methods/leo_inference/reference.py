@@ -1,8 +1,9 @@
 """The same round problem solved centrally: scipy.optimize.milp (HiGHS) with binary y, and its LP relaxation.
 
 Variables y1 [n], y2 [n, S], y3 [n, O]; maximise sum_n b_n sum_o y3[n, o] subject to the linking equalities
-sum_o in s y3 = y2, sum_s y2 = y1, y1 <= 1, container (6) and cluster (8) loads <= p (linear L, each task weighted by the slots it needs), and the
-second and third lines of (8) (implied by the linking with equal servers, kept for fidelity).
+sum_o in s y3 = y2, sum_s y2 = y1, y1 <= 1, container (6) and cluster (8) loads <= p (linear L, each task
+weighted by the slots it needs), and the second and third lines of (8) (implied by the linking with equal
+servers, kept for fidelity).
 """
 
 from __future__ import annotations

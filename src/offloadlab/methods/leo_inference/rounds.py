@@ -67,6 +67,7 @@ class RoundLog:
         default_factory=lambda: {"satellite-LBS": 0, "LBS-server": 0, "server-container": 0}
     )
     iterations: list[int] = field(default_factory=list)
+    held_for_window: int = 0
     extra: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, key: str, value: float) -> None:
@@ -94,10 +95,12 @@ def run_rounds(model: Model, policy: Policy, candidates: np.ndarray | None = Non
             state.queue_at(r),
             p.servers,
             p.containers_per_server,
-            p.container_slots,
+            np.asarray(p.slots_per_container),
             p.load_threshold,
+            model.inst.task_slots[idx],
         )
         state.commit(idx, policy(rp, log))
+    log.held_for_window = state.held
     return state.target, log
 
 

@@ -44,7 +44,15 @@ def _run(
     model = model_of(instance)
     tracker = Tracker(None)
     target, log = run_rounds(model, policy, candidates)
-    res = finish(problem, instance, model.decision_from_targets(target), tracker, messages=dict(log.messages), **stats)
+    res = finish(
+        problem,
+        instance,
+        model.decision_from_targets(target),
+        tracker,
+        messages=dict(log.messages),
+        held_for_window=log.held_for_window,
+        **stats,
+    )
     tracker.record(1, res.objective)
     res.history = tracker.history
     return res, log
@@ -68,11 +76,13 @@ def solve_leoedge(
     tol_violation: float = DEFAULTS.tol_violation,
     warm_start: bool = True,
     use_relay: bool = True,
+    with_reference: bool = False,
 ) -> Result:
     """Per round: the decomposition to its stopping rule, then the stated rounding rule; with ``warm_start``
     the round's final lambda, mu, eta, zeta start the next round (the paper's use of historical information).
     ``stats`` reports the iterations actually run, how many rounds hit ``max_iter`` and the messages of the
-    iterations run."""
+    iterations run; ``with_reference`` also solves each of these rounds' LP and MILP (HiGHS) and sums them
+    (``stats.round_lp``, ``stats.round_milp``), the side-by-side on identical rounds."""
     for name, v in (("step_scale", step_scale), ("tol", tol), ("tol_violation", tol_violation)):
         if not v > 0:
             raise InputError(f"option {name}", f"must be > 0, got {v}")
@@ -90,9 +100,14 @@ def solve_leoedge(
         log.add("cap_hit", not res.converged)
         log.add("relaxed_objective", relaxed_objective(rp.benefit, res.y1, res.y3))
         log.add("violation", res.final_violation)
+        if with_reference:
+            log.add("lp", solve_round(rp, relax=True)[0])
+            log.add("milp", solve_round(rp)[0])
         if len(hist) < 5:  # convergence histories of the first rounds
             hist.append(res.objective)
-        return round_relaxed(rp, res)
+        out = round_relaxed(rp, res)
+        log.add("rounded", float(rp.benefit[out >= 0].sum()))
+        return out
 
     out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
     it = np.asarray(log.iterations or [0])
@@ -105,6 +120,8 @@ def solve_leoedge(
         max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))),
         literal=literal,
     )
+    if with_reference:
+        out.stats.update({f"round_{k}": float(np.sum(log.extra.get(k, [0.0]))) for k in ("lp", "milp", "rounded")})
     out.details["convergence"] = hist
     return out
 

@@ -42,6 +42,7 @@ class LeoInferenceEnv(gym.Env):
         p = self.model.p
         self.penalty = float(penalty)
         self._bmax = max(float(self.model.benefit.max(initial=0.0)), 1e-12)
+        self._slots = np.asarray(p.slots_per_container, float)
         o = p.containers
         high = np.concatenate([[1.0, MAX_SECONDS, MAX_SECONDS], np.full(o + 1, MAX_SECONDS)]).astype(np.float32)
         self.observation_space = spaces.Box(np.zeros(o + 4, np.float32), high, dtype=np.float32)
@@ -68,11 +69,11 @@ class LeoInferenceEnv(gym.Env):
             self._y = np.zeros_like(self._q)
 
     def _obs(self) -> np.ndarray:
-        m, p = self.model, self.model.p
+        m = self.model
         if self._pos >= len(self._flat):
             return np.zeros(self.model.p.containers + 4, np.float32)
         n = self._flat[self._pos][1]
-        loads = (self._q + self._y) / p.container_slots
+        loads = (self._q + self._y) / self._slots
         head = [m.benefit[n] / self._bmax, min(m.inst.local_s[n], MAX_SECONDS), min(m.transfer_s[n], MAX_SECONDS)]
         return np.concatenate([head, loads, [loads.mean()]]).astype(np.float32)
 
@@ -84,10 +85,10 @@ class LeoInferenceEnv(gym.Env):
         k = int(np.flatnonzero(self._idx == n)[0])
         reward = 0.0
         if action > 0:
-            per, cluster = room(self._q + self._y, p.container_slots, p.load_threshold)
-            o = int(action) - 1
-            if per[o] >= 1 and cluster >= 1:
-                self._choice[k], self._y[o] = o, self._y[o] + 1
+            per, cluster = room(self._q + self._y, self._slots, p.load_threshold)
+            o, u = int(action) - 1, int(self.model.inst.task_slots[n])
+            if per[o] >= u and cluster >= u:
+                self._choice[k], self._y[o] = o, self._y[o] + u
                 reward = float(self.model.benefit[n] / self._bmax)
             else:
                 reward = -self.penalty
@@ -113,6 +114,7 @@ class LeoInferenceParallelEnv(ParallelEnv):
         self.model = _as_model(instance)
         self.penalty = float(penalty)
         self._bmax = max(float(self.model.benefit.max(initial=0.0)), 1e-12)
+        self._slots = np.asarray(self.model.p.slots_per_container, float)
         self.possible_agents = [f"sat_{k}" for k in range(self.model.p.satellites)]
         self.agents: list[str] = []
         high = np.array([1.0, 1.0, MAX_SECONDS, MAX_SECONDS, 1.0, MAX_SECONDS], np.float32)
@@ -135,12 +137,12 @@ class LeoInferenceParallelEnv(ParallelEnv):
         return self._observe(), {a: {} for a in self.agents}
 
     def _observe(self) -> dict[str, np.ndarray]:
-        m, p = self.model, self.model.p
+        m = self.model
         obs = {a: np.zeros(6, np.float32) for a in self.agents}
         if self._r >= len(self.state.rounds):
             return obs
         r, idx = self.state.rounds[self._r]
-        load = self.state.queue_at(r).sum() / (p.containers * p.container_slots)
+        load = self.state.queue_at(r).sum() / self._slots.sum()
         for a in self.agents:
             obs[a][5] = load
         for n in idx[::-1]:  # the first task of each satellite wins
@@ -162,16 +164,17 @@ class LeoInferenceParallelEnv(ParallelEnv):
         r, idx = self.state.rounds[self._r]
         sats = m.inst.task_sat[idx]
         wants = np.array([int(actions.get(f"sat_{s}", 0)) == 1 for s in sats], dtype=bool)
-        per, cluster = room(self.state.queue_at(r), p.container_slots, p.load_threshold)
-        load = self.state.queue_at(r)
+        per, cluster = room(self.state.queue_at(r), self._slots, p.load_threshold)
+        load = self.state.queue_at(r) / self._slots
         choice = np.full(idx.size, -1)
         rewards = {a: 0.0 for a in self.agents}
         for k in np.flatnonzero(wants)[np.argsort(-m.benefit[idx[wants]], kind="stable")]:
-            agent = f"sat_{sats[k]}"
-            ok = per >= 1
-            if cluster >= 1 and ok.any():
+            agent, u = f"sat_{sats[k]}", int(m.inst.task_slots[idx[k]])
+            ok = per >= u
+            if cluster >= u and ok.any():
                 o = int(np.argmin(np.where(ok, load, np.inf)))
-                choice[k], per[o], load[o], cluster = o, per[o] - 1, load[o] + 1, cluster - 1
+                choice[k], per[o], cluster = o, per[o] - u, cluster - u
+                load[o] += u / self._slots[o]
                 rewards[agent] += float(m.benefit[idx[k]] / self._bmax)
             else:
                 rewards[agent] -= self.penalty
