@@ -17,7 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
 from offloadlab.experiments.paper import Drawer  # noqa: E402
-from offloadlab.papers.leo_inference.claims import NAMES, message_series  # noqa: E402
+from offloadlab.papers.leo_inference.claims import NAMES, adaptive_source, message_series  # noqa: E402
 from offloadlab.papers.leo_inference.stored import (  # noqa: E402
     LAYERS,
     busy_cores,
@@ -234,7 +234,26 @@ def draw_relay(exp: Experiment) -> Figure | None:
     return fig
 
 
+def draw_adaptive(exp: Experiment) -> Figure | None:
+    """Fig. 6 from the stored adaptive-modelling run: loss per iteration of gradient descent and NAG."""
+    source = adaptive_source([exp])
+    if source is None:
+        return None
+    curves = source[2]["fig6"]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(curves["gd"], label="Gradient descent")
+    ax.plot(curves["nag"], label="Nesterov accelerated gradient")
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("Training loss (cross-entropy)")
+    ax.set_title(f"{exp.title}\nFig. 6: supernet loss on digits", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 DRAWERS: dict[str, Drawer] = {
+    "adaptive": draw_adaptive,
     "fig7": draw_load,
     "fig8": draw_latency,
     "fig9": draw_messages,
