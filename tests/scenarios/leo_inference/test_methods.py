@@ -193,3 +193,13 @@ def test_greedy_assign_respects_slot_demands():
     lp, _, _ = solve_round(rp, relax=True)
     ip, _, _ = solve_round(rp)
     assert ip == pytest.approx(0.5) and lp == pytest.approx(0.5 + 0.1 * 0.5)  # the third task half placed
+
+
+def test_threshold_baseline_overloads_where_the_decomposition_does_not():
+    # heavy arrivals into small containers: the threshold baseline ignores the load and breaks the limit
+    inst = PROBLEM.load_instance(PROBLEM.make_instance(0, "heterogeneous", hours=0.05))
+    thr = _solve("threshold", inst)
+    assert not thr.feasible and "container_load" in thr.details["violations"]
+    assert thr.details["max_container_load"] > inst.params.load_threshold
+    dd = _solve("leoedge", inst)
+    assert dd.feasible and dd.details["max_container_load"] <= inst.params.load_threshold + 1e-9
