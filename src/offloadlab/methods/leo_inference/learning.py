@@ -9,6 +9,9 @@ project does not install, and Stable-Baselines3's A2C has one policy for one age
 - ``a3c``: the paper's A3C with one actor per satellite and one shared critic, in its synchronous form
   (advantage actor-critic, A2C: the satellites step in lock-step and one update follows every ``n_steps``
   rounds, instead of asynchronous gradient pushes); advantage r + gamma V(s') - V(s), entropy bonus.
+Option ``overload`` (default True, as the paper's baselines may): the LBS fills containers beyond the load
+limit up to every slot (see the env), so a learner's load can approach 100 %; such a decision breaks
+(6)-(8) and evaluates as infeasible, with its load and latency reported. False keeps the limit.
 Budget: rounds stepped (env steps of the parallel env). Both finish with a greedy episode (each satellite's
 most likely action) whose per-task targets are the decision; ``stats`` carry the training record
 (env steps, updates, episode returns, losses).
@@ -72,6 +75,7 @@ def solve_a3c(
     gamma: Annotated[float, Field(ge=0, le=1, description="discount per round")] = 0.9,
     entropy: Annotated[float, Field(ge=0, le=10, description="entropy bonus weight")] = 0.01,
     penalty: Penalty = 1.0,
+    overload: bool = True,
     threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
@@ -80,7 +84,7 @@ def solve_a3c(
     from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, greedy_episode, train
 
     seed_torch(rng, threads)
-    env = LeoInferenceParallelEnv(instance, penalty)
+    env = LeoInferenceParallelEnv(instance, penalty, overload)
     actor = PerAgentMlp(len(env.possible_agents), OBS, hidden, 2)
     critic = torch.nn.Sequential(torch.nn.Linear(OBS, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1))
     opt = torch.optim.Adam([*actor.parameters(), *critic.parameters()], lr=learning_rate)
@@ -119,6 +123,7 @@ def solve_marl(
     learning_rate: LearningRate = 3e-3,
     update_rounds: Rounds = 16,
     penalty: Penalty = 1.0,
+    overload: bool = True,
     threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
@@ -127,7 +132,7 @@ def solve_marl(
     from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, greedy_episode, train
 
     seed_torch(rng, threads)
-    env = LeoInferenceParallelEnv(instance, penalty)
+    env = LeoInferenceParallelEnv(instance, penalty, overload)
     actor = PerAgentMlp(len(env.possible_agents), OBS, hidden, 2)
     opt = torch.optim.Adam(actor.parameters(), lr=learning_rate)
     baseline = torch.zeros(len(env.possible_agents))  # running mean reward per satellite

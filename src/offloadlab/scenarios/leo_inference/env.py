@@ -8,6 +8,9 @@ State, action and reward (ours; the paper gives none for its MARL and A3C baseli
 - PettingZoo: agent ``sat_k`` observes [has a task, normalised benefit, c(m_i) s, transfer d s, reachable,
   cluster load]; action 1 = offload this round's tasks; the LBS places offloaded tasks by decreasing benefit
   into the least-loaded container with room; reward per agent = its placed benefit - penalty per rejected task.
+  Room is up to the load limit p; with ``overload`` up to every slot of a container (load 1), as the paper's
+  baselines may do: the decision then breaks constraints (6)-(8) and evaluates as infeasible, with its load
+  and latency still reported (no task waits for a core, so the online state stays exact).
 Both keep ``target`` (per task: -1 on board, else container), so a finished episode evaluates as a decision.
 """
 
@@ -110,9 +113,10 @@ class LeoInferenceParallelEnv(ParallelEnv):
 
     metadata = {"name": "leo_inference_v0", "render_modes": []}
 
-    def __init__(self, instance: LeoInstance | Mapping[str, Any], penalty: float = 1.0):
+    def __init__(self, instance: LeoInstance | Mapping[str, Any], penalty: float = 1.0, overload: bool = False):
         self.model = _as_model(instance)
         self.penalty = float(penalty)
+        self._limit = 1.0 if overload else self.model.p.load_threshold
         self._bmax = max(float(self.model.benefit.max(initial=0.0)), 1e-12)
         self._slots = np.asarray(self.model.p.slots_per_container, float)
         self.possible_agents = [f"sat_{k}" for k in range(self.model.p.satellites)]
@@ -157,14 +161,14 @@ class LeoInferenceParallelEnv(ParallelEnv):
 
     def step(self, actions: dict[str, int]):
         """Apply the satellites' choices to this round's tasks; the LBS places them greedily."""
-        m, p = self.model, self.model.p
+        m = self.model
         if self._r >= len(self.state.rounds):  # no round left: nothing to decide
             self.agents = []
             return {}, {}, {}, {}, {}
         r, idx = self.state.rounds[self._r]
         sats = m.inst.task_sat[idx]
         wants = np.array([int(actions.get(f"sat_{s}", 0)) == 1 for s in sats], dtype=bool)
-        per, cluster = room(self.state.queue_at(r), self._slots, p.load_threshold)
+        per, cluster = room(self.state.queue_at(r), self._slots, self._limit)
         load = self.state.queue_at(r) / self._slots
         choice = np.full(idx.size, -1)
         rewards = {a: 0.0 for a in self.agents}
