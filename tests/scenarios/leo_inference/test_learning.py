@@ -64,7 +64,7 @@ def test_learners_may_overload_like_the_papers_baselines():
     data = PROBLEM.make_instance(
         1,
         "paper",
-        hours=0.01,
+        hours=0.005,
         arrivals="heavy",
         contact_model="always",
         servers=1,

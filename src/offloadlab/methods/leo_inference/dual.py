@@ -62,6 +62,7 @@ class DualOptions:
     tol_violation: float = 0.01
     literal: bool = False
     step_literal: float = 0.2  # the literal version's primal step (eqs. 18-23 give none)
+    literal_iter: int = 300  # the literal version never meets the stopping rule: it runs min(this, max_iter)
 
 
 @dataclass
@@ -216,7 +217,7 @@ def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResu
 
 
 def _decompose_literal(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResult:
-    """Eqs. (18)-(23) as printed (see the module docstring); runs ``max_iter`` iterations."""
+    """Eqs. (18)-(23) as printed (see the module docstring); runs min(``literal_iter``, ``max_iter``) iterations."""
     n, s, k = rp.tasks.size, rp.servers, rp.per_server
     o = s * k
     srv = np.arange(o) // k
@@ -229,7 +230,8 @@ def _decompose_literal(rp: RoundProblem, opt: DualOptions, mult: Multipliers) ->
     cap_s, cap_c = cap_o.reshape(s, k).sum(1), float(cap_o.sum())
     gp = opt.step_literal
     objective, violation = [], []
-    for _ in range(opt.max_iter):
+    runs = min(opt.literal_iter, opt.max_iter)
+    for _ in range(runs):
         y3 = np.clip(y3 + gp * (b[:, None] - 1.0 / cap_o[None, :]), 0, 1)
         y2 = np.clip(y2 + (mult.eta - mult.mu / s)[None, :] / cap_s[None, :], 0, 1)
         y1 = np.clip(y1 - (mult.lam + mult.mu) / cap_c, 0, 1)
@@ -241,7 +243,7 @@ def _decompose_literal(rp: RoundProblem, opt: DualOptions, mult: Multipliers) ->
         mult.lam = max(mult.lam + (g_c - rp.p), 0.0)  # (23)
         objective.append(relaxed_objective(rp.benefit, y1, y3))
         violation.append(_violation(rp, y1, y2, y3))
-    return DualResult(y1, y2, y3, opt.max_iter, False, objective, violation, [], violation[-1] if violation else 0.0)
+    return DualResult(y1, y2, y3, runs, False, objective, violation, [], violation[-1] if violation else 0.0)
 
 
 def round_relaxed(rp: RoundProblem, res: DualResult) -> np.ndarray:
