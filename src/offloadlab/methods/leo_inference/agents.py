@@ -112,3 +112,11 @@ def greedy_episode(env: LeoInferenceParallelEnv, actor: PerAgentMlp) -> np.ndarr
 def cat(batch: list[Step]) -> Step:
     """The rounds of a batch as one Step."""
     return Step(*(torch.cat([getattr(s, f) for s in batch]) for f in ("agent", "obs", "action", "reward", "next_obs")))
+
+
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    """One optimiser step on ``loss``; returns its value."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())

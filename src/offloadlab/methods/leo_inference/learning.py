@@ -81,7 +81,7 @@ def solve_a3c(
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
     import torch
 
-    from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, greedy_episode, train
+    from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, descend, greedy_episode, train
 
     seed_torch(rng, threads)
     env = LeoInferenceParallelEnv(instance, penalty, overload)
@@ -99,10 +99,7 @@ def solve_a3c(
         loss = (
             -(dist.log_prob(b.action) * adv.detach()).mean() + 0.5 * adv.pow(2).mean() - entropy * dist.entropy().mean()
         )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return float(loss.detach())
+        return descend(opt, loss)
 
     log = train(env, actor, int(budget or DEFAULT_BUDGET), n_steps, update)
     return _result(problem, instance, greedy_episode(env, actor), log)
@@ -129,7 +126,7 @@ def solve_marl(
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
     import torch
 
-    from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, greedy_episode, train
+    from offloadlab.methods.leo_inference.agents import OBS, PerAgentMlp, Step, cat, descend, greedy_episode, train
 
     seed_torch(rng, threads)
     env = LeoInferenceParallelEnv(instance, penalty, overload)
@@ -143,10 +140,7 @@ def solve_marl(
         baseline.index_add_(0, b.agent, 0.05 * adv)
         logp = torch.distributions.Categorical(logits=actor(b.agent, b.obs)).log_prob(b.action)
         loss = -(logp * adv).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return float(loss.detach())
+        return descend(opt, loss)
 
     log = train(env, actor, int(budget or DEFAULT_BUDGET), update_rounds, update)
     return _result(problem, instance, greedy_episode(env, actor), log)
