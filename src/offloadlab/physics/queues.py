@@ -43,14 +43,16 @@ def fifo_single(queue: np.ndarray, arrival: np.ndarray, service: np.ndarray) -> 
     return out
 
 
-def fifo_multi(queue: np.ndarray, arrival: np.ndarray, servers: int, service: float) -> np.ndarray:
-    """Departure times of tasks in FIFO queues with ``servers`` identical servers and equal service time."""
+def fifo_multi(queue: np.ndarray, arrival: np.ndarray, servers: int | np.ndarray, service: float) -> np.ndarray:
+    """Departure times of tasks in FIFO queues with ``servers`` identical servers (one number, or one per queue
+    id) and equal service time."""
     order = np.lexsort((np.arange(queue.size), arrival, queue))
     q, a = queue[order], arrival[order]
     rank = _rank_in_group(q)
-    chain, pos = rank % servers, rank // servers
+    srv = np.asarray(servers)[q] if np.ndim(servers) else np.full(q.size, int(servers))
+    chain, pos = rank % srv, rank // srv
     o2 = np.lexsort((pos, chain, q))
-    key = q[o2] * servers + chain[o2]
+    key = q[o2] * int(srv.max(initial=1)) + chain[o2]
     start = pos[o2] * service + group_cummax(a[o2] - pos[o2] * service, key)
     out = np.empty(queue.size)
     out[order[o2]] = start + service

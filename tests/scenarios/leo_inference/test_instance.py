@@ -12,7 +12,7 @@ import pytest
 from offloadlab.core.errors import InputError, UnknownNameError
 from offloadlab.physics.orbits import Stations, contact_windows, parse_tle
 from offloadlab.scenarios.leo_inference.params import PROCESSORS
-from offloadlab.scenarios.leo_inference.problem import PROBLEM
+from offloadlab.scenarios.leo_inference.problem import PROBLEM, model_of
 
 
 def test_contract_keys_and_paper_settings(paper_json):
@@ -105,9 +105,46 @@ def _broken(d, edit):
         (lambda d: d.pop("initial_queue"), "initial_queue"),
         (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
         (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),
+        (lambda d: d["tasks"]["slots"].__setitem__(0, 2), "tasks.slots"),  # the paper preset's tasks take 1 slot
+        (lambda d: d["tasks"]["arrival_s"].__setitem__(1, d["tasks"]["arrival_s"][2] + 0.01), "tasks.arrival_s[2]"),
+        (lambda d: d["contact_windows"].insert(1, dict(d["contact_windows"][0])), "contact_windows[1]"),
+        (lambda d: d["contact_windows"].reverse(), "contact_windows[1]"),
     ],
 )
 def test_strict_loading_names_the_field(paper_json, edit, field):
     with pytest.raises(InputError) as err:
         PROBLEM.load_instance(_broken(paper_json, edit))
     assert err.value.field == field
+
+
+def test_windows_that_contradict_the_tles_are_an_error_naming_satellite_and_station(paper_json):
+    w0 = paper_json["contact_windows"][0]
+    shifted = _broken(paper_json, lambda d: d["contact_windows"][0].__setitem__("end_s", w0["end_s"] - 60.0))
+    with pytest.raises(InputError, match=r"differs from the TLEs'") as err:
+        PROBLEM.load_instance(shifted)
+    assert err.value.field == f"contact_windows (satellite {w0['sat']}, station Miyun)"
+    # within the documented tolerance the windows are accepted
+    PROBLEM.load_instance(
+        _broken(paper_json, lambda d: d["contact_windows"][0].__setitem__("end_s", w0["end_s"] - 0.5))
+    )
+    # TLEs swapped between satellites of different planes: their windows no longer match the orbits
+    swapped = _broken(paper_json, lambda d: d.__setitem__("tle", d["tle"][5:] + d["tle"][:5]))
+    with pytest.raises(InputError, match=r"contact_windows \(satellite \d+, station Miyun\)"):
+        PROBLEM.load_instance(swapped)
+
+
+def test_a_window_miss_is_a_named_violation(paper_json):
+    inst = PROBLEM.load_instance(paper_json)
+    m = model_of(inst)
+    slack = m.paths.window_s - m.paths.up_s - m.paths.back_s - inst.params.server_task_s
+    n = int(np.argmin(np.where(m.reachable, slack, np.inf)))  # the direct task closest to its window's end
+    copies = int(slack[n] // m.paths.up_s[n]) + 2  # uploads queued ahead of the last copy push it past the window
+    d = copy.deepcopy(paper_json)
+    t = d["tasks"]
+    for key in t:
+        t[key] = [t[key][n]] * copies
+    twin = PROBLEM.load_instance(d)
+    ev = PROBLEM.evaluate(twin, model_of(twin).decision_from_targets(np.arange(copies)))
+    assert not ev.feasible[0] and ev.violations[0] == ["window_miss"]
+    fewer = PROBLEM.evaluate(twin, model_of(twin).decision_from_targets(np.r_[np.arange(copies - 1), -1]))
+    assert fewer.feasible[0]

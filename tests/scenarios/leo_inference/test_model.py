@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from offloadlab.physics.orbits import Windows
+from offloadlab.physics.queues import fifo_multi
 from offloadlab.scenarios.leo_inference import links
 from offloadlab.scenarios.leo_inference.model import benefit_argument, benefit_fn
 from offloadlab.scenarios.leo_inference.params import preset_params
@@ -54,7 +59,12 @@ def test_algorithm4_hand_cases():
 
 def _tiny(small_json, times, bits=1e6):
     d = copy.deepcopy(small_json)
-    d["tasks"] = {"sat": [0] * len(times), "arrival_s": list(times), "data_bits": [bits] * len(times)}
+    d["tasks"] = {
+        "sat": [0] * len(times),
+        "arrival_s": list(times),
+        "data_bits": [bits] * len(times),
+        "slots": [1] * len(times),
+    }
     return PROBLEM.load_instance(d)
 
 
@@ -109,11 +119,17 @@ def test_offload_without_path_is_infeasible(paper_json):
 
 
 def _windowed(small_json, windows, times, bits, **params):
+    # hand-made windows contradict the TLEs (the loader rejects them): they replace the loaded ones
     d = copy.deepcopy(small_json)
     d["params"].update(contact_model="orbits", **params)
-    d["contact_windows"] = windows
-    d["tasks"] = {"sat": [0] * len(times), "arrival_s": list(times), "data_bits": [bits] * len(times)}
-    return PROBLEM.load_instance(d)
+    d["tasks"] = {
+        "sat": [0] * len(times),
+        "arrival_s": list(times),
+        "data_bits": [bits] * len(times),
+        "slots": [1] * len(times),
+    }
+    cols = {k: np.array([w[k] for w in windows]) for k in ("sat", "station", "start_s", "end_s")}
+    return dataclasses.replace(PROBLEM.load_instance(d), windows=Windows(**cols))
 
 
 @pytest.mark.parametrize("return_results, kind", [(False, links.DIRECT), (True, links.NONE)])
@@ -142,3 +158,27 @@ def test_relay_uses_the_relay_window_and_the_isl_rate(small_json):
         assert j != 0 and paths.window_s[n] == pytest.approx(170.0 - inst.task_t[n])
         # the ISL (100 Mbps, window 4 Mbit over at most ~100 ms RTT) is faster than the ground link: l binds
         assert paths.up_s[n] == pytest.approx(5e6 / (10e6 * 0.999 * 0.99))
+
+
+def _fifo_loop(queue, arrival, servers, service):
+    """Reference: per queue, each task (FIFO by arrival) starts on the earliest free of its queue's servers."""
+    out = np.empty(len(queue))
+    free = {q: [0.0] * servers[q] for q in set(queue)}
+    for n in sorted(range(len(queue)), key=lambda n: (queue[n], arrival[n], n)):
+        cores = free[queue[n]]
+        j = int(np.argmin(cores))
+        start = max(cores[j], arrival[n])
+        cores[j] = out[n] = start + service
+    return out
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.floats(0, 5)), min_size=1, max_size=30),
+    st.lists(st.integers(1, 4), min_size=3, max_size=3),
+)
+@settings(max_examples=40, deadline=None)
+def test_fifo_multi_with_a_server_count_per_queue_matches_a_loop(tasks, servers):
+    queue = np.array([q for q, _ in tasks])
+    arrival = np.array([a for _, a in tasks])
+    got = fifo_multi(queue, arrival, np.array(servers), 0.7)
+    assert got == pytest.approx(_fifo_loop(queue, arrival, servers, 0.7))

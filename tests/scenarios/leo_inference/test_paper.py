@@ -155,20 +155,18 @@ def test_r_squared_hand_values() -> None:
     assert C.r_squared(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0])) == pytest.approx(0.0)
 
 
-def test_adaptive_claims_without_anything_are_not_measured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(C, "SHIPPED", "absent.json")
+def test_adaptive_claims_without_a_stored_run_are_not_measured() -> None:
     got = C.adaptive_claims([fig7(PAPER_LOADS)])
     assert [c.figure for c in got] == ["table2_3", "fig6"]
     assert verdicts(got) == [NOT_MEASURED, NOT_MEASURED]
 
 
-def test_adaptive_source_prefers_stored_runs() -> None:
-    shipped = C.adaptive_source([fig7(PAPER_LOADS)])
-    assert shipped is not None and shipped[1].startswith("shipped") and len(shipped[2]["rows"]) == 16
+def test_adaptive_source_is_a_stored_run_only() -> None:
+    assert C.adaptive_source([fig7(PAPER_LOADS)]) is None  # no shipped fallback
     exp = experiment("table2_3", {("adaptive", "x"): [row({"rows": [{}], "fig6": {"gd": [1.0]}})]}, key="k")
     assert C.adaptive_source([exp]) == (
         "synthetic_table2_3",
-        "stored run",
+        "stored run, adaptive",
         {"feasible": True, "rows": [{}], "fig6": {"gd": [1.0]}},
     )
 
@@ -211,7 +209,7 @@ def test_specs_valid_and_quick_smaller() -> None:
     quick = {p.name: len(expand(load_spec(p))) for p in PAPER.spec_paths(True)}
     assert {n.replace("_quick", "") for n in quick} <= set(full)
     figures = {load_spec(p).figure for p in PAPER.spec_paths(True)}
-    assert figures == {"fig7", "fig8", "fig9", "gap", "relay"}
+    assert figures == {"fig7", "fig8", "fig9", "gap", "relay", "adaptive"}
     assert {load_spec(p).figure for p in PAPER.spec_paths(False)} <= set(PAPER.drawers)
     assert all(quick[n] <= full[n.replace("_quick", "")] for n in quick)
 

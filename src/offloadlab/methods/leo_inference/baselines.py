@@ -21,11 +21,11 @@ def threshold_policy(slow: np.ndarray):
     """Round policy offloading the tasks flagged ``slow`` (indexed by task) to the least-loaded container."""
 
     def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
-        load = rp.q.copy()
+        busy, slots = rp.q.copy(), rp.slot_array
         out = np.full(rp.tasks.size, -1)
         for n in np.flatnonzero(slow[rp.tasks]):
-            j = least_loaded(load)
-            out[n], load[j] = j, load[j] + 1
+            j = least_loaded(busy / slots)
+            out[n], busy[j] = j, busy[j] + rp.demand[n]
         return out
 
     return policy
@@ -35,14 +35,13 @@ def workload_policy(max_load: float):
     """Round policy offloading while the mean container load (busy slots / all slots) is below ``max_load``."""
 
     def policy(rp: RoundProblem, log: RoundLog) -> np.ndarray:
-        load = rp.q.copy()
-        total = load.size * rp.slots
+        busy, slots = rp.q.copy(), rp.slot_array
         out = np.full(rp.tasks.size, -1)
         for n in range(rp.tasks.size):
-            if load.sum() / total >= max_load:
+            if busy.sum() / slots.sum() >= max_load:
                 break
-            j = least_loaded(load)
-            out[n], load[j] = j, load[j] + 1
+            j = least_loaded(busy / slots)
+            out[n], busy[j] = j, busy[j] + rp.demand[n]
         return out
 
     return policy

@@ -2,20 +2,32 @@
 
 Corrected (default). y relaxed to [0, 1]; linking constraints added: sum_{o in s} y3[n, o] <= y2[n, s]
 (multiplier nu, owned by server s) and sum_s y2[n, s] <= y1[n] (omega, owned by the LBS); the per-container
-constraint (6) gets its own multiplier zeta_o. Constraints are written in task units (each L-constraint
-multiplied by the capacity it divides, a diagonal rescaling of the multipliers), with the paper's
-multipliers lambda (cluster load <= p), mu (mean server load <= cluster load) and eta_s (mean container
-load of s <= load of s). One synchronous projected primal-dual (sub)gradient iteration per step:
-    y3 += g (b - eta_s - zeta_o - nu[n, s] - eps y3)            eq. (18) with the eta_s factor
-    y2 += g (eta_s - mu + nu[n, s] - omega[n] - eps y2)          eq. (20)
-    y1 += g ((mu - lambda) + omega[n] - eps y1)                  eq. (22) with (mu - lambda), not -(lambda + mu)
-    each multiplier += d / (variables in its constraint) * (its value), projected on >= 0   (19), (21), (23)
-b is the benefit scaled by its round maximum; eps (a proximal term) damps the oscillation of a linear
-program; the returned y is the average of the second half of the iterates (ergodic averaging), or the last iterate
-when the run stops early: the relaxed objective moved by at most ``tol`` (relative) over 20 iterations, the
-multipliers lambda, mu, eta, zeta by at most ``tol`` (relative) in the last one, and every constraint holds
-within ``tol_violation`` tasks.
-Rounding: tasks with averaged y1 > 0.01, in decreasing order of y1 (ties by benefit), each go to their
+constraint (6) gets its own multiplier zeta_o. Constraints are written in slot units (each L-constraint
+multiplied by the capacity it divides; task n needs d_n slots, 1 unless the instance says otherwise), with
+the paper's multipliers lambda (cluster load <= p), mu (mean server load <= cluster load) and eta_s (mean
+container load of s <= load of s). One synchronous projected primal-dual iteration per step, each layer
+updating its own variables from the prices it receives:
+    y3 += t (b - d eta_s - d zeta_o - nu[n, s])                 eq. (18) with the eta_s factor
+    y2 += t (d eta_s - d mu + nu[n, s] - omega[n])              eq. (20)
+    y1 += t (d (mu - lambda) + omega[n])                        eq. (22) with (mu - lambda), not -(lambda + mu)
+    each multiplier += s (its constraint at the extrapolated y), projected on >= 0   (19), (21), (23)
+where the multipliers see the extrapolated primal 2 y_new - y_old (the Chambolle-Pock primal-dual method;
+the paper's plain gradient steps, the Arrow-Hurwicz method, oscillate on a linear program and did not reach
+a stopping rule in 300 iterations). Step sizes are the diagonal preconditioning of Pock and Chambolle (2011):
+t of a variable = ``step_scale`` / (sum of its constraint coefficients), s of a multiplier = 1 /
+(``step_scale`` * sum of its constraint's coefficients), which converges for every ``step_scale`` > 0; the
+sizes are computed from the round, so there is no step to tune (``DualOptions`` is the only source).
+b is the benefit scaled by its round maximum.
+
+Stopping rule (checked every iteration, documented in docs/leo-inference.md): the primal residual (largest
+constraint violation, in tasks) is at most ``tol_violation`` AND the relative duality gap
+(D - P) / D is at most ``tol``, where P is the relaxed objective of the current y and D the Lagrangian dual
+bound of the round's LP at the current multipliers (sum of multiplier x capacity plus each variable's
+positive reduced cost), an upper bound on the LP optimum for any multipliers >= 0. When both hold,
+P >= (1 - tol) LP up to the residual. ``max_iter`` is a safety cap; solvers report how often it is hit.
+Warm start: lambda, mu, eta, zeta carry over from round to round (the paper's historical information).
+
+Rounding: tasks with y1 > 0.01, in decreasing order of y1 (ties by benefit), each go to their
 largest-y3 container that still has room (container and cluster loads <= p after it) while room remains;
 the others stay local. (Every task here has a positive benefit, so letting tasks with a fractional y1 fill
 room left over never lowers the objective; tasks with y1 >= 0.5 come first.)
@@ -37,21 +49,20 @@ import numpy as np
 
 from offloadlab.methods.leo_inference.rounds import RoundProblem, greedy_assign
 
-ROUND_MIN_SHARE = 0.01  # a task whose averaged y1 is at most this stays on board
-STOP_WINDOW = 20  # iterations over which the relaxed objective must settle
+ROUND_MIN_SHARE = 0.01  # a task whose y1 is at most this stays on board
 
 
 @dataclass(frozen=True)
 class DualOptions:
-    """Step sizes, proximal weight, iteration cap and tolerance of the decomposition."""
+    """Step scale, iteration cap and tolerances of the decomposition: the one source of their defaults."""
 
-    step_primal: float = 0.2
-    step_dual: float = 1.0
-    eps: float = 0.02
-    max_iter: int = 300
-    tol: float = 1e-3
+    step_scale: float = 1.0
+    max_iter: int = 2000
+    tol: float = 2e-3
     tol_violation: float = 0.01
     literal: bool = False
+    step_literal: float = 0.2  # the literal version's primal step (eqs. 18-23 give none)
+    literal_iter: int = 300  # the literal version never meets the stopping rule: it runs min(this, max_iter)
 
 
 @dataclass
@@ -66,15 +77,17 @@ class Multipliers:
 
 @dataclass
 class DualResult:
-    """Relaxed (averaged) y, iterations, per-iteration relaxed objective and max violation (tasks), and the
-    violation of the returned y."""
+    """Relaxed y, iterations, whether the stopping rule was met, per-iteration relaxed objective, residual
+    (slot units) and relative gap, and the residual of the returned y."""
 
     y1: np.ndarray
     y2: np.ndarray
     y3: np.ndarray
     iterations: int
+    converged: bool
     objective: list[float]
     violation: list[float]
+    gap: list[float]
     final_violation: float
 
 
@@ -89,86 +102,148 @@ def relaxed_objective(benefit: np.ndarray, y1: np.ndarray, y3: np.ndarray) -> fl
     return float(benefit @ np.minimum(y1, y3.sum(axis=1)))
 
 
-def _violation(rp: RoundProblem, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray) -> float:
-    """Largest violation (tasks) of linking, container and cluster constraints of a relaxed y."""
+def _constraints(rp: RoundProblem, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray) -> dict[str, np.ndarray]:
+    """Every constraint's value (<= 0 when it holds), in slot units."""
     n, s, k = y1.size, rp.servers, rp.per_server
-    per_srv = y3.reshape(n, s, k).sum(axis=2)
-    cap_o = rp.p * rp.slots - rp.q
-    return float(
-        max(
-            0.0,
-            np.max(per_srv - y2, initial=0),
-            np.max(y2.sum(1) - y1, initial=0),
-            np.max(y3.sum(0) - cap_o, initial=0),
-            y1.sum() - (rp.p * rp.slots * rp.q.size - rp.q.sum()),
-        )
+    d = rp.demand
+    y3s = y3.reshape(n, s, k).sum(2)
+    return {
+        "nu": y3s - y2,
+        "om": y2.sum(1) - y1,
+        "zeta": d @ y3 - rp.capacity,
+        "eta": d @ y3s - d @ y2,
+        "mu": np.array([d @ y2.sum(1) - d @ y1]),
+        "lam": np.array([d @ y1 - rp.cluster_capacity]),
+    }
+
+
+def _violation(rp: RoundProblem, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray) -> float:
+    """Largest violation (slot units) of linking, container and cluster constraints of a relaxed y."""
+    return float(max(0.0, *(float(np.max(v, initial=0.0)) for v in _constraints(rp, y1, y2, y3).values())))
+
+
+@dataclass
+class _Steps:
+    """Diagonally preconditioned step sizes (Pock and Chambolle 2011, alpha = 1)."""
+
+    t3: np.ndarray
+    t2: np.ndarray
+    t1: np.ndarray
+    dual: dict[str, np.ndarray | float]
+
+
+def _steps(rp: RoundProblem, scale: float) -> _Steps:
+    s, k = rp.servers, rp.per_server
+    d, dsum = rp.demand, float(rp.demand.sum())
+    # a variable's step: 1 / (sum of |coefficients| in its column); a multiplier's: 1 / (its row's sum)
+    col3, col2, col1 = 1 + 2 * d, 2 + 2 * d, 1 + 2 * d
+    return _Steps(
+        scale / np.repeat(col3[:, None], s * k, axis=1),
+        scale / np.repeat(col2[:, None], s, axis=1),
+        scale / col1,
+        {
+            "nu": 1 / (scale * (k + 1)),
+            "om": 1 / (scale * (s + 1)),
+            "zeta": 1 / (scale * dsum),
+            "eta": 1 / (scale * dsum * (k + 1)),
+            "mu": 1 / (scale * dsum * (s + 1)),
+            "lam": 1 / (scale * dsum),
+        },
     )
+
+
+def _dual_bound(rp: RoundProblem, b: np.ndarray, m: dict[str, np.ndarray]) -> float:
+    """Lagrangian dual bound of the round's LP at multipliers ``m`` (>= the LP optimum, scaled benefits)."""
+    red3, red2, red1 = _reduced(rp, b, m)
+    caps = float(m["zeta"] @ rp.capacity) + float(m["lam"][0]) * rp.cluster_capacity
+    return caps + float(np.maximum(red3, 0).sum() + np.maximum(red2, 0).sum() + np.maximum(red1, 0).sum())
+
+
+def _reduced(rp: RoundProblem, b: np.ndarray, m: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Reduced costs (gradients of the Lagrangian) of y3, y2, y1."""
+    k = rp.per_server
+    d = rp.demand[:, None]
+    srv = np.arange(rp.servers * k) // k
+    red3 = b[:, None] - d * (m["eta"][srv] + m["zeta"])[None, :] - m["nu"][:, srv]
+    red2 = d * (m["eta"][None, :] - m["mu"][0]) + m["nu"] - m["om"][:, None]
+    red1 = rp.demand * (m["mu"][0] - m["lam"][0]) + m["om"]
+    return red3, red2, red1
 
 
 def decompose(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResult:
     """Run the decomposition on one round; updates ``mult`` in place (warm start for the next round)."""
+    if opt.literal:
+        return _decompose_literal(rp, opt, mult)
+    n, s, o = rp.tasks.size, rp.servers, rp.servers * rp.per_server
+    if mult.eta.size != s:
+        mult.eta, mult.zeta = np.zeros(s), np.zeros(o)
+    m = {
+        "nu": np.zeros((n, s)),
+        "om": np.zeros(n),
+        "zeta": mult.zeta.copy(),
+        "eta": mult.eta.copy(),
+        "mu": np.array([mult.mu]),
+        "lam": np.array([mult.lam]),
+    }
+    y1, y2, y3 = np.zeros(n), np.zeros((n, s)), np.zeros((n, o))
+    bmax = max(float(np.max(rp.benefit, initial=0.0)), 1e-12)
+    b = rp.benefit / bmax
+    st = _steps(rp, opt.step_scale)
+    objective: list[float] = []
+    violation: list[float] = []
+    gap: list[float] = []
+    converged = False
+    while len(objective) < opt.max_iter:
+        red3, red2, red1 = _reduced(rp, b, m)
+        n3 = np.clip(y3 + st.t3 * red3, 0, 1)
+        n2 = np.clip(y2 + st.t2 * red2, 0, 1)
+        n1 = np.clip(y1 + st.t1 * red1, 0, 1)
+        # the multipliers see the extrapolated primal 2 y_new - y_old
+        g = _constraints(rp, 2 * n1 - y1, 2 * n2 - y2, 2 * n3 - y3)
+        for key, val in g.items():
+            m[key] = np.maximum(m[key] + st.dual[key] * val, 0.0)
+        y1, y2, y3 = n1, n2, n3
+        primal = relaxed_objective(b, y1, y3)
+        bound = _dual_bound(rp, b, m)
+        objective.append(primal * bmax)
+        violation.append(_violation(rp, y1, y2, y3))
+        gap.append((bound - primal) / max(bound, 1e-12))
+        if violation[-1] <= opt.tol_violation and abs(gap[-1]) <= opt.tol:
+            converged = True
+            break
+    mult.zeta, mult.eta, mult.mu, mult.lam = m["zeta"], m["eta"], float(m["mu"][0]), float(m["lam"][0])
+    final = violation[-1] if violation else 0.0
+    return DualResult(y1, y2, y3, len(objective), converged, objective, violation, gap, final)
+
+
+def _decompose_literal(rp: RoundProblem, opt: DualOptions, mult: Multipliers) -> DualResult:
+    """Eqs. (18)-(23) as printed (see the module docstring); runs min(``literal_iter``, ``max_iter``) iterations."""
     n, s, k = rp.tasks.size, rp.servers, rp.per_server
     o = s * k
     srv = np.arange(o) // k
     if mult.eta.size != s:
         mult.eta, mult.zeta = np.zeros(s), np.zeros(o)
     y1, y2, y3 = np.zeros(n), np.zeros((n, s)), np.zeros((n, o))
-    acc = [np.zeros(n), np.zeros((n, s)), np.zeros((n, o))]
-    n_acc = 0
     b = rp.benefit / max(float(np.max(rp.benefit, initial=0.0)), 1e-12)
-    q_o, q_s = rp.q, rp.q.reshape(s, k).sum(1)
-    cap_o, cap_s, cap_c = float(rp.slots), float(rp.slots * k), float(rp.slots * o)
-    nu, om = np.zeros((n, s)), np.zeros(n)
-    gp, gd, eps = opt.step_primal, opt.step_dual, opt.eps
+    cap_o = rp.slot_array
+    q_s = rp.q.reshape(s, k).sum(1)
+    cap_s, cap_c = cap_o.reshape(s, k).sum(1), float(cap_o.sum())
+    gp = opt.step_literal
     objective, violation = [], []
-    it = 0
-    for it in range(1, opt.max_iter + 1):
-        before = np.concatenate([[mult.lam, mult.mu], mult.eta, mult.zeta])
-        if opt.literal:
-            # (18): gradient of F minus L_o' (no eta factor); (20), (22) as printed (no step factor)
-            y3 = np.clip(y3 + gp * (b[:, None] - 1.0 / cap_o), 0, 1)
-            y2 = np.clip(y2 + (mult.eta - mult.mu / s)[None, :] / cap_s, 0, 1)
-            y1 = np.clip(y1 - (mult.lam + mult.mu) / cap_c, 0, 1)
-            g_o = (q_o + y3.sum(0)) / cap_o / s
-            g_s = (q_s + y2.sum(0)) / cap_s / s
-            g_c = (rp.q.sum() + y1.sum()) / cap_c
-            mult.eta = np.maximum(mult.eta - gd * (np.bincount(srv, g_o, s) - g_s), 0)  # (19) as printed
-            mult.mu = max(mult.mu - gd * (g_s.sum() - g_c), 0.0)  # (21) as printed
-            mult.lam = max(mult.lam + gd * (g_c - rp.p), 0.0)  # (23)
-        else:
-            y3 = np.clip(
-                y3 + gp * (b[:, None] - mult.eta[srv][None, :] - mult.zeta[None, :] - nu[:, srv] - eps * y3), 0, 1
-            )
-            y2 = np.clip(y2 + gp * (mult.eta[None, :] - mult.mu + nu - om[:, None] - eps * y2), 0, 1)
-            y1 = np.clip(y1 + gp * ((mult.mu - mult.lam) + om - eps * y1), 0, 1)
-            y3s = y3.reshape(n, s, k).sum(2)
-            # constraint values in task units, all "<= 0"; each dual step is divided by the number of
-            # primal variables in its constraint (a diagonal preconditioner: a sum over n tasks reacts n times faster)
-            mult.zeta = np.maximum(mult.zeta + gd / n * (q_o + y3.sum(0) - rp.p * cap_o), 0)  # (6)
-            mult.eta = np.maximum(mult.eta + gd / (n * (k + 1)) * (y3s.sum(0) - y2.sum(0)), 0)  # (19), corrected
-            mult.mu = max(mult.mu + gd / (n * (s + 1)) * (y2.sum() - y1.sum()), 0.0)  # (21), corrected sign
-            mult.lam = max(mult.lam + gd / n * (rp.q.sum() + y1.sum() - rp.p * cap_c), 0.0)  # (23)
-            nu = np.maximum(nu + gd / (k + 1) * (y3s - y2), 0)
-            om = np.maximum(om + gd / (s + 1) * (y2.sum(1) - y1), 0)
-        if it > opt.max_iter // 2:
-            for a, y in zip(acc, (y1, y2, y3)):
-                a += y
-            n_acc += 1
+    runs = min(opt.literal_iter, opt.max_iter)
+    for _ in range(runs):
+        y3 = np.clip(y3 + gp * (b[:, None] - 1.0 / cap_o[None, :]), 0, 1)
+        y2 = np.clip(y2 + (mult.eta - mult.mu / s)[None, :] / cap_s[None, :], 0, 1)
+        y1 = np.clip(y1 - (mult.lam + mult.mu) / cap_c, 0, 1)
+        g_o = (rp.q + rp.demand @ y3) / cap_o / s
+        g_s = (q_s + rp.demand @ y2) / cap_s / s
+        g_c = (rp.q.sum() + rp.demand @ y1) / cap_c
+        mult.eta = np.maximum(mult.eta - (np.bincount(srv, g_o, s) - g_s), 0)  # (19) as printed
+        mult.mu = max(mult.mu - (g_s.sum() - g_c), 0.0)  # (21) as printed
+        mult.lam = max(mult.lam + (g_c - rp.p), 0.0)  # (23)
         objective.append(relaxed_objective(rp.benefit, y1, y3))
         violation.append(_violation(rp, y1, y2, y3))
-        after = np.concatenate([[mult.lam, mult.mu], mult.eta, mult.zeta])
-        w = STOP_WINDOW
-        if (
-            it >= 3 * w
-            and violation[-1] < opt.tol_violation
-            and (abs(objective[-1] - objective[-w]) <= opt.tol * max(abs(objective[-1]), 1e-12))
-            and (np.max(np.abs(after - before)) <= opt.tol * (1.0 + np.max(np.abs(after))))
-        ):
-            break
-    if n_acc == 0 or it < opt.max_iter:  # stopped early on convergence: the last iterate is the answer
-        acc, n_acc = [y1, y2, y3], 1
-    y = [a / n_acc for a in acc]
-    return DualResult(y[0], y[1], y[2], it, objective, violation, _violation(rp, *y))
+    return DualResult(y1, y2, y3, runs, False, objective, violation, [], violation[-1] if violation else 0.0)
 
 
 def round_relaxed(rp: RoundProblem, res: DualResult) -> np.ndarray:

@@ -14,7 +14,9 @@ from offloadlab.scenarios.leo_inference.online import OnlineState, room
 
 @dataclass(frozen=True)
 class RoundProblem:
-    """One round of eq. (8): candidate tasks with benefits b [n], their satellites [n], and Q_o [O]."""
+    """One round of eq. (8): candidate tasks with benefits b [n], their satellites [n], Q_o [O] (busy slots),
+    task slots ``slots`` per container (one number, or one per container) and slots per task d [n]
+    (``demand``; one each when not given)."""
 
     tasks: np.ndarray
     benefit: np.ndarray
@@ -22,18 +24,39 @@ class RoundProblem:
     q: np.ndarray
     servers: int
     per_server: int
-    slots: int
+    slots: int | np.ndarray
     p: float
+    task_slots: np.ndarray | None = None
+
+    @property
+    def demand(self) -> np.ndarray:
+        """Slots each task needs, d [n]."""
+        return np.ones(self.tasks.size) if self.task_slots is None else np.asarray(self.task_slots, float)
+
+    @property
+    def slot_array(self) -> np.ndarray:
+        """Task slots of each container [O]."""
+        return np.broadcast_to(np.asarray(self.slots, float), self.q.shape).astype(float)
+
+    @property
+    def capacity(self) -> np.ndarray:
+        """Slots each container may still fill this round in the relaxation: p slots_o - Q_o [O]."""
+        return self.p * self.slot_array - self.q
+
+    @property
+    def cluster_capacity(self) -> float:
+        """Slots the cluster may still fill: p sum slots - Q_S."""
+        return float(self.p * self.slot_array.sum() - self.q.sum())
 
     @property
     def room(self) -> np.ndarray:
-        """Tasks each container may still take this round: floor(p slots - Q_o), at least 0 [O]."""
-        return room(self.q, self.slots, self.p)[0]
+        """Slots each container may still fill this round: floor(p slots - Q_o), at least 0 [O]."""
+        return room(self.q, self.slot_array, self.p)[0]
 
     @property
     def cluster_room(self) -> float:
-        """Tasks the cluster may still take: floor(p O slots - Q_S), at least 0."""
-        return room(self.q, self.slots, self.p)[1]
+        """Slots the cluster may still fill: floor(p O slots - Q_S), at least 0."""
+        return room(self.q, self.slot_array, self.p)[1]
 
 
 @dataclass
@@ -44,6 +67,7 @@ class RoundLog:
         default_factory=lambda: {"satellite-LBS": 0, "LBS-server": 0, "server-container": 0}
     )
     iterations: list[int] = field(default_factory=list)
+    held_for_window: int = 0
     extra: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, key: str, value: float) -> None:
@@ -71,10 +95,12 @@ def run_rounds(model: Model, policy: Policy, candidates: np.ndarray | None = Non
             state.queue_at(r),
             p.servers,
             p.containers_per_server,
-            p.container_slots,
+            np.asarray(p.slots_per_container),
             p.load_threshold,
+            model.inst.task_slots[idx],
         )
         state.commit(idx, policy(rp, log))
+    log.held_for_window = state.held
     return state.target, log
 
 
@@ -86,17 +112,17 @@ def least_loaded(load: np.ndarray, allowed: np.ndarray | None = None) -> int:
 
 
 def greedy_assign(rp: RoundProblem, order: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:
-    """Assign tasks in ``order`` to a container with room (``prefer`` [n, O] ranks containers, default the
-    least loaded), respecting every container's and the cluster's room; the rest stay local."""
+    """Assign tasks in ``order`` to a container with room for them (``prefer`` [n, O] ranks containers, default
+    the least loaded), respecting every container's and the cluster's room; the rest stay local."""
     room, cluster = rp.room.copy(), rp.cluster_room
-    load = rp.q.copy()
+    load = rp.q / rp.slot_array
+    d = rp.demand
     out = np.full(rp.tasks.size, -1)
     for n in order:
-        if cluster < 1:
-            break
-        ok = room >= 1
-        if not ok.any():
-            break
+        ok = room >= d[n] - 1e-9
+        if cluster < d[n] - 1e-9 or not ok.any():
+            continue  # a smaller task later in the order may still fit
         j = int(np.argmax(np.where(ok, prefer[n], -np.inf))) if prefer is not None else least_loaded(load, ok)
-        out[n], room[j], load[j], cluster = j, room[j] - 1, load[j] + 1, cluster - 1
+        out[n], room[j], cluster = j, room[j] - d[n], cluster - d[n]
+        load[j] += d[n] / rp.slot_array[j]
     return out

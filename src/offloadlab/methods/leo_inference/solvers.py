@@ -32,6 +32,7 @@ from offloadlab.scenarios.leo_inference.problem import model_of
 from offloadlab.solvers.common import finish
 
 UseRelay = Annotated[bool, Field(description="offload over a relay (Algorithm 4) too; false: direct contact only")]
+DEFAULTS = DualOptions()
 
 
 def _candidates(model: Model, use_relay: bool, positive: bool = True) -> np.ndarray:
@@ -45,7 +46,15 @@ def _run(
     model = model_of(instance)
     tracker = Tracker(None)
     target, log = run_rounds(model, policy, candidates)
-    res = finish(problem, instance, model.decision_from_targets(target), tracker, messages=dict(log.messages), **stats)
+    res = finish(
+        problem,
+        instance,
+        model.decision_from_targets(target),
+        tracker,
+        messages=dict(log.messages),
+        held_for_window=log.held_for_window,
+        **stats,
+    )
     tracker.record(1, res.objective)
     res.history = tracker.history
     return res, log
@@ -63,25 +72,34 @@ def solve_leoedge(
     budget: int | None,
     rng: np.random.Generator,
     literal: Annotated[bool, Field(description="eqs. 18-23 as printed, sign errors included")] = False,
-    step_primal: Annotated[float, Field(gt=0, le=100, description="primal (subgradient) step size")] = 0.2,
-    step_dual: Annotated[float, Field(gt=0, le=100, description="dual multiplier step size")] = 0.1,
-    eps: Annotated[float, Field(ge=0, le=1, description="proximal weight damping the primal updates")] = 0.02,
-    max_iter: Annotated[int, Field(ge=1, le=100_000, description="iterations of the decomposition per round")] = 300,
-    tol: Annotated[float, Field(gt=0, le=1e6, description="relative tolerance of the early stop")] = 1e-3,
+    step_scale: Annotated[
+        float, Field(gt=0, le=100, description="scale of the primal-dual steps derived from each round")
+    ] = DEFAULTS.step_scale,
+    max_iter: Annotated[
+        int, Field(ge=1, le=100_000, description="safety cap on iterations per round (a normal run stops earlier)")
+    ] = DEFAULTS.max_iter,
+    tol: Annotated[float, Field(gt=0, le=1, description="relative duality gap of the stopping rule")] = DEFAULTS.tol,
+    tol_violation: Annotated[
+        float, Field(gt=0, le=1e6, description="constraint violation (tasks) of the stopping rule")
+    ] = DEFAULTS.tol_violation,
     warm_start: Annotated[bool, Field(description="start each round from the last round's multipliers")] = True,
     use_relay: UseRelay = True,
+    with_reference: Annotated[
+        bool, Field(description="also solve each round's LP and MILP (HiGHS) for a side-by-side")
+    ] = False,
 ) -> Result:
-    """Per round: the decomposition, then the stated rounding rule; with ``warm_start`` the round's final
-    lambda, mu, eta, zeta start the next round (the paper's use of historical information)."""
+    """Per round: the decomposition to its stopping rule, then the stated rounding rule; with ``warm_start``
+    the round's final lambda, mu, eta, zeta start the next round (the paper's use of historical information).
+    ``stats`` reports the iterations actually run, how many rounds hit ``max_iter`` and the messages of the
+    iterations run; ``with_reference`` also solves each of these rounds' LP and MILP (HiGHS) and sums them
+    (``stats.round_lp``, ``stats.round_milp``), the side-by-side on identical rounds."""
     # the bounds above hold for options from the CLI and specs; these checks for direct calls
-    for name, v in (("step_primal", step_primal), ("step_dual", step_dual), ("tol", tol)):
+    for name, v in (("step_scale", step_scale), ("tol", tol), ("tol_violation", tol_violation)):
         if not v > 0:
             raise InputError(f"option {name}", f"must be > 0, got {v}")
-    if eps < 0 or max_iter < 1:
-        raise InputError("option eps/max_iter", "eps must be >= 0 and max_iter >= 1")
-    opt = DualOptions(
-        step_primal=step_primal, step_dual=step_dual, eps=eps, max_iter=max_iter, tol=tol, literal=literal
-    )
+    if max_iter < 1:
+        raise InputError("option max_iter", f"must be >= 1, got {max_iter}")
+    opt = DualOptions(step_scale, max_iter, tol, tol_violation, literal)
     mult = Multipliers()
     hist: list[list[float]] = []
 
@@ -90,11 +108,17 @@ def solve_leoedge(
         for k, v in messages_per_iteration(rp).items():
             log.messages[k] += v * res.iterations
         log.iterations.append(res.iterations)
+        log.add("cap_hit", not res.converged)
         log.add("relaxed_objective", relaxed_objective(rp.benefit, res.y1, res.y3))
         log.add("violation", res.final_violation)
+        if with_reference:
+            log.add("lp", solve_round(rp, relax=True)[0])
+            log.add("milp", solve_round(rp)[0])
         if len(hist) < 5:  # convergence histories of the first rounds
             hist.append(res.objective)
-        return round_relaxed(rp, res)
+        out = round_relaxed(rp, res)
+        log.add("rounded", float(rp.benefit[out >= 0].sum()))
+        return out
 
     out, log = _run(problem, instance, policy, _candidates(model_of(instance), use_relay))
     it = np.asarray(log.iterations or [0])
@@ -102,10 +126,13 @@ def solve_leoedge(
         rounds=len(log.iterations),
         mean_iterations=float(it.mean()),
         max_iterations=int(it.max()),
+        cap_hits=int(np.sum(log.extra.get("cap_hit", [0.0]))) if not literal else len(log.iterations),
         relaxed_objective=float(np.sum(log.extra.get("relaxed_objective", [0.0]))),
         max_relaxed_violation=float(np.max(log.extra.get("violation", [0.0]))),
         literal=literal,
     )
+    if with_reference:
+        out.stats.update({f"round_{k}": float(np.sum(log.extra.get(k, [0.0]))) for k in ("lp", "milp", "rounded")})
     out.details["convergence"] = hist
     return out
 

@@ -4,10 +4,8 @@ that turns "about" into a test written next to it, and decided from the stored r
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -334,8 +332,6 @@ def fig9_claims(exp: Experiment) -> list[Claim]:
 # ---- Tables II-III and Fig. 6 (adaptive modelling) --------------------------------------------------------
 
 ADAPTIVE_SOLVER = "adaptive"
-ADAPTIVE_PACKAGE = "offloadlab.methods.leo_inference.adaptive"
-SHIPPED = "reproduction_seed0.json"  # the adaptive helper's seed-0 reproduction, shipped in its data folder
 ADAPTIVE_CLAIMS = (
     (
         "table2_3",
@@ -350,30 +346,22 @@ ADAPTIVE_CLAIMS = (
 
 
 def adaptive_source(experiments: list[Experiment]) -> tuple[str, str, dict[str, Any]] | None:
-    """Where the adaptive modelling's ``rows`` (Reproduced rows as dicts) and ``fig6`` (gd, nag curves) come
-    from: a stored run of a solver ``adaptive`` (experiment name, where, details), else the seed-0
-    reproduction shipped with the adaptive modelling, else None."""
+    """The stored run of the solver ``adaptive`` whose details carry ``rows`` (Reproduced rows as dicts) and
+    ``fig6`` (gd, nag curves): (experiment name, where, details), or None when this store has none."""
     for exp in experiments:
         for lab in exp.labels_of(ADAPTIVE_SOLVER):
             for p in exp.points:
                 for d in map(details, runs(exp, lab, p)):
                     if d.get("rows") and d.get("fig6"):
-                        return exp.name, "stored run", d
-    try:
-        shipped = resources.files(ADAPTIVE_PACKAGE).joinpath("data", SHIPPED)
-        return "-", f"shipped seed-0 reproduction ({SHIPPED}, not this results store)", json.loads(shipped.read_text())
-    except (ModuleNotFoundError, FileNotFoundError):
-        return None
+                        return exp.name, f"stored run, {lab}", d
+    return None
 
 
 def adaptive_claims(experiments: list[Experiment]) -> list[Claim]:
     """Tables II-III and Fig. 6, judged by the adaptive-modelling helper's claims rows."""
     source = adaptive_source(experiments)
     if source is None:
-        reason = (
-            f"no stored run of a solver '{ADAPTIVE_SOLVER}' and no shipped reproduction of the adaptive "
-            "modelling (python -m offloadlab.methods.leo_inference.adaptive reproduce)"
-        )
+        reason = f"no stored run of the solver '{ADAPTIVE_SOLVER}' (spec leo_adaptive or leo_adaptive_quick)"
         return [Claim("-", fig, paper, reason, NOT_MEASURED) for fig, paper in ADAPTIVE_CLAIMS]
     from offloadlab.methods.leo_inference.adaptive.tables import Reproduced, claims  # imports torch: on demand
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
 from offloadlab.experiments.paper import Drawer  # noqa: E402
-from offloadlab.papers.leo_inference.claims import NAMES, message_series  # noqa: E402
+from offloadlab.papers.leo_inference.claims import NAMES, adaptive_source, message_series  # noqa: E402
 from offloadlab.papers.leo_inference.stored import (  # noqa: E402
     LAYERS,
     busy_cores,
@@ -151,13 +151,16 @@ def draw_messages(exp: Experiment) -> Figure | None:
 
 
 def gap_rows(exp: Experiment) -> list[dict[str, float | str]]:
-    """Per grid point (mean over instances): LP and MILP benefit, LEOEdge's relaxed and rounded benefit."""
+    """Per grid point (mean over instances): LP and MILP benefit, LEOEdge's relaxed and rounded benefit, and the
+    greedy (``central``) benefit where stored (NaN otherwise)."""
     out: list[dict[str, float | str]] = []
     ref = exp.labels_of("reference")
     dual = exp.labels_of("leoedge")
+    greedy = exp.labels_of("central")
     for p in exp.points:
         r = [stats(x) for lab in ref[:1] for x in runs(exp, lab, p)]
         d = [(stats(x), details(x)) for lab in dual[:1] for x in runs(exp, lab, p)]
+        g = [details(x)["total_benefit"] for lab in greedy[:1] for x in runs(exp, lab, p)]
         if r and d:
             out.append(
                 {
@@ -166,6 +169,7 @@ def gap_rows(exp: Experiment) -> list[dict[str, float | str]]:
                     "milp": float(np.mean([s["milp_objective"] for s in r])),
                     "relaxed": float(np.mean([s["relaxed_objective"] for s, _ in d])),
                     "rounded": float(np.mean([det["total_benefit"] for _, det in d])),
+                    "greedy": float(np.mean(g)) if g else math.nan,
                 }
             )
     return out
@@ -182,11 +186,13 @@ def draw_gap(exp: Experiment) -> Figure | None:
         ("relaxed", "LEOEdge relaxed (dual)"),
         ("milp", "MILP"),
         ("rounded", "LEOEdge rounded"),
+        ("greedy", "Greedy (central)"),
     )
     x = np.arange(len(rows))
+    width = 0.8 / len(keys)
     for j, (key, name) in enumerate(keys):
         vals = [float(r[key]) for r in rows]
-        ax.bar(x - 0.4 + 0.2 * (j + 0.5), vals, 0.2, color=f"C{j}", label=name)
+        ax.bar(x - 0.4 + width * (j + 0.5), vals, width, color=f"C{j}", label=name)
     for i, r in enumerate(rows):
         lp = float(r["lp"])
         gap = (lp - float(r["relaxed"])) / lp if lp > 0 else 0.0
@@ -234,7 +240,26 @@ def draw_relay(exp: Experiment) -> Figure | None:
     return fig
 
 
+def draw_adaptive(exp: Experiment) -> Figure | None:
+    """Fig. 6 from the stored adaptive-modelling run: loss per iteration of gradient descent and NAG."""
+    source = adaptive_source([exp])
+    if source is None:
+        return None
+    curves = source[2]["fig6"]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(curves["gd"], label="Gradient descent")
+    ax.plot(curves["nag"], label="Nesterov accelerated gradient")
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("Training loss (cross-entropy)")
+    ax.set_title(f"{exp.title}\nFig. 6: supernet loss on digits", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 DRAWERS: dict[str, Drawer] = {
+    "adaptive": draw_adaptive,
     "fig7": draw_load,
     "fig8": draw_latency,
     "fig9": draw_messages,

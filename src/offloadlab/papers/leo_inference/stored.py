@@ -89,9 +89,10 @@ def busy_cores(model: Model, target: np.ndarray, edges: np.ndarray) -> np.ndarra
     """Mean fraction of busy container cores in each interval [edges[k], edges[k+1]) (CPU utilisation)."""
     sim = model.simulate(target)
     done = np.concatenate([sim["pre_done"], sim["done"]])
+    cores_used = np.concatenate([np.ones(sim["pre_done"].size), model.inst.task_slots[target >= 0]])
     start = done - model.p.server_task_s
     # busy core-seconds of every task inside each interval, summed: overlap of [start, done) with the interval
     lo, hi = edges[:-1, None], edges[1:, None]
-    overlap = np.clip(np.minimum(hi, done[None, :]) - np.maximum(lo, start[None, :]), 0.0, None).sum(axis=1)
-    cores = model.p.containers * model.p.container_slots
+    overlap = np.clip(np.minimum(hi, done[None, :]) - np.maximum(lo, start[None, :]), 0.0, None) @ cores_used
+    cores = sum(model.p.slots_per_container)
     return overlap / (np.diff(edges) * cores)

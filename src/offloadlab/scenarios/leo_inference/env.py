@@ -8,6 +8,9 @@ State, action and reward (ours; the paper gives none for its MARL and A3C baseli
 - PettingZoo: agent ``sat_k`` observes [has a task, normalised benefit, c(m_i) s, transfer d s, reachable,
   cluster load]; action 1 = offload this round's tasks; the LBS places offloaded tasks by decreasing benefit
   into the least-loaded container with room; reward per agent = its placed benefit - penalty per rejected task.
+  Room is up to the load limit p; with ``overload`` up to every slot of a container (load 1), as the paper's
+  baselines may do: the decision then breaks constraints (6)-(8) and evaluates as infeasible, with its load
+  and latency still reported (no task waits for a core, so the online state stays exact).
 Both keep ``target`` (per task: -1 on board, else container), so a finished episode evaluates as a decision.
 """
 
@@ -42,6 +45,7 @@ class LeoInferenceEnv(gym.Env):
         p = self.model.p
         self.penalty = float(penalty)
         self._bmax = max(float(self.model.benefit.max(initial=0.0)), 1e-12)
+        self._slots = np.asarray(p.slots_per_container, float)
         o = p.containers
         high = np.concatenate([[1.0, MAX_SECONDS, MAX_SECONDS], np.full(o + 1, MAX_SECONDS)]).astype(np.float32)
         self.observation_space = spaces.Box(np.zeros(o + 4, np.float32), high, dtype=np.float32)
@@ -68,11 +72,11 @@ class LeoInferenceEnv(gym.Env):
             self._y = np.zeros_like(self._q)
 
     def _obs(self) -> np.ndarray:
-        m, p = self.model, self.model.p
+        m = self.model
         if self._pos >= len(self._flat):
             return np.zeros(self.model.p.containers + 4, np.float32)
         n = self._flat[self._pos][1]
-        loads = (self._q + self._y) / p.container_slots
+        loads = (self._q + self._y) / self._slots
         head = [m.benefit[n] / self._bmax, min(m.inst.local_s[n], MAX_SECONDS), min(m.transfer_s[n], MAX_SECONDS)]
         return np.concatenate([head, loads, [loads.mean()]]).astype(np.float32)
 
@@ -84,10 +88,10 @@ class LeoInferenceEnv(gym.Env):
         k = int(np.flatnonzero(self._idx == n)[0])
         reward = 0.0
         if action > 0:
-            per, cluster = room(self._q + self._y, p.container_slots, p.load_threshold)
-            o = int(action) - 1
-            if per[o] >= 1 and cluster >= 1:
-                self._choice[k], self._y[o] = o, self._y[o] + 1
+            per, cluster = room(self._q + self._y, self._slots, p.load_threshold)
+            o, u = int(action) - 1, int(self.model.inst.task_slots[n])
+            if per[o] >= u and cluster >= u:
+                self._choice[k], self._y[o] = o, self._y[o] + u
                 reward = float(self.model.benefit[n] / self._bmax)
             else:
                 reward = -self.penalty
@@ -109,10 +113,12 @@ class LeoInferenceParallelEnv(ParallelEnv):
 
     metadata = {"name": "leo_inference_v0", "render_modes": []}
 
-    def __init__(self, instance: LeoInstance | Mapping[str, Any], penalty: float = 1.0):
+    def __init__(self, instance: LeoInstance | Mapping[str, Any], penalty: float = 1.0, overload: bool = False):
         self.model = _as_model(instance)
         self.penalty = float(penalty)
+        self._limit = 1.0 if overload else self.model.p.load_threshold
         self._bmax = max(float(self.model.benefit.max(initial=0.0)), 1e-12)
+        self._slots = np.asarray(self.model.p.slots_per_container, float)
         self.possible_agents = [f"sat_{k}" for k in range(self.model.p.satellites)]
         self.agents: list[str] = []
         high = np.array([1.0, 1.0, MAX_SECONDS, MAX_SECONDS, 1.0, MAX_SECONDS], np.float32)
@@ -135,12 +141,12 @@ class LeoInferenceParallelEnv(ParallelEnv):
         return self._observe(), {a: {} for a in self.agents}
 
     def _observe(self) -> dict[str, np.ndarray]:
-        m, p = self.model, self.model.p
+        m = self.model
         obs = {a: np.zeros(6, np.float32) for a in self.agents}
         if self._r >= len(self.state.rounds):
             return obs
         r, idx = self.state.rounds[self._r]
-        load = self.state.queue_at(r).sum() / (p.containers * p.container_slots)
+        load = self.state.queue_at(r).sum() / self._slots.sum()
         for a in self.agents:
             obs[a][5] = load
         for n in idx[::-1]:  # the first task of each satellite wins
@@ -155,23 +161,24 @@ class LeoInferenceParallelEnv(ParallelEnv):
 
     def step(self, actions: dict[str, int]):
         """Apply the satellites' choices to this round's tasks; the LBS places them greedily."""
-        m, p = self.model, self.model.p
+        m = self.model
         if self._r >= len(self.state.rounds):  # no round left: nothing to decide
             self.agents = []
             return {}, {}, {}, {}, {}
         r, idx = self.state.rounds[self._r]
         sats = m.inst.task_sat[idx]
         wants = np.array([int(actions.get(f"sat_{s}", 0)) == 1 for s in sats], dtype=bool)
-        per, cluster = room(self.state.queue_at(r), p.container_slots, p.load_threshold)
-        load = self.state.queue_at(r)
+        per, cluster = room(self.state.queue_at(r), self._slots, self._limit)
+        load = self.state.queue_at(r) / self._slots
         choice = np.full(idx.size, -1)
         rewards = {a: 0.0 for a in self.agents}
         for k in np.flatnonzero(wants)[np.argsort(-m.benefit[idx[wants]], kind="stable")]:
-            agent = f"sat_{sats[k]}"
-            ok = per >= 1
-            if cluster >= 1 and ok.any():
+            agent, u = f"sat_{sats[k]}", int(m.inst.task_slots[idx[k]])
+            ok = per >= u
+            if cluster >= u and ok.any():
                 o = int(np.argmin(np.where(ok, load, np.inf)))
-                choice[k], per[o], load[o], cluster = o, per[o] - 1, load[o] + 1, cluster - 1
+                choice[k], per[o], cluster = o, per[o] - u, cluster - u
+                load[o] += u / self._slots[o]
                 rewards[agent] += float(m.benefit[idx[k]] / self._bmax)
             else:
                 rewards[agent] -= self.penalty

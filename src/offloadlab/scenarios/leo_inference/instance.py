@@ -4,7 +4,7 @@ Contract (docs/contracts.md): {"scenario", "params", "epoch_utc", "tle": [[l1, l
 "ground_stations": [{"name", "lat_deg", "lon_deg", "alt_m", "min_elevation_deg"}],
 "contact_windows": [{"sat", "station", "start_s", "end_s"}], ...} with times in seconds from the epoch.
 Further fields: "satellites" (plane, slot, processor, local_ms_per_image), "tasks" (sat, arrival_s,
-data_bits) and "initial_queue" (tasks already on each container at time 0).
+data_bits, slots: container slots each task needs) and "initial_queue" (tasks already on each container at time 0).
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ from offloadlab.physics.orbits import (
     parse_tle,
     plane_layout,
     walker_tles,
+)
+from offloadlab.scenarios.leo_inference.consistency import (
+    check_tasks_sorted,
+    check_window_order,
+    check_windows_match_orbits,
 )
 from offloadlab.scenarios.leo_inference.params import (
     ARRIVAL_LEVELS,
@@ -68,6 +73,7 @@ class LeoInstance:
     task_sat: np.ndarray  # [N]
     task_t: np.ndarray  # [N], seconds from the epoch, sorted
     task_bits: np.ndarray  # [N]
+    task_slots: np.ndarray  # [N], container slots (cores) each task needs
     initial_queue: np.ndarray  # [O]
 
     @property
@@ -82,8 +88,8 @@ class LeoInstance:
 
     @property
     def local_s(self) -> np.ndarray:
-        """c(m_i) of each task: its images on its satellite's processor, seconds [N]."""
-        return self.params.images_per_task * self.local_ms_per_image[self.task_sat] / 1000.0
+        """c(m_i) of each task: its images (u x images_per_task) on its satellite's processor, seconds [N]."""
+        return self.params.images_per_task * self.task_slots * self.local_ms_per_image[self.task_sat] / 1000.0
 
     def to_json(self) -> dict[str, Any]:
         """The instance contract's JSON object."""
@@ -112,6 +118,7 @@ class LeoInstance:
                 "sat": self.task_sat.tolist(),
                 "arrival_s": np.round(self.task_t, 6).tolist(),
                 "data_bits": np.round(self.task_bits).tolist(),
+                "slots": self.task_slots.tolist(),
             },
             "initial_queue": self.initial_queue.tolist(),
         }
@@ -187,6 +194,8 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     ms = np.array([PROCESSORS[n][col] for n in proc])
     sat, t = generate_arrivals(params, rng)
     img_bits = rng.uniform(params.image_kb_min, params.image_kb_max, size=t.size) * 8000.0
+    # drawn only when tasks differ, so that instances of unit tasks keep their seeds' streams
+    units = rng.integers(1, params.task_slots_max + 1, t.size) if params.task_slots_max > 1 else np.ones(t.size, int)
     return LeoInstance(
         params,
         epoch,
@@ -201,7 +210,8 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
         ms,
         sat,
         t,
-        np.round(img_bits * params.images_per_task),
+        np.round(img_bits * params.images_per_task * units),
+        units,
         np.zeros(params.containers, dtype=int),
     )
 
@@ -315,6 +325,11 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         np.asarray(cols["start_s"], float),
         np.asarray(cols["end_s"], float),
     )
+    check_window_order(windows)
+    station_names = [s.name for s in st]
+    check_windows_match_orbits(
+        windows, satrecs, _stations_array(st), station_names, epoch, horizon, params.window_step_s
+    )
     sats = _require(data, "satellites", list, "")
     if len(sats) != n_k:
         raise InputError("satellites", f"has {len(sats)} entries, expected {n_k}")
@@ -341,9 +356,10 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
     t_sat = _int_list(_require(tasks, "sat", list, "tasks."), "tasks.sat", 0, n_k - 1)
     t_t = _float_list(_require(tasks, "arrival_s", list, "tasks."), "tasks.arrival_s", 0.0, horizon)
     t_bits = _float_list(_require(tasks, "data_bits", list, "tasks."), "tasks.data_bits", 1.0, 1e15)
-    if not t_sat.size == t_t.size == t_bits.size:
-        raise InputError("tasks", "sat, arrival_s and data_bits must have the same length")
-    order = np.argsort(t_t, kind="stable")
+    t_units = _int_list(_require(tasks, "slots", list, "tasks."), "tasks.slots", 1, params.task_slots_max)
+    if not t_sat.size == t_t.size == t_bits.size == t_units.size:
+        raise InputError("tasks", "sat, arrival_s, data_bits and slots must have the same length")
+    check_tasks_sorted(t_t)
     q0 = _int_list(_require(data, "initial_queue", list, ""), "initial_queue", 0, 10**9)
     if q0.size != params.containers:
         raise InputError("initial_queue", f"has {q0.size} entries, expected {params.containers} containers")
@@ -352,15 +368,16 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         epoch,
         tle,
         satrecs,
-        [s.name for s in st],
+        station_names,
         _stations_array(st),
         windows,
         plane_ref,
         slot_ref,
         proc,
         np.asarray(ms),
-        t_sat[order],
-        t_t[order],
-        t_bits[order],
+        t_sat,
+        t_t,
+        t_bits,
+        t_units,
         q0,
     )

@@ -5,11 +5,12 @@ Shapes: N tasks, S servers, O containers (container o belongs to server o // con
 R scheduling rounds. Decision: y1 [N] (satellite offloads to the LBS), y2 [N, S] (LBS -> server),
 y3 [N, O] (server -> container), all 0/1.
 
-Loads are linear (ours): L_o(Q) = Q / slots, L_s(Q) = Q / (|O_s| slots), L_S(Q) = Q / (O slots), i.e. the
-fraction of busy task slots. Q is observed at the start of each round (``round_s``) and includes tasks
-still in transit or queued; a task of round r counts in Y(r). Constraints (all <= p): container (6),
-cluster (8, first line). With the per-task linking constraints sum_o y3 = y2, sum_s y2 = y1 and equal
-servers, the second and third lines of (8) hold with equality, so they are implied (see the docs).
+Loads are linear (ours): L_o(Q) = Q / slots_o, L_s(Q) = Q / (slots of s), L_S(Q) = Q / (all slots), i.e. the
+fraction of busy task slots; a task needing u slots (``task_slots``) counts u. Q is observed at the start of
+each round (``round_s``) and includes tasks still in transit or queued; a task of round r counts in Y(r).
+Constraints (all <= p): container (6), cluster (8, first line). With the per-task linking constraints
+sum_o y3 = y2, sum_s y2 = y1 and equal servers, the second and third lines of (8) hold with equality, so
+they are implied (see the docs). A result not back within its contact window is a violation (window_miss).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class Model:
 
     def simulate(self, target: np.ndarray) -> dict[str, np.ndarray]:
         """Queues for one assignment (``target`` [N]: -1 local, else container): local processor and uplink
-        per satellite (FIFO, one server), container (FIFO, ``container_slots`` servers, c(m_e) each)."""
+        per satellite (FIFO, one server), container (FIFO, one server per slot, c(m_e) each). A task of u slots
+        is u parts on u cores of its container; it is done when its last part is."""
         inst, p = self.inst, self.p
         off = target >= 0
         lat = np.empty(inst.n_tasks)
@@ -104,36 +106,42 @@ class Model:
         q0 = inst.initial_queue
         pre = np.repeat(np.arange(p.containers), q0)
         gs_arr = fifo_single(inst.task_sat[off], inst.task_t[off], self.paths.up_s[off])
+        units = inst.task_slots[off]
         done_all = fifo_multi(
-            np.concatenate([pre, target[off]]),
-            np.concatenate([np.zeros(pre.size), gs_arr]),
-            p.container_slots,
+            np.concatenate([pre, np.repeat(target[off], units)]),
+            np.concatenate([np.zeros(pre.size), np.repeat(gs_arr, units)]),
+            np.asarray(p.slots_per_container),
             p.server_task_s,
         )
-        done = done_all[pre.size :]
+        parts = done_all[pre.size :]
+        done = np.maximum.reduceat(parts, np.cumsum(units) - units) if units.size else parts
         lat[off] = done + self.paths.back_s[off] - inst.task_t[off]
         delivery = np.full(inst.n_tasks, np.nan)
         delivery[off] = gs_arr - inst.task_t[off]
         missed = np.zeros(inst.n_tasks, bool)
-        missed[off] = done + self.paths.back_s[off] > inst.task_t[off] + self.paths.window_s[off] + 1e-9
+        # a task without a path is named as such (offload_without_path), not as a miss
+        late = done + self.paths.back_s[off] > inst.task_t[off] + self.paths.window_s[off] + 1e-9
+        missed[off] = late & self.reachable[off]
         return {"latency": lat, "delivery": delivery, "missed": missed, "done": done, "pre_done": done_all[: pre.size]}
 
     def round_loads(self, target: np.ndarray, sim: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Container load L_o(Q_o(r) + Y_o(r)) [R, O] and cluster load [R] at every round."""
         p, r_n, o_n = self.p, self.n_rounds, self.p.containers
         off = target >= 0
+        units = self.inst.task_slots[off].astype(float)
         y = np.zeros((r_n, o_n))
-        np.add.at(y, (self.round_index[off], target[off]), 1.0)
+        np.add.at(y, (self.round_index[off], target[off]), units)
         rs = p.round_s
         done_r = np.minimum(np.ceil(sim["done"] / rs - 1e-12).astype(int), r_n)
         dep = np.zeros((r_n + 1, o_n))
-        np.add.at(dep, (done_r, target[off]), 1.0)
+        np.add.at(dep, (done_r, target[off]), units)
         pre = np.repeat(np.arange(o_n), self.inst.initial_queue)
         np.add.at(dep, (np.minimum(np.ceil(sim["pre_done"] / rs - 1e-12).astype(int), r_n), pre), 1.0)
         arrived_before = np.vstack([np.zeros((1, o_n)), np.cumsum(y, axis=0)[:-1]]) + self.inst.initial_queue
         q = arrived_before - np.cumsum(dep, axis=0)[:r_n]
-        load_o = (q + y) / p.container_slots
-        load_cluster = (q + y).sum(axis=1) / (o_n * p.container_slots)
+        slots = np.asarray(p.slots_per_container, float)
+        load_o = (q + y) / slots
+        load_cluster = (q + y).sum(axis=1) / slots.sum()
         return load_o, load_cluster
 
     def evaluate_one(self, y1: np.ndarray, y2: np.ndarray, y3: np.ndarray) -> tuple[float, dict[str, bool], dict]:
@@ -149,16 +157,18 @@ class Model:
         load_o, load_c = self.round_loads(target, sim)
         checks["container_load"] = bool(np.any(load_o > p.load_threshold + LOAD_TOL))
         checks["cluster_load"] = bool(np.any(load_c > p.load_threshold + LOAD_TOL))
+        # an offloaded task whose result is not back within its contact window (Algorithm 4's path)
+        checks["window_miss"] = bool(np.any(sim["missed"]))
         off = target >= 0
         total = float(np.sum(self.benefit * off))
-        busy_core_s = (off.sum() + self.inst.initial_queue.sum()) * p.server_task_s
+        busy_core_s = (self.inst.task_slots[off].sum() + self.inst.initial_queue.sum()) * p.server_task_s
         details = {
             "total_benefit": total,
             "mean_latency_s": float(sim["latency"].mean()) if sim["latency"].size else 0.0,
             "offload_fraction": float(off.mean()) if off.size else 0.0,
             "mean_delivery_s": float(np.nanmean(sim["delivery"])) if off.any() else 0.0,
             "max_container_load": float(load_o.max()) if load_o.size else 0.0,
-            "mean_cpu_utilisation": float(busy_core_s / (self.inst.horizon_s * p.containers * p.container_slots)),
+            "mean_cpu_utilisation": float(busy_core_s / (self.inst.horizon_s * sum(p.slots_per_container))),
             "window_misses": int(sim["missed"].sum()),
             "relayed": int(np.sum(off & (self.paths.kind >= links.SAME_ORBIT))),
         }
@@ -172,7 +182,11 @@ class Model:
             vals.append(v)
             checks.append(c)
             details.append(d)
-        names = list(checks[0]) if checks else ["linking", "offload_without_path", "container_load", "cluster_load"]
+        names = (
+            list(checks[0])
+            if checks
+            else ["linking", "offload_without_path", "container_load", "cluster_load", "window_miss"]
+        )
         table = {n: np.array([c[n] for c in checks], dtype=bool) for n in names}
         det = {k: np.array([d[k] for d in details]) for k in (details[0] if details else {})}
         return Evaluation.from_checks(np.asarray(vals, float), table, det)

@@ -94,7 +94,12 @@ class LeoParams(StrictModel):
     # --- ground cluster (paper: 3 servers x 4 containers, each 4-core x86 at 4 GHz)
     servers: int = Field(3, ge=1, le=100, description="servers S")
     containers_per_server: int = Field(4, ge=1, le=100, description="containers per server |O_s|")
-    container_slots: int = Field(4, ge=1, le=256, description="tasks a container runs at once (one per core, ours)")
+    container_slots: int = Field(4, ge=1, le=256, description="task slots of a container (one per core, ours)")
+    container_sizes: tuple[Annotated[int, Field(ge=1, le=256)], ...] = Field(
+        (),
+        max_length=100,
+        description="task slots of a server's containers, cycled over them; empty: container_slots each (ours)",
+    )
     server_ms_per_image: float = Field(
         10.0, ge=MIN_MS_PER_IMAGE, le=MAX_MS_PER_IMAGE, description="c(m_e) per image on one core (ours)"
     )
@@ -109,6 +114,13 @@ class LeoParams(StrictModel):
         "poisson", description="inter-arrival law around the level's mean (ours)"
     )
     images_per_task: int = Field(32, ge=1, le=10000, description="images in one inference task (ours)")
+    task_slots_max: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="a task needs u slots, u uniform in 1..this; it carries u x images_per_task images and "
+        "runs on u cores of one container at once (ours)",
+    )
     # at most 1e6 kB (1 GB) an image: a task (<= 10,000 images) stays within the instance's 1e15-bit task size
     image_kb_min: float = Field(10.0, gt=0, le=1e6, description="smallest image, kB (ours)")
     image_kb_max: float = Field(30.0, gt=0, le=1e6, description="largest image, kB (ours)")
@@ -138,6 +150,8 @@ class LeoParams(StrictModel):
             raise ValueError("altitude_max_km must be >= altitude_min_km")
         if self.image_kb_max < self.image_kb_min:
             raise ValueError("image_kb_max must be >= image_kb_min")
+        if any(not 1 <= c <= 256 for c in self.container_sizes):
+            raise ValueError("container_sizes must lie in [1, 256]")
         if self.latency_interval_ms[1] < self.latency_interval_ms[0]:
             raise ValueError("latency_interval_ms must be [low, high]")
         return self
@@ -163,6 +177,12 @@ class LeoParams(StrictModel):
         return self.servers * self.containers_per_server
 
     @property
+    def slots_per_container(self) -> list[int]:
+        """Task slots of each container [O] (``container_sizes`` cycled within each server)."""
+        sizes = self.container_sizes or (self.container_slots,)
+        return [sizes[o % self.containers_per_server % len(sizes)] for o in range(self.containers)]
+
+    @property
     def server_task_s(self) -> float:
         """c(m_e): seconds a container core needs for one task."""
         return self.images_per_task * self.server_ms_per_image / 1000.0
@@ -173,8 +193,21 @@ PRESETS: dict[str, dict] = {
     "paper": {"satellites": 10, "planes": 2},
     # A larger default: 12 satellites in 3 planes over three stations, so that windows overlap.
     "default": {"satellites": 12, "planes": 3},
+    # The default under heavy arrivals with tasks of 1-3 slots and containers of 2, 3, 4 and 6 slots: the
+    # load limit binds and the round LP is fractional (LP > MILP on typical seeds).
+    "heterogeneous": {
+        "satellites": 12,
+        "planes": 3,
+        "arrivals": "heavy",
+        "task_slots_max": 3,
+        "container_sizes": (2, 3, 4, 6),
+    },
 }
-PRESET_STATIONS: dict[str, list[dict]] = {"paper": [MIYUN], "default": [MIYUN, KASHI, SANYA]}
+PRESET_STATIONS: dict[str, list[dict]] = {
+    "paper": [MIYUN],
+    "default": [MIYUN, KASHI, SANYA],
+    "heterogeneous": [MIYUN, KASHI, SANYA],
+}
 
 
 def preset_params(preset: str, **overrides: object) -> LeoParams:

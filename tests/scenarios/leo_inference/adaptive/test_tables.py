@@ -81,6 +81,12 @@ def test_claims_rows():
     rows[1] = _row("b", "mb", 21.0, 97.0, 96.0)
     assert not claims(rows, curves)[1]["holds"]
     assert not claims(rows, {"gd": curves["nag"], "nag": curves["gd"]})[-1]["holds"]
+    # "close to" is two-sided: an adapted model 10 points above its base is not close to it either
+    rows[2] = _row("a", "shuffle", 17.0, 85.0, 95.0)
+    risen = {r["claim"].split(":")[0]: r for r in claims(rows, curves)}["ShuffleNetV2"]
+    assert not risen["holds"] and "largest difference either way 10.0" in risen["measured"]
+    rows[2] = _row("a", "shuffle", 17.0, 85.0, 86.5)
+    assert {r["claim"].split(":")[0]: r for r in claims(rows, curves)}["ShuffleNetV2"]["holds"]
 
 
 def test_paper_latency_lookup():
