@@ -18,8 +18,8 @@ def test_marl_and_a3c_short_runs(small_json):
     for fn, steps in ((learning.solve_marl, 60), (learning.solve_a3c, 60)):
         res = fn(PROBLEM, inst, steps, np.random.default_rng(0))
         assert res.feasible and res.objective <= 0.0
-        assert res.stats["training_env_steps"] == steps
-        assert res.stats["updates"] >= 3  # updated within the first episode (about 180 rounds)
+        assert res.stats["training"]["env_steps"] == steps
+        assert res.stats["training"]["updates"] >= 3  # updated within the first episode (about 180 rounds)
 
 
 @pytest.mark.parametrize("fn", [learning.solve_marl, learning.solve_a3c])
@@ -29,7 +29,10 @@ def test_trained_learner_beats_its_untrained_self(small_json, fn):
     untrained = fn(PROBLEM, inst, 1, np.random.default_rng(0))
     short = fn(PROBLEM, inst, 100, np.random.default_rng(0))
     trained = fn(PROBLEM, inst, 500, np.random.default_rng(0))
-    assert untrained.stats["updates"] == 0 and trained.stats["updates"] > short.stats["updates"] > 0
+    assert (
+        untrained.stats["training"]["updates"] == 0
+        and trained.stats["training"]["updates"] > short.stats["training"]["updates"] > 0
+    )
     # the benefit placed (total_benefit: with the default overload a decision may break the load limit)
     benefit = [r.details["total_benefit"] for r in (untrained, short, trained)]
     assert benefit[0] < benefit[1] <= benefit[2] and benefit[2] > 1.2 * benefit[0]

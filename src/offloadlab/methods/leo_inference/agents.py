@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from offloadlab.rl.record import TrainingRecord
 from offloadlab.scenarios.leo_inference.env import LeoInferenceParallelEnv
 
 OBS = 6  # the parallel env's observation size
@@ -46,16 +47,6 @@ class Step:
     next_obs: torch.Tensor
 
 
-@dataclass
-class TrainLog:
-    """The training record every learner reports: env steps, updates, episode returns, losses."""
-
-    env_steps: int = 0
-    updates: int = 0
-    episode_returns: list[float] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
-
-
 def _acting(env: LeoInferenceParallelEnv, obs: dict[str, np.ndarray]) -> tuple[list[str], torch.Tensor, torch.Tensor]:
     active = [a for a in env.agents if obs[a][0] > 0]
     ids = torch.as_tensor([int(a.split("_")[1]) for a in active], dtype=torch.long)
@@ -69,10 +60,10 @@ def train(
     steps: int,
     update_rounds: int,
     update: Callable[[list[Step]], float],
-) -> TrainLog:
+) -> TrainingRecord:
     """Sample actions from ``actor`` for ``steps`` rounds (whole episodes restart), calling ``update`` on
     every ``update_rounds`` rounds collected (within episodes) and at each episode's end."""
-    log, batch, ret = TrainLog(), [], 0.0
+    log, batch = TrainingRecord(), []
     obs, _ = env.reset()
     while log.env_steps < steps and env.agents:
         active, ids, x = _acting(env, obs)
@@ -84,15 +75,12 @@ def train(
             np.array([nxt.get(a, np.zeros(OBS)) for a in active]).reshape(-1, OBS), dtype=torch.float32
         )
         batch.append(Step(ids, x, act, r, x2))
-        ret += float(r.sum())
-        log.env_steps += 1
+        log.step(float(r.sum()))
         if len(batch) >= update_rounds or not env.agents:
-            log.losses.append(update(batch))
-            log.updates += 1
+            log.update(update(batch))
             batch = []
         if not env.agents:
-            log.episode_returns.append(ret)
-            ret = 0.0
+            log.end_episode()
             obs, _ = env.reset()
         else:
             obs = nxt

@@ -24,11 +24,11 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from offloadlab.core.errors import InputError
 from offloadlab.core.registry import register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.leo_inference.solvers import finish
 from offloadlab.rl.common import seed_torch
+from offloadlab.rl.record import TrainingRecord
 from offloadlab.scenarios.leo_inference.env import LeoInferenceParallelEnv
 from offloadlab.scenarios.leo_inference.instance import SCENARIO_ID, LeoInstance
 from offloadlab.scenarios.leo_inference.problem import model_of
@@ -37,22 +37,21 @@ Threads = Annotated[int, Field(ge=1, le=64, description="torch threads")]
 LearningRate = Annotated[float, Field(gt=0, le=1, description="optimiser learning rate")]
 Penalty = Annotated[float, Field(ge=0, le=1e6, description="reward lost per rejected task")]
 Hidden = Annotated[int, Field(ge=1, le=4096, description="units of each network's hidden layer")]
+Overload = Annotated[
+    bool, Field(description="satellites may fill containers past the load limit (the paper's baselines can)")
+]
 Rounds = Annotated[int, Field(ge=1, le=100_000, description="rounds collected per update")]
 DEFAULT_BUDGET = 2000  # rounds stepped
 
 
-def _result(problem: Any, instance: LeoInstance, target: np.ndarray, log: Any) -> Result:
+def _result(problem: Any, instance: LeoInstance, target: np.ndarray, log: TrainingRecord) -> Result:
     tracker = Tracker(None)
     res = finish(
         problem,
         instance,
         model_of(instance).decision_from_targets(target),
         tracker,
-        training_env_steps=log.env_steps,
-        updates=log.updates,
-        episodes=len(log.episode_returns),
-        episode_returns=[round(r, 6) for r in log.episode_returns],
-        mean_loss=float(np.mean(log.losses)) if log.losses else 0.0,
+        **log.stats(),
     )
     tracker.record(max(log.env_steps, 1), res.objective)
     res.history = tracker.history
@@ -76,7 +75,7 @@ def solve_a3c(
     gamma: Annotated[float, Field(ge=0, le=1, description="discount per round")] = 0.9,
     entropy: Annotated[float, Field(ge=0, le=10, description="entropy bonus weight")] = 0.01,
     penalty: Penalty = 1.0,
-    overload: bool = True,
+    overload: Overload = True,
     threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
@@ -121,7 +120,7 @@ def solve_marl(
     learning_rate: LearningRate = 3e-3,
     update_rounds: Rounds = 16,
     penalty: Penalty = 1.0,
-    overload: bool = True,
+    overload: Overload = True,
     threads: Threads = 1,
 ) -> Result:
     """Train for ``budget`` rounds stepped (default 2,000), then run one greedy episode."""
