@@ -24,7 +24,6 @@ register_paper(
         spec_dir=SPEC_DIR,
         specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*.yaml") if not p.stem.endswith("_quick"))),
         quick_specs=tuple(sorted(p.name for p in SPEC_DIR.glob("*_quick.yaml"))),
-        status="implemented; 8 of 17 claims hold (1 partly); 2 notes the paper never measured",
         claims=check_claims,
         drawers=DRAWERS,
     )

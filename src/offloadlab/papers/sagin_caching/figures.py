@@ -185,7 +185,12 @@ def draw_cloud_examples(exp: Experiment) -> Figure:
 
 
 DRAWERS: dict[str, Drawer] = {
-    **{fig: draw_cost_terms for fig in ("fig3a", "fig3b", "fig3c", "fig3c-paper", "fig3d")},
+    **{
+        f"{fig}{variant}": draw_cost_terms
+        for fig in ("fig3a", "fig3b", "fig3c", "fig3d")
+        for variant in ("", "-shared")
+    },
+    "fig3c-paper": draw_cost_terms,
     "fig4": draw_vanishing,
     "fig5": draw_convergence,
     **{fig: draw_surplus for fig in ("fig6a", "fig6b", "fig6c", "fig6d")},

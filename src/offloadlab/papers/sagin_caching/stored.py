@@ -49,6 +49,16 @@ def preset_of(exp: Experiment) -> str:
     return str(exp.spec.get("preset") or "default")
 
 
+def reading_of(exp: Experiment) -> str:
+    """The reading of the satellite bandwidth (eq. 2's U_0) an experiment ran with: per-area or shared."""
+    return str((exp.spec.get("params") or {}).get("satellite_bandwidth") or "per-area")
+
+
+def figure_of(exp: Experiment) -> str:
+    """The paper's figure id of an experiment, without the suffix of a preset or reading variant."""
+    return (exp.figure or "").removesuffix("-paper").removesuffix("-shared")
+
+
 def series(exp: Experiment, label: str, key: str) -> np.ndarray:
     """A details key of one label along the sorted grid, [points]."""
     return np.array([mean_of(exp, label, p, key) for p in sorted_points(exp)], dtype=float)
