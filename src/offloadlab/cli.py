@@ -252,6 +252,7 @@ def report_cmd(
     save_claims: bool = typer.Option(
         False, "--save-claims", help="also merge the claims into each paper's saved table (papers/<id>/claims.json)"
     ),
+    docs: Path | None = typer.Option(None, "--docs", help="then regenerate the claims blocks of the pages in DOCS"),
 ) -> None:
     """Write one self-contained HTML page: figures, tables, gaps to the reference, paper claims vs measured."""
     from offloadlab.experiments.analysis import open_store
@@ -263,6 +264,11 @@ def report_cmd(
     if save_claims:
         for scenario, line in save(store).items():
             typer.echo(f"{scenario}: claims table saved: {line}")
+    if docs is not None:
+        from offloadlab.experiments.claims_table import sync_docs
+
+        for page in sync_docs(output_dir(docs, "docs")):
+            typer.echo(f"regenerated: {page}")
 
 
 @app.command("reproduce")

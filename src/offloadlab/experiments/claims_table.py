@@ -3,8 +3,9 @@
 (``offloadlab reproduce --list``, the README table, the paper's docs page) and the docs page's claims block.
 
 ``offloadlab report STORE --save-claims`` recomputes the claims of the experiments in STORE and merges them
-into each paper's file: a row with the same (figure, paper claim) is replaced, other rows are kept, so a
-paper whose figures were run into several stores is saved store by store."""
+into each paper's file: a row with the same (figure, paper claim) is replaced (a claim judged twice, e.g. in
+two worlds, by its row in the same order), other rows are kept, so a paper whose figures were run into
+several stores is saved store by store."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from typing import Any
 from offloadlab.experiments.claims import Claim, claim_of, claim_row, status_line
 from offloadlab.experiments.runner import now_iso
 
-BEGIN = "<!-- claims: generated from {file} by offloadlab report --save-claims; do not edit -->"
+# A docs page carries generated blocks: "claims" (the status line and the table) or "claims status" (the line).
+BEGIN = "<!-- {kind}: generated from {file} by offloadlab report --save-claims; do not edit -->"
 END = "<!-- end of generated claims -->"
 STATUS = "Status (computed from `{file}`): **{line}**"
-_BLOCK = re.compile(r"<!-- claims: generated from (?P<file>\S+) .*?-->\n.*?<!-- end of generated claims -->", re.S)
+_BLOCK = re.compile(
+    r"<!-- (?P<kind>claims|claims status): generated from (?P<file>\S+) .*?-->\n.*?<!-- end of generated claims -->",
+    re.S,
+)
 
 
 def load_table(path: Path) -> list[Claim]:
@@ -29,10 +34,21 @@ def load_table(path: Path) -> list[Claim]:
     return [claim_of(row) for row in json.loads(path.read_text(encoding="utf-8"))["claims"]]
 
 
+def _keys(claims: list[Claim]) -> list[tuple[str, str, int]]:
+    """(figure, paper claim, k): the k-th row of a claim judged more than once (e.g. in two worlds)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for c in claims:
+        k = seen[(c.figure, c.paper)] = seen.get((c.figure, c.paper), -1) + 1
+        out.append((c.figure, c.paper, k))
+    return out
+
+
 def merged(old: list[Claim], new: list[Claim]) -> list[Claim]:
-    """``old`` with each row replaced by the new row of the same (figure, paper claim); new rows appended."""
-    fresh = {(c.figure, c.paper): c for c in new}
-    out = [fresh.pop((c.figure, c.paper), c) for c in old]
+    """``old`` with each row replaced by the new row of the same (figure, paper claim, repeat); new rows
+    appended."""
+    fresh = dict(zip(_keys(new), new))
+    out = [fresh.pop(key, c) for key, c in zip(_keys(old), old)]
     return out + list(fresh.values())
 
 
@@ -80,23 +96,37 @@ def runs_text(c: Claim) -> str:
     return f"{len(c.runs)} of {c.experiment}"
 
 
-def docs_block(file: str, claims: list[Claim]) -> str:
-    """The generated part of a paper's docs page: its status line and claims table."""
+def docs_block(file: str, claims: list[Claim], kind: str = "claims") -> str:
+    """A generated part of a paper's docs page: its status line, and with ``kind = "claims"`` its table."""
     status = STATUS.format(file=file, line=status_line(claims))
-    return "\n".join([BEGIN.format(file=file), status, "", *markdown_rows(claims), END])
+    table = ["", *markdown_rows(claims)] if kind == "claims" else []
+    return "\n".join([BEGIN.format(kind=kind, file=file), status, *table, END])
 
 
 def synced(text: str, root: Path) -> str:
-    """A docs page with its generated claims block recomputed from the claims file it names (relative to
+    """A docs page with its generated blocks recomputed from the claims files they name (relative to
     ``root``, the repository); a page without a block is returned unchanged."""
 
     def block(m: re.Match[str]) -> str:
-        return docs_block(m["file"], load_table(root / m["file"]))
+        return docs_block(m["file"], load_table(root / m["file"]), m["kind"])
 
     return _BLOCK.sub(block, text)
 
 
-def written_status(text: str) -> list[str]:
-    """The status lines written in a docs page's generated blocks."""
-    pattern = re.escape(STATUS).replace(r"\{file\}", r"\S+").replace(r"\{line\}", "(.*)")
+def written_status(text: str) -> list[tuple[str, str]]:
+    """The (claims file, status line) pairs written in a docs page's generated blocks."""
+    pattern = re.escape(STATUS).replace(r"\{file\}", r"(\S+)").replace(r"\{line\}", "(.*)")
     return re.findall(pattern, text)
+
+
+def sync_docs(docs: Path) -> list[Path]:
+    """Recompute the generated blocks of every page under ``docs`` (claims files are named relative to the
+    folder above it, the repository); returns the pages that changed."""
+    changed = []
+    for page in sorted(docs.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        new = synced(text, docs.resolve().parent)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed.append(page)
+    return changed

@@ -16,8 +16,9 @@ or scaled by a positive factor (scaling by a negative factor with ``higher`` fli
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class Convergence:
         )
 
 
-def judge_curve(curve: Sequence[float], higher: bool = True) -> Convergence:
+def judge_curve(curve: Sequence[float] | np.ndarray, higher: bool = True) -> Convergence:
     """The convergence rule applied to one learning curve (see the module's docstring)."""
     y = np.asarray(curve, dtype=float)
     y = y[np.isfinite(y)]
@@ -62,9 +63,31 @@ def judge_curve(curve: Sequence[float], higher: bool = True) -> Convergence:
     x = np.arange(tail.size, dtype=float)
     slope, intercept = np.polyfit(x, tail, 1)
     resid = tail - (slope * x + intercept)
-    noise = max(float(resid.std()), _EPS * float(np.ptp(y)))
-    trend = float(slope * (tail.size - 1)) / noise if noise > 0 else 0.0
-    dip = (max(means[:-1]) - means[-1]) / noise if noise > 0 else 0.0
+    span = float(np.ptp(y))
+    noise = max(float(resid.std()), _EPS * span)
+    # a constant curve has settled (its residuals are rounding errors, not noise)
+    trend = float(slope * (tail.size - 1)) / noise if span > 0 else 0.0
+    dip = (max(means[:-1]) - means[-1]) / noise if span > 0 else 0.0
     converged = abs(trend) <= TREND and dip <= DIP
     sign = 1.0 if higher else -1.0
     return Convergence(converged, n, sign * trend, dip, tuple(sign * m for m in means))
+
+
+def episode_returns(stats: Mapping[str, Any], details: Mapping[str, Any] | None = None) -> list[float]:
+    """A stored run's learning curve, one value per training episode: the training record's
+    ``stats["training"]["episode_returns"]``, else the names older runs used (``training_episode_rewards`` in
+    the stats, ``training_curve`` in the details); [] for a run that trained nothing."""
+    training = stats.get("training")
+    if isinstance(training, Mapping) and training.get("episode_returns"):
+        return [float(x) for x in training["episode_returns"]]
+    old = stats.get("training_episode_rewards") or (details or {}).get("training_curve") or []
+    return [float(x) for x in old]
+
+
+def training_cost(stats: Mapping[str, Any]) -> tuple[int, float]:
+    """Environment steps and wall seconds of a stored run's training (the record's names, else older ones)."""
+    t = stats.get("training")
+    if isinstance(t, Mapping):
+        return int(t.get("env_steps") or 0), float(t.get("wall_s", math.nan))
+    steps = stats.get("training_steps") or stats.get("training_slots") or stats.get("training_env_steps") or 0
+    return int(steps), float(stats.get("training_wall_s", stats.get("training_seconds", math.nan)))

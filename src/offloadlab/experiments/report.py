@@ -9,10 +9,12 @@ import math
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from offloadlab.experiments.analysis import Cell, Experiment, load_experiments
+from offloadlab.experiments.analysis import Cell, Experiment, Record, load_experiments
 from offloadlab.experiments.claims import Claim, evaluate_claims, status_line
 from offloadlab.experiments.claims_table import markdown_rows, runs_text
+from offloadlab.experiments.convergence import episode_returns, judge_curve
 from offloadlab.experiments.runner import now_iso
 from offloadlab.experiments.store import ResultsStore
 
@@ -139,6 +141,34 @@ def params_section(exp: Experiment) -> str:
     )
 
 
+def _json(rec: Record, column: str) -> dict[str, Any]:
+    raw = rec.data.get(column)
+    return json.loads(raw) if isinstance(raw, str) and raw else {}
+
+
+def learning_rows(exp: Experiment) -> list[list[str]]:
+    """Each stored learning curve of the experiment with the convergence rule's verdict on it."""
+    rows = []
+    for rec in exp.records:
+        if not rec.ok:
+            continue
+        curve = episode_returns(_json(rec, "stats_json"), _json(rec, "details_json"))
+        if curve:
+            rule = judge_curve(curve)
+            where = f"{exp.point_label(rec.point)}, seed {rec.instance_seed}"
+            rows.append([rec.label, where, str(len(curve)), "yes" if rule.converged else "no", rule.text()])
+    return rows
+
+
+def learning_section(exp: Experiment) -> str:
+    """The experiment's learning curves, each judged by the convergence rule (experiments.convergence)."""
+    rows = learning_rows(exp)
+    if not rows:
+        return ""
+    head = ["method", "point", "episodes", "converged", "rule (tail trend and dip in noise sd)"]
+    return "<h3>Learning curves</h3>" + _table(head, [[escape(x) for x in r] for r in rows], num_from=2)
+
+
 def experiment_section(exp: Experiment) -> str:
     """Figure, table and parameters of one experiment."""
     from offloadlab.experiments import plots
@@ -154,7 +184,7 @@ def experiment_section(exp: Experiment) -> str:
     if plots.drawable(exp):
         data = base64.b64encode(plots.png_bytes(exp)).decode()
         fig = f"<img alt='{escape(exp.name)}' src='data:image/png;base64,{data}'>"
-    return head + status + fig + method_table(exp, exp.cells()) + params_section(exp)
+    return head + status + fig + method_table(exp, exp.cells()) + learning_section(exp) + params_section(exp)
 
 
 def failures_section(experiments: list[Experiment]) -> str:
@@ -228,6 +258,9 @@ def markdown_report(store: ResultsStore) -> str:
                 f"| {exp.point_label(c.point)} | {c.label} | {_num(c.mean)} | {_num(c.std, 3)} | {gap} | "
                 f"{c.feasible}/{c.stored}/{c.planned} | {_num(c.wall_s, 3)} |"
             )
+        if learned := learning_rows(exp):
+            lines += ["", "| method | point | episodes | converged | rule |", "|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(r) + " |" for r in learned]
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from offloadlab.experiments.analysis import Experiment
 from offloadlab.experiments.claims import FAILS, TIE, Claim, absent, fmt, not_measured, per_point, verdict
-from offloadlab.experiments.convergence import judge_curve
+from offloadlab.experiments.convergence import episode_returns, judge_curve, training_cost
 from offloadlab.papers.dt_vehicular.data import Key, biases, name, series, sizes, stats, term_table
 from offloadlab.papers.dt_vehicular.figures import penalty, queue_runs
 
@@ -234,11 +234,11 @@ def queue_claims(exp: Experiment) -> list[Claim]:
 
 
 def curves(exp: Experiment) -> dict[tuple[str, int], tuple[np.ndarray, dict]]:
-    """Each stored training curve (mean reward per episode) by (solver, N), with the run's stats."""
+    """Each stored training curve (one value per episode) by (solver, N), with the run's stats."""
     out = {}
     for rec in exp.records:
         st = stats(rec)
-        rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
+        rewards = np.asarray(episode_returns(st), dtype=float)
         if rewards.size:
             out[(rec.solver, int(rec.point.get("N", 0)))] = (rewards, st)
     return out
@@ -252,10 +252,8 @@ def learning_claims(exp: Experiment) -> list[Claim]:
 
     def settled(n: int) -> tuple[bool, str]:
         rewards, st = trained[("marl", n)]
-        rule = judge_curve(rewards)
-        return rule.converged, f"{st['training_steps']} slots in {st.get('training_wall_s', math.nan):.0f} s, " + (
-            rule.text()
-        )
+        rule, (steps, wall) = judge_curve(rewards), training_cost(st)
+        return rule.converged, f"{steps} slots in {wall:.0f} s, {rule.text()}"
 
     ns = sorted(n for s, n in trained if s == "marl")
     claims = [per_point(exp.name, "learning", conv, ns, settled, lambda n: f"N={n}")]

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
+from offloadlab.experiments.convergence import episode_returns, judge_curve, training_cost  # noqa: E402
 from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     TERMS,
     Key,
@@ -138,16 +139,15 @@ def smooth(y: np.ndarray, width: int) -> np.ndarray:
 
 
 def draw_learning(exp: Experiment) -> plt.Figure | None:
-    """Mean reward per training episode vs training slots, one panel per N, one curve per learner."""
+    """Mean reward per training episode vs training slots, one panel per N, one curve per learner, each
+    labelled with the convergence rule's verdict on it."""
     curves: dict[int, list[tuple[str, np.ndarray, int, float]]] = {}
     for rec in exp.records:
         st = stats(rec)
-        rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
+        rewards = np.asarray(episode_returns(st), dtype=float)
         if rewards.size:
             n = int(rec.point.get("N", exp.spec.get("params", {}).get("N", 0)))
-            curves.setdefault(n, []).append(
-                (rec.solver, rewards, int(st["training_steps"]), float(st.get("training_wall_s", np.nan)))
-            )
+            curves.setdefault(n, []).append((rec.solver, rewards, *training_cost(st)))
     if not curves:
         return None
     fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
@@ -155,18 +155,19 @@ def draw_learning(exp: Experiment) -> plt.Figure | None:
         for solver, rewards, steps, wall in items:
             x = np.linspace(steps / len(rewards), steps, len(rewards))
             (line,) = ax.plot(x, rewards, alpha=0.25)
+            verdict = "converged" if judge_curve(rewards).converged else "NOT converged"
             ax.plot(
                 x,
                 smooth(rewards, max(1, len(rewards) // 10)),
                 color=line.get_color(),
-                label=f"{name(solver)}: {steps} slots, {wall:.0f} s",
+                label=f"{name(solver)}: {steps} slots, {wall:.0f} s, {verdict}",
             )
         ax.set_title(f"N = {n}", fontsize=9)
         ax.set_xlabel("Training slots")
-        ax.set_ylabel("Mean reward -P2 per slot (episode)")
+        ax.set_ylabel("Reward -P2 per training episode")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(exp.title, fontsize=10)
+    fig.suptitle(exp.title + "\n(convergence: experiments.convergence, the tail against its noise)", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -40,6 +40,7 @@ from offloadlab.papers.sagin_caching.stored import (
     preset_of,
     reading_of,
     series,
+    training_curves,
     x_name,
 )
 
@@ -191,7 +192,7 @@ def fig4_vanishing(exp: Experiment) -> Claim:
 def fig5_converges(exp: Experiment) -> Claim:
     """DQMSB's training surplus rises sharply, then levels off (the convergence rule on the mean curve)."""
     paper = "DQMSB's total surplus rises sharply during training, then levels off (a plateau after ~200 epochs)"
-    curves = [d["training_curve"] for d in details(exp, "DQMSB", exp.points[0]) if d.get("training_curve")]
+    curves = training_curves(exp, "DQMSB", exp.points[0])
     if not curves:
         return not_measured(exp.name, "fig5", paper, "no stored training curves")
     n = min(len(c) for c in curves)

@@ -9,8 +9,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from offloadlab.experiments.analysis import Experiment
+from offloadlab.experiments.convergence import judge_curve
 from offloadlab.experiments.paper import Drawer
-from offloadlab.papers.sagin_caching.stored import AUCTIONS, details, series, sorted_points, x_name
+from offloadlab.papers.sagin_caching.stored import AUCTIONS, details, series, sorted_points, training_curves, x_name
 from offloadlab.scenarios.sagin_caching.model import COST_TERMS
 
 TERM_COLORS = {
@@ -96,7 +97,7 @@ REFERENCE_STYLES = {
 def draw_convergence(exp: Experiment) -> Figure:
     """Fig. 5: DQMSB's total surplus per training episode (mean over seeds, smoothed) and the other auctions."""
     runs = details(exp, "DQMSB", exp.points[0])
-    curves = [d["training_curve"] for d in runs if d.get("training_curve")]
+    curves = training_curves(exp, "DQMSB", exp.points[0])
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
     if curves:
         n = min(len(c) for c in curves)
@@ -104,7 +105,8 @@ def draw_convergence(exp: Experiment) -> Figure:
         k = max(1, n // 30)
         smooth = np.convolve(mean, np.ones(k) / k, mode="valid")
         ax.plot(np.arange(n) + 1, mean, color="tab:red", alpha=0.25, linewidth=0.8)
-        ax.plot(np.arange(len(smooth)) + k, smooth, color="tab:red", label="DQMSB (training)")
+        verdict = "converged" if judge_curve(mean).converged else "NOT converged"
+        ax.plot(np.arange(len(smooth)) + k, smooth, color="tab:red", label=f"DQMSB (training; {verdict})")
     refs = [d["training_reference"] for d in runs if d.get("training_reference")]
     for key, (color, ls, name) in REFERENCE_STYLES.items():
         if refs:
