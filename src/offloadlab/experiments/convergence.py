@@ -43,9 +43,10 @@ class Convergence:
         if self.points < MIN_POINTS:
             return f"{self.points} points: too short to judge"
         word = "converged" if self.converged else "not converged"
+        than = "worse" if self.dip > 0 else "better"
         return (
-            f"{word}: last-third trend {self.trend:+.2f} sd of its noise, last fifth {self.dip:+.2f} sd below the "
-            f"best earlier fifth (fifth means {', '.join(f'{m:.4g}' for m in self.fifths)})"
+            f"{word}: last-third trend {self.trend:+.2f} sd of its noise, last fifth {abs(self.dip):.2f} sd {than} "
+            f"than the best earlier fifth (fifth means {', '.join(f'{m:.4g}' for m in self.fifths)})"
         )
 
 
