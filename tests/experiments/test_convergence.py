@@ -95,7 +95,7 @@ def test_the_verdict_is_invariant_to_shifting_and_positive_scaling(y, a, b):
     base, moved = judge_curve(y), judge_curve(a * y + b)
     assert base.converged == moved.converged or min(abs(abs(base.trend) - 1), abs(base.dip - 1)) < 1e-6
     if np.ptp(y) > 1e-6 * max(1.0, np.abs(y).max()):
-        assert moved.trend == pytest.approx(base.trend, rel=1e-6, abs=1e-6)
+        assert moved.trend == pytest.approx(base.trend, rel=1e-6, abs=1e-3)  # the thresholds are at 1 sd
 
 
 @settings(max_examples=200, deadline=None)

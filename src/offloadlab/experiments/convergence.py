@@ -25,7 +25,7 @@ import numpy as np
 TREND = 1.0  # a trend over the last third of at most one noise standard deviation: flat
 DIP = 1.0  # last fifth at most one noise standard deviation worse than the best earlier fifth
 MIN_POINTS = 10  # fewer points than this: too short to judge
-_EPS = 1e-9  # noise floor, relative to the curve's range: a noiseless curve is judged on its trend alone
+_EPS = 1e-6  # noise floor, relative to the curve's range: a noiseless curve is judged on its trend alone
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,15 @@ def judge_curve(curve: Sequence[float] | np.ndarray, higher: bool = True) -> Con
     fifths = np.array_split(y, 5)
     means = tuple(float(f.mean()) for f in fifths)
     tail = y[-max(3, n // 3) :]
+    tail = tail - tail.mean()  # centred: the fit's rounding does not grow with the curve's offset
     x = np.arange(tail.size, dtype=float)
     slope, intercept = np.polyfit(x, tail, 1)
     resid = tail - (slope * x + intercept)
     span = float(np.ptp(y))
     noise = max(float(resid.std()), _EPS * span)
-    # a constant curve has settled (its residuals are rounding errors, not noise)
-    trend = float(slope * (tail.size - 1)) / noise if span > 0 else 0.0
-    dip = (max(means[:-1]) - means[-1]) / noise if span > 0 else 0.0
+    # a constant curve (or one whose range underflows) has settled: its residuals are rounding errors
+    trend = float(slope * (tail.size - 1)) / noise if span > 0 and noise > 0 else 0.0
+    dip = (max(means[:-1]) - means[-1]) / noise if span > 0 and noise > 0 else 0.0
     converged = abs(trend) <= TREND and dip <= DIP
     sign = 1.0 if higher else -1.0
     return Convergence(converged, n, sign * trend, dip, tuple(sign * m for m in means))
