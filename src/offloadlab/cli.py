@@ -249,13 +249,26 @@ def plot_cmd(
 def report_cmd(
     results: Path = typer.Argument(..., help="results store directory"),
     output: Path | None = typer.Option(None, "-o", "--output", help="HTML file (default RESULTS/report.html)"),
+    save_claims: bool = typer.Option(
+        False, "--save-claims", help="also merge the claims into each paper's saved table (papers/<id>/claims.json)"
+    ),
+    docs: Path | None = typer.Option(None, "--docs", help="then regenerate the claims blocks of the pages in DOCS"),
 ) -> None:
     """Write one self-contained HTML page: figures, tables, gaps to the reference, paper claims vs measured."""
     from offloadlab.experiments.analysis import open_store
+    from offloadlab.experiments.report import save_claims as save
     from offloadlab.experiments.report import write_report
 
     store = open_store(results)
     typer.echo(str(write_report(store, output_file(output or results / "report.html", "output"))))
+    if save_claims:
+        for scenario, line in save(store).items():
+            typer.echo(f"{scenario}: claims table saved: {line}")
+    if docs is not None:
+        from offloadlab.experiments.claims_table import sync_docs
+
+        for page in sync_docs(output_dir(docs, "docs")):
+            typer.echo(f"regenerated: {page}")
 
 
 @app.command("reproduce")
@@ -276,7 +289,7 @@ def reproduce_cmd(
     if list_papers or scenario is None:
         for sid, paper in papers().items():
             quick_note = "--quick available" if paper.quick_specs else "no --quick"
-            typer.echo(f"{sid}: {paper.title} [{len(paper.specs)} specs, {quick_note}] — {paper.status}")
+            typer.echo(f"{sid}: {paper.title} [{len(paper.specs)} specs, {quick_note}] — {paper.status()}")
         if scenario is None and not list_papers:
             raise InputError("scenario", "give a paper to reproduce (listed above)")
         return

@@ -1,6 +1,7 @@
-"""Issue 13's fidelity fixes, each against a hand-worked value: the satellite access link (eq. 2 with
-shadowed-Rician g_{u,0}), offloading decided by the cost of (28a), Least-AoT protecting requested models,
-DQMSB's scale-free state (Theorem 2's adverse-selection-freeness), and parameters that are rejected."""
+"""Fidelity of the model and DQMSB, each against a hand-worked value or a control that fails without the
+mechanism: the satellite access link (eq. 2 with shadowed-Rician g_{u,0}, per-area or shared U_0),
+offloading decided by the cost of (28a), Least-AoT protecting requested models, DQMSB's scale-free state
+(Theorem 2's adverse-selection-freeness), and parameters that are rejected."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offloadlab.core.errors import InputError
-from offloadlab.core.run import solve
+from offloadlab.methods.sagin_caching import dqmsb
 from offloadlab.scenarios.sagin_caching import auction, model
 from offloadlab.scenarios.sagin_caching.caching import edge_saving, simulate, summarize
-from offloadlab.scenarios.sagin_caching.env import features
+from offloadlab.scenarios.sagin_caching.env import AuctioneerEnv, features
+from offloadlab.scenarios.sagin_caching.episode import mean_satellite_rates
+from offloadlab.scenarios.sagin_caching.market import MarketStats, market_stats, training_values
 from offloadlab.scenarios.sagin_caching.problem import PROBLEM
 from tests.sagin_caching.helpers import tiny_episode
 
@@ -112,20 +115,52 @@ def test_dqmsb_state_is_scale_free_so_the_allocation_is(bids, x0, c, seed):
     assert scaled.p == pytest.approx(c * base.p, rel=1e-9)
 
 
-def test_a_fixed_divisor_is_not_scale_free():
-    # the control: the old state (bids / a fixed scale) gives a Q-network other inputs when bids double
-    x = np.array([[4.0, 2.0, 1.0]])
-    rest = auction.others(x)[0]
-    assert not np.allclose(np.append(rest[0], 1.0) / 3.0, np.append(2 * rest[0], 2.0) / 3.0)
-    assert features(2 * rest, np.full(3, 2.0)) == pytest.approx(features(rest, np.full(3, 1.0)))
+class LevelSensitiveQ:
+    """A stand-in for the trained Q-network whose greedy action follows the absolute level of its input, as a
+    learned network may: only a scale-free state keeps such a network's prices from following the bid level."""
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        level = np.log10(np.asarray(obs, dtype=float).mean(axis=1) + 1e-30)  # any scale: a decade is 10 actions
+        return (np.floor(10 * level) % 10).astype(int), None
 
 
-def test_trained_dqmsb_measures_theorem_2_on_its_episode():
-    data = PROBLEM.make_instance(1, "default", T=20, num_bs=3, num_services=6, num_gpus=8, market_train_episodes=2)
-    res = solve(data, "dqmsb", 0, None, timesteps=300, progress=False)[2]
-    assert res.details["properties"] == {"profitable_deviations": 0, "scale_changed_rounds": 0}
-    opt = solve(data, "msb-optimal", 0, None)[2]
-    assert opt.details["properties"] == {"profitable_deviations": 0, "scale_changed_rounds": 0}
+def _market() -> tuple[np.ndarray, MarketStats]:
+    ep = PROBLEM.load_instance(PROBLEM.make_instance(3, "default", T=40, num_bs=4, market_train_episodes=2))
+    return training_values(ep.params, ep.seed)[0], market_stats(ep)
+
+
+def _fixed_divisor(scale: float):
+    """The state DQMSB had before: bids and x0 divided by a fixed scale (the mean valuation)."""
+
+    def state(rest: np.ndarray, x0: np.ndarray | float) -> np.ndarray:
+        x0s = np.broadcast_to(np.asarray(x0, dtype=float), rest.shape[:1])
+        return (np.concatenate([rest, x0s[:, None]], axis=1) / scale).astype(np.float32)
+
+    return state
+
+
+def test_dqmsb_prices_are_adverse_selection_free_whatever_its_network():
+    values, st = _market()
+    rule = dqmsb.rho_rule(LevelSensitiveQ(), st, 10)
+    assert auction.scale_changed_rounds(values[:, 1:], st.x0, rule) == 0
+
+
+def test_with_a_fixed_divisor_the_same_network_changes_allocations(monkeypatch):
+    # the control: DQMSB's rule on the old state gives the network other inputs when every bid is scaled
+    values, st = _market()
+    monkeypatch.setattr(dqmsb, "features", _fixed_divisor(st.scale))
+    rule = dqmsb.rho_rule(LevelSensitiveQ(), st, 10)
+    assert auction.scale_changed_rounds(values[:, 1:], st.x0, rule) > 0
+
+
+@pytest.mark.parametrize("c", [0.5, 3.0])
+def test_the_auctioneer_observes_the_same_state_when_every_bid_is_scaled(c):
+    values, st = _market()
+    base, scaled = (AuctioneerEnv(k * values[None], k * st.x0, st.scale, 10) for k in (1.0, c))
+    obs = (base.reset(seed=0)[0], scaled.reset(seed=0)[0])
+    for action in (3, 7, 0):
+        assert obs[0] == pytest.approx(obs[1], rel=1e-6)
+        obs = (base.step(action)[0], scaled.step(action)[0])
 
 
 def test_deviation_check_has_teeth(monkeypatch):
@@ -154,3 +189,36 @@ def test_bad_parameters_are_rejected(overrides, field):
     with pytest.raises(InputError) as err:
         PROBLEM.make_instance(0, "default", **overrides)
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
+
+
+def test_satellite_bandwidth_reading_sets_who_interferes(monkeypatch):
+    # two areas of two users with fixed gains g; p = 0.2 W, B0 = 20 MHz, N0 = -174 dBm/Hz over B0.
+    # per-area: a user's interferers are its area's other user; shared: the three other users of both areas.
+    g = np.array([[1e-12, 2e-12], [3e-12, 4e-12]])
+    monkeypatch.setattr(model, "satellite_gains", lambda *a, **k: g)
+    noise = 10 ** (-17.4) * 1e-3 * 20e6
+    s = 0.2 * g
+
+    def rate(sinr: np.ndarray) -> np.ndarray:
+        return 20e6 * np.log2(1 + sinr)
+
+    per_area = rate(s / (s[:, ::-1] + noise)).mean(axis=1)
+    shared = rate(s / (s.sum() - s + noise)).mean(axis=1)
+    for reading, expected in (("per-area", per_area), ("shared", shared)):
+        params = PROBLEM.load_instance(
+            PROBLEM.make_instance(0, "default", num_bs=2, num_users=2, satellite_bandwidth=reading)
+        ).params
+        got = mean_satellite_rates(params, np.random.default_rng(0))
+        assert got == pytest.approx(expected, rel=1e-9), reading
+    assert np.all(shared < per_area)
+
+
+def test_the_shared_reading_slows_the_satellite_architecture():
+    runs = {}
+    for reading in ("per-area", "shared"):
+        ep = PROBLEM.load_instance(PROBLEM.make_instance(0, "default", T=5, satellite_bandwidth=reading))
+        runs[reading] = (ep, summarize(ep, simulate(ep, "cloud", "satellite"), "satellite"))
+    (a, sa), (b, sb) = runs["per-area"], runs["shared"]
+    assert np.all(b.satellite_rate_bps < a.satellite_rate_bps / 2)  # ten users per area, five areas
+    assert np.array_equal(a.mean_rate_bps, b.mean_rate_bps)  # the ground uplink does not change
+    assert sb["transmission_cost"] > sa["transmission_cost"]

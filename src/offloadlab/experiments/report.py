@@ -9,9 +9,12 @@ import math
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from offloadlab.experiments.analysis import Cell, Experiment, load_experiments
-from offloadlab.experiments.claims import AGREES, DISAGREES, PARTLY, Claim, evaluate_claims
+from offloadlab.experiments.analysis import Cell, Experiment, Record, load_experiments
+from offloadlab.experiments.claims import Claim, evaluate_claims, status_line
+from offloadlab.experiments.claims_table import markdown_rows, runs_text
+from offloadlab.experiments.convergence import episode_returns, judge_curve
 from offloadlab.experiments.runner import now_iso
 from offloadlab.experiments.store import ResultsStore
 
@@ -49,18 +52,23 @@ def claims_section(claims: list[Claim]) -> str:
     if not claims:
         return "<p>No paper claims apply to the stored experiments.</p>"
     rows = [
-        [escape(c.figure), escape(c.experiment), escape(c.paper), escape(c.measured), f"<b>{escape(c.verdict)}</b>"]
+        [
+            escape(c.figure),
+            escape(c.experiment),
+            escape(c.paper),
+            escape(c.measured),
+            f"<b>{escape(c.verdict)}</b>",
+            escape(runs_text(c)),
+        ]
         for c in claims
     ]
-    head = ["figure", "experiment", "paper claims", "measured", "verdict"]
+    head = ["figure", "experiment", "paper claims", "measured", "verdict", "runs used"]
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join(
         f"<tr class='{c.verdict.replace(' ', '')}'>" + "".join(f"<td>{x}</td>" for x in r) + "</tr>"
         for c, r in zip(claims, rows)
     )
-    tally = Counter(c.verdict for c in claims)
-    summary = ", ".join(f"{tally[v]} {v}" for v in (AGREES, PARTLY, DISAGREES) if tally[v])
-    return f"<p>{summary or 'nothing decided yet'}.</p><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<p>{escape(status_line(claims))}.</p><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def method_table(exp: Experiment, cells: list[Cell]) -> str:
@@ -133,6 +141,34 @@ def params_section(exp: Experiment) -> str:
     )
 
 
+def _json(rec: Record, column: str) -> dict[str, Any]:
+    raw = rec.data.get(column)
+    return json.loads(raw) if isinstance(raw, str) and raw else {}
+
+
+def learning_rows(exp: Experiment) -> list[list[str]]:
+    """Each stored learning curve of the experiment with the convergence rule's verdict on it."""
+    rows = []
+    for rec in exp.records:
+        if not rec.ok:
+            continue
+        curve = episode_returns(_json(rec, "stats_json"), _json(rec, "details_json"))
+        if curve:
+            rule = judge_curve(curve)
+            where = f"{exp.point_label(rec.point)}, seed {rec.instance_seed}"
+            rows.append([rec.label, where, str(len(curve)), "yes" if rule.converged else "no", rule.text()])
+    return rows
+
+
+def learning_section(exp: Experiment) -> str:
+    """The experiment's learning curves, each judged by the convergence rule (experiments.convergence)."""
+    rows = learning_rows(exp)
+    if not rows:
+        return ""
+    head = ["method", "point", "episodes", "converged", "rule (tail trend and dip in noise sd)"]
+    return "<h3>Learning curves</h3>" + _table(head, [[escape(x) for x in r] for r in rows], num_from=2)
+
+
 def experiment_section(exp: Experiment) -> str:
     """Figure, table and parameters of one experiment."""
     from offloadlab.experiments import plots
@@ -148,7 +184,7 @@ def experiment_section(exp: Experiment) -> str:
     if plots.drawable(exp):
         data = base64.b64encode(plots.png_bytes(exp)).decode()
         fig = f"<img alt='{escape(exp.name)}' src='data:image/png;base64,{data}'>"
-    return head + status + fig + method_table(exp, exp.cells()) + params_section(exp)
+    return head + status + fig + method_table(exp, exp.cells()) + learning_section(exp) + params_section(exp)
 
 
 def failures_section(experiments: list[Experiment]) -> str:
@@ -202,8 +238,7 @@ def build_report(store: ResultsStore) -> str:
 def markdown_report(store: ResultsStore) -> str:
     """The claims and per-method tables as Markdown (for documentation pages)."""
     exps = load_experiments(store)
-    lines = ["| figure | paper claims | measured | verdict |", "|---|---|---|---|"]
-    lines += [f"| {c.figure} | {c.paper} | {c.measured} | **{c.verdict}** |" for c in evaluate_claims(exps)]
+    lines = markdown_rows(evaluate_claims(exps))
     for exp in exps:
         if not any(r.ok for r in exp.records):
             continue
@@ -223,7 +258,26 @@ def markdown_report(store: ResultsStore) -> str:
                 f"| {exp.point_label(c.point)} | {c.label} | {_num(c.mean)} | {_num(c.std, 3)} | {gap} | "
                 f"{c.feasible}/{c.stored}/{c.planned} | {_num(c.wall_s, 3)} |"
             )
+        if learned := learning_rows(exp):
+            lines += ["", "| method | point | episodes | converged | rule |", "|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(r) + " |" for r in learned]
     return "\n".join(lines) + "\n"
+
+
+def save_claims(store: ResultsStore) -> dict[str, str]:
+    """Recompute the claims of the store's experiments and merge them into each paper's saved claims table
+    (papers/<id>/claims.json); returns each saved paper's status line."""
+    from offloadlab.core.registry import get_paper
+    from offloadlab.experiments.claims_table import save_table
+
+    exps = [e for e in load_experiments(store) if any(r.ok for r in e.records)]
+    out = {}
+    for scenario in dict.fromkeys(e.scenario for e in exps):
+        paper = get_paper(scenario)
+        claims = paper.check_claims([e for e in exps if e.scenario == scenario])
+        if claims:
+            out[scenario] = status_line(save_table(paper.claims_file, scenario, claims, str(store.root)))
+    return out
 
 
 def write_report(store: ResultsStore, out: str | Path) -> Path:

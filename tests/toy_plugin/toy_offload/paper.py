@@ -33,6 +33,5 @@ PAPER = Paper(
     spec_dir=Path(__file__).parent / "specs",
     specs=("toy_lines.yaml",),
     quick_specs=("toy_lines.yaml",),
-    status="toy",
     claims=claims,
 )

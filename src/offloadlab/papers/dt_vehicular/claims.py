@@ -3,7 +3,8 @@
 Every verdict is computed here from the runs (``experiments.claims.verdict``: agrees when every case
 holds, disagrees when none does, partly otherwise); a claim whose methods have no stored runs is
 'not measured'. Figs. 3-6 claims come from Section V-C, the queue claims from Section III-F, the
-learning claims from Sections IV-A and V-C.
+learning claims from Sections IV-A and V-C; a learning curve's convergence is judged by
+``experiments.convergence`` (the tail against its own noise).
 """
 
 from __future__ import annotations
@@ -14,26 +15,21 @@ from collections.abc import Callable
 import numpy as np
 
 from offloadlab.experiments.analysis import Experiment
-from offloadlab.experiments.claims import NOT_MEASURED, Claim, verdict
+from offloadlab.experiments.claims import FAILS, TIE, Claim, absent, fmt, not_measured, per_point, verdict
+from offloadlab.experiments.convergence import episode_returns, judge_curve, training_cost
 from offloadlab.papers.dt_vehicular.data import Key, biases, name, series, sizes, stats, term_table
 from offloadlab.papers.dt_vehicular.figures import penalty, queue_runs
 
 Table = dict[Key, dict[str, float]]
 STABLE_RATIO = 1.1  # backlog averaged over the last quarter <= this times the third quarter's: not growing
-TIE = 1e-3  # relative difference below which two methods' values count as equal
-PLATEAU = 0.1  # last-fifth mean reward within this share of the curve's range of the fourth fifth's
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if math.isfinite(x) else "n/a"
 
 
 def _absent(data: Table, needed: tuple[str, ...]) -> list[str]:
     return [s for s in needed if not any(k[0] == s for k in data)]
 
 
-def _not_measured(exp: Experiment, fig: str, paper: str, absent: list[str]) -> Claim:
-    return Claim(exp.name, fig, paper, f"no stored runs of {', '.join(map(name, absent))}", NOT_MEASURED)
+def _not_measured(exp: Experiment, fig: str, paper: str, missing: list[str]) -> Claim:
+    return not_measured(exp.name, fig, paper, absent(map(name, missing)))
 
 
 def trend(exp: Experiment, data: Table, fig: str, paper: str, term: str, rising: bool) -> Claim:
@@ -41,14 +37,14 @@ def trend(exp: Experiment, data: Table, fig: str, paper: str, term: str, rising:
     solvers = [s for s in ("llm-icl", "marl", "sarl") if not _absent(data, (s,))]
     if not solvers:
         return _not_measured(exp, fig, paper, ["llm-icl", "marl", "sarl"])
-    hits, parts = 0, []
-    for s in solvers:
-        for df in biases(data):
-            _, y = series(data, s, df, term)
-            ok = len(y) > 1 and bool(np.all(np.diff(y) > 0 if rising else np.diff(y) < 0))
-            hits += ok
-            parts.append(f"{name(s)} df={df:g}: {' -> '.join(map(_fmt, y))}{'' if ok else ' (no)'}")
-    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
+
+    def judge(point: tuple[str, float]) -> tuple[bool, str]:
+        _, y = series(data, *point, term)
+        ok = len(y) > 1 and bool(np.all(np.diff(y) > 0 if rising else np.diff(y) < 0))
+        return ok, " -> ".join(map(fmt, y))
+
+    points = [(s, df) for s in solvers for df in biases(data)]
+    return per_point(exp.name, fig, paper, points, judge, lambda p: f"{name(p[0])} df={p[1]:g}", marker=FAILS)
 
 
 def pointwise(
@@ -62,43 +58,35 @@ def pointwise(
     dfs: tuple[float, ...] | None = None,
 ) -> Claim:
     """A comparison of methods on one term judged at every (bias, N) point (``dfs`` restricts the biases)."""
-    if absent := _absent(data, needed):
-        return _not_measured(exp, fig, paper, absent)
-    hits, parts = 0, []
-    for df in [d for d in biases(data) if dfs is None or d in dfs]:
-        for n in sizes(data):
-            vals = {s: data[(s, df, n)][term] for s in ("llm-icl", "marl", "sarl") if (s, df, n) in data}
-            if not all(s in vals for s in needed):
-                continue
-            ok = holds(vals)
-            hits += ok
-            parts.append(
-                f"df={df:g} N={n}: "
-                + ", ".join(f"{name(s)} {_fmt(v)}" for s, v in vals.items())
-                + ("" if ok else " (no)")
-            )
-    if not parts:
-        return Claim(exp.name, fig, paper, "no grid point with every method", NOT_MEASURED)
-    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
+    if missing := _absent(data, needed):
+        return _not_measured(exp, fig, paper, missing)
+    points = [(df, n) for df in biases(data) if dfs is None or df in dfs for n in sizes(data)]
+
+    def judge(point: tuple[float, int]) -> tuple[bool, str] | str:
+        df, n = point
+        vals = {s: data[(s, df, n)][term] for s in ("llm-icl", "marl", "sarl") if (s, df, n) in data}
+        if not all(s in vals for s in needed):
+            return "not every method stored"
+        return holds(vals), ", ".join(f"{name(s)} {fmt(v)}" for s, v in vals.items())
+
+    return per_point(exp.name, fig, paper, points, judge, lambda p: f"df={p[0]:g} N={p[1]}", marker=FAILS)
 
 
 def bias_effect(exp: Experiment, data: Table, fig: str, paper: str, term: str) -> Claim:
     """The LLM's term is lower at the largest positive bias than at the most negative one, at every N."""
     dfs = biases(data)
-    if absent := _absent(data, ("llm-icl",)):
-        return _not_measured(exp, fig, paper, absent)
+    if missing := _absent(data, ("llm-icl",)):
+        return _not_measured(exp, fig, paper, missing)
     if not dfs or dfs[0] >= 0 or dfs[-1] <= 0:
-        return Claim(exp.name, fig, paper, "the grid has no positive and negative bias", NOT_MEASURED)
-    hits, parts = 0, []
-    for n in sizes(data):
+        return not_measured(exp.name, fig, paper, "the grid has no positive and negative bias")
+
+    def judge(n: int) -> tuple[bool, str] | str:
         lo, hi = data.get(("llm-icl", dfs[0], n)), data.get(("llm-icl", dfs[-1], n))
-        if lo and hi:
-            ok = hi[term] < lo[term]
-            hits += ok
-            parts.append(
-                f"N={n}: df={dfs[-1]:g} {_fmt(hi[term])} vs df={dfs[0]:g} {_fmt(lo[term])}" + ("" if ok else " (no)")
-            )
-    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(parts)))
+        if not (lo and hi):
+            return "not stored at both biases"
+        return hi[term] < lo[term], f"df={dfs[-1]:g} {fmt(hi[term])} vs df={dfs[0]:g} {fmt(lo[term])}"
+
+    return per_point(exp.name, fig, paper, sizes(data), judge, lambda n: f"N={n}", marker=FAILS)
 
 
 def _highest(who: str) -> Callable[[dict[str, float]], bool]:
@@ -198,8 +186,8 @@ def figs3_6(exp: Experiment) -> list[Claim]:
 
 def _sarl_negative_qos(exp: Experiment, d: Table) -> Claim:
     paper = "SARL's QoS turns negative at the largest number of vehicles"
-    if absent := _absent(d, ("sarl",)):
-        return _not_measured(exp, "fig5", paper, absent)
+    if missing := _absent(d, ("sarl",)):
+        return _not_measured(exp, "fig5", paper, missing)
     n = sizes(d)[-1]
     vals = {df: d[("sarl", df, n)]["qos"] for df in biases(d) if ("sarl", df, n) in d}
     hits = sum(v < 0 for v in vals.values())
@@ -207,7 +195,7 @@ def _sarl_negative_qos(exp: Experiment, d: Table) -> Claim:
         exp.name,
         "fig5",
         paper,
-        f"N={n}: " + ", ".join(f"df={k:g} {_fmt(v)}" for k, v in vals.items()),
+        f"N={n}: " + ", ".join(f"df={k:g} {fmt(v)}" for k, v in vals.items()),
         verdict(hits, len(vals)),
     )
 
@@ -221,7 +209,7 @@ def queue_claims(exp: Experiment) -> list[Claim]:
         "-U + E falls and the time-average backlog grows"
     )
     if not runs:
-        return [Claim(exp.name, "queues", p, "no stored Lyapunov runs", NOT_MEASURED) for p in (stable, tradeoff)]
+        return [not_measured(exp.name, "queues", p, absent(["Lyapunov"])) for p in (stable, tradeoff)]
     parts, hits = [], 0
     for beta, ds in sorted(runs.items()):
         q = np.mean([np.asarray(d["series"]["queue_bytes"], dtype=float) for d in ds], axis=0)
@@ -239,51 +227,49 @@ def queue_claims(exp: Experiment) -> list[Claim]:
     back = [float(np.mean([d["queue_bytes"] for d in ds])) for _, ds in by_v]
     steps = [(pen[j + 1] <= pen[j]) + (back[j + 1] >= back[j]) for j in range(len(by_v) - 1)]
     text = "; ".join(
-        f"beta={b:g}: penalty {_fmt(p)}, backlog {bk / 1e3:.3g} kB" for (b, _), p, bk in zip(by_v, pen, back)
+        f"beta={b:g}: penalty {fmt(p)}, backlog {bk / 1e3:.3g} kB" for (b, _), p, bk in zip(by_v, pen, back)
     )
-    claims.append(
-        Claim(exp.name, "queues", tradeoff, text, verdict(sum(steps), 2 * len(steps)) if steps else NOT_MEASURED)
-    )
+    claims.append(Claim(exp.name, "queues", tradeoff, text, verdict(sum(steps), 2 * len(steps))))
     return claims
+
+
+def curves(exp: Experiment) -> dict[tuple[str, int], tuple[np.ndarray, dict]]:
+    """Each stored training curve (one value per episode) by (solver, N), with the run's stats."""
+    out = {}
+    for rec in exp.records:
+        st = stats(rec)
+        rewards = np.asarray(episode_returns(st), dtype=float)
+        if rewards.size:
+            out[(rec.solver, int(rec.point.get("N", 0)))] = (rewards, st)
+    return out
 
 
 def learning_claims(exp: Experiment) -> list[Claim]:
     """MARL's case set comes from a converged training; SARL (local information) ends weaker than MARL."""
-    conv = "MARL is trained to convergence before its case set is taken (its learning curve plateaus)"
+    conv = "MARL is trained to convergence before its case set is taken (its learning curve has settled)"
     weaker = "SARL, deciding on local information, does worse than MARL (higher mean P2)"
-    parts, hits = [], 0
+    trained = curves(exp)
+
+    def settled(n: int) -> tuple[bool, str]:
+        rewards, st = trained[("marl", n)]
+        rule, (steps, wall) = judge_curve(rewards), training_cost(st)
+        return rule.converged, f"{steps} slots in {wall:.0f} s, {rule.text()}"
+
+    ns = sorted(n for s, n in trained if s == "marl")
+    claims = [per_point(exp.name, "learning", conv, ns, settled, lambda n: f"N={n}")]
     obj: dict[tuple[str, int], list[float]] = {}
     for rec in exp.records:
-        st, n = stats(rec), int(rec.point.get("N", 0))
         if rec.ok and rec.objective < math.inf:
-            obj.setdefault((rec.solver, n), []).append(rec.objective)
-        rewards = np.asarray(st.get("training_episode_rewards") or [], dtype=float)
-        if rec.solver == "marl" and rewards.size >= 10:
-            fifth = rewards.size // 5
-            span = float(np.ptp(rewards)) or 1.0
-            gap = abs(rewards[-fifth:].mean() - rewards[-2 * fifth : -fifth].mean()) / span
-            ok = gap <= PLATEAU
-            hits += ok
-            parts.append(
-                f"N={n}: {st['training_steps']} slots in {st.get('training_wall_s', math.nan):.0f} s, "
-                f"last-fifth change {gap:.1%} of the curve's range{'' if ok else ' (still moving)'}"
-            )
-    claims = [
-        Claim(exp.name, "learning", conv, "; ".join(parts), verdict(hits, len(parts)))
-        if parts
-        else Claim(exp.name, "learning", conv, "no stored MARL training of 10+ episodes", NOT_MEASURED)
-    ]
-    ns = sorted({n for s, n in obj if s == "sarl"} & {n for s, n in obj if s == "marl"})
-    cmp = [(n, float(np.mean(obj[("sarl", n)])), float(np.mean(obj[("marl", n)]))) for n in ns]
-    claims.append(
-        Claim(
-            exp.name,
-            "learning",
-            weaker,
-            "; ".join(f"N={n}: SARL {_fmt(s)}, MARL {_fmt(m)}" for n, s, m in cmp),
-            verdict(sum(s > m for _, s, m in cmp), len(cmp)) if cmp else NOT_MEASURED,
-        )
-    )
+            obj.setdefault((rec.solver, int(rec.point.get("N", 0))), []).append(rec.objective)
+
+    def worse(n: int) -> tuple[bool, str]:
+        s, m = float(np.mean(obj[("sarl", n)])), float(np.mean(obj[("marl", n)]))
+        sarl_curve = trained.get(("sarl", n))
+        note = f" (SARL's training {judge_curve(sarl_curve[0]).text()})" if sarl_curve else ""
+        return s > m, f"SARL {fmt(s)}, MARL {fmt(m)}{note}"
+
+    both = sorted({n for s, n in obj if s == "sarl"} & {n for s, n in obj if s == "marl"})
+    claims.append(per_point(exp.name, "learning", weaker, both, worse, lambda n: f"N={n}"))
     return claims
 
 

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
+from offloadlab.experiments.convergence import judge_curve  # noqa: E402
 from offloadlab.experiments.training import draw_losses, record_note, stored_record  # noqa: E402
 from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     TERMS,
@@ -140,7 +141,8 @@ def smooth(y: np.ndarray, width: int) -> np.ndarray:
 
 def draw_learning(exp: Experiment) -> plt.Figure | None:
     """Episode return (sum of -P2 over its slots) per training episode vs training slots, one panel per N,
-    one curve per learner, its mean critic loss per episode beside it (dashed, right axis)."""
+    one curve per learner labelled with the convergence rule's verdict on it, its mean critic loss per
+    episode beside it (dashed, right axis)."""
     curves: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for rec in exp.records:
         record = stored_record(rec)
@@ -157,11 +159,12 @@ def draw_learning(exp: Experiment) -> plt.Figure | None:
             steps = int(record["env_steps"])
             x = np.linspace(steps / len(returns), steps, len(returns))
             (line,) = ax.plot(x, returns, alpha=0.25)
+            verdict = "converged" if judge_curve(returns).converged else "NOT converged"
             ax.plot(
                 x,
                 smooth(returns, max(1, len(returns) // 10)),
                 color=line.get_color(),
-                label=f"{name(solver)}: {record_note(record)}",
+                label=f"{name(solver)}: {record_note(record)}, {verdict}",
             )
             twin = draw_losses(ax, x, record.get("losses") or [], line.get_color(), f"{name(solver)} loss") or twin
         ax.set_title(f"N = {n}", fontsize=9)
@@ -169,7 +172,7 @@ def draw_learning(exp: Experiment) -> plt.Figure | None:
         ax.set_ylabel("Episode return (sum of -P2 over its slots)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(exp.title, fontsize=10)
+    fig.suptitle(exp.title + "\n(convergence: experiments.convergence, the tail against its noise)", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -31,7 +31,6 @@ register_paper(
             "dt_vehicular_queues_quick.yaml",
             "dt_vehicular_figs3_6_quick.yaml",
         ),
-        status="implemented; 4 of 18 claims hold (10 partly, 4 not; docs/dt-vehicular.md)",
         claims=check_claims,
         drawers=DRAWERS,
     )

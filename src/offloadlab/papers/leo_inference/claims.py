@@ -11,7 +11,18 @@ from typing import Any
 import numpy as np
 
 from offloadlab.experiments.analysis import Experiment
-from offloadlab.experiments.claims import AGREES, DISAGREES, NOT_MEASURED, Claim, verdict
+from offloadlab.experiments.claims import (
+    AGREES,
+    DISAGREES,
+    FAILS,
+    NOT_MEASURED,
+    Claim,
+    Judged,
+    absent,
+    not_measured,
+    per_point,
+    verdict,
+)
 from offloadlab.papers.leo_inference.stored import (
     LAYERS,
     details,
@@ -78,24 +89,21 @@ def _per_level(
     table: Values,
     needed: tuple[str, ...],
     unit: str,
-    judge: Callable[[dict[str, float], str], bool],
+    judge_row: Callable[[dict[str, float], str], bool],
     note: str = "",
 ) -> Claim:
     """Judge every arrival level from its scheme means; NOT_MEASURED when a needed scheme has no runs."""
-    absent = [s for s in needed if not any(s in row for row in table.values())]
-    if absent or not table:
-        return Claim(exp.name, fig, paper, f"no stored runs of {', '.join(absent) or 'any scheme'}", NOT_MEASURED)
-    parts, hits, total = [], 0, 0
-    for level, row in table.items():
+    missing = [s for s in needed if not any(s in row for row in table.values())]
+    if missing or not table:
+        return not_measured(exp.name, fig, paper, absent(missing or ["any scheme"]))
+
+    def judge(item: tuple[str, dict[str, float]]) -> Judged:
+        level, row = item
         if any(s not in row for s in needed):
-            parts.append(f"{level}: missing {', '.join(s for s in needed if s not in row)}")
-            continue
-        ok = judge(row, level)
-        hits += ok
-        total += 1
-        parts.append(f"{level}: {_fmt(row, unit)}{'' if ok else ' (fails)'}")
-    text = "; ".join(parts) + (f" — {note}" if note else "")
-    return Claim(exp.name, fig, paper, text, verdict(hits, total) if total else NOT_MEASURED)
+            return f"missing {', '.join(s for s in needed if s not in row)}"
+        return judge_row(row, level), _fmt(row, unit)
+
+    return per_point(exp.name, fig, paper, list(table.items()), judge, lambda item: item[0], note, FAILS)
 
 
 def _broken_note(broken: dict[str, int]) -> str:
@@ -292,7 +300,7 @@ def fig9_claims(exp: Experiment) -> list[Claim]:
         f"Satellite-LBS messages grow linearly with the task volume (tested: line fit R^2 >= {LINEAR_R2:g})",
     )
     if not tasks.size:
-        return [Claim(exp.name, "fig9", p, "no stored LEOEdge runs", NOT_MEASURED) for p in papers]
+        return [not_measured(exp.name, "fig9", p, absent(["LEOEdge"])) for p in papers]
     rows = "; ".join(f"{t:.0f} tasks: " + " / ".join(f"{m:,.0f}" for m in row) for t, row in zip(tasks, msgs))
     order = f" (satellite-LBS / LBS-server / server-container) — {rows}"
     highest = msgs[:, 2] > msgs[:, :2].max(axis=1)
@@ -314,7 +322,7 @@ def fig9_claims(exp: Experiment) -> list[Claim]:
         ),
     ]
     if tasks.size < 3:
-        claims.append(Claim(exp.name, "fig9", papers[2], "needs at least three task volumes", NOT_MEASURED))
+        claims.append(not_measured(exp.name, "fig9", papers[2], "needs at least three task volumes"))
     else:
         r2 = r_squared(tasks, msgs[:, 0])
         claims.append(
@@ -362,7 +370,7 @@ def adaptive_claims(experiments: list[Experiment]) -> list[Claim]:
     source = adaptive_source(experiments)
     if source is None:
         reason = f"no stored run of the solver '{ADAPTIVE_SOLVER}' (spec leo_adaptive or leo_adaptive_quick)"
-        return [Claim("-", fig, paper, reason, NOT_MEASURED) for fig, paper in ADAPTIVE_CLAIMS]
+        return [not_measured("-", fig, paper, reason) for fig, paper in ADAPTIVE_CLAIMS]
     from offloadlab.methods.leo_inference.adaptive.tables import Reproduced, claims  # imports torch: on demand
 
     name, where, d = source
@@ -375,7 +383,7 @@ def adaptive_claims(experiments: list[Experiment]) -> list[Claim]:
             f"{c['claim']} (paper: {c['paper']})",
             f"{c['measured']} [{where}]",
             AGREES if c["holds"] else DISAGREES,
-        )
+        )  # settle() names the runs: those of the experiment ``name``
         for c in claims(rows, curves)
     ]
 

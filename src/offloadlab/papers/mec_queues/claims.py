@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 
 from offloadlab.experiments.analysis import Experiment
-from offloadlab.experiments.claims import DISAGREES, NOT_MEASURED, Claim, verdict
+from offloadlab.experiments.claims import CLOSE, DISAGREES, NOT_MEASURED, Claim, Judged, close, per_point
 from offloadlab.papers.mec_queues.data import (
     CLOSED,
     OPEN,
@@ -32,7 +32,6 @@ from offloadlab.papers.mec_queues.data import (
 
 FIG_TABLE, FIG_ZEROSHOT, FIG_ARRIVAL = "two-worlds", "zeroshot", "arrival"
 WORLDS = (OPEN, CLOSED)
-CLOSE = 0.05  # "≈": within 5 %
 JAIN_TOL = 0.03  # "Jain ≈ 0.87": within ± 0.03
 NEAR_OPTIMAL_PCT = 95.0  # "near-optimal": at least 95 % of the oracle (oracle mean / mean x 100)
 ZERO_SHOT_KEEP = 0.9  # "generalizes": keeps at least 90 % of its ratio to the oracle at the training count
@@ -95,26 +94,16 @@ def judged(
     """Judge COMLLM's row at each selected point with ``judge(row, group)``; points without it get ``context``.
     NOT_MEASURED when no point has a COMLLM row with results in this world."""
     tag = f"[{WORLD_NAMES[world]}] "
-    parts, hits, total = [], 0, 0
-    for group in select(groups(exp)):
-        where = point_name(group[0])
+
+    def at(group: list[Row]) -> Judged:
         mine = next((r for r in group if r.solver == PROPOSED and math.isfinite(latency(r, world))), None)
-        if mine is None:
-            parts.append(f"{where}: {context(group)}")
-            continue
-        hit, text = judge(mine, group)
-        hits += hit
-        total += 1
-        parts.append(f"{where}: {text}")
-    if not total:
-        return Claim(
-            exp.name,
-            fig,
-            paper,
-            tag + "no stored runs of comllm (LLM rows pending); stored: " + "; ".join(parts),
-            NOT_MEASURED,
-        )
-    return Claim(exp.name, fig, paper, tag + "; ".join(parts), verdict(hits, total))
+        return context(group) if mine is None else judge(mine, group)
+
+    claim = per_point(exp.name, fig, paper, select(groups(exp)), at, lambda g: point_name(g[0]))
+    if claim.verdict == NOT_MEASURED:
+        claim.measured = "no stored runs of comllm (LLM rows pending); stored: " + claim.measured
+    claim.measured = tag + claim.measured
+    return claim
 
 
 def lowest_latency(exp: Experiment, world: str) -> Claim:
@@ -246,7 +235,7 @@ def latency_307(exp: Experiment, world: str) -> Claim:
 
         def judge(mine: Row, group: list[Row]) -> tuple[bool, str]:
             v = latency(mine, OPEN)
-            return abs(v - PAPER_LATENCY_MS) <= CLOSE * PAPER_LATENCY_MS, f"COMLLM {fmt(v)} slots"
+            return close(v, PAPER_LATENCY_MS), f"COMLLM {fmt(v)} slots"
 
         def context(group: list[Row]) -> str:
             return (

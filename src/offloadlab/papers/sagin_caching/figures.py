@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from offloadlab.experiments.analysis import Experiment
+from offloadlab.experiments.convergence import judge_curve
 from offloadlab.experiments.paper import Drawer
 from offloadlab.experiments.training import draw_losses, record_note, stored_record
 from offloadlab.papers.sagin_caching.stored import AUCTIONS, details, series, sorted_points, x_name
@@ -106,8 +107,12 @@ def draw_convergence(exp: Experiment) -> Figure:
         k = max(1, n // 30)
         smooth = np.convolve(mean, np.ones(k) / k, mode="valid")
         ax.plot(np.arange(n) + 1, mean, color="tab:red", alpha=0.25, linewidth=0.8)
+        verdict = "converged" if judge_curve(mean).converged else "NOT converged"
         ax.plot(
-            np.arange(len(smooth)) + k, smooth, color="tab:red", label=f"DQMSB (training: {record_note(records[0])})"
+            np.arange(len(smooth)) + k,
+            smooth,
+            color="tab:red",
+            label=f"DQMSB (training: {record_note(records[0])}; {verdict})",
         )
         per_seed = np.array([[np.nan if v is None else v for v in r["losses"][:n]] for r in records], dtype=float)
         seen = np.isfinite(per_seed).sum(axis=0)
@@ -193,7 +198,12 @@ def draw_cloud_examples(exp: Experiment) -> Figure:
 
 
 DRAWERS: dict[str, Drawer] = {
-    **{fig: draw_cost_terms for fig in ("fig3a", "fig3b", "fig3c", "fig3c-paper", "fig3d")},
+    **{
+        f"{fig}{variant}": draw_cost_terms
+        for fig in ("fig3a", "fig3b", "fig3c", "fig3d")
+        for variant in ("", "-shared")
+    },
+    "fig3c-paper": draw_cost_terms,
     "fig4": draw_vanishing,
     "fig5": draw_convergence,
     **{fig: draw_surplus for fig in ("fig6a", "fig6b", "fig6c", "fig6d")},

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.experiments.analysis import Experiment
+from offloadlab.experiments.convergence import episode_returns
 
 SATELLITE = "cloud via satellite"
 GROUND_CLOUD = "cloud (ground core)"
@@ -24,6 +25,18 @@ def details(exp: Experiment, label: str, point: dict[str, Any]) -> list[dict[str
         raw = rec.row.get("details_json") if rec.ok and rec.row is not None else None
         if raw is not None:
             out.append(json.loads(raw) if isinstance(raw, str) else raw)
+    return out
+
+
+def training_curves(exp: Experiment, label: str, point: dict[str, Any]) -> list[list[float]]:
+    """The learning curve (one value per training episode) of every stored run of ``label`` at ``point``."""
+    out = []
+    for rec in exp.at(label, point):
+        if rec.ok and rec.row is not None:
+            raw = {c: rec.row.get(c) for c in ("stats_json", "details_json")}
+            got = {c: json.loads(v) if isinstance(v, str) and v else {} for c, v in raw.items()}
+            if curve := episode_returns(got["stats_json"], got["details_json"]):
+                out.append(curve)
     return out
 
 
@@ -47,6 +60,16 @@ def sorted_points(exp: Experiment) -> list[dict[str, Any]]:
 def preset_of(exp: Experiment) -> str:
     """The preset an experiment ran with."""
     return str(exp.spec.get("preset") or "default")
+
+
+def reading_of(exp: Experiment) -> str:
+    """The reading of the satellite bandwidth (eq. 2's U_0) an experiment ran with: per-area or shared."""
+    return str((exp.spec.get("params") or {}).get("satellite_bandwidth") or "per-area")
+
+
+def figure_of(exp: Experiment) -> str:
+    """The paper's figure id of an experiment, without the suffix of a preset or reading variant."""
+    return (exp.figure or "").removesuffix("-paper").removesuffix("-shared")
 
 
 def series(exp: Experiment, label: str, key: str) -> np.ndarray:

@@ -11,16 +11,28 @@ from typing import Any
 import numpy as np
 
 from offloadlab.experiments.analysis import Cell, Experiment
-from offloadlab.experiments.claims import AGREES, DISAGREES, NOT_MEASURED, PARTLY, Claim, verdict
+from offloadlab.experiments.claims import (
+    AGREES,
+    CLOSE,
+    DISAGREES,
+    PARTLY,
+    Claim,
+    Judged,
+    absent,
+    close,
+    fmt,
+    not_measured,
+    verdict,
+)
+from offloadlab.experiments.claims import per_point as judge_points
 
 # Methods of seed 000's comparisons, by solver name, with the paper's names.
 PAPER_NAMES = {"llm": "LLM", "ga": "GA", "ddpg": "DDPG", "random": "RC", "local": "PAL"}
-CLOSE = 0.05  # relative difference below which two latencies count as "close"
 
 
-def fmt(x: float) -> str:
+def seconds(x: float) -> str:
     """A latency in seconds, 4 significant digits."""
-    return f"{x:.4g} s" if math.isfinite(x) else "n/a"
+    return fmt(x, "s")
 
 
 def solver_cells(exp: Experiment, point: dict[str, Any], solvers: list[str]) -> dict[str, Cell]:
@@ -40,10 +52,8 @@ def _name(solver: str) -> str:
 
 
 def _missing(exp: Experiment, fig: str, paper: str, needed: list[str]) -> Claim | None:
-    absent = [s for s in needed if not any(exp.cell(lab, p).feasible for lab in exp.labels_of(s) for p in exp.points)]
-    if absent:
-        return Claim(exp.name, fig, paper, f"no stored feasible runs of {', '.join(map(_name, absent))}", NOT_MEASURED)
-    return None
+    gone = [s for s in needed if not any(exp.cell(lab, p).feasible for lab in exp.labels_of(s) for p in exp.points)]
+    return not_measured(exp.name, fig, paper, "feasible " + absent(map(_name, gone))) if gone else None
 
 
 def per_point(
@@ -57,18 +67,13 @@ def per_point(
     """Judge every grid point from the cells of ``solvers``: ``judge(cells) -> (claim holds, text)``."""
     if miss := _missing(exp, fig, paper, needed):
         return miss
-    parts, hits = [], 0
-    for p in exp.points:
+
+    def at(p: dict[str, Any]) -> Judged:
         cells = solver_cells(exp, p, solvers)
-        if not all(s in cells for s in needed):
-            parts.append(
-                f"{exp.point_label(p)}: no feasible runs of {', '.join(_name(s) for s in needed if s not in cells)}"
-            )
-            continue
-        hit, text = judge(cells)
-        hits += hit
-        parts.append(f"{exp.point_label(p)}: {text}")
-    return Claim(exp.name, fig, paper, "; ".join(parts), verdict(hits, len(exp.points)))
+        lacking = [_name(s) for s in needed if s not in cells]
+        return judge(cells) if not lacking else f"no feasible runs of {', '.join(lacking)}"
+
+    return judge_points(exp.name, fig, paper, exp.points, at, exp.point_label)
 
 
 # ---- Fig. 4: latency vs number of terminals -------------------------------------------------------------
@@ -79,8 +84,8 @@ def fig4_lowest_mean(exp: Experiment) -> Claim:
 
     def judge(cells: dict[str, Cell]) -> tuple[bool, str]:
         best = min(cells, key=lambda s: cells[s].mean)
-        extra = "" if best == "llm" else f", LLM {fmt(cells['llm'].mean)}"
-        return best == "llm", f"lowest {_name(best)} {fmt(cells[best].mean)}{extra}"
+        extra = "" if best == "llm" else f", LLM {seconds(cells['llm'].mean)}"
+        return best == "llm", f"lowest {_name(best)} {seconds(cells[best].mean)}{extra}"
 
     return per_point(
         exp,
@@ -141,7 +146,7 @@ def fig4_rises_with_n(exp: Experiment) -> Claim:
         total += 1
         parts.append(f"{_name(s)} {' -> '.join(f'{v:.3g}' for v in vals)}{'' if rising else ' (not monotone)'}")
     if not total:
-        return Claim(exp.name, "fig4", paper, "no method has results at every N", NOT_MEASURED)
+        return not_measured(exp.name, "fig4", paper, "no method has results at every N")
     return Claim(exp.name, "fig4", paper, "; ".join(parts), verdict(hits, total))
 
 
@@ -240,9 +245,9 @@ def fig3_lower(exp: Experiment) -> Claim:
     base = {lab: final_mean(exp, lab) for s in ("ga", "ddpg") for lab in exp.labels_of(s)}
     best_llm = min(v for v in llm.values() if math.isfinite(v))
     ref = exp.reference_label
-    text = "; ".join(f"{lab} {fmt(v)}" for lab, v in {**llm, **base}.items())
+    text = "; ".join(f"{lab} {seconds(v)}" for lab, v in {**llm, **base}.items())
     if ref:
-        text += f"; {ref} {fmt(final_mean(exp, ref))}"
+        text += f"; {ref} {seconds(final_mean(exp, ref))}"
     return Claim(exp.name, "fig3", paper, text, AGREES if all(best_llm < v for v in base.values()) else DISAGREES)
 
 
@@ -255,8 +260,8 @@ def fig3_temperature(exp: Experiment) -> Claim:
         if "temperature" in opts and "prompt" not in opts and math.isfinite(final_mean(exp, lab)):
             by_t[float(opts["temperature"])] = final_mean(exp, lab)
     if len(by_t) < 2 or 1.0 not in by_t:
-        return Claim(exp.name, "fig3", paper, "needs LLM runs at t = 1 and another temperature", NOT_MEASURED)
-    text = "final latency " + ", ".join(f"t={t:g}: {fmt(v)}" for t, v in sorted(by_t.items()))
+        return not_measured(exp.name, "fig3", paper, "needs LLM runs at t = 1 and another temperature")
+    text = "final latency " + ", ".join(f"t={t:g}: {seconds(v)}" for t, v in sorted(by_t.items()))
     if max(by_t.values()) - min(by_t.values()) <= 1e-9 * abs(min(by_t.values())):
         # a tie does not show that t = 1 is better, nor that it is worse
         return Claim(exp.name, "fig3", paper, text + " (a tie: the temperature made no difference)", PARTLY)
@@ -269,7 +274,7 @@ def fig3_prompt(exp: Experiment) -> Claim:
     variants = {lab: next(r.options for r in exp.records if r.label == lab) for lab in _llm_labels(exp)}
     dp = [lab for lab, o in variants.items() if "prompt" in o]
     if not dp:
-        return Claim(exp.name, "fig3", paper, "no LLM entry with a prompt option", NOT_MEASURED)
+        return not_measured(exp.name, "fig3", paper, "no LLM entry with a prompt option")
     parts, hits = [], 0
     for lab in dp:
         same_t = [
@@ -283,16 +288,11 @@ def fig3_prompt(exp: Experiment) -> Claim:
         if not (math.isfinite(a) and math.isfinite(b) and b > 0):
             continue
         rel = abs(a - b) / b
-        hits += rel <= CLOSE
-        parts.append(f"{lab} {fmt(a)} vs {same_t[0]} {fmt(b)} ({rel:.1%} apart)")
+        hits += close(a, b)
+        parts.append(f"{lab} {seconds(a)} vs {same_t[0]} {seconds(b)} ({rel:.1%} apart)")
     if not parts:
-        return Claim(
-            exp.name,
-            "fig3",
-            paper,
-            "needs feasible runs of the DP entry and of the default prompt at the same temperature",
-            NOT_MEASURED,
-        )
+        why = "needs feasible runs of the DP entry and of the default prompt at the same temperature"
+        return not_measured(exp.name, "fig3", paper, why)
     return Claim(exp.name, "fig3", paper, "; ".join(parts), verdict(hits, len(parts)))
 
 
@@ -309,7 +309,7 @@ def fig5_beats_rc(exp: Experiment) -> Claim:
     """LLM beats RC everywhere."""
 
     def judge(c: dict[str, Cell]) -> tuple[bool, str]:
-        return c["llm"].mean < c["random"].mean, f"LLM {fmt(c['llm'].mean)} vs RC {fmt(c['random'].mean)}"
+        return c["llm"].mean < c["random"].mean, f"LLM {seconds(c['llm'].mean)} vs RC {seconds(c['random'].mean)}"
 
     pair = ["llm", "random"]
     return per_point(exp, "fig5", "LLM outperforms RC at every (N, M, I)", pair, pair, judge)
@@ -326,7 +326,7 @@ def fig5_ga_wins_hard(exp: Experiment) -> Claim:
     def judge(c: dict[str, Cell]) -> tuple[bool, str]:
         ga_wins = c["ga"].mean < c["llm"].mean
         return ga_wins == (_nmi(c["ga"].point) in HARD_POINTS), (
-            f"{'GA' if ga_wins else 'LLM'} lower (GA {fmt(c['ga'].mean)}, LLM {fmt(c['llm'].mean)})"
+            f"{'GA' if ga_wins else 'LLM'} lower (GA {seconds(c['ga'].mean)}, LLM {seconds(c['llm'].mean)})"
         )
 
     return per_point(exp, "fig5", paper, pair, pair, judge)
@@ -347,11 +347,11 @@ def table1_all_local(exp: Experiment) -> Claim:
     for p in exp.points:
         cells = {lab: exp.cell(lab, p) for lab in exp.labels}
         local = cells[exp.labels_of("local")[0]].mean
-        parts.append(f"{exp.point_label(p)}: PAL {fmt(local)}")
+        parts.append(f"{exp.point_label(p)}: PAL {seconds(local)}")
         for lab, c in cells.items():
             if exp.solver_of(lab) != "local":
                 beats += math.isfinite(c.mean) and c.mean < local * (1 - 1e-9)
-                parts.append(f"{lab} {fmt(c.mean)} ({c.feasible}/{c.stored} feasible)")
+                parts.append(f"{lab} {seconds(c.mean)} ({c.feasible}/{c.stored} feasible)")
     verdict = AGREES if beats else DISAGREES
     note = "" if beats else " — no method offloads: every upload misses the 1 s deadline, so PAL is optimal"
     return Claim(exp.name, "table1", paper, "; ".join(parts) + note, verdict)

@@ -24,8 +24,6 @@ register_paper(
             "sat_mec_table1_literal.yaml",
         ),
         quick_specs=("sat_mec_fig4_quick.yaml",),
-        status="implemented; 1 of 9 claims holds (4 partly, 4 not), Figs. 3-5 and Table I with the current LLM loop; "
-        "docs/satellite-mec.md",
         claims=check_claims,
     )
 )

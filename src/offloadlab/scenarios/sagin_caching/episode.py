@@ -108,8 +108,9 @@ def _mean_rate(params: SaginParams, gains: np.ndarray, bandwidth_hz: float) -> n
 
 def mean_satellite_rates(params: SaginParams, rng: np.random.Generator) -> np.ndarray:
     """E_u[r_{u,0}] per BS area: the satellite at an elevation uniform over [min elevation, 90 deg] (one per area,
-    whose users are within a cell radius), shadowed-Rician fading per user; the users of an area share B_0
-    and interfere as in eq. (2)."""
+    whose users are within a cell radius), shadowed-Rician fading per user. Eq. (2)'s U_0, the users sharing
+    B_0 and interfering, is each area's users (``satellite_bandwidth = "per-area"``) or every user of every
+    area (``"shared"``); the draws are the same under both readings."""
     N, U = params.num_bs, max(params.num_users, 1)
     elevation = rng.uniform(params.min_elevation_deg, 90.0, size=(N, 1))
     fading = model.shadowed_rician_power(rng, params.satellite_fading, (N, U))
@@ -121,7 +122,17 @@ def mean_satellite_rates(params: SaginParams, rng: np.random.Generator) -> np.nd
         params.earth_radius_m,
         params.altitude_m,
     )
-    return _mean_rate(params, gains, params.satellite_bandwidth_hz)
+    if params.satellite_bandwidth == "per-area":
+        return _mean_rate(params, gains, params.satellite_bandwidth_hz)
+    # one U_0: every user of every area interferes on the one B_0; then each area's users' mean rate
+    rates = model.uplink_rates_bps(
+        gains.reshape(N * U),
+        params.user_power_w,
+        params.satellite_bandwidth_hz,
+        params.noise_dbm_per_hz,
+        params.interference,
+    )
+    return rates.reshape(N, U).mean(axis=-1)
 
 
 def mean_uplink_rates(params: SaginParams, rng: np.random.Generator) -> np.ndarray:

@@ -82,6 +82,11 @@ class SaginParams(StrictModel):
     data_mb_min: float = Field(100.0, gt=0, le=1e6, description="smallest input size d_i, MB (at most 1 TB)")
     data_mb_max: float = Field(200.0, gt=0, le=1e6, description="largest input size d_i, MB (at most 1 TB)")
     satellite_bandwidth_hz: float = Field(20e6, gt=0, le=1e10, description="bandwidth B_0 of the satellite access link")
+    satellite_bandwidth: Literal["per-area", "shared"] = Field(
+        "per-area",
+        description="reading of eq. (2)'s U_0: 'per-area': the users of each BS area share their own B_0 and "
+        "interfere among themselves; 'shared': one B_0 for every user of every area, all interfering",
+    )
     satellite_carrier_hz: float = Field(
         2e9, gt=0, le=1e12, description="carrier of the satellite access link (S band, 3GPP TR 38.821 LEO-600 set 1)"
     )
