@@ -27,7 +27,7 @@ def papers_table(docs_prefix: str = "docs/") -> str:
     for sid, paper in papers().items():
         page = ROOT / "docs" / f"{sid}.md"
         name = f"[`{sid}`]({docs_prefix}{sid}.md)" if page.exists() else f"`{sid}`"
-        rows.append(f"| {name} | {cell(paper.title)} | {cell(paper.status)} |")
+        rows.append(f"| {name} | {cell(paper.title)} | {cell(paper.status())} |")
     return "\n".join(rows)
 
 

@@ -46,7 +46,7 @@ def main() -> None:
     for sid, paper in papers().items():  # each paper page opens with the status line the registry computes
         page = DOCS / f"{sid}.md"
         if page.exists():
-            write(page.name, with_status(page.read_text(encoding="utf-8"), paper.status))
+            write(page.name, with_status(page.read_text(encoding="utf-8"), paper.status()))
     write("SUMMARY.md", summary(DOCS, list(papers()), scenarios()))
 
 
