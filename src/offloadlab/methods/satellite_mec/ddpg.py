@@ -28,6 +28,7 @@ from offloadlab.core.space import check_number
 from offloadlab.rl.common import load_checkpoint, sb3_callback, torch_threads
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
+from offloadlab.scenarios.satellite_mec.sparse_ops import dense_only
 from offloadlab.solvers.common import finish
 
 DEFAULT_BUDGET = 3000
@@ -57,6 +58,7 @@ def solve_ddpg(
     threads: int = 1,
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
+    dense_only(instance, "ddpg")
     from stable_baselines3 import DDPG
     from stable_baselines3.common.noise import NormalActionNoise
 

@@ -225,19 +225,27 @@ def _uplink_rate(inst: SatMecInstance, power: np.ndarray, offloaded: np.ndarray,
     else:
         # eq. (4) literally: sum_k pt G[m'_k, k, i], the same for every satellite
         denom = signal.sum(axis=1, keepdims=True) - signal
+    return rate_from_terms(signal, denom, inst.noise_w, par.bandwidth_hz, offloaded)
+
+
+def rate_from_terms(
+    signal: np.ndarray, denom: np.ndarray, noise_w: float, bandwidth_hz: float, offloaded: np.ndarray
+) -> np.ndarray:
+    """Rate [..., N] of eq. (4) from the received signal and interference [..., N, I] (``denom`` is
+    overwritten); 0 where not ``offloaded``. Shared by the dense and the sparse model."""
     # SINR = S / (I + N0), computed in place to spare temporaries
     np.maximum(denom, 0.0, out=denom)
-    denom += inst.noise_w
+    denom += noise_w
     np.divide(signal, denom, out=denom)
     denom += 1.0
     # sum_i log2(1 + SINR_i) as log2 of the product: one logarithm per terminal instead of I. The
     # rounding of 1 + SINR bounds the relative error of the rate by about I * 1e-16 / sum_i SINR_i
     # (below 1e-12 for any SINR above -40 dB), far under the model's own precision.
     prod = denom[..., 0].copy()
-    for i in range(1, par.I):
+    for i in range(1, denom.shape[-1]):
         prod *= denom[..., i]
     rate = np.log2(prod)
-    rate *= par.bandwidth_hz
+    rate *= bandwidth_hz
     rate *= offloaded
     return rate
 
