@@ -25,6 +25,7 @@ from offloadlab.scenarios.satellite_mec import sparse
 from offloadlab.scenarios.satellite_mec.sparse import SparseInstance
 
 START_SHARE = 0.25
+PAIR_BLOCK = 1 << 19  # pairs priced at once: the [I, block] temporaries stay near 64 MB at I = 16
 MIN_GAIN = 1e-9  # seconds a move must save (relative): ties do not move
 
 
@@ -48,13 +49,14 @@ def best_options(inst: SparseInstance, target: np.ndarray, channel: np.ndarray) 
     load = np.bincount(sat_now[on], weights=inst.sqrt_cycles[on], minlength=p.M)
     cost = np.empty(inst.pairs)
     chan = np.empty(inst.pairs, dtype=np.int64)
-    for lo, hi, _, _ in inst.blocks:
+    for lo in range(0, inst.pairs, PAIR_BLOCK):
+        hi = min(lo + PAIR_BLOCK, inst.pairs)
         m, n = inst.pair_sat[lo:hi], inst.pair_terminal[lo:hi]
-        g = inst.gain[lo:hi]
-        interference = received.take(m, axis=0) - g * tx.take(n, axis=0)
+        g = inst.gain_t[:, lo:hi]
+        interference = received.T[:, m] - g * tx.T[:, n]
         sinr = p.p_max_w * g / (np.maximum(interference, 0.0) + inst.noise_w)
-        best = sinr.argmax(axis=1)
-        rate = p.bandwidth_hz * np.log2(1.0 + sinr[np.arange(len(best)), best])
+        best = sinr.argmax(axis=0)
+        rate = p.bandwidth_hz * np.log2(1.0 + sinr[best, np.arange(len(best))])
         own = np.where(sat_now.take(n) == m, inst.sqrt_cycles.take(n), 0.0)
         weight = inst.sqrt_cycles.take(n)
         with np.errstate(divide="ignore"):

@@ -5,7 +5,8 @@ with each pair's elevation, slant range and Rician fading per sub-channel. A dec
 terminal (``target[n]`` = 0 for local, m + 1 for satellite m, which must see n) and its powers
 ``power_w[n][i]``. Eqs. (1)-(8) and the eq. (14) CPU split are those of ``model``; the interference at
 satellite m on sub-channel i sums, over the pairs of m, the gain times the power of every transmitting
-terminal, less the own signal. Cost: O(P x I) per decision, in blocks of pairs (no [M, N, I] array).
+terminal, less the own signal: one sparse matrix-vector product per sub-channel (CSR over the pairs).
+Cost: O(P x I) per decision and no [M, N, I] array.
 On an instance where every pair is visible this equals the dense model (``from_dense``; tests).
 """
 
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from offloadlab.core.config import check_seed, instance_header, parse_params
 from offloadlab.core.errors import InputError
@@ -35,8 +37,6 @@ from offloadlab.scenarios.satellite_mec.model import (
 from offloadlab.scenarios.satellite_mec.scale_params import ScaleParams
 
 PAIR_FIELDS = ("pair_sat", "pair_terminal", "pair_elevation_deg", "pair_range_m", "pair_fading_power")
-# blocks of about this many pairs keep the [block, I] temporaries of an evaluation near 64 MB at I = 16
-PAIR_BLOCK = 1 << 19
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,11 +59,22 @@ class SparseInstance:
         return len(self.pair_sat)
 
     @cached_property
-    def gain(self) -> np.ndarray:
-        """Channel gain [P, I] of each pair, eq. (3) with the pair's own slant range, linear."""
+    def gain_t(self) -> np.ndarray:
+        """Channel gain [I, P] of each pair, eq. (3) with the pair's own slant range, linear; laid out
+        sub-channel-major so that the per-satellite sums run along contiguous rows."""
         p = self.params
         path = db_to_linear(p.antenna_gain_dbi) * free_space_gain(self.pair_range_m, p.carrier_hz)
-        return path[:, None] * self.pair_fading_power.astype(float)
+        return self.pair_fading_power.T * path
+
+    @cached_property
+    def pair_matrix(self) -> csr_matrix:
+        """The visible pairs as a sparse [M, N] matrix (rows = satellites) sharing the pair index arrays;
+        ``received_w`` points its data at one sub-channel's gains at a time (the constructor would copy)."""
+        p = self.params
+        index = np.int32 if self.pairs < 2**31 else np.int64
+        indptr = np.searchsorted(self.pair_sat, np.arange(p.M + 1)).astype(index)
+        indices = self.pair_terminal.astype(index, copy=False)
+        return csr_matrix((np.zeros(self.pairs), indices, indptr), shape=(p.M, p.N), copy=False)
 
     @cached_property
     def pair_key(self) -> np.ndarray:
@@ -81,19 +92,6 @@ class SparseInstance:
     def visible_count(self) -> np.ndarray:
         """Satellites each terminal sees, [N]."""
         return np.diff(self.by_terminal[1])
-
-    @cached_property
-    def blocks(self) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-        """Pair blocks cut at satellite boundaries: (first pair, end, satellites, their starts in the block)."""
-        sats, starts = np.unique(self.pair_sat, return_index=True)
-        out, lo = [], 0
-        while lo < len(sats):
-            hi = int(np.searchsorted(starts, starts[lo] + PAIR_BLOCK, side="left"))
-            hi = max(hi, lo + 1)
-            end = int(starts[hi]) if hi < len(sats) else self.pairs
-            out.append((int(starts[lo]), end, sats[lo:hi], starts[lo:hi] - starts[lo]))
-            lo = hi
-        return out
 
     @cached_property
     def noise_w(self) -> float:
@@ -211,11 +209,14 @@ def decision_space(inst: SparseInstance) -> DecisionSpace:
 
 
 def received_w(inst: SparseInstance, tx: np.ndarray) -> np.ndarray:
-    """Power received [M, I] at each satellite on each sub-channel from the transmit powers tx [N, I]."""
-    out = np.zeros((inst.params.M, inst.params.I))
-    for lo, hi, sats, starts in inst.blocks:
-        contrib = inst.gain[lo:hi] * tx.take(inst.pair_terminal[lo:hi], axis=0)
-        out[sats] = np.add.reduceat(contrib, starts, axis=0)
+    """Power received [M, I] at each satellite on each sub-channel from the transmit powers tx [N, I]:
+    per sub-channel, the sparse [M, N] gain matrix of the visible pairs times the powers."""
+    tx_t = np.ascontiguousarray(tx.T)
+    mat = inst.pair_matrix
+    out = np.empty((inst.params.M, inst.params.I))
+    for i, gains in enumerate(inst.gain_t):
+        mat.data = gains  # same sparsity for every sub-channel: only the values change
+        out[:, i] = mat @ tx_t[i]
     return out
 
 
@@ -226,7 +227,7 @@ def latency_one(inst: SparseInstance, target: np.ndarray, power: np.ndarray) -> 
     idx, visible = inst.pair_of(target)
     sat = inst.pair_sat.take(idx, mode="clip")
     tx = np.maximum(power, 0.0) * visible[:, None]  # only offloading terminals transmit
-    signal = inst.gain.take(idx, axis=0, mode="clip") * tx
+    signal = inst.gain_t[:, idx].T * tx
     if par.interference == "physical":
         denom = received_w(inst, tx).take(sat, axis=0) - signal
     else:
