@@ -112,7 +112,7 @@ def write_data(path: str | Path, obj: Mapping[str, Any], what: str = "output") -
     fields = {k: v if isinstance(v, np.ndarray) else np.array(dumps(v)) for k, v in obj.items()}
     try:
         with p.open("wb") as fh:
-            np.savez(fh, **fields)
+            np.savez(fh, **fields)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     except OSError as exc:
         raise InputError(what, f"cannot write '{p}': {exc.strerror}") from None
 

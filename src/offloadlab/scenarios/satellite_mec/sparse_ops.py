@@ -4,7 +4,7 @@ random-choice rule, repair, and the LLM solvers' refusal."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def repair(inst: SparseInstance, decisions: Mapping[str, np.ndarray]) -> dict[st
     return {"target": np.where(seen, t, 0).astype(float), "power_w": pw}
 
 
-def refuse_prompt(inst: SparseInstance) -> None:
+def refuse_prompt(inst: SparseInstance) -> NoReturn:
     """The LLM solvers' prompts describe the dense contract: a sparse instance is refused in one line."""
     raise InputError(
         "solver",
