@@ -29,8 +29,30 @@ POWER_TOL = 1e-9  # relative slack on the power budget, for float round-off
 BLOCK_ELEMENTS = 1 << 16
 
 
+class TaskTerms:
+    """What the dense and the sparse instance compute alike from their parameters and task sizes."""
+
+    params: SatMecParams
+    data_bits: np.ndarray  # [N]
+
+    @cached_property
+    def noise_w(self) -> float:
+        """Noise power N0 in watts."""
+        return float(dbm_to_w(self.params.noise_dbm))
+
+    @cached_property
+    def sqrt_cycles(self) -> np.ndarray:
+        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
+        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
+
+    @cached_property
+    def local_latency_s(self) -> np.ndarray:
+        """Local computation time, eq. (6)."""
+        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
+
+
 @dataclass(frozen=True, eq=False)
-class SatMecInstance:
+class SatMecInstance(TaskTerms):
     """One quasi-static scheduling period: parameters, geometry, fading and task sizes."""
 
     params: SatMecParams
@@ -68,21 +90,6 @@ class SatMecInstance:
         for i in range(I):
             blocks[:, i, :, i] = self.gain[:, :, i].T
         return blocks.reshape(N * I, M * I)
-
-    @cached_property
-    def noise_w(self) -> float:
-        """Noise power N0 in watts."""
-        return float(dbm_to_w(self.params.noise_dbm))
-
-    @cached_property
-    def sqrt_cycles(self) -> np.ndarray:
-        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
-        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
-
-    @cached_property
-    def local_latency_s(self) -> np.ndarray:
-        """Local computation time, eq. (6)."""
-        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
 
     def to_json(self) -> dict[str, Any]:
         """The instance in the JSON contract of DESIGN.md."""
@@ -149,20 +156,32 @@ def decision_space(inst: SatMecInstance) -> DecisionSpace:
                 soft=True,
                 description="offload[m][n] = 1 if terminal n offloads its task to satellite m",
             ),
-            ArrayField(
-                "power_w",
-                (p.N, p.I),
-                0.0,
-                p.p_max_w,
-                soft=True,
-                description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
-            ),
+            power_field(p),
         ),
         constraints=(
             "each terminal offloads to at most one satellite: sum over m of offload[m][n] <= 1",
-            f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
-            f"every terminal's latency <= deadline {p.deadline_s:g} s",
+            *constraints(p),
         ),
+    )
+
+
+def power_field(p: SatMecParams) -> ArrayField:
+    """P as [N, I] in [0, P_IoT] watts (the same in the dense and the sparse decision)."""
+    return ArrayField(
+        "power_w",
+        (p.N, p.I),
+        0.0,
+        p.p_max_w,
+        soft=True,
+        description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
+    )
+
+
+def constraints(p: SatMecParams) -> tuple[str, str]:
+    """The power-budget and deadline constraints, as text for prompts and docs."""
+    return (
+        f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
+        f"every terminal's latency <= deadline {p.deadline_s:g} s",
     )
 
 

@@ -26,12 +26,15 @@ from offloadlab.core.problem import Evaluation
 from offloadlab.core.resources import check_memory
 from offloadlab.core.space import ArrayField, DecisionSpace
 from offloadlab.physics.radio import free_space_gain
-from offloadlab.physics.units import db_to_linear, dbm_to_w
+from offloadlab.physics.units import db_to_linear
 from offloadlab.scenarios.satellite_mec.model import (
     POWER_TOL,
     SCENARIO_ID,
     SatMecInstance,
+    TaskTerms,
     _checked_array,
+    constraints,
+    power_field,
     rate_from_terms,
 )
 from offloadlab.scenarios.satellite_mec.scale_params import ScaleParams
@@ -40,7 +43,7 @@ PAIR_FIELDS = ("pair_sat", "pair_terminal", "pair_elevation_deg", "pair_range_m"
 
 
 @dataclass(frozen=True, eq=False)
-class SparseInstance:
+class SparseInstance(TaskTerms):
     """Visible pairs with their geometry and fading, and the task sizes; ``extra`` holds what the generator
     records (terminal coordinates, TLEs, seed) and what evaluation does not read."""
 
@@ -92,21 +95,6 @@ class SparseInstance:
     def visible_count(self) -> np.ndarray:
         """Satellites each terminal sees, [N]."""
         return np.diff(self.by_terminal[1])
-
-    @cached_property
-    def noise_w(self) -> float:
-        """Noise power N0 in watts."""
-        return float(dbm_to_w(self.params.noise_dbm))
-
-    @cached_property
-    def sqrt_cycles(self) -> np.ndarray:
-        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
-        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
-
-    @cached_property
-    def local_latency_s(self) -> np.ndarray:
-        """Local computation time, eq. (6)."""
-        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
 
     def pair_of(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For targets [N] (0 = local, m + 1 = satellite m): the pair index of each offloading terminal
@@ -191,20 +179,9 @@ def decision_space(inst: SparseInstance) -> DecisionSpace:
                 integer=True,
                 description="target[n] = 0 if terminal n computes locally, m + 1 to offload to satellite m",
             ),
-            ArrayField(
-                "power_w",
-                (p.N, p.I),
-                0.0,
-                p.p_max_w,
-                soft=True,
-                description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
-            ),
+            power_field(p),
         ),
-        constraints=(
-            "a terminal offloads only to a satellite that sees it (a visible pair)",
-            f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
-            f"every terminal's latency <= deadline {p.deadline_s:g} s",
-        ),
+        constraints=("a terminal offloads only to a satellite that sees it (a visible pair)", *constraints(p)),
     )
 
 
