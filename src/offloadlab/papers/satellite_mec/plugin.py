@@ -22,6 +22,9 @@ register_paper(
             "sat_mec_fig4_terminals.yaml",
             "sat_mec_fig5_grid.yaml",
             "sat_mec_table1_literal.yaml",
+            # extensions at constellation scale (docs/satellite-mec-scale.md)
+            "sat_mec_constellation_terminals.yaml",
+            "sat_mec_constellation_orbit.yaml",
         ),
         quick_specs=("sat_mec_fig4_quick.yaml",),
         status="implemented; 1 of 9 claims holds (4 partly, 4 not), Figs. 3-5 and Table I with the current LLM loop; "
