@@ -40,7 +40,9 @@ class SparseGenome:
 
     def encode(self, decisions: Mapping[str, np.ndarray]) -> np.ndarray:
         """Genes of batched decisions: the target's rank among the terminal's visible satellites, its
-        strongest sub-channel and the total power (capped at P_IoT); exact for one sub-channel each."""
+        strongest sub-channel and the total power (capped at P_IoT); exact for one sub-channel each. Unlike
+        the dense genome, a local terminal's (dormant) power gene is P_IoT: from the all-local seed of the
+        GA, a single mutation of an option gene is then a full-power offload rather than a silent one."""
         inst = self.inst
         order, starts = inst.by_terminal
         rank = np.empty(inst.pairs, dtype=np.int64)
@@ -51,5 +53,7 @@ class SparseGenome:
         for b in range(len(t)):
             idx, seen = inst.pair_of(np.rint(t[b]).astype(np.int64))
             option = np.where(seen, 1 + rank.take(idx, mode="clip") * self.I + pw[b].argmax(axis=-1), 0)
-            rows.append(np.concatenate([option, np.minimum(pw[b].sum(axis=-1), self.p_max_w)]))
+            # a local terminal's power gene is dormant: P_IoT, so that a mutation that offloads it transmits
+            power = np.where(seen, np.minimum(pw[b].sum(axis=-1), self.p_max_w), self.p_max_w)
+            rows.append(np.concatenate([option, power]))
         return np.array(rows, dtype=float).reshape(np.shape(decisions["target"])[:-1] + (2 * self.N,))
