@@ -175,3 +175,22 @@ def test_llm_refuses_decisions_above_its_size_limit():
     assert 20 * 200 + 200 * 16 > LLM_MAX_NUMBERS
     with pytest.raises(InputError, match="at most"):
         solve(data, "llm", 0, 10)
+
+
+def test_tle_file_gives_the_same_instance_as_its_shells(small_data, tmp_path):
+    path = tmp_path / "shell.tle"
+    path.write_text("".join(f"SAT-{k}\n{a}\n{b}\n" for k, (a, b) in enumerate(small_data["tle"])))
+    data = PROBLEM.make_instance(3, "starlink", **SMALL, tle_file=str(path))
+    assert data["params"]["M"] == len(small_data["tle"])
+    for key in ("pair_sat", "pair_terminal", "pair_range_m", "pair_fading_power"):
+        np.testing.assert_array_equal(data[key], small_data[key])
+
+
+def test_clustered_terminals_stay_in_the_region():
+    data = PROBLEM.make_instance(0, "starlink", **SMALL, layout="clustered", clusters=3, cluster_km=400.0)
+    lat, lon = data["terminal_lat_deg"], data["terminal_lon_deg"]
+    assert lat.min() >= SMALL["lat_min_deg"] and lat.max() <= SMALL["lat_max_deg"]
+    assert lon.min() >= -125.0 and lon.max() <= -67.0
+    # one cluster of 50 km: latitudes spread about 50 / 111 deg (uniform over 15 deg: about 4.3)
+    one = PROBLEM.make_instance(0, "starlink", **SMALL, layout="clustered", clusters=1, cluster_km=50.0)
+    assert 0.3 < np.std(one["terminal_lat_deg"]) < 0.6
