@@ -192,6 +192,9 @@ def received_w(inst: SparseInstance, tx: np.ndarray) -> np.ndarray:
     mat = inst.pair_matrix
     out = np.empty((inst.params.M, inst.params.I))
     for i, gains in enumerate(inst.gain_t):
+        if not tx_t[i].any():  # nobody transmits on this sub-channel (e.g. all-local)
+            out[:, i] = 0.0
+            continue
         mat.data = gains  # same sparsity for every sub-channel: only the values change
         out[:, i] = mat @ tx_t[i]
     return out
