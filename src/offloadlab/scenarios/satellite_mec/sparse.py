@@ -67,7 +67,9 @@ class SparseInstance(TaskTerms):
         sub-channel-major so that the per-satellite sums run along contiguous rows."""
         p = self.params
         path = db_to_linear(p.antenna_gain_dbi) * free_space_gain(self.pair_range_m, p.carrier_hz)
-        return self.pair_fading_power.T * path
+        # order="C": a product with the transposed [P, I] fading would otherwise come out [P, I] in memory,
+        # and every sub-channel's row would be strided (a copy per matrix-vector product)
+        return np.multiply(self.pair_fading_power.T, path, dtype=float, order="C")
 
     @cached_property
     def pair_matrix(self) -> csr_matrix:
@@ -101,7 +103,11 @@ class SparseInstance(TaskTerms):
         (clipped, meaningless where not visible) and whether (target - 1, n) is a visible pair."""
         N = self.params.N
         key = (target.astype(np.int64) - 1) * N + np.arange(N)
-        idx = np.minimum(np.searchsorted(self.pair_key, key), max(self.pairs - 1, 0))
+        # sorted queries walk the sorted keys in order: several times faster than random probes at 1e6 pairs
+        order = np.argsort(key)
+        idx = np.empty(N, dtype=np.int64)
+        idx[order] = np.searchsorted(self.pair_key, key[order])
+        np.minimum(idx, max(self.pairs - 1, 0), out=idx)
         if self.pairs == 0:
             return idx, np.zeros(N, dtype=bool)
         return idx, (target > 0) & (self.pair_key.take(idx) == key)
