@@ -171,7 +171,10 @@ def main() -> None:
         return
     from offloadlab.scenarios.satellite_mec.params import SatMecParams
 
-    print("| model | M | N | pairs | gen s | prep s | eval s: local, 10 % offload, random | RSS GiB | est GiB |")
+    print(
+        "| model | M | N | pairs | gen s | prep s | eval s: local, 10 % offload, random | gain pass s | "
+        "random / pass | RSS GiB | est GiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for shell in args.shells:
         for n in args.n:
