@@ -16,7 +16,17 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from offloadlab.core.config import check_seed
 from offloadlab.core.errors import InputError, OffloadlabError
-from offloadlab.core.io import check_depth, dumps, loads, output_dir, output_file, read_json, shown, write_json
+from offloadlab.core.io import (
+    check_depth,
+    dumps,
+    loads,
+    output_dir,
+    output_file,
+    read_data,
+    read_json,
+    shown,
+    write_data,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -24,6 +34,7 @@ app = typer.Typer(
     help="Task-offloading models, solvers and paper figures for edge and satellite computing.",
 )
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+PRINT_LIMIT = 100_000  # numbers: a larger decision field or detail goes to -o only, not to stdout
 
 
 @app.callback()
@@ -115,7 +126,9 @@ def instance(
     scenario: str = typer.Argument(..., help="scenario id (see `offloadlab list`)"),
     seed: int = typer.Option(0, help="random seed of the instance"),
     preset: str = typer.Option("default", help="parameter preset (the scenario's manifest lists them)"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="write the instance JSON here"),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="write the instance here (JSON, or named arrays for a .npz name)"
+    ),
 ) -> None:
     """Generate an instance; any further --name value pairs override parameters (e.g. --N 10)."""
     from offloadlab.core.registry import get_scenario
@@ -126,7 +139,7 @@ def instance(
         output_file(output, "output")
     data = get_scenario(scenario).make_instance(seed, preset, **overrides)
     if output:
-        write_json(output, data)
+        write_data(output, data)
         typer.echo(f"wrote {output}", err=True)
     else:
         typer.echo(dumps(data))
@@ -134,17 +147,17 @@ def instance(
 
 @app.command()
 def evaluate(
-    instance_file: Path = typer.Argument(..., help="instance JSON"),
-    decision_file: Path = typer.Argument(..., help="decision JSON"),
+    instance_file: Path = typer.Argument(..., help="instance JSON (or .npz)"),
+    decision_file: Path = typer.Argument(..., help="decision JSON (or .npz)"),
     table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
 ) -> None:
     """Evaluate one decision on an instance: feasibility, violations and the objective's terms."""
     from offloadlab.core.registry import get_scenario
 
-    data = read_json(instance_file, "instance")
+    data = read_data(instance_file, "instance")
     problem = get_scenario(_scenario_of(data))
     inst = problem.load_instance(data)
-    decision = problem.decision_space(inst).validate(read_json(decision_file, "decision"))
+    decision = problem.decision_space(inst).validate(read_data(decision_file, "decision"))
     ev = problem.evaluate(inst, {k: v[None] for k, v in decision.items()})
     emit(ev.report(0), table, "evaluation")
 
@@ -152,15 +165,21 @@ def evaluate(
 @app.command(context_settings=EXTRA)
 def solve(
     ctx: typer.Context,
-    instance_file: Path = typer.Argument(..., help="instance JSON"),
+    instance_file: Path = typer.Argument(..., help="instance JSON (or .npz)"),
     solver: str = typer.Option(..., "--solver", help="solver name (see `offloadlab list`)"),
     seed: int = typer.Option(0, help="random seed of the solver"),
     budget: int | None = typer.Option(None, help="evaluation budget"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="also write the decision JSON here"),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="also write the decision here (JSON, or arrays for a .npz name)"
+    ),
     history: bool = typer.Option(False, "--history", help="include the convergence history"),
     table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
 ) -> None:
     """Solve an instance; further --name value pairs are solver options (e.g. --restarts 4)."""
+    from dataclasses import replace
+
+    import numpy as np
+
     from offloadlab.core.io import scratch_logdir
     from offloadlab.core.run import solve as run_solve
     from offloadlab.experiments.spec import MAX_BUDGET
@@ -168,26 +187,35 @@ def solve(
     check_seed(seed)
     if budget is not None and not 1 <= budget <= MAX_BUDGET:
         raise InputError("budget", f"value {budget} outside the allowed range [1, {MAX_BUDGET}]")
-    data = read_json(instance_file, "instance")
+    data = read_data(instance_file, "instance")
     options = parse_extra(ctx.args, "option")
     if output:
         output_file(output, "output")
     with scratch_logdir():
         _, _, result = run_solve(data, solver, seed, budget, **options)
+    if output:
+        write_data(output, result.decision)
+    # a decision or detail of more than PRINT_LIMIT numbers is only written to -o, not printed
+    big = {k for k, v in {**result.decision, **result.details}.items() if np.size(v) > PRINT_LIMIT}
+    res = replace(result, decision=_without(result.decision, big), details=_without(result.details, big)).to_json()
     out = {
-        **result.to_json()["decision"],
-        **result.to_json()["details"],
-        "objective": result.to_json()["objective"],
+        **res["decision"],
+        **res["details"],
+        "objective": res["objective"],
         "feasible": result.feasible,
         "solver": solver,
         "seed": seed,
-        "stats": result.to_json()["stats"],
+        "stats": res["stats"],
     }
+    if big:
+        out["not_printed"] = sorted(big)
     if history:
-        out["history"] = result.to_json()["history"]
-    if output:
-        write_json(output, result.to_json()["decision"])
+        out["history"] = res["history"]
     emit(out, table, f"{solver} on {instance_file}")
+
+
+def _without(fields: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in names}
 
 
 @app.command("run")

@@ -7,9 +7,12 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from offloadlab.core.errors import InputError, cut
 
@@ -116,6 +119,38 @@ def read_json(path: str | Path, what: str) -> Any:
     """Parse a JSON file; InputError on a missing file, a folder, non-text or invalid JSON (NaN, Infinity and
     numbers beyond the float range are rejected, and so is nesting deeper than MAX_DEPTH)."""
     return loads(read_text(path, what), what, str(path))
+
+
+def read_data(path: str | Path, what: str) -> Any:
+    """A JSON file, or for a ``.npz`` name an archive of the same fields: arrays stay arrays, and a
+    0-d text entry holds the JSON of a field that is not an array (text, numbers, objects)."""
+    p = usable_path(path, what)
+    if p.suffix.lower() != ".npz":
+        return read_json(p, what)
+    if not p.is_file():
+        raise InputError(
+            what, f"'{shown(p)}' is a folder, not a file" if p.is_dir() else f"file '{shown(p)}' not found"
+        )
+    try:
+        with np.load(p, allow_pickle=False) as archive:
+            fields = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(what, f"'{shown(p)}' is not a readable .npz archive ({str(exc)[:80]})") from None
+    return {k: loads(str(v), what, f"{p}:{k}") if v.ndim == 0 and v.dtype.kind == "U" else v for k, v in fields.items()}
+
+
+def write_data(path: str | Path, obj: Mapping[str, Any], what: str = "output") -> None:
+    """Write named fields as JSON, or as a ``.npz`` archive when the name ends so (see ``read_data``)."""
+    p = output_file(path, what)
+    if p.suffix.lower() != ".npz":
+        write_json(p, obj, what)
+        return
+    fields = {k: v if isinstance(v, np.ndarray) else np.array(dumps(v)) for k, v in obj.items()}
+    try:
+        with p.open("wb") as fh:
+            np.savez(fh, **fields)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
+    except OSError as exc:
+        raise InputError(what, f"cannot write '{p}': {exc.strerror}") from None
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:

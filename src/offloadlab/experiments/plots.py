@@ -30,6 +30,7 @@ FALLBACK = ["tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:purple"]
 STYLES = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v")]
 REF_STYLE: dict[str, Any] = {"color": "black", "linestyle": "--", "linewidth": 1.4}
 FORMATS = ("png", "pdf")
+MAX_TICKS = 12  # more grid points than this on a lines plot: ticks chosen by matplotlib
 
 
 def method_styles(exp: Experiment) -> dict[str, dict[str, Any]]:
@@ -222,7 +223,8 @@ def draw_lines(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     ref = [_reference_mean(exp, p) for p in points]
     if exp.reference_label and np.isfinite(ref).any():
         ax.plot(xs, ref, marker="x", label=exp.reference_label, **REF_STYLE)
-    ax.set_xticks(xs)
+    if len(xs) <= MAX_TICKS:  # a long sweep (e.g. one point per minute) keeps matplotlib's own ticks
+        ax.set_xticks(xs)
     ax.set_xlabel(plot.get("xlabel") or x_name)
     ax.set_ylabel(objective_label(exp))
     ax.grid(True, alpha=0.3)

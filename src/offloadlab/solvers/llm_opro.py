@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from offloadlab.core.config import StrictModel, parse_model
+from offloadlab.core.errors import InputError
 from offloadlab.core.problem import Describable, LocalDecision, Problem, RandomDecisions
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
@@ -25,6 +26,10 @@ from offloadlab.llm.loop import AnswerLoop
 from offloadlab.llm.structured import Checked
 from offloadlab.llm.templates import PromptBook, wordings
 from offloadlab.solvers.common import finish, stack, take
+
+# Largest decision (numbers) the LLM optimizer takes: an answer is written as text, about 4 tokens a
+# number, so 2,048 numbers already fill the 8,192-token context of the embedded model (SmolLM2).
+LLM_MAX_NUMBERS = 2048
 
 
 class Settings(StrictModel):
@@ -248,6 +253,13 @@ def optimize(
 ) -> Result:
     """Run Algorithm 1 (``backend`` default: the options') and package the result with the LLM accounting.
     A run in which no LLM answer was usable raises LLMError: it has no result of its own to report."""
+    size = problem.decision_space(instance).flat_size
+    if size > LLM_MAX_NUMBERS:
+        raise InputError(
+            "solver",
+            f"llm takes decisions of at most {LLM_MAX_NUMBERS} numbers (an answer must fit a model's context); "
+            f"this instance's has {size}",
+        )
     tracker = Tracker(budget)
 
     def account(reply: Reply) -> None:

@@ -10,7 +10,10 @@ from pydantic import Field
 from offloadlab.core.registry import Smoke, register_solver
 from offloadlab.core.result import Result, Tracker
 from offloadlab.methods.satellite_mec.reference import exhaustive_search, reference_search
+from offloadlab.methods.satellite_mec.scale_reference import scale_reference
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
+from offloadlab.scenarios.satellite_mec.sparse import SparseInstance
+from offloadlab.scenarios.satellite_mec.sparse_ops import dense_only
 from offloadlab.solvers.common import finish
 
 # a grid of P_IoT / levels steps; finer grids are coarsened to MAX_PATTERNS patterns anyway
@@ -33,7 +36,8 @@ def solve_local(problem: Any, instance: SatMecInstance, budget: int | None, rng:
 @register_solver(
     "reference",
     SCENARIO_ID,
-    "local search over (target, power pattern) per terminal with restarts + power refinement",
+    "local search over (target, power pattern) per terminal with restarts + power refinement; "
+    "constellation-scale instances: damped best response over (satellite, sub-channel)",
     smoke=Smoke(budget=500),
 )
 def solve_reference(
@@ -46,8 +50,12 @@ def solve_reference(
     power_levels: PowerLevels = 4,
     refine: Annotated[bool, Field(description="refine the powers continuously after the grid search")] = True,
 ) -> Result:
-    """The strongest non-LLM method here; gives every other method an optimality gap."""
+    """The strongest non-LLM method here; gives every other method an optimality gap. On a sparse instance
+    the scalable best response of ``scale_reference`` runs instead (the dense options do not apply)."""
     tracker = Tracker(budget)
+    if isinstance(instance, SparseInstance):
+        decision, rounds = scale_reference(instance, rng, tracker)
+        return finish(problem, instance, decision, tracker, rounds=rounds)
     alpha, pw = reference_search(
         instance, rng, tracker, restarts=restarts, kicks=kicks, power_levels=power_levels, refine=refine
     )
@@ -61,6 +69,7 @@ def solve_exhaustive(
     problem: Any, instance: SatMecInstance, budget: int | None, rng: np.random.Generator, power_levels: PowerLevels = 2
 ) -> Result:
     """Exact optimum over the discretised decision grid."""
+    dense_only(instance, "exhaustive")
     tracker = Tracker(None)
     alpha, pw = exhaustive_search(instance, tracker, power_levels=power_levels)
     return finish(problem, instance, {"offload": alpha, "power_w": pw}, tracker)

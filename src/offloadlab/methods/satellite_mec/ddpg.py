@@ -40,6 +40,7 @@ from offloadlab.rl.common import (
 from offloadlab.rl.record import Sb3Recorder, TrainingRecord
 from offloadlab.scenarios.satellite_mec.env import SatMecEnv
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
+from offloadlab.scenarios.satellite_mec.sparse_ops import dense_only
 from offloadlab.solvers.common import finish
 
 DEFAULT_BUDGET = 3000
@@ -99,6 +100,7 @@ def solve_ddpg(
 ) -> Result:
     """Train DDPG for ``budget`` env steps (default 3000) and return the best decision it proposed."""
     hp = settings_of(DdpgParams, locals())
+    dense_only(instance, "ddpg")
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     env = SatMecEnv(instance, horizon=hp.horizon)
     tracker = Tracker(budget)

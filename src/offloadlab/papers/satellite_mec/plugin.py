@@ -22,6 +22,9 @@ register_paper(
             "sat_mec_fig4_terminals.yaml",
             "sat_mec_fig5_grid.yaml",
             "sat_mec_table1_literal.yaml",
+            # extensions at constellation scale (docs/satellite-mec-scale.md)
+            "sat_mec_constellation_terminals.yaml",
+            "sat_mec_constellation_orbit.yaml",
         ),
         quick_specs=("sat_mec_fig4_quick.yaml",),
         claims=check_claims,

@@ -51,7 +51,12 @@ class SatMecEnv(gym.Env):
 
     def __init__(self, instance: SatMecInstance | Mapping[str, Any], horizon: int = 8):
         if not isinstance(instance, SatMecInstance):
-            instance = PROBLEM.load_instance(instance)
+            loaded = PROBLEM.load_instance(instance)
+            if not isinstance(loaded, SatMecInstance):
+                raise InputError(
+                    "instance", "the satellite-mec env takes dense instances only (not constellation-scale)"
+                )
+            instance = loaded
         if horizon < 1:
             raise InputError("horizon", f"value {horizon} outside the allowed range [1, inf)")
         self.instance, self.horizon = instance, int(horizon)

@@ -29,8 +29,30 @@ POWER_TOL = 1e-9  # relative slack on the power budget, for float round-off
 BLOCK_ELEMENTS = 1 << 16
 
 
+class TaskTerms:
+    """What the dense and the sparse instance compute alike from their parameters and task sizes."""
+
+    params: SatMecParams
+    data_bits: np.ndarray  # [N]
+
+    @cached_property
+    def noise_w(self) -> float:
+        """Noise power N0 in watts."""
+        return float(dbm_to_w(self.params.noise_dbm))
+
+    @cached_property
+    def sqrt_cycles(self) -> np.ndarray:
+        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
+        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
+
+    @cached_property
+    def local_latency_s(self) -> np.ndarray:
+        """Local computation time, eq. (6)."""
+        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
+
+
 @dataclass(frozen=True, eq=False)
-class SatMecInstance:
+class SatMecInstance(TaskTerms):
     """One quasi-static scheduling period: parameters, geometry, fading and task sizes."""
 
     params: SatMecParams
@@ -68,21 +90,6 @@ class SatMecInstance:
         for i in range(I):
             blocks[:, i, :, i] = self.gain[:, :, i].T
         return blocks.reshape(N * I, M * I)
-
-    @cached_property
-    def noise_w(self) -> float:
-        """Noise power N0 in watts."""
-        return float(dbm_to_w(self.params.noise_dbm))
-
-    @cached_property
-    def sqrt_cycles(self) -> np.ndarray:
-        """sqrt(eps_n * rho), the weight of each task in the eq. (14) split."""
-        return np.sqrt(self.data_bits * self.params.rho_cycles_per_bit)
-
-    @cached_property
-    def local_latency_s(self) -> np.ndarray:
-        """Local computation time, eq. (6)."""
-        return self.data_bits * self.params.rho_cycles_per_bit / self.params.f_iot_hz
 
     def to_json(self) -> dict[str, Any]:
         """The instance in its JSON contract (docs/contracts.md)."""
@@ -149,20 +156,32 @@ def decision_space(inst: SatMecInstance) -> DecisionSpace:
                 soft=True,
                 description="offload[m][n] = 1 if terminal n offloads its task to satellite m",
             ),
-            ArrayField(
-                "power_w",
-                (p.N, p.I),
-                0.0,
-                p.p_max_w,
-                soft=True,
-                description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
-            ),
+            power_field(p),
         ),
         constraints=(
             "each terminal offloads to at most one satellite: sum over m of offload[m][n] <= 1",
-            f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
-            f"every terminal's latency <= deadline {p.deadline_s:g} s",
+            *constraints(p),
         ),
+    )
+
+
+def power_field(p: SatMecParams) -> ArrayField:
+    """P as [N, I] in [0, P_IoT] watts (the same in the dense and the sparse decision)."""
+    return ArrayField(
+        "power_w",
+        (p.N, p.I),
+        0.0,
+        p.p_max_w,
+        soft=True,
+        description="power_w[n][i] = transmit power (W) of terminal n on sub-channel i",
+    )
+
+
+def constraints(p: SatMecParams) -> tuple[str, str]:
+    """The power-budget and deadline constraints, as text for prompts and docs."""
+    return (
+        f"total power of a terminal: sum over i of power_w[n][i] <= {p.p_max_w:g} W",
+        f"every terminal's latency <= deadline {p.deadline_s:g} s",
     )
 
 
@@ -225,19 +244,27 @@ def _uplink_rate(inst: SatMecInstance, power: np.ndarray, offloaded: np.ndarray,
     else:
         # eq. (4) literally: sum_k pt G[m'_k, k, i], the same for every satellite
         denom = signal.sum(axis=1, keepdims=True) - signal
+    return rate_from_terms(signal, denom, inst.noise_w, par.bandwidth_hz, offloaded)
+
+
+def rate_from_terms(
+    signal: np.ndarray, denom: np.ndarray, noise_w: float, bandwidth_hz: float, offloaded: np.ndarray
+) -> np.ndarray:
+    """Rate [..., N] of eq. (4) from the received signal and interference [..., N, I] (``denom`` is
+    overwritten); 0 where not ``offloaded``. Shared by the dense and the sparse model."""
     # SINR = S / (I + N0), computed in place to spare temporaries
     np.maximum(denom, 0.0, out=denom)
-    denom += inst.noise_w
+    denom += noise_w
     np.divide(signal, denom, out=denom)
     denom += 1.0
     # sum_i log2(1 + SINR_i) as log2 of the product: one logarithm per terminal instead of I. The
     # rounding of 1 + SINR bounds the relative error of the rate by about I * 1e-16 / sum_i SINR_i
     # (below 1e-12 for any SINR above -40 dB), far under the model's own precision.
     prod = denom[..., 0].copy()
-    for i in range(1, par.I):
+    for i in range(1, denom.shape[-1]):
         prod *= denom[..., i]
     rate = np.log2(prod)
-    rate *= par.bandwidth_hz
+    rate *= bandwidth_hz
     rate *= offloaded
     return rate
 
