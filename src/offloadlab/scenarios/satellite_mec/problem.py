@@ -23,7 +23,7 @@ from offloadlab.scenarios.satellite_mec.sparse_genome import SparseGenome
 class SatelliteMecProblem(ProblemBase):
     """Seed 000: minimise the mean terminal latency over offloading targets and sub-channel powers.
 
-    Two instance kinds: the dense contract of DESIGN.md (``model``) and, for the constellation presets
+    Two instance kinds: the dense contract of docs/contracts.md (``model``) and, for the constellation presets
     (``starlink``, ...), the sparse visible-pairs model (``sparse``); every method dispatches on the kind."""
 
     manifest = Manifest(
