@@ -55,7 +55,10 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
             ("text", LOCAL),
         ]
     )
-    _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=4, patience=100, answer_retries=2, **FAST)
+    _, _, res = solve(
+        data354, "llm", 0, llm_base_url=srv.url, llm_structured="json_schema", iterations=4, patience=100,
+        answer_retries=2, **FAST,
+    )
     st = res.stats
     assert st["transport_faults"] == {"rate_limit": 1, "server_error": 2, "timeout": 1}
     assert st["transport_retries"] == 4
@@ -69,6 +72,9 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
     # the answer format's schema went out as response_format on every call
     fmt = srv.bodies[-1]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["additionalProperties"] is False
+    # the configured mode is kept, but the answers that broke the schema say it did not enforce it
+    assert st["structured_mode"] == "json_schema" and st["structured_enforced"] is False
+    assert "not JSON" in st["structured_not_enforcing"]["json_schema"]
 
 
 @pytest.mark.parametrize("status", [400, 500])

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from offloadlab.core.config import StrictModel, parse_model
 
 F = TypeVar("F", bound=Callable[..., Any])
-Structured = Literal["auto", "json_schema", "json_object", "guided_json", "off"]
+Structured = Literal["auto", "json_schema", "json_object_schema", "guided_json", "format", "json_object", "off"]
 
 
 class LLMOptions(StrictModel):
@@ -39,7 +39,11 @@ class LLMOptions(StrictModel):
     backoff: float = Field(1.0, ge=0.0, le=60.0, description="first backoff in seconds, doubled per retry")
     token_budget: int | None = Field(None, ge=1, description="stop once this many tokens are spent")
     temperature: float = Field(1.0, ge=0.0, le=2.0, description="sampling temperature")
-    structured: Structured = Field("auto", description="structured-output dialect; auto probes the server once")
+    structured: Structured = Field(
+        "auto",
+        description="structured-output mode; auto tries the enforcing ones first, checks the answers and "
+        "remembers the mode per endpoint",
+    )
     max_tokens: int | None = Field(
         None, ge=1, le=262_144, description="completion-token cap (default: what a full answer needs)"
     )

@@ -147,8 +147,8 @@ class Optimizer:
         """Evaluate one prompt's proposals and update the pool: (next role, last objective, feedback, outcome)."""
         if not found:
             return "expert", None, None, "invalid"
-        # a repaired (renormalised) proposal is rounded onto the format's grid: the pool shows what was evaluated
-        batch = self.fmt.quantise(stack([c.decision for c in found]))
+        # the proposals lie on the format's grid (check_answer): the pool shows exactly what was evaluated
+        batch = stack([c.decision for c in found])
         ev = self.problem.evaluate(self.instance, batch)
         self.tracker.record(len(found), float(np.min(ev.objective)))
         improved, repeated = False, True
