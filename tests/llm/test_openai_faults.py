@@ -12,7 +12,8 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
 from offloadlab.llm import LLMError
 from tests.llm.conftest import targets
-from tests.llm.fault_server import MODEL, FaultServer
+from offloadlab.llm.dialects import DIALECTS
+from tests.llm.fault_server import MODEL, FaultServer, dialect_of
 from tests.llm.test_optimizer import GOOD, LOCAL, POWER
 from tests.test_cli import run_cli
 
@@ -82,23 +83,21 @@ def test_a_rejected_dialect_is_replaced_not_retried_and_remembered(data354, serv
     # llama-cpp-python's server answers json_schema with HTTP 500; such a rejection is not transient
     srv = server([("reject_format", (status, "json_schema")), ("text", GOOD), ("text", LOCAL)])
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=2, **FAST)
-    formats = [b["response_format"] for b in srv.bodies]
-    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
-    assert formats[1]["schema"]["required"] == ["target", "power_mw"]
+    assert [dialect_of(b) for b in srv.bodies] == ["json_schema", "json_object_schema", "json_object_schema"]
+    assert srv.bodies[1]["response_format"]["schema"]["required"] == ["target", "power_mw"]
     assert res.stats["transport_faults"] == {} and res.stats["llm_calls"] == 2
 
 
 def test_a_server_without_any_structured_output_gets_plain_requests(data354, server):
     srv = server(
         [
-            ("reject_format", (400, "json_schema")),
-            ("reject_format", (400, "json_object")),
-            ("reject_format", (400, "guided_json")),
+            *[("reject_format", (400, d)) for d in DIALECTS[:-1]],
             ("text", GOOD),
         ]
     )
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
-    assert "guided_json" in srv.bodies[2] and not {"response_format", "guided_json"} & set(srv.bodies[3])
+    assert [dialect_of(b) for b in srv.bodies] == list(DIALECTS)
+    assert res.stats["structured_mode"] == "off" and res.stats["structured_enforced"] is False
     assert res.stats["llm_calls"] == 1 and res.stats["improvements"] == 1
 
 
