@@ -11,8 +11,8 @@ import pytest
 from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
 from offloadlab.llm import LLMError
-from tests.llm.conftest import targets
 from offloadlab.llm.dialects import DIALECTS
+from tests.llm.conftest import targets
 from tests.llm.fault_server import MODEL, FaultServer, dialect_of
 from tests.llm.test_optimizer import GOOD, LOCAL, POWER
 from tests.test_cli import run_cli
@@ -57,8 +57,15 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
         ]
     )
     _, _, res = solve(
-        data354, "llm", 0, llm_base_url=srv.url, llm_structured="json_schema", iterations=4, patience=100,
-        answer_retries=2, **FAST,
+        data354,
+        "llm",
+        0,
+        llm_base_url=srv.url,
+        llm_structured="json_schema",
+        iterations=4,
+        patience=100,
+        answer_retries=2,
+        **FAST,
     )
     st = res.stats
     assert st["transport_faults"] == {"rate_limit": 1, "server_error": 2, "timeout": 1}

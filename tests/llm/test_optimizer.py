@@ -146,8 +146,10 @@ def test_a_run_without_one_usable_answer_fails(inst354):
 
 
 def test_without_structured_output_fields_in_the_text_need_no_further_call(inst354):
-    script = ['I would offload: target: [1,2,2,2,1] and "power_mw": [[0,190,10,0],[0,40,0,160],[0,0,200,0],'
-              "[200,0,0,0],[0,0,0,200]] which balances the load."]
+    script = [
+        'I would offload: target: [1,2,2,2,1] and "power_mw": [[0,190,10,0],[0,40,0,160],[0,0,200,0],'
+        "[200,0,0,0],[0,0,0,200]] which balances the load."
+    ]
     res, backend, _ = run(inst354, script, iterations=1, structured="off")
     assert [r.purpose for r in backend.requests] == ["generate"]
     assert res.details["trajectory"][0]["outcome"] == "valid" and res.stats["improvements"] == 1

@@ -2,14 +2,13 @@
 enforce the schema, a check of an answer against the schema (to catch a server that accepts the fields but
 does not enforce them), and the per-endpoint memory of the mode that works, kept across processes.
 
-| dialect | request fields | servers |
-|---|---|---|
-| ``json_schema`` | ``response_format: {type: json_schema, json_schema: {name, schema, strict}}`` | OpenAI, llama.cpp server, vLLM, Ollama >= 0.5 |
-| ``json_object_schema`` | ``response_format: {type: json_object, schema}`` | llama-cpp-python's server |
-| ``guided_json`` | ``guided_json: schema`` and ``structured_outputs: {json: schema}`` | vLLM (older and newer) |
-| ``format`` | ``format: schema`` | Ollama's native field |
-| ``json_object`` | ``response_format: {type: json_object}`` | most servers; JSON of any shape |
-| ``off`` | none | every server; the answer is extracted from free text |
+- ``json_schema``: ``response_format: {type: json_schema, json_schema: {name, schema, strict}}``
+  (OpenAI, llama.cpp's server, vLLM, Ollama >= 0.5);
+- ``json_object_schema``: ``response_format: {type: json_object, schema}`` (llama-cpp-python's server);
+- ``guided_json``: ``guided_json: schema`` and ``structured_outputs: {json: schema}`` (vLLM, older and newer);
+- ``format``: ``format: schema`` (Ollama's native field);
+- ``json_object``: ``response_format: {type: json_object}`` (JSON of any shape; most servers);
+- ``off``: nothing (every server; the answer is extracted from free text).
 """
 
 from __future__ import annotations
@@ -82,7 +81,9 @@ def _break(value: Any, schema: dict[str, Any], where: str) -> str | None:
         extra = [k for k in value if k not in props] if schema.get("additionalProperties") is False else []
         if missing or extra:
             return f"{where}: missing {missing}, unexpected {extra}"
-        return next((b for k, sub in props.items() if k in value and (b := _break(value[k], sub, f"{where}.{k}"))), None)
+        return next(
+            (b for k, sub in props.items() if k in value and (b := _break(value[k], sub, f"{where}.{k}"))), None
+        )
     if kind == "array":
         if not isinstance(value, list):
             return f"{where} is not an array"

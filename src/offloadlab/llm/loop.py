@@ -2,8 +2,9 @@
 
 A prompt is sent (with the options' system message, schema and sample count); each answer is parsed
 (without structured output: fields are looked for in the free text, then asked for in one follow-up to the
-same conversation, which keeps the main prompt as the server's cached prefix), validated against the answer format and repaired where unambiguous. Unusable answers are
-counted by kind and never become decisions; when none of a prompt's answers is usable, the prompt is
+same conversation, which keeps the main prompt as the server's cached prefix), validated against the
+answer format and repaired where unambiguous (each change counted by field and amount). Unusable answers
+are counted by kind and never become decisions; when none of a prompt's answers is usable, the prompt is
 asked again with the first answer and its error (``answer_retries`` times).
 """
 

@@ -14,7 +14,15 @@ DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
 # What a rejected structured-output request says, whatever its HTTP status (llama-cpp-python: 500).
-_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "guided_json", "structured_outputs", "schema", "grammar")
+_FORMAT_WORDS = (
+    "response_format",
+    "json_schema",
+    "json_object",
+    "guided_json",
+    "structured_outputs",
+    "schema",
+    "grammar",
+)
 # What auto found per endpoint, shared by every backend object of the process (the cache file: across processes).
 _MODES: dict[str, ModeState] = {}
 

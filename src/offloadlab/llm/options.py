@@ -6,9 +6,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
 
 from offloadlab.core.config import StrictModel, parse_model
 
@@ -98,19 +99,21 @@ def llm_method(**defaults: Any) -> Callable[[F], F]:
                 opt,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=defaults.get(opt, base[name].get_default(call_default_factory=True)),
-                annotation=base[name].annotation,
+                annotation=annotated(base[name]),
             )
             for opt, name in OPTION_NAMES.items()
         ]
         own = [p for p in sig.parameters.values() if p.name != "llm"]
         wrapper.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
+        # the options model reads annotations, not the signature: the LLM options' types, bounds and meaning
+        hints = {k: v for k, v in fn.__annotations__.items() if k != "llm"}
+        wrapper.__annotations__ = {**hints, **{p.name: p.annotation for p in extra}}
         return wrapper  # type: ignore[return-value]
 
     return deco
 
 
-def options_help() -> str:
-    """One line per LLM option (for ``solve --help`` and the docs)."""
-    return "\n".join(
-        f"--{opt.replace('_', '-')}: {LLMOptions.model_fields[name].description}" for opt, name in OPTION_NAMES.items()
-    )
+def annotated(info: FieldInfo) -> Any:
+    """A model field as a parameter annotation carrying its bounds and description (``Annotated[type, Field]``),
+    so that a solver's options model, and the options listing, see them as the model declares them."""
+    return Annotated[(info.annotation, *info.metadata, Field(description=info.description))]  # type: ignore[return-value]

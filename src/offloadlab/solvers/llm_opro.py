@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -26,17 +26,25 @@ from offloadlab.llm.structured import Checked
 from offloadlab.llm.templates import PromptBook, wordings
 from offloadlab.solvers.common import finish, stack, take
 
+Iterations = Annotated[int, Field(ge=1, le=100_000, description="prompts sent (each with its re-asks)")]
+Patience = Annotated[int, Field(ge=1, le=100_000, description="stop after this many prompts without improvement")]
+PoolSize = Annotated[int, Field(ge=1, le=50, description="examples shown in the prompt")]
+InitialSamples = Annotated[int, Field(ge=1, le=100_000, description="random draws the pool starts from")]
+PoolStart = Annotated[
+    Literal["default", "paper"],
+    Field(description="paper: best of the random draws only; default: also all-local"),
+]
+Wording = Annotated[str, Field(min_length=1, description="prompt wording: a folder of the scenario's prompts")]
+
 
 class Settings(StrictModel):
     """The optimizer's own options, validated with errors that name the option."""
 
-    iterations: int = Field(50, ge=1, le=100_000, description="prompts sent (each with its re-asks)")
-    patience: int = Field(10, ge=1, le=100_000, description="stop after this many prompts without improvement")
-    pool_size: int = Field(3, ge=1, le=50, description="examples shown in the prompt")
-    initial_samples: int = Field(100, ge=1, le=100_000, description="random draws the pool starts from")
-    pool_start: Literal["default", "paper"] = Field(
-        "default", description="paper: best of the random draws only; default: also all-local"
-    )
+    iterations: Iterations = 50
+    patience: Patience = 10
+    pool_size: PoolSize = 3
+    initial_samples: InitialSamples = 100
+    pool_start: PoolStart = "default"
 
 
 @dataclass
@@ -209,12 +217,12 @@ def solve_llm(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    iterations: int = 50,
-    patience: int = 10,
-    prompt: str = "expert",
-    pool_size: int = 3,
-    initial_samples: int = 100,
-    pool_start: str = "default",
+    iterations: Iterations = 50,
+    patience: Patience = 10,
+    prompt: Wording = "expert",
+    pool_size: PoolSize = 3,
+    initial_samples: InitialSamples = 100,
+    pool_start: PoolStart = "default",
 ) -> Result:
     """LLM optimizer (Algorithm 1 of seed 000) on any backend; see docs/llm.md."""
     settings = parse_model(
