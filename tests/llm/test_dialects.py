@@ -153,3 +153,15 @@ def test_an_unreadable_cache_file_is_ignored(servers, inst354):
     srv = servers([])
     _, _, res = solve(inst354.to_json(), "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
     assert res.stats["structured_mode"] == "json_schema" and res.feasible
+
+
+def test_a_recorded_run_still_reports_its_mode(servers, inst354, tmp_path):
+    srv = servers([])
+    opts = {**FAST, "llm_base_url": srv.url, "llm_record": str(tmp_path / "calls.jsonl")}
+    _, _, res = solve(inst354.to_json(), "llm", 0, iterations=1, **opts)
+    assert (res.stats["structured_mode"], res.stats["structured_source"]) == ("json_schema", "probe")
+
+
+def test_the_random_control_reports_answers_drawn_from_the_schema(inst354):
+    _, _, res = solve(inst354.to_json(), "llm", 0, llm_backend="random", iterations=2)
+    assert (res.stats["structured_mode"], res.stats["structured_enforced"]) == ("schema_draw", True)

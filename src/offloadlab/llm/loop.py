@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from offloadlab.llm.backend import Request
+from offloadlab.llm.backend import Request, structured_report
 from offloadlab.llm.client import LLMClient
 from offloadlab.llm.formats import AnswerFormat
 from offloadlab.llm.options import LLMOptions
@@ -66,8 +66,7 @@ class AnswerLoop:
         """The structured-output mode the answers came under and whether it enforced the schema."""
         if not self.structured:
             return {"structured_mode": "off", "structured_enforced": False}
-        report = getattr(self.client.backend, "structured_report", None)
-        return report() if report is not None else {"structured_mode": self.client.backend.name}
+        return structured_report(self.client.backend)
 
     def messages(self, user: str) -> Messages:
         """The user prompt, after the options' system message if any."""
