@@ -9,7 +9,11 @@ paper's wording with its M x N one-hot answer format; ``random`` = the same loop
 random-proposal control in place of the model (``--llm-backend random``): the LLM helps only where it beats it.
 Appends one JSON line per run to --out and skips runs already there (stop and resume at will), then prints a
 per-run table and the summary table of the README: mean ratio to `reference`, runs that improved on their
-starting pool, invalid answers per call, seconds per LLM call and generated tokens per second.
+starting pool, invalid answers per call, seconds per LLM call (also split into the first call, which evaluates
+the whole prompt, and the later ones, which reuse its static prefix from llama.cpp's cache) and generated
+tokens per second. A short run of the per-call time at (3,10,4):
+    .venv/bin/python benchmarks/bench_llm_optimizer.py --shapes 3,10,4 --instance-seeds 1 --variants expert \
+        --baselines --iterations 4 --out results/bench/llm_calls_3104.jsonl
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,8 @@ KEPT = (
     "invalid_outputs",
     "invalid_by_kind",
     "repaired",
+    "answer_status",
+    "structured_mode",
     "iterations",
     "improvements",
     "initial_objective",
@@ -55,16 +62,27 @@ def seeds(text: str) -> list[int]:
 
 
 def run_one(data: dict, solver: str, seed: int, **options: Any) -> dict:
-    """Solve once and keep the figures of the table."""
+    """Solve once and keep the figures of the table; for an LLM run also the seconds of its first call (the
+    whole prompt evaluated) and of the later ones (the static prefix reused from llama.cpp's cache)."""
     t0 = time.perf_counter()
-    _, _, res = solve(data, solver, seed, **options)
-    return {
+    with tempfile.TemporaryDirectory() as tmp:
+        record = Path(tmp) / "calls.jsonl"
+        if solver == "llm":
+            options = {**options, "llm_record": str(record)}
+        _, _, res = solve(data, solver, seed, **options)
+        calls = [json.loads(line)["reply"] for line in record.read_text().splitlines()] if record.is_file() else []
+    row = {
         "solver": solver,
         "objective": res.objective,
         "feasible": res.feasible,
         "wall_s": round(time.perf_counter() - t0, 1),
         **{k: res.stats[k] for k in KEPT if k in res.stats},
     }
+    if calls:
+        row["first_call_s"] = round(calls[0]["seconds"], 2)
+        row["later_call_s"] = round(statistics.fmean(c["seconds"] for c in calls[1:]), 2) if len(calls) > 1 else None
+        row["prompt_tokens_first"] = calls[0]["prompt_tokens"]
+    return row
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -93,9 +111,17 @@ def summarise(rows: list[dict]) -> list[dict]:
                     "invalid_per_call": sum(r.get("invalid_outputs", 0) for r in rs) / calls if calls else None,
                     "s_per_call": llm_s / calls if calls and llm_s else None,
                     "tokens_per_s": gen / llm_s if llm_s else None,
+                    "first_call_s": _mean([r.get("first_call_s") for r in rs]),
+                    "later_call_s": _mean([r.get("later_call_s") for r in rs]),
                 }
             )
     return out
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """Mean of the figures a run has (None when no run has one)."""
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
 
 
 def fmt(x: Any, spec: str) -> str:
@@ -111,6 +137,7 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--baselines", nargs="*", default=["ga"], help="further solvers besides reference")
     ap.add_argument("--llm-model", default="smollm2")
+    ap.add_argument("--llm-threads", type=int, default=None, help="llama.cpp threads (default: the machine's)")
     ap.add_argument("--iterations", type=int, default=30, help="prompts per run (each with its re-asks)")
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0, help="solver seed")
@@ -123,6 +150,8 @@ def main() -> None:
     done = {(r["shape"], r["instance_seed"], r["variant"]) for r in rows}
     problem = get_scenario("satellite-mec")
     llm = {"iterations": args.iterations, "patience": args.patience, "llm_model": args.llm_model}
+    if args.llm_threads:
+        llm["llm_threads"] = args.llm_threads
     for shape in [] if args.summary_only else args.shapes:
         M, N, I = (int(x) for x in shape.split(","))
         for s in seeds(args.instance_seeds):
@@ -144,13 +173,14 @@ def main() -> None:
                 print(f"{shape} seed {s} {variant}: {r['objective']:.4f} ({r['wall_s']} s)", flush=True)
     print(
         "\n| shape | variant | runs | mean ratio to reference | start ratio | improved runs | calls/run "
-        "| invalid/call | s/call | tokens/s |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| invalid/call | s/call | first call s | later calls s | tokens/s |\n" + "|---" * 12 + "|"
     )
     for t in summarise(rows):
         print(
             f"| ({t['shape']}) | {t['variant']} | {t['runs']} | {t['mean_ratio']:.3f} | {fmt(t['start_ratio'], '.3f')} "
             f"| {fmt(t['improved_runs'], 'd')} | {fmt(t['calls_per_run'], '.1f')} "
-            f"| {fmt(t['invalid_per_call'], '.2f')} | {fmt(t['s_per_call'], '.1f')} | {fmt(t['tokens_per_s'], '.1f')} |"
+            f"| {fmt(t['invalid_per_call'], '.2f')} | {fmt(t['s_per_call'], '.1f')} | {fmt(t['first_call_s'], '.1f')} "
+            f"| {fmt(t['later_call_s'], '.1f')} | {fmt(t['tokens_per_s'], '.1f')} |"
         )
 
 

@@ -120,6 +120,17 @@ def list_cmd() -> None:
     typer.echo(json.dumps(out, indent=2))
 
 
+@app.command("solvers")
+def solvers_cmd(
+    scenario: str = typer.Argument(..., help="scenario id (see `offloadlab list`)"),
+    solver: str | None = typer.Option(None, "--solver", help="only this solver"),
+) -> None:
+    """List each solver of a scenario with its options: type, bounds, default and meaning."""
+    from offloadlab.options_listing import listing
+
+    typer.echo(listing(scenario, solver), nl=False)
+
+
 @app.command(context_settings=EXTRA)
 def instance(
     ctx: typer.Context,
@@ -175,7 +186,8 @@ def solve(
     history: bool = typer.Option(False, "--history", help="include the convergence history"),
     table: bool = typer.Option(False, "--table", help="print a human-readable table instead of JSON"),
 ) -> None:
-    """Solve an instance; further --name value pairs are solver options (e.g. --restarts 4)."""
+    """Solve an instance; further --name value pairs are solver options (e.g. --restarts 4; each solver's
+    options: `offloadlab solvers SCENARIO --solver NAME`)."""
     from dataclasses import replace
 
     import numpy as np

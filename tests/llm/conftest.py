@@ -14,6 +14,15 @@ from offloadlab.scenarios.satellite_mec.model import generate_instance, make_par
 from offloadlab.scenarios.satellite_mec.problem import SatelliteMecProblem
 
 
+@pytest.fixture(autouse=True)
+def private_mode_cache(tmp_path, monkeypatch):
+    """Each test starts with no structured-output mode remembered, in the process or on disk."""
+    from offloadlab.llm import openai_backend
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setattr(openai_backend, "_MODES", {})
+
+
 @pytest.fixture
 def inst354():
     """A calibrated (3, 5, 4) satellite-mec instance."""

@@ -68,7 +68,7 @@ class FaultServer:
             )
         if kind == "reject_format":
             code, dialect = arg
-            asked = body.get("response_format", {}).get("type") or ("guided_json" if "guided_json" in body else "")
+            asked = dialect_of(body)
             if asked == dialect:
                 return self.send(
                     handler,
@@ -107,3 +107,13 @@ def completion(text: str) -> dict:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 400, "completion_tokens": 50, "total_tokens": 450},
     }
+
+
+def dialect_of(body: dict) -> str:
+    """The structured-output dialect a request body asks for ('off' for none)."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object":
+        return "json_object_schema" if "schema" in fmt else "json_object"
+    if fmt.get("type"):
+        return str(fmt["type"])
+    return next((k for k in ("guided_json", "format") if k in body), "off")

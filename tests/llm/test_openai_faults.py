@@ -11,8 +11,9 @@ import pytest
 from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
 from offloadlab.llm import LLMError
+from offloadlab.llm.dialects import DIALECTS
 from tests.llm.conftest import targets
-from tests.llm.fault_server import MODEL, FaultServer
+from tests.llm.fault_server import MODEL, FaultServer, dialect_of
 from tests.llm.test_optimizer import GOOD, LOCAL, POWER
 from tests.test_cli import run_cli
 
@@ -55,7 +56,17 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
             ("text", LOCAL),
         ]
     )
-    _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=4, patience=100, answer_retries=2, **FAST)
+    _, _, res = solve(
+        data354,
+        "llm",
+        0,
+        llm_base_url=srv.url,
+        llm_structured="json_schema",
+        iterations=4,
+        patience=100,
+        answer_retries=2,
+        **FAST,
+    )
     st = res.stats
     assert st["transport_faults"] == {"rate_limit": 1, "server_error": 2, "timeout": 1}
     assert st["transport_retries"] == 4
@@ -69,6 +80,9 @@ def test_run_survives_every_fault_and_counts_it(data354, server, guarded_registr
     # the answer format's schema went out as response_format on every call
     fmt = srv.bodies[-1]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["additionalProperties"] is False
+    # the configured mode is kept, but the answers that broke the schema say it did not enforce it
+    assert st["structured_mode"] == "json_schema" and st["structured_enforced"] is False
+    assert "not JSON" in st["structured_not_enforcing"]["json_schema"]
 
 
 @pytest.mark.parametrize("status", [400, 500])
@@ -76,23 +90,21 @@ def test_a_rejected_dialect_is_replaced_not_retried_and_remembered(data354, serv
     # llama-cpp-python's server answers json_schema with HTTP 500; such a rejection is not transient
     srv = server([("reject_format", (status, "json_schema")), ("text", GOOD), ("text", LOCAL)])
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=2, **FAST)
-    formats = [b["response_format"] for b in srv.bodies]
-    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
-    assert formats[1]["schema"]["required"] == ["target", "power_mw"]
+    assert [dialect_of(b) for b in srv.bodies] == ["json_schema", "json_object_schema", "json_object_schema"]
+    assert srv.bodies[1]["response_format"]["schema"]["required"] == ["target", "power_mw"]
     assert res.stats["transport_faults"] == {} and res.stats["llm_calls"] == 2
 
 
 def test_a_server_without_any_structured_output_gets_plain_requests(data354, server):
     srv = server(
         [
-            ("reject_format", (400, "json_schema")),
-            ("reject_format", (400, "json_object")),
-            ("reject_format", (400, "guided_json")),
+            *[("reject_format", (400, d)) for d in DIALECTS[:-1]],
             ("text", GOOD),
         ]
     )
     _, _, res = solve(data354, "llm", 0, llm_base_url=srv.url, iterations=1, **FAST)
-    assert "guided_json" in srv.bodies[2] and not {"response_format", "guided_json"} & set(srv.bodies[3])
+    assert [dialect_of(b) for b in srv.bodies] == list(DIALECTS)
+    assert res.stats["structured_mode"] == "off" and res.stats["structured_enforced"] is False
     assert res.stats["llm_calls"] == 1 and res.stats["improvements"] == 1
 
 

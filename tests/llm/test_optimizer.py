@@ -145,17 +145,31 @@ def test_a_run_without_one_usable_answer_fails(inst354):
         run(inst354, ["no", "no", "no"], iterations=1, answer_retries=2)
 
 
-def test_without_structured_output_the_extraction_prompts_pull_out_each_field(inst354):
+def test_without_structured_output_fields_in_the_text_need_no_further_call(inst354):
     script = [
-        "I would offload terminals 1 and 5 to satellite 1 ...",
-        '{"target": [1,2,2,2,1]}',
+        'I would offload: target: [1,2,2,2,1] and "power_mw": [[0,190,10,0],[0,40,0,160],[0,0,200,0],'
+        "[200,0,0,0],[0,0,0,200]] which balances the load."
+    ]
+    res, backend, _ = run(inst354, script, iterations=1, structured="off")
+    assert [r.purpose for r in backend.requests] == ["generate"]
+    assert res.details["trajectory"][0]["outcome"] == "valid" and res.stats["improvements"] == 1
+
+
+def test_without_structured_output_one_follow_up_keeps_the_main_prompt_as_prefix(inst354):
+    script = [
+        "I would offload terminals 1 and 5 to satellite 1, target: [1,2,2,2,1] ...",
         '{"power_mw": [[0,190,10,0],[0,40,0,160],[0,0,200,0],[200,0,0,0],[0,0,0,200]]}',
     ]
     res, backend, _ = run(inst354, script, iterations=1, structured="off")
-    assert [r.purpose for r in backend.requests] == ["generate", "extract", "extract"]
+    main, follow = backend.requests
+    assert [r.purpose for r in backend.requests] == ["generate", "extract"]
     assert all(r.schema is None for r in backend.requests)
-    assert "I would offload" in backend.requests[2].messages[0]["content"]
+    # the follow-up extends the main conversation: its first messages are the main prompt, unchanged
+    assert follow.messages[: len(main.messages)] == main.messages
+    assert follow.messages[-2] == {"role": "assistant", "content": script[0]}
+    assert '"power_mw"' in follow.messages[-1]["content"] and '"target"' not in follow.messages[-1]["content"]
     assert res.details["trajectory"][0]["outcome"] == "valid" and res.stats["improvements"] == 1
+    assert res.stats["structured_mode"] == "off" and res.stats["structured_enforced"] is False
 
 
 def test_token_budget_ends_the_run_gracefully(inst354):

@@ -55,15 +55,21 @@ def test_power_above_bound_is_clipped_and_budget_renormalised(inst354):
     off, pw = one_offloaded(inst354)
     pw[0] = [0.5, 0.1, 0.0, 0.0]  # 0.5 > P_max = 0.2: clip to 0.2, then the row sums to 0.3 > 0.2: rescale
     got = check(inst354, {"offload": off, "power_w": pw})
-    assert got.repairs == ["clipped power_w", "renormalised power_w"]
-    np.testing.assert_allclose(got.decision["power_w"][0], [0.2 * 2 / 3, 0.2 / 3, 0, 0])
+    assert [r.what for r in got.repairs] == ["clipped power_w", "renormalised power_w"]
+    clip, norm = got.repairs
+    assert (clip.values, clip.amount) == (1, pytest.approx(0.3))  # 0.5 -> 0.2
+    # renormalised (and rounded down onto the 4-digit grid): 0.2 -> 0.1333, 0.1 -> 0.0666
+    np.testing.assert_allclose(got.decision["power_w"][0], [0.1333, 0.0666, 0, 0])
+    assert norm.values == 2 and norm.amount == pytest.approx(0.2 - 0.1333)
+    assert str(norm) == "renormalised power_w: 2 value(s), by up to 0.0667"
 
 
 def test_power_of_local_terminal_is_zeroed(inst354):
     off, pw = one_offloaded(inst354)
     pw[3] = [0.05, 0, 0, 0]  # terminal 3 computes locally: its power is meaningless
     got = check(inst354, {"offload": off, "power_w": pw})
-    assert got.decision["power_w"][3].sum() == 0 and got.repairs == ["renormalised power_w"]
+    assert got.decision["power_w"][3].sum() == 0 and [r.what for r in got.repairs] == ["renormalised power_w"]
+    assert (got.repairs[0].values, got.repairs[0].amount) == (1, 0.05)
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,12 @@ class Backend(Protocol):
         ...
 
 
+def structured_report(backend: Backend) -> dict[str, Any]:
+    """A backend's structured-output report (mode used, whether it enforced the schema), where it keeps one."""
+    report = getattr(backend, "structured_report", None)
+    return report() if report is not None else {"structured_mode": backend.name, "structured_enforced": None}
+
+
 def estimate_tokens(text: str) -> int:
     """Rough token count (4 characters a token) for servers that report no usage."""
     return max(1, (len(text) + 3) // 4)

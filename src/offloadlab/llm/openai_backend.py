@@ -8,33 +8,23 @@ from typing import Any
 
 from offloadlab.core.errors import InputError, mask_secrets, remember_secret
 from offloadlab.llm.backend import LLMError, Reply, Request, TransientLLMError, estimate_tokens
+from offloadlab.llm.dialects import ModeState, endpoint_key, structured_body
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
-# Structured-output dialects, in the order ``auto`` tries them: OpenAI (also vLLM, Ollama, LM Studio),
-# llama-cpp-python's server (json_object with a schema), vLLM's older guided_json, none.
-DIALECTS = ("json_schema", "json_object", "guided_json", "off")
 # What a rejected structured-output request says, whatever its HTTP status (llama-cpp-python: 500).
-_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "guided_json", "schema", "grammar")
-# Dialect found per (endpoint, model), shared by every backend object of the process.
-_DIALECT_CACHE: dict[tuple[str, str], str] = {}
-
-
-def structured_body(dialect: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """The request fields that ask for schema-constrained output in a dialect."""
-    if dialect == "json_schema":
-        return {
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": schema, "strict": True},
-            }
-        }
-    if dialect == "json_object":
-        return {"response_format": {"type": "json_object", "schema": schema}}
-    if dialect == "guided_json":
-        return {"extra_body": {"guided_json": schema}}
-    return {}
+_FORMAT_WORDS = (
+    "response_format",
+    "json_schema",
+    "json_object",
+    "guided_json",
+    "structured_outputs",
+    "schema",
+    "grammar",
+)
+# What auto found per endpoint, shared by every backend object of the process (the cache file: across processes).
+_MODES: dict[str, ModeState] = {}
 
 
 class OpenAIBackend:
@@ -66,21 +56,37 @@ class OpenAIBackend:
         self.structured = structured
         self.max_tokens_param = max_tokens_param
         self.extra = dict(extra or {})
+        self._modes: ModeState | None = None
+
+    @property
+    def modes(self) -> ModeState:
+        """The structured-output state of this endpoint: configured, or what auto found (shared per process)."""
+        if self._modes is None:
+            key = endpoint_key(self.base_url, self.model)
+            if self.structured != "auto":
+                self._modes = ModeState.start(key, self.structured)
+            else:
+                self._modes = _MODES.setdefault(key, ModeState.start(key, "auto"))
+        return self._modes
 
     @property
     def dialect(self) -> str:
-        """The structured-output dialect in use: the configured one, or the one auto found for this endpoint."""
-        if self.structured != "auto":
-            return self.structured
-        return _DIALECT_CACHE.get((self.base_url, self.model), DIALECTS[0])
+        """The structured-output dialect in use."""
+        return self.modes.mode
+
+    def structured_report(self) -> dict[str, Any]:
+        """Mode used, whether it enforced the schema, and the modes left behind (for a solver's stats)."""
+        return self.modes.report()
 
     def complete(self, request: Request, timeout_s: float) -> Reply:
         """One chat completion; a rejected structured-output dialect is replaced by the next one (auto) or
-        reported (explicit), never retried as a transient fault."""
+        reported (explicit), never retried as a transient fault. Answers under a mode that claims to enforce
+        the schema are checked against it (a break marks the mode not enforcing)."""
         while True:
             dialect = self.dialect if request.schema is not None else "off"
             try:
-                return self._complete(request, timeout_s, dialect)
+                reply = self._complete(request, timeout_s, dialect)
+                break
             except _FormatRejected as exc:
                 if self.structured != "auto":
                     raise LLMError(
@@ -88,8 +94,10 @@ class OpenAIBackend:
                         f"{self.base_url} rejected structured output '{dialect}' "
                         f"({exc}); try --llm-structured auto or off",
                     ) from None
-                # the next dialect, remembered for the endpoint; 'off' is never rejected
-                _DIALECT_CACHE[(self.base_url, self.model)] = DIALECTS[DIALECTS.index(dialect) + 1]
+                self.modes.reject(str(exc))
+        if request.schema is not None:
+            self.modes.observe(reply.texts, request.schema, reply.finish_reason == "length", reply.model)
+        return reply
 
     def _complete(self, request: Request, timeout_s: float, dialect: str) -> Reply:
         import openai

@@ -6,14 +6,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
 
 from offloadlab.core.config import StrictModel, parse_model
 
 F = TypeVar("F", bound=Callable[..., Any])
-Structured = Literal["auto", "json_schema", "json_object", "guided_json", "off"]
+Structured = Literal["auto", "json_schema", "json_object_schema", "guided_json", "format", "json_object", "off"]
 
 
 class LLMOptions(StrictModel):
@@ -39,7 +40,11 @@ class LLMOptions(StrictModel):
     backoff: float = Field(1.0, ge=0.0, le=60.0, description="first backoff in seconds, doubled per retry")
     token_budget: int | None = Field(None, ge=1, description="stop once this many tokens are spent")
     temperature: float = Field(1.0, ge=0.0, le=2.0, description="sampling temperature")
-    structured: Structured = Field("auto", description="structured-output dialect; auto probes the server once")
+    structured: Structured = Field(
+        "auto",
+        description="structured-output mode; auto tries the enforcing ones first, checks the answers and "
+        "remembers the mode per endpoint",
+    )
     max_tokens: int | None = Field(
         None, ge=1, le=262_144, description="completion-token cap (default: what a full answer needs)"
     )
@@ -94,19 +99,21 @@ def llm_method(**defaults: Any) -> Callable[[F], F]:
                 opt,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=defaults.get(opt, base[name].get_default(call_default_factory=True)),
-                annotation=base[name].annotation,
+                annotation=annotated(base[name]),
             )
             for opt, name in OPTION_NAMES.items()
         ]
         own = [p for p in sig.parameters.values() if p.name != "llm"]
         wrapper.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
+        # the options model reads annotations, not the signature: the LLM options' types, bounds and meaning
+        hints = {k: v for k, v in fn.__annotations__.items() if k != "llm"}
+        wrapper.__annotations__ = {**hints, **{p.name: p.annotation for p in extra}}
         return wrapper  # type: ignore[return-value]
 
     return deco
 
 
-def options_help() -> str:
-    """One line per LLM option (for ``solve --help`` and the docs)."""
-    return "\n".join(
-        f"--{opt.replace('_', '-')}: {LLMOptions.model_fields[name].description}" for opt, name in OPTION_NAMES.items()
-    )
+def annotated(info: FieldInfo) -> Any:
+    """A model field as a parameter annotation carrying its bounds and description (``Annotated[type, Field]``),
+    so that a solver's options model, and the options listing, see them as the model declares them."""
+    return Annotated[(info.annotation, *info.metadata, Field(description=info.description))]  # type: ignore[return-value]

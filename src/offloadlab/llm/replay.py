@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from offloadlab.core.errors import InputError
-from offloadlab.llm.backend import Backend, LLMError, Reply, Request
+from offloadlab.llm.backend import Backend, LLMError, Reply, Request, structured_report
 
 
 class RecordingBackend:
@@ -38,6 +39,10 @@ class RecordingBackend:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, sort_keys=True) + "\n")
         return reply
+
+    def structured_report(self) -> dict[str, Any]:
+        """The inner backend's structured-output report."""
+        return structured_report(self.inner)
 
 
 def _check_appendable(path: Path) -> None:

@@ -30,12 +30,31 @@ class InvalidAnswer(Exception):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class Repair:
+    """One change made to an answer: ``action`` (clipped, rounded, renormalised) on ``field``, how many
+    values it changed and by how much at most (in the field's own units)."""
+
+    action: str
+    field: str
+    values: int
+    amount: float
+
+    @property
+    def what(self) -> str:
+        """Action and field, e.g. ``clipped omega_pct`` (the key repairs are counted under)."""
+        return f"{self.action} {self.field}"
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.values} value(s), by up to {self.amount:.4g}"
+
+
 @dataclass
 class Checked:
     """A usable decision parsed from an answer, with the repairs applied to it."""
 
     decision: dict[str, np.ndarray]
-    repairs: list[str] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
 
 
 def answer_schema(space: DecisionSpace, names: list[str] | None = None) -> dict[str, Any]:
@@ -69,12 +88,36 @@ def parse_json(text: str) -> Any:
 
 def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Checked:
     """Validate a parsed answer against its format and the problem's structural constraints, repairing
-    what is unambiguous; raises InvalidAnswer naming the broken field or constraint otherwise."""
+    what is unambiguous (each change recorded as a Repair); raises InvalidAnswer naming the broken field or
+    constraint otherwise. The decision returned lies on the format's grid (what the model could write)."""
     space = fmt.space
     if not isinstance(obj, dict):
         raise InvalidAnswer("wrong_shape", f"expected a JSON object with keys {[f.name for f in space.fields]}")
-    obj, clipped = dict(obj), set()
-    # reals, also when written as scaled integers: clipping them to their bounds is unambiguous
+    answer, clipped = _clipped_answer(space, fmt, dict(obj))
+    repairs = [_repair("clipped", name, np.asarray(obj[name], dtype=float), answer[name]) for name in sorted(clipped)]
+    decision = fmt.to_decision(answer)
+    fixed = decision
+    if isinstance(problem, Repairable):
+        fixed = problem.repair(instance, {k: v[None] for k, v in decision.items()})
+        fixed = {k: np.asarray(v)[0] for k, v in fixed.items()}
+        for f in fmt.decision_space.fields:
+            if f.integer and not np.array_equal(fixed[f.name], decision[f.name]):
+                # which discrete choice to keep is not ours to guess
+                idx = [int(i) for i in np.argwhere(fixed[f.name] != decision[f.name])[0]]
+                broken = [c for c in fmt.decision_space.constraints if f.name in c] or ["a structural constraint"]
+                raise InvalidAnswer("constraint", f"answer.{f.name} at index {idx} breaks: " + "; ".join(broken))
+    gridded = {k: v[0] for k, v in fmt.quantise({k: np.asarray(v)[None] for k, v in fixed.items()}).items()}
+    for f in fmt.decision_space.fields:
+        action = "renormalised" if not np.array_equal(fixed[f.name], decision[f.name]) else "rounded"
+        if not np.array_equal(gridded[f.name], decision[f.name]):
+            repairs.append(_repair(action, f.name, decision[f.name], gridded[f.name]))
+    return Checked(gridded, repairs)
+
+
+def _clipped_answer(space: DecisionSpace, fmt: AnswerFormat, obj: dict[str, Any]) -> tuple[dict[str, np.ndarray], set]:
+    """The validated answer arrays, with reals (also when written as scaled integers) clipped to their bounds
+    (unambiguous), and the names clipped; InvalidAnswer for anything else."""
+    clipped: set[str] = set()
     clippable = {f.name for f in space.fields if not f.integer} | {sc.name for sc in fmt.scales.values()}
     while True:
         try:
@@ -102,21 +145,13 @@ def check_answer(problem: Any, instance: Any, fmt: AnswerFormat, obj: Any) -> Ch
                     f"answer.{f.name}: value {arr[tuple(idx)]:g} at index {idx} "
                     f"is not an integer in [{f.low:g}, {f.high:g}]",
                 )
-    repairs = [f"clipped {name}" for name in sorted(clipped)]
-    decision = fmt.to_decision(answer)
-    if isinstance(problem, Repairable):
-        fixed = problem.repair(instance, {k: v[None] for k, v in decision.items()})
-        fixed = {k: np.asarray(v)[0] for k, v in fixed.items()}
-        for f in fmt.decision_space.fields:
-            if np.array_equal(fixed[f.name], decision[f.name]):
-                continue
-            if f.integer:  # which discrete choice to keep is not ours to guess
-                idx = [int(i) for i in np.argwhere(fixed[f.name] != decision[f.name])[0]]
-                broken = [c for c in fmt.decision_space.constraints if f.name in c] or ["a structural constraint"]
-                raise InvalidAnswer("constraint", f"answer.{f.name} at index {idx} breaks: " + "; ".join(broken))
-            repairs.append(f"renormalised {f.name}")
-        decision = fixed
-    return Checked(decision, repairs)
+    return answer, clipped
+
+
+def _repair(action: str, name: str, before: np.ndarray, after: np.ndarray) -> Repair:
+    """The Repair that changed ``before`` into ``after``."""
+    diff = np.abs(np.asarray(after, dtype=float) - np.asarray(before, dtype=float))
+    return Repair(action, name, int(np.count_nonzero(diff)), float(diff.max(initial=0.0)))
 
 
 def answer_max_tokens(space: DecisionSpace) -> int:

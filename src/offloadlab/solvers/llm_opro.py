@@ -31,17 +31,25 @@ from offloadlab.solvers.common import finish, stack, take
 # number, so 2,048 numbers already fill the 8,192-token context of the embedded model (SmolLM2).
 LLM_MAX_NUMBERS = 2048
 
+Iterations = Annotated[int, Field(ge=1, le=100_000, description="prompts sent (each with its re-asks)")]
+Patience = Annotated[int, Field(ge=1, le=100_000, description="stop after this many prompts without improvement")]
+PoolSize = Annotated[int, Field(ge=1, le=50, description="examples shown in the prompt")]
+InitialSamples = Annotated[int, Field(ge=1, le=100_000, description="random draws the pool starts from")]
+PoolStart = Annotated[
+    Literal["default", "paper"],
+    Field(description="paper: best of the random draws only; default: also all-local"),
+]
+Wording = Annotated[str, Field(min_length=1, description="prompt wording: a folder of the scenario's prompts")]
+
 
 class Settings(StrictModel):
     """The optimizer's own options, validated with errors that name the option."""
 
-    iterations: int = Field(50, ge=1, le=100_000, description="prompts sent (each with its re-asks)")
-    patience: int = Field(10, ge=1, le=100_000, description="stop after this many prompts without improvement")
-    pool_size: int = Field(3, ge=1, le=50, description="examples shown in the prompt")
-    initial_samples: int = Field(100, ge=1, le=100_000, description="random draws the pool starts from")
-    pool_start: Literal["default", "paper"] = Field(
-        "default", description="paper: best of the random draws only; default: also all-local"
-    )
+    iterations: Iterations = 50
+    patience: Patience = 10
+    pool_size: PoolSize = 3
+    initial_samples: InitialSamples = 100
+    pool_start: PoolStart = "default"
 
 
 @dataclass
@@ -152,8 +160,8 @@ class Optimizer:
         """Evaluate one prompt's proposals and update the pool: (next role, last objective, feedback, outcome)."""
         if not found:
             return "expert", None, None, "invalid"
-        # a repaired (renormalised) proposal is rounded onto the format's grid: the pool shows what was evaluated
-        batch = self.fmt.quantise(stack([c.decision for c in found]))
+        # the proposals lie on the format's grid (check_answer): the pool shows exactly what was evaluated
+        batch = stack([c.decision for c in found])
         ev = self.problem.evaluate(self.instance, batch)
         self.tracker.record(len(found), float(np.min(ev.objective)))
         improved, repeated = False, True
@@ -214,16 +222,12 @@ def solve_llm(
     rng: np.random.Generator,
     *,
     llm: LLMOptions,
-    iterations: Annotated[int, Field(description="prompts sent, with their re-asks (1 to 100,000)")] = 50,
-    patience: Annotated[int, Field(description="stop after this many prompts without improvement (1 to 100,000)")] = 10,
-    prompt: Annotated[
-        str, Field(description="prompt wording: a folder of the scenario's prompts (expert, paper, ...)")
-    ] = "expert",
-    pool_size: Annotated[int, Field(description="examples shown in the prompt (1 to 50)")] = 3,
-    initial_samples: Annotated[int, Field(description="random draws the pool starts from (1 to 100,000)")] = 100,
-    pool_start: Annotated[
-        str, Field(description="default: best draws + all-local; paper: best draws only")
-    ] = "default",
+    iterations: Iterations = 50,
+    patience: Patience = 10,
+    prompt: Wording = "expert",
+    pool_size: PoolSize = 3,
+    initial_samples: InitialSamples = 100,
+    pool_start: PoolStart = "default",
 ) -> Result:
     """LLM optimizer (Algorithm 1 of seed 000) on any backend; see docs/llm.md."""
     settings = parse_model(

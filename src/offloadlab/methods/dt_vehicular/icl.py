@@ -212,12 +212,10 @@ def run_icl(
     res = run_and_report(
         instance, policy, None, **stats, case_set=len(cases), backend=client.backend.name, model=client.backend.model
     )
-    quality = loop.stats()
-    if policy.llm_errors:
-        quality["invalid_by_kind"] = {**quality["invalid_by_kind"], "llm_error": policy.llm_errors}
-        quality["invalid_outputs"] += policy.llm_errors
+    if policy.llm_errors:  # a slot without any answer counts as unusable too
+        loop.invalid["llm_error"] += policy.llm_errors
     res.stats.update(
-        client.usage.stats(), fallbacks=policy.fallbacks, **quality, stop_reason=policy.stopped or "episode_end"
+        client.usage.stats(), fallbacks=policy.fallbacks, **loop.stats(), stop_reason=policy.stopped or "episode_end"
     )
     return res
 
