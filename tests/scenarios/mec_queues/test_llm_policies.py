@@ -318,7 +318,14 @@ def test_train_interrupted_resumes_and_the_policy_loads_the_gguf(tmp_path):
     assert summary["trained_servers"] == 6 and summary["train_records"] == 4
     inst = PROBLEM.make_instance(1, "comllm", devices=2, servers=11, slots=4)
     _, _, res = solve(
-        inst, "llm-grpo", 0, None, model=str(out / "grpo" / "model.gguf"), open_loop=False, state="paper", answer="paper"
+        inst,
+        "llm-grpo",
+        0,
+        None,
+        model=str(out / "grpo" / "model.gguf"),
+        open_loop=False,
+        state="paper",
+        answer="paper",
     )
     assert res.stats["trained_servers"] == 6 and res.stats["training_steps"] == "sft 4 + grpo 1"
     assert res.stats["llm_calls"] == res.stats["closed_tasks"] > 0
