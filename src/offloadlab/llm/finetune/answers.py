@@ -132,7 +132,7 @@ def _save(path: Path, model: TrunkModel, optim: Any, progress: dict[str, Any]) -
     tmp.replace(path)
 
 
-def _batches(groups: Sequence[AnswerGroup], order: Sequence[int], size: int) -> list[list[AnswerGroup]]:
+def _batches(groups: Sequence[AnswerGroup], order: Sequence[int] | np.ndarray, size: int) -> list[list[AnswerGroup]]:
     """Whole groups in ``order``, cut into batches of at least ``size`` prompts (the last may be smaller)."""
     out: list[list[AnswerGroup]] = [[]]
     for i in order:

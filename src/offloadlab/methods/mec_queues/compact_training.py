@@ -162,9 +162,10 @@ class Pipeline:
         folder = self.out / stage
         state = self.model.lora_state()
         torch.save(state, folder / "lora.pt")
-        write_lora_gguf(
-            state, self.cfg.lora_alpha, self.model.base.origin_gguf, folder / ADAPTER_FILE, f"mec-queues {stage}"
-        )
+        origin = self.model.base.origin_gguf
+        if origin is None:
+            raise InputError("model", f"'{self.cfg.model}' has no GGUF origin: the adapter cannot be exported")
+        write_lora_gguf(state, self.cfg.lora_alpha, origin, folder / ADAPTER_FILE, f"mec-queues {stage}")
         acc, per = accuracy(self.model, self.items["val"])
         summary = {
             "method": stage,

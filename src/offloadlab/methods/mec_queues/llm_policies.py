@@ -193,7 +193,9 @@ def _sampling(llm: LLMOptions, servers: int | None = None, adapter: str | None =
     if "temperature" not in llm.model_fields_set:
         llm = llm.model_copy(update={"temperature": EVAL_TEMPERATURE})
     backend = llm.backend or ("replay" if llm.replay else "embedded")
-    extra = dict(EVAL_SAMPLING.get(backend, {})) if "extra" not in llm.model_fields_set else dict(llm.extra)
+    extra: dict[str, Any] = (
+        dict(EVAL_SAMPLING.get(backend, {})) if "extra" not in llm.model_fields_set else dict(llm.extra)
+    )
     if servers is not None and backend in EVAL_SAMPLING:
         extra["guided_choice"] = valid_ids(servers)
     if adapter is not None and backend == "embedded":

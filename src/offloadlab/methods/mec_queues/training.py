@@ -11,11 +11,12 @@ minutes on 2 cores). ``paper`` keeps the authors' long state text and answer wit
 GPU); ``cpu-long`` is the same long-format TRL pipeline with the finetune ``cpu`` settings (about 100 s and
 11 GB per optimiser step on 2 cores: a check that the long path runs, not a way to train a policy).
 
-Stages of the ``paper`` and ``cpu-long`` profiles, each a run folder under ``out`` (``sft/``, ``grpo/``, ``comllm/``) of the generic pipeline
-(``llm.finetune``): ``sft`` on the oracle answers; ``grpo`` (reward variant "grpo") and ``comllm`` (variant
-"comllm": LACS added to the cost) each a new LoRA on top of the merged SFT model, as the authors do. A
-missing SFT stage is trained first; a finished stage is reused; an interrupted one continues from its last
-checkpoint with ``resume`` (without it, it is refused, so a run is never continued by accident).
+Stages of the ``paper`` and ``cpu-long`` profiles, each a run folder under ``out`` (``sft/``, ``grpo/``,
+``comllm/``) of the generic pipeline (``llm.finetune``): ``sft`` on the oracle answers; ``grpo`` (reward
+variant "grpo") and ``comllm`` (variant "comllm": LACS added to the cost) each a new LoRA on top of the merged
+SFT model, as the authors do. A missing SFT stage is trained first; a finished stage is reused; an interrupted
+one continues from its last checkpoint with ``resume`` (without it, it is refused, so a run is never
+continued by accident).
 The chat is the one the solvers ask (``dataset.chat_messages``): the scenario's system prompt and input marker.
 """
 
