@@ -52,16 +52,16 @@ class AnswerGroup:
 class SFTSchedule(StrictModel):
     """Supervised training of the answer token."""
 
-    learning_rate: float = Field(2e-3, gt=0, le=1, description="peak AdamW rate (1e-3 for 2 epochs stalled here)")
+    learning_rate: float = Field(3e-3, gt=0, le=1, description="peak AdamW rate (1e-3 for 2 epochs stalled here)")
     decay: Literal["cosine", "constant"] = Field(
         "cosine", description="rate over the max_epochs: cosine to zero (settles the answer), or constant"
     )
     batch_size: int = Field(32, ge=1, le=4096, description="prompts per optimiser step (whole slots)")
     balance: bool = Field(
-        False, description="weight each answer by 1/sqrt(its share of the training targets) (rare ids count more)"
+        True, description="weight each answer by 1/sqrt(its share of the training targets) (rare ids count more)"
     )
-    max_epochs: int = Field(16, ge=1, le=1000, description="hard cap on epochs")
-    patience: int = Field(2, ge=1, le=100, description="epochs without a gain of min_delta before stopping")
+    max_epochs: int = Field(12, ge=1, le=1000, description="hard cap on epochs")
+    patience: int = Field(5, ge=1, le=100, description="epochs without a gain of min_delta before stopping")
     min_delta: float = Field(0.005, ge=0, le=1, description="validation-accuracy gain that counts as progress")
 
 
@@ -69,12 +69,12 @@ class GRPOSchedule(StrictModel):
     """GRPO of the answer token: groups of samples of one forward pass."""
 
     learning_rate: float = Field(5e-4, gt=0, le=1, description="AdamW rate")
-    steps: int = Field(60, ge=1, le=1_000_000, description="optimiser steps")
+    steps: int = Field(300, ge=1, le=1_000_000, description="optimiser steps")
     prompts: int = Field(16, ge=1, le=4096, description="prompts per step")
     group: int = Field(8, ge=2, le=1024, description="answers sampled per prompt (the group)")
     temperature: float = Field(1.0, gt=0, le=10, description="sampling temperature of the group")
     beta: float = Field(0.04, ge=0, le=100, description="weight of KL(policy || starting policy)")
-    save_every: int = Field(10, ge=1, le=1_000_000, description="steps between checkpoints")
+    save_every: int = Field(25, ge=1, le=1_000_000, description="steps between checkpoints")
 
 
 def _choice_logits(model: TrunkModel, groups: Sequence[AnswerGroup]) -> Any:
