@@ -8,7 +8,6 @@ models are permuted into llama.cpp's rotary layout, which touches only ``lora_b`
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from offloadlab.core.errors import InputError
-from offloadlab.llm.finetune.export import _PERMUTED, _field, _permute
+from offloadlab.llm.finetune.export import _PERMUTED, _field, _permute, finish_file
 
 _PEFT_NAME = re.compile(r"^(?:base_model\.model\.)?(.+)\.lora_([AB])\.weight$")
 
@@ -62,9 +61,4 @@ def write_lora_gguf(lora_state: dict[str, Any], alpha: float, base_gguf: Path, o
     writer.add_name(name)
     for tname in sorted(tensors):
         writer.add_tensor(tname, tensors[tname])
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    os.replace(tmp, out_path)
-    return out_path
+    return finish_file(writer, tmp, out_path)
