@@ -60,7 +60,7 @@ def make_backend(options: LLMOptions) -> Backend:
     else:
         from offloadlab.llm.embedded import EmbeddedBackend
 
-        backend = EmbeddedBackend(options.model, options.threads)
+        backend = EmbeddedBackend(options.model, options.threads, options.extra)
     if options.record:
         from offloadlab.llm.replay import RecordingBackend
 

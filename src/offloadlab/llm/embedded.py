@@ -2,6 +2,10 @@
 
 Answers are constrained to the request's JSON Schema by llguidance, applied as a logits processor
 (llama.cpp's own schema grammar ignores minimum/maximum and was about 3x slower here).
+
+``settings`` (the options' ``extra``) may set the sampler (``top_p``, ``repeat_penalty``), a LoRA adapter
+GGUF loaded beside the model (``lora_path``), and ``guided_choice``: the list of allowed answers (vLLM's
+name for the same constraint), enforced token by token, after which the answer ends.
 """
 
 from __future__ import annotations
@@ -55,9 +59,13 @@ def resolve_model(model: str | None) -> tuple[Path, str | None]:
     return path, "gemma" if "gemma" in path.name.lower() else None
 
 
+SETTINGS = ("top_p", "repeat_penalty", "lora_path", "guided_choice")
+
+
 @functools.lru_cache(maxsize=2)
-def _load(path: str, chat_format: str | None, n_threads: int) -> tuple[Any, Any]:
-    """The llama.cpp model and its llguidance tokenizer, loaded once per process and reused."""
+def _load(path: str, chat_format: str | None, n_threads: int, lora_path: str | None = None) -> tuple[Any, Any]:
+    """The llama.cpp model (with its LoRA adapter, if any) and its llguidance tokenizer, loaded once per
+    process and reused."""
     import llama_cpp
     from llguidance.llamacpp import lltokenizer_from_vocab
 
@@ -68,10 +76,11 @@ def _load(path: str, chat_format: str | None, n_threads: int) -> tuple[Any, Any]
             n_threads=n_threads,
             n_threads_batch=n_threads,
             chat_format=chat_format,
+            lora_path=lora_path,
             verbose=False,
         )
-    except ValueError as exc:
-        raise LLMError("llm-model", f"cannot load '{path}': {exc}") from None
+    except (ValueError, RuntimeError) as exc:
+        raise LLMError("llm-model", f"cannot load '{path}' (adapter {lora_path}): {exc}") from None
     return llm, lltokenizer_from_vocab(llama_cpp.llama_model_get_vocab(llm.model))
 
 
@@ -102,6 +111,30 @@ class SchemaConstraint:
         return scores
 
 
+class ChoiceConstraint:
+    """llama.cpp logits processor: the answer is one of ``choices`` (token by token), then the end."""
+
+    def __init__(self, llm: Any, choices: list[str]):
+        self.choices = [tuple(llm.tokenize(str(t).encode(), add_bos=False, special=False)) for t in choices]
+        self.eos = llm.token_eos()
+        self.start: int | None = None
+
+    def allowed(self, done: tuple[int, ...]) -> list[int]:
+        """Tokens that continue ``done`` towards a choice (the end when ``done`` is one)."""
+        n = len(done)
+        keep = {c[n] for c in self.choices if len(c) > n and c[:n] == done}
+        if done in self.choices or not keep:
+            keep.add(self.eos)
+        return sorted(keep)
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        self.start = len(input_ids) if self.start is None else self.start
+        keep = self.allowed(tuple(int(t) for t in input_ids[self.start :]))
+        masked = np.full_like(scores, -np.inf)
+        masked[keep] = scores[keep]
+        return masked
+
+
 class Deadline:
     """llama.cpp logits processor that ends the answer (forces end-of-sequence) once time is up."""
 
@@ -123,11 +156,18 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, model: str | None = None, n_threads: int | None = None):
+    def __init__(self, model: str | None = None, n_threads: int | None = None, settings: dict[str, Any] | None = None):
         path, self.chat_format = resolve_model(model)
         self.path = str(path)
         self.model = model or DEFAULT_MODEL
         self.n_threads = n_threads or default_threads()
+        self.settings = dict(settings or {})
+        unknown = set(self.settings) - set(SETTINGS)
+        if unknown:
+            raise InputError("llm-extra", f"the embedded backend takes {', '.join(SETTINGS)} (got {sorted(unknown)})")
+        lora = self.settings.get("lora_path")
+        if lora is not None and not Path(lora).is_file():
+            raise InputError("llm-extra", f"LoRA adapter '{lora}' not found")
 
     def structured_report(self) -> dict[str, Any]:
         """The schema is enforced token by token (llguidance), by construction."""
@@ -136,12 +176,14 @@ class EmbeddedBackend:
     def complete(self, request: Request, timeout_s: float) -> Reply:
         """Generate ``request.n`` answers, constrained to ``request.schema`` when given. The prompt's tokens
         stay in llama.cpp's cache, so every answer after the first costs only its own tokens."""
-        llm, tokenizer = _load(self.path, self.chat_format, self.n_threads)
+        llm, tokenizer = _load(self.path, self.chat_format, self.n_threads, self.settings.get("lora_path"))
         start = time.perf_counter()
         texts, prompt_tokens, completion_tokens, finish = [], 0, 0, ""
         for k in range(request.n):
             seed = None if request.seed is None else request.seed + k
-            out = self._generate(llm, tokenizer, request, seed, timeout_s - (time.perf_counter() - start))
+            out = self._generate(
+                llm, tokenizer, request, seed, timeout_s - (time.perf_counter() - start), self.settings
+            )
             choice, usage = out["choices"][0], out["usage"]
             texts.append(choice["message"]["content"] or "")
             prompt_tokens += usage["prompt_tokens"] if k == 0 else 0
@@ -152,12 +194,17 @@ class EmbeddedBackend:
         )
 
     @staticmethod
-    def _generate(llm: Any, tokenizer: Any, request: Request, seed: int | None, timeout_s: float) -> Any:
+    def _generate(
+        llm: Any, tokenizer: Any, request: Request, seed: int | None, timeout_s: float, settings: dict[str, Any]
+    ) -> Any:
         """One llama.cpp chat completion within ``timeout_s`` seconds."""
         import llama_cpp
 
         deadline = Deadline(llm.token_eos(), max(timeout_s, 0.0))
-        processors = [SchemaConstraint(tokenizer, request.schema)] if request.schema is not None else []
+        processors: list[Any] = [SchemaConstraint(tokenizer, request.schema)] if request.schema is not None else []
+        if settings.get("guided_choice"):
+            processors.append(ChoiceConstraint(llm, list(settings["guided_choice"])))
+        sampler = {k: float(settings[k]) for k in ("top_p", "repeat_penalty") if k in settings}
         try:
             out = llm.create_chat_completion(
                 list(request.messages),
@@ -165,6 +212,7 @@ class EmbeddedBackend:
                 max_tokens=request.max_tokens,
                 seed=seed,
                 logits_processor=llama_cpp.LogitsProcessorList([*processors, deadline]),
+                **sampler,
             )
         except ValueError as exc:  # e.g. the prompt exceeds the context window
             raise LLMError("llm", f"embedded model rejected the request: {exc}") from None

@@ -145,7 +145,9 @@ def test_replayed_recording_gives_the_same_run(inst, tmp_path):
     again = fn(PROBLEM, inst, None, np.random.default_rng(0), llm_replay=str(rec))
     assert np.array_equal(again.decision["actions"], first.decision["actions"])
     assert again.details["open_loop"] == first.details["open_loop"]
-    trained = get_solver("mec-queues", "comllm").fn(PROBLEM, inst, None, np.random.default_rng(0), llm_replay=str(rec))
+    trained = get_solver("mec-queues", "comllm").fn(
+        PROBLEM, inst, None, np.random.default_rng(0), llm_replay=str(rec), state="paper", answer="paper"
+    )
     assert np.array_equal(trained.decision["actions"], first.decision["actions"])
 
 
@@ -174,7 +176,7 @@ def test_trained_model_missing_or_wrong_file_is_one_line(tmp_path, monkeypatch):
         trained_model("sft", str(bad))
     data = PROBLEM.make_instance(0, "comllm", devices=2, servers=6, slots=3)
     with pytest.raises(InputError, match="x.gguf' is not a GGUF"):
-        solve(data, "llm-sft", 0, None, model=str(bad))
+        solve(data, "llm-sft", 0, None, model=str(bad), state="paper", answer="paper")
     with pytest.raises(InputError, match="option llm_model"):
         solve(data, "llm-sft", 0, None, llm_model="smollm2")
 
@@ -225,11 +227,13 @@ def test_reward_reads_the_record_state():
 
 def test_bad_training_config_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="config.data.label"):
-        training.train("sft", tmp_path, config={"data": {"label": "random"}})
+        training.train("sft", tmp_path, "cpu-long", config={"data": {"label": "random"}})
     with pytest.raises(InputError, match="finetune.sft.max_steps"):
-        training.train("sft", tmp_path, config={"finetune": {"sft": {"max_steps": 0}}})
+        training.train("sft", tmp_path, "cpu-long", config={"finetune": {"sft": {"max_steps": 0}}})
     with pytest.raises(InputError, match="config.extra"):
         training.train("sft", tmp_path, config={"extra": 1})
+    with pytest.raises(InputError, match="config.data.servers"):
+        training.train("sft", tmp_path, config={"data": {"servers": 10}})
     with pytest.raises(UnknownNameError):
         get_trainer("mec-queues", "ppo")
 
@@ -238,7 +242,7 @@ def test_unfinished_stage_needs_resume(tmp_path):
     (tmp_path / "sft").mkdir()
     (tmp_path / "sft" / "run.json").write_text(json.dumps({"done": False}))
     with pytest.raises(InputError, match="--resume: .* unfinished training run"):
-        training.train("grpo", tmp_path, config={"data": {"records": 2, "devices": 2, "slots": 5}})
+        training.train("grpo", tmp_path, "cpu-long", config={"data": {"records": 2, "devices": 2, "slots": 5}})
 
 
 @pytest.mark.parametrize(
@@ -246,16 +250,16 @@ def test_unfinished_stage_needs_resume(tmp_path):
     [
         (
             ["--method", "sft", "--config", "CFG"],
-            "error: config.data.records: Input should be greater than or equal to 1",
+            "error: config.data.train_episodes: Input should be greater than or equal to 1",
         ),
         (["--method", "ppo"], "error: unknown training method for mec-queues 'ppo'"),
-        (["--method", "sft", "--profile", "gpu"], "error: profile: must be one of cpu, paper"),
+        (["--method", "sft", "--profile", "gpu"], "error: profile: must be one of cpu, cpu-long, paper"),
         (["--method", "sft", "--config", "MISSING"], "error: config"),
     ],
 )
 def test_train_cli_bad_config_exits_2_in_one_line(tmp_path, args, message):
     cfg = tmp_path / "cfg.json"
-    cfg.write_text(json.dumps({"data": {"records": 0}}))
+    cfg.write_text(json.dumps({"data": {"train_episodes": 0}}))
     args = [str(cfg) if a == "CFG" else str(tmp_path / "nope.json") if a == "MISSING" else a for a in args]
     proc = subprocess.run(
         [*CLI, "train", "mec-queues", *args, "--out", str(tmp_path / "out")],
@@ -292,7 +296,7 @@ def test_train_interrupted_resumes_and_the_policy_loads_the_gguf(tmp_path):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps(TINY))
     out = tmp_path / "train"
-    cmd = [*CLI, "train", "mec-queues", "--config", str(cfg), "--out", str(out), "--quiet"]
+    cmd = [*CLI, "train", "mec-queues", "--profile", "cpu-long", "--config", str(cfg), "--out", str(out), "--quiet"]
     log = (tmp_path / "train.log").open("w")  # a file, not a pipe: a full pipe would block the trainer
     proc = subprocess.Popen([*cmd, "--method", "sft"], env=PLUGIN_ENV, stdout=log, stderr=log)
     deadline = time.time() + 2400
@@ -313,7 +317,16 @@ def test_train_interrupted_resumes_and_the_policy_loads_the_gguf(tmp_path):
     assert summary["method"] == "grpo" and summary["sft_steps"] == 4 and summary["steps"] == 1
     assert summary["trained_servers"] == 6 and summary["train_records"] == 4
     inst = PROBLEM.make_instance(1, "comllm", devices=2, servers=11, slots=4)
-    _, _, res = solve(inst, "llm-grpo", 0, None, model=str(out / "grpo" / "model.gguf"), open_loop=False)
+    _, _, res = solve(
+        inst,
+        "llm-grpo",
+        0,
+        None,
+        model=str(out / "grpo" / "model.gguf"),
+        open_loop=False,
+        state="paper",
+        answer="paper",
+    )
     assert res.stats["trained_servers"] == 6 and res.stats["training_steps"] == "sft 4 + grpo 1"
     assert res.stats["llm_calls"] == res.stats["closed_tasks"] > 0
 

@@ -125,6 +125,11 @@ def write_gguf(
     extra = set(weights) - {"output.weight"} if "token_embd.weight" not in weights else set(weights)
     if extra:
         raise InputError("export", f"weights with no tensor in the base GGUF: {sorted(extra)[:3]}")
+    return finish_file(writer, tmp, out_path)
+
+
+def finish_file(writer: Any, tmp: Path, out_path: Path) -> Path:
+    """Write a filled GGUFWriter's header, metadata and tensors to ``tmp``, then move it to ``out_path``."""
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

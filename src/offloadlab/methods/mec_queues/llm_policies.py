@@ -30,7 +30,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -43,7 +43,8 @@ from offloadlab.llm import LLMClient, LLMError, LLMOptions, Request, TokenBudget
 from offloadlab.llm.embedded import MODELS
 from offloadlab.methods.mec_queues.episode import add_open_loop, play, to_result
 from offloadlab.methods.mec_queues.training import META_FILE
-from offloadlab.scenarios.mec_queues.comllm import parse_action
+from offloadlab.scenarios.mec_queues.comllm import Answer, read_answer
+from offloadlab.scenarios.mec_queues.compact import compact_messages, valid_ids
 from offloadlab.scenarios.mec_queues.dataset import chat_messages
 from offloadlab.scenarios.mec_queues.instance import MecInstance
 from offloadlab.scenarios.mec_queues.oracles import arriving
@@ -53,6 +54,19 @@ from offloadlab.scenarios.mec_queues.text import TextState, observe
 
 EVAL_TEMPERATURE = 0.7  # the authors' evaluate_model.py
 EVAL_MAX_TOKENS = 20
+EVAL_MAX_TOKENS_ID = 2  # an id answer is one token (the grammar then ends it)
+# the rest of the authors' sampling (evaluate_model.py: top_p 0.9, repetition_penalty 1.1), by backend
+EVAL_SAMPLING = {
+    "embedded": {"top_p": 0.9, "repeat_penalty": 1.1},
+    "openai": {"top_p": 0.9, "repetition_penalty": 1.1},
+}
+SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
+MANIFEST = "manifest.json"
+ADAPTER_FILE = "adapter.gguf"
+StateFormat = Annotated[
+    Literal["compact", "paper"],
+    Field(description="state text: compact (a short line per server) or paper (the authors' long English)"),
+]
 FALLBACK = 0  # closed loop: a task without a usable answer runs locally
 UNANSWERED = -1  # open loop: scored as a parse failure (infinite cost, removed)
 WORLDS = ("closed", "open")
@@ -61,21 +75,30 @@ WORLDS = ("closed", "open")
 class LLMPolicy:
     """Asks the model for each arriving task's action; counts unusable answers per world."""
 
-    def __init__(self, client: LLMClient, options: LLMOptions, rng: np.random.Generator, budget: int | None):
+    def __init__(
+        self,
+        client: LLMClient,
+        options: LLMOptions,
+        rng: np.random.Generator,
+        budget: int | None,
+        state: StateFormat = "paper",
+        answer: Answer = "paper",
+    ):
         self.client, self.options, self.rng, self.budget = client, options, rng, budget
-        self.max_tokens = options.max_tokens or EVAL_MAX_TOKENS
+        self.state_format, self.answer_format = state, answer
+        self.max_tokens = options.max_tokens or (EVAL_MAX_TOKENS_ID if answer == "id" else EVAL_MAX_TOKENS)
         self.world = "closed"
         self.counts: dict[str, Counter] = {w: Counter() for w in WORLDS}
         self.stopped = ""
 
     def answer(self, state: TextState) -> int | None:
         """The parsed action of one task (None: unparseable, or no answer), re-asked ``answer_retries`` times."""
-        messages = tuple(chat_messages(state))
+        messages = tuple(compact_messages(state) if self.state_format == "compact" else chat_messages(state))
         for attempt in range(self.options.answer_retries + 1):
             text = self.ask(messages, attempt)
             if text is None:
                 return None
-            action = parse_action(text)
+            action = read_answer(text, state, self.answer_format)
             if action is not None:
                 return action
             self.counts[self.world]["unparseable_answers"] += 1
@@ -140,12 +163,13 @@ def play_llm(
     rng: np.random.Generator,
     budget: int | None,
     open_loop: bool,
+    formats: tuple[StateFormat, Answer] = ("paper", "paper"),
     **stats: Any,
 ) -> Result:
     """The closed-loop episode, then (``open_loop``) the open-loop test set, with one policy that knows which
-    world it is in (the two halves of ``episode.run_policy``)."""
+    world it is in (the two halves of ``episode.run_policy``); ``formats`` = (state text, answer)."""
     started = time.perf_counter()
-    policy = LLMPolicy(client, options, rng, budget)
+    policy = LLMPolicy(client, options, rng, budget, *formats)
     result = to_result(play(instance, policy), started, **stats)
     if open_loop:
         policy.world = "open"
@@ -164,11 +188,23 @@ def _instance(problem: Any, instance: Any) -> MecInstance:
     return instance if isinstance(instance, MecInstance) else problem.load_instance(instance)
 
 
-def _sampling(llm: LLMOptions) -> LLMOptions:
-    """The options with the authors' evaluation temperature where the user set none (one answer per task)."""
+def _sampling(llm: LLMOptions, servers: int | None = None, adapter: str | None = None) -> LLMOptions:
+    """The options with the authors' evaluation sampling where the user set none (temperature 0.7, top-p
+    0.9, repetition penalty 1.1; one answer per task); for id answers (``servers`` given) the grammar's
+    valid ids, and the embedded backend's LoRA ``adapter``."""
     if llm.samples != 1:
         raise InputError("option samples", f"must be 1: each task gets one answer, as the authors' (got {llm.samples})")
-    return llm if "temperature" in llm.model_fields_set else llm.model_copy(update={"temperature": EVAL_TEMPERATURE})
+    if "temperature" not in llm.model_fields_set:
+        llm = llm.model_copy(update={"temperature": EVAL_TEMPERATURE})
+    backend = llm.backend or ("replay" if llm.replay else "embedded")
+    extra: dict[str, Any] = (
+        dict(EVAL_SAMPLING.get(backend, {})) if "extra" not in llm.model_fields_set else dict(llm.extra)
+    )
+    if servers is not None and backend in EVAL_SAMPLING:
+        extra["guided_choice"] = valid_ids(servers)
+    if adapter is not None and backend == "embedded":
+        extra["lora_path"] = adapter
+    return llm.model_copy(update={"extra": extra})
 
 
 @register_solver(
@@ -188,19 +224,16 @@ def llm_zero_shot(
     *,
     llm: LLMOptions,
     open_loop: Annotated[bool, Field(description="also score the authors' open-loop world")] = True,
+    state: StateFormat = "paper",
+    answer: Answer = "paper",
 ) -> Result:
-    """Zero-shot LLM policy; ``budget`` caps its LLM calls, ``open_loop`` adds the authors' world."""
-    llm = _sampling(llm)
+    """Zero-shot LLM policy; ``budget`` caps its LLM calls, ``open_loop`` adds the authors' world;
+    ``state``/``answer``: the authors' long text and decision name, or the compact text and the bare id."""
+    inst = _instance(problem, instance)
+    llm = _sampling(llm, inst.params.servers if answer == "id" else None)
     client = make_client(llm)
     return play_llm(
-        _instance(problem, instance),
-        client,
-        llm,
-        rng,
-        budget,
-        open_loop,
-        label="LLM, zero-shot",
-        model=client.backend.model,
+        inst, client, llm, rng, budget, open_loop, (state, answer), label="LLM, zero-shot", model=client.backend.model
     )
 
 
@@ -220,10 +253,58 @@ def trained_model(method: str, model: str | None) -> tuple[str, dict[str, Any]]:
     return str(path), json.loads(meta_file.read_text()) if meta_file.is_file() else {}
 
 
+def trained_adapter(method: str, adapter: str | None) -> tuple[str, dict[str, Any]]:
+    """The LoRA adapter GGUF of a compact-state policy and its training summary: ``adapter``, else the one
+    ``offloadlab train`` wrote under the default train dir, else the one shipped with the package. A missing
+    or wrong file is one InputError naming what is needed."""
+    hint = f"train it with `offloadlab train {SCENARIO_ID} --method {method}` or give --adapter PATH"
+    if adapter:
+        path = Path(adapter)
+    else:
+        local = default_train_dir(SCENARIO_ID) / method / ADAPTER_FILE
+        path = local if local.is_file() else SHIPPED_ADAPTERS / f"{method}.gguf"
+    if not path.is_file():
+        raise InputError("option adapter", f"no trained {method} adapter: '{path}' not found ({hint})")
+    with path.open("rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise InputError("option adapter", f"'{path}' is not a GGUF adapter ({hint})")
+    summary = path.parent / "summary.json"
+    manifest = path.parent / MANIFEST
+    if path.name == ADAPTER_FILE and summary.is_file():
+        meta = json.loads(summary.read_text())
+    elif manifest.is_file():
+        meta = json.loads(manifest.read_text())["adapters"].get(path.name, {})
+    else:
+        meta = {}
+    if not meta:
+        raise InputError(
+            "option adapter",
+            f"'{path}' has no training summary beside it, so it is not a trained {method} policy ({hint})",
+        )
+    return str(path), meta
+
+
 def training_stats(model: str, meta: dict[str, Any]) -> dict[str, Any]:
     """The stats keys the paper's table shows as the training behind a row."""
     if not meta or not meta.get("trained", True):
         return {"model": model, "trained": False}
+    if meta.get("answer") == "id":  # a compact-state adapter (cpu profile)
+        steps = (
+            f"{meta['steps']}"
+            if meta["method"] == "sft"
+            else f"sft {meta['sft_steps']} + {meta['method']} {meta['steps']}"
+        )
+        return {
+            "model": model,
+            "adapter": model,
+            "train_records": meta["records"]["train"],
+            "training_steps": steps,
+            "trained_servers": meta["trained_servers"],
+            "training_seconds": float(meta["wall_s"]) + float(meta.get("sft_wall_s", 0.0)),
+            "training_label": meta["label"],
+            "training_profile": meta["profile"],
+            "val_accuracy": meta["val_accuracy"],
+        }
     steps = (
         f"{meta['steps']}" if "sft_steps" not in meta else f"sft {meta['sft_steps']} + {meta['method']} {meta['steps']}"
     )
@@ -248,7 +329,7 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
         SCENARIO_ID,
         description,
         budget_unit="llm_calls",
-        smoke=Smoke(options={"model": "smollm2", "open_loop": False}, slow=True),
+        smoke=Smoke(options={"open_loop": False}, slow=True),
     )
     @llm_method(answer_retries=0)
     def solve(
@@ -258,23 +339,39 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
         rng: np.random.Generator,
         *,
         llm: LLMOptions,
-        model: Annotated[str | None, Field(description="trained policy GGUF (default: the train folder's)")] = None,
+        adapter: Annotated[
+            str | None, Field(description="LoRA adapter GGUF (default: the train folder's, else the shipped one)")
+        ] = None,
+        model: Annotated[
+            str | None, Field(description="merged policy GGUF of --profile paper (authors' formats only)")
+        ] = None,
+        state: StateFormat = "compact",
+        answer: Answer = "id",
         open_loop: Annotated[bool, Field(description="also score the authors' open-loop world")] = True,
     ) -> Result:
-        """Play the trained policy (``model``: its GGUF, default under the train dir; with
-        ``--llm-backend openai`` the server's ``--llm-model`` answers and ``model`` only names the training)."""
-        embedded = (llm.backend or ("replay" if llm.replay else "embedded")) == "embedded"
+        """Play the trained policy. Compact state and id answer (default): the LoRA ``adapter`` GGUF on the
+        embedded base model (default: the one trained under the train dir, else the shipped one). The authors'
+        formats (``state``/``answer`` paper): the merged ``model`` GGUF of ``--profile paper``. With
+        ``--llm-backend openai`` the server's ``--llm-model`` answers and the files only name the training."""
+        inst = _instance(problem, instance)
+        backend = llm.backend or ("replay" if llm.replay else "embedded")
+        embedded = backend == "embedded"
         if embedded and llm.model is not None:
-            raise InputError("option llm_model", "the trained policy's GGUF is given with --model")
-        # the embedded backend loads the file; another backend answers by itself and the file only names
-        # the training behind the row
-        path, meta = trained_model(method, model) if embedded or model else (llm.model or llm.replay or "", {})
-        if embedded:
-            llm = llm.model_copy(update={"model": path})
-        llm = _sampling(llm)
+            raise InputError("option llm_model", "the trained policy is given with --adapter (or --model)")
+        if (state, answer) == ("compact", "id"):
+            path, meta = trained_adapter(method, adapter)
+            base = meta.get("base_model", "smollm2")
+            llm = _sampling(llm.model_copy(update={"model": base}) if embedded else llm, inst.params.servers, path)
+        elif (state, answer) == ("paper", "paper"):
+            path, meta = trained_model(method, model) if embedded or model else (llm.model or llm.replay or "", {})
+            llm = _sampling(llm.model_copy(update={"model": path}) if embedded else llm)
+        else:
+            raise InputError(
+                "option state", "a trained policy reads compact states with id answers, or paper with paper"
+            )
         client = make_client(llm)
         return play_llm(
-            _instance(problem, instance), client, llm, rng, budget, open_loop, label=label, **training_stats(path, meta)
+            inst, client, llm, rng, budget, open_loop, (state, answer), label=label, **training_stats(path, meta)
         )
 
     solve.__name__ = name.replace("-", "_")

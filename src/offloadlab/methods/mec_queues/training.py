@@ -6,11 +6,17 @@ authors' label source) or ``greedy-oracle``; ``data.records`` of them drawn at r
 episodes, so that loaded queues late in an episode are represented. Always at ``data.servers`` = 6: the
 11-server runs of the LLM solvers are zero-shot with the 6-server model.
 
-Stages, each a run folder under ``out`` (``sft/``, ``grpo/``, ``comllm/``) of the generic pipeline
-(``llm.finetune``): ``sft`` on the oracle answers; ``grpo`` (reward variant "grpo") and ``comllm`` (variant
-"comllm": LACS added to the cost) each a new LoRA on top of the merged SFT model, as the authors do. A
-missing SFT stage is trained first; a finished stage is reused; an interrupted one continues from its last
-checkpoint with ``resume`` (without it, it is refused, so a run is never continued by accident).
+Profiles: ``cpu`` is ``compact_training`` (compact states, one-token id answers, the trunk computed once:
+minutes on 2 cores). ``paper`` keeps the authors' long state text and answer with TRL and their settings (for a
+GPU); ``cpu-long`` is the same long-format TRL pipeline with the finetune ``cpu`` settings (about 100 s and
+11 GB per optimiser step on 2 cores: a check that the long path runs, not a way to train a policy).
+
+Stages of the ``paper`` and ``cpu-long`` profiles, each a run folder under ``out`` (``sft/``, ``grpo/``,
+``comllm/``) of the generic pipeline (``llm.finetune``): ``sft`` on the oracle answers; ``grpo`` (reward
+variant "grpo") and ``comllm`` (variant "comllm": LACS added to the cost) each a new LoRA on top of the merged
+SFT model, as the authors do. A missing SFT stage is trained first; a finished stage is reused; an interrupted
+one continues from its last checkpoint with ``resume`` (without it, it is refused, so a run is never
+continued by accident).
 The chat is the one the solvers ask (``dataset.chat_messages``): the scenario's system prompt and input marker.
 """
 
@@ -41,7 +47,8 @@ RUN_STATE = "the JSON state of an offloadlab fine-tuning run (run.json)"
 STAGE_SUMMARY = f"the JSON summary of a finished mec-queues training stage ({META_FILE})"
 # records per profile when the config does not say: ours for the CPU; the authors' dataset size is not in
 # their scripts, so the paper profile's is our choice too
-PROFILE_RECORDS = {"cpu": 64, "paper": 2000}
+PROFILE_RECORDS = {"cpu-long": 64, "paper": 2000}
+PROFILES = ("cpu", *PROFILE_RECORDS)
 # The state text is long (SmolLM2's tokenizer: 1,138 prompt tokens at 6 servers, 1,661 at 11): the cpu
 # profile's 1,024-token limits would cut every SFT answer off and drop every GRPO prompt. SFT sequences up to
 # 2,048 tokens (the authors' max_seq_length) and GRPO prompts up to the authors' 1,948 in every profile.
@@ -87,7 +94,7 @@ def parse_train_config(config: Mapping[str, Any] | None) -> MecTrainConfig:
 def finetune_config(method: str, profile: str, cfg: MecTrainConfig) -> FinetuneConfig:
     """The pipeline's config: the profile (``paper-comllm``'s groups of 4 for the comllm stage of ``paper``),
     the scenario's chat framing, then the user's overrides."""
-    name = "paper-comllm" if profile == "paper" and method == "comllm" else profile
+    name = "paper-comllm" if profile == "paper" and method == "comllm" else {"cpu-long": "cpu"}.get(profile, profile)
     over = {"system_prompt": SYSTEM_PROMPT, "input_heading": INPUT_MARKER, **cfg.finetune}
     for group, fit in FIT_PROMPTS.items():  # the user's values win over the fit
         mine = cfg.finetune.get(group, {})
@@ -180,8 +187,12 @@ def train(
 
     if method not in METHODS:
         raise InputError("method", f"must be one of {', '.join(METHODS)} (got {method!r})")
-    if profile not in PROFILE_RECORDS:
-        raise InputError("profile", f"must be one of {', '.join(PROFILE_RECORDS)} (got {profile!r})")
+    if profile not in PROFILES:
+        raise InputError("profile", f"must be one of {', '.join(PROFILES)} (got {profile!r})")
+    if profile == "cpu":
+        from offloadlab.methods.mec_queues.compact_training import train_compact
+
+        return train_compact(method, out, config, resume)
     cfg = parse_train_config(config)
     finetune_config(method, profile, cfg)  # a bad override fails here, before any data or model is built
     n = cfg.data.records or PROFILE_RECORDS[profile]

@@ -21,8 +21,20 @@ register_paper(
         scenario=PROBLEM.manifest.id,
         title="Seed 002: COMLLM, LLM task offloading with look-ahead (Tang & Wong queue simulator, both worlds)",
         spec_dir=Path(__file__).parent / "specs",
-        specs=("mecq_comllm.yaml", "mecq_zeroshot.yaml", "mecq_arrival.yaml"),
-        quick_specs=("mecq_comllm_quick.yaml", "mecq_zeroshot_quick.yaml", "mecq_arrival_quick.yaml"),
+        specs=(
+            "mecq_comllm.yaml",
+            "mecq_zeroshot.yaml",
+            "mecq_arrival.yaml",
+            "mecq_llm.yaml",
+            "mecq_llm_zeroshot.yaml",
+        ),
+        quick_specs=(
+            "mecq_comllm_quick.yaml",
+            "mecq_zeroshot_quick.yaml",
+            "mecq_arrival_quick.yaml",
+            "mecq_llm_quick.yaml",
+            "mecq_llm_zeroshot_quick.yaml",
+        ),
         claims=check_claims,
         drawers=DRAWERS,
     )

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from offloadlab.scenarios.mec_queues.compact import parse_id
 from offloadlab.scenarios.mec_queues.text import TextState, as_arrays
 
 INVALID_ACTION_COST = 5.0  # the authors' cost of a server id that is not in the state
@@ -25,6 +26,11 @@ LACS_WEIGHT = 0.3
 LACS_STEPS = 3
 LACS_ONLY_BELOW = 10.0  # LACS is computed only when the one-step cost is below this
 Variant = Literal["grpo", "comllm"]
+Answer = Literal["paper", "id"]  # the authors' decision name, or the bare id (one token)
+# Format term of a usable id answer: the best the authors' format term gives (0.5 + 1 for a short answer
+# with a decision keyword). With the grammar every id answer is well formed, so the term is constant and
+# only the task term moves the advantages, as it does for the authors' well-formed answers.
+ID_FORMAT_REWARD = 1.5
 
 
 def _local_rate(state: TextState) -> float:
@@ -125,12 +131,22 @@ def format_reward(text: str, variant: Variant) -> float:
     return reward - (2.0 if variant == "grpo" else 1.0)
 
 
+def read_answer(text: str, state: TextState, answer: Answer = "paper") -> int | None:
+    """The action of an answer in either format (None: unusable)."""
+    return parse_action(text) if answer == "paper" else parse_id(text, len(state.servers))
+
+
 def task_reward(
-    text: str, state: TextState, variant: Variant, rng: np.random.Generator, lacs_weight: float = LACS_WEIGHT
+    text: str,
+    state: TextState,
+    variant: Variant,
+    rng: np.random.Generator,
+    lacs_weight: float = LACS_WEIGHT,
+    answer: Answer = "paper",
 ) -> float:
     """Task term: -10 if unparseable, else 1 - C (a further -10 if C > 10); C = one-step cost, plus
     ``lacs_weight`` x LACS in the "comllm" variant when the one-step cost is below 10."""
-    action = parse_action(text)
+    action = read_answer(text, state, answer)
     if action is None:
         return -10.0
     cost = comllm_cost(state, action)
@@ -140,12 +156,22 @@ def task_reward(
 
 
 def reward(
-    text: str, state: TextState | None, variant: Variant, rng: np.random.Generator, lacs_weight: float = LACS_WEIGHT
+    text: str,
+    state: TextState | None,
+    variant: Variant,
+    rng: np.random.Generator,
+    lacs_weight: float = LACS_WEIGHT,
+    answer: Answer = "paper",
 ) -> float:
-    """The authors' GRPO reward 0.8 x task + 0.2 x format; -10 when the prompt's state cannot be read."""
+    """The authors' GRPO reward 0.8 x task + 0.2 x format; -10 when the prompt's state cannot be read.
+    For an id answer the format term is ``ID_FORMAT_REWARD`` when usable, the authors' -2 when not."""
     if state is None:
         return -10.0
-    return 0.8 * task_reward(text, state, variant, rng, lacs_weight) + 0.2 * format_reward(text, variant)
+    if answer == "id":
+        fmt = ID_FORMAT_REWARD if read_answer(text, state, "id") is not None else -2.0
+    else:
+        fmt = format_reward(text, variant)
+    return 0.8 * task_reward(text, state, variant, rng, lacs_weight, answer) + 0.2 * fmt
 
 
 # -- open-loop metrics -----------------------------------------------------------------------------

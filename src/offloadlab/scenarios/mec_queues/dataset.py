@@ -24,7 +24,8 @@ from offloadlab.scenarios.mec_queues.text import (
 )
 
 Label = Literal["comllm-oracle", "greedy-oracle"]
-Behaviour = Literal["label", "random"]
+Behaviour = Literal["label", "random", "least-loaded"]
+BEHAVIOURS: tuple[Behaviour, ...] = ("label", "random", "least-loaded")
 
 
 def record(state: TextState, action: int) -> dict[str, Any]:
@@ -37,6 +38,41 @@ def chat_messages(state: TextState) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(state)}]
 
 
+def labelled_states(
+    instance: MecInstance,
+    label: Label = "comllm-oracle",
+    behaviour: Behaviour = "label",
+    rng: np.random.Generator | None = None,
+    limit: int | None = None,
+) -> list[tuple[TextState, int]]:
+    """(text state, label) of every task of an episode (slot, then device order), labelled by ``label``.
+
+    The states come from playing the episode with the labels themselves (``behaviour="label"``: the
+    states a deployed policy meets), with uniformly random actions (``"random"``: more varied queues) or
+    with least-loaded (``"least-loaded"``: never local, busy servers). Stops after ``limit`` states.
+    """
+    if label not in ("comllm-oracle", "greedy-oracle"):
+        raise InputError("label", f"must be 'comllm-oracle' or 'greedy-oracle' (got {label!r})")
+    if behaviour not in BEHAVIOURS:
+        raise InputError("behaviour", f"must be one of {', '.join(BEHAVIOURS)} (got {behaviour!r})")
+    rng = rng or np.random.default_rng(0)
+    decide = oracles.comllm_oracle_actions if label == "comllm-oracle" else oracles.greedy_oracle_actions
+    sim = QueueSim(instance.params, instance.arrivals)
+    out: list[tuple[TextState, int]] = []
+    while sim.t < instance.params.slots and (limit is None or len(out) < limit):
+        labels = decide(sim)
+        queue = sim.server_backlog_mbit()[0].sum(axis=0)
+        out += [(observe(sim, 0, d, queue), int(labels[d])) for d in oracles.arriving(sim)]
+        if behaviour == "label":
+            acts = labels
+        elif behaviour == "random":
+            acts = np.asarray(rng.integers(0, sim.S + 1, size=sim.D))
+        else:
+            acts = oracles.least_loaded_actions(sim)[0]
+        sim.step(acts)
+    return out[:limit]
+
+
 def build_records(
     instance: MecInstance,
     label: Label = "comllm-oracle",
@@ -44,27 +80,8 @@ def build_records(
     rng: np.random.Generator | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Records of every task of an episode (slot, then device order), labelled by ``label``.
-
-    The states come from playing the episode with the labels themselves (``behaviour="label"``: the
-    states a deployed policy meets) or with uniformly random actions (``"random"``: more varied queues).
-    Stops after ``limit`` records.
-    """
-    if label not in ("comllm-oracle", "greedy-oracle"):
-        raise InputError("label", f"must be 'comllm-oracle' or 'greedy-oracle' (got {label!r})")
-    if behaviour not in ("label", "random"):
-        raise InputError("behaviour", f"must be 'label' or 'random' (got {behaviour!r})")
-    rng = rng or np.random.default_rng(0)
-    decide = oracles.comllm_oracle_actions if label == "comllm-oracle" else oracles.greedy_oracle_actions
-    sim = QueueSim(instance.params, instance.arrivals)
-    out: list[dict[str, Any]] = []
-    while sim.t < instance.params.slots and (limit is None or len(out) < limit):
-        labels = decide(sim)
-        queue = sim.server_backlog_mbit()[0].sum(axis=0)
-        for d in oracles.arriving(sim):
-            out.append(record(observe(sim, 0, d, queue), int(labels[d])))
-        sim.step(labels if behaviour == "label" else np.asarray(rng.integers(0, sim.S + 1, size=sim.D)))
-    return out[:limit]
+    """The authors' records (instruction, input, output) of ``labelled_states``."""
+    return [record(state, action) for state, action in labelled_states(instance, label, behaviour, rng, limit)]
 
 
 def make_reward_function(

