@@ -43,7 +43,8 @@ from offloadlab.llm import LLMClient, LLMError, LLMOptions, Request, TokenBudget
 from offloadlab.llm.embedded import MODELS
 from offloadlab.methods.mec_queues.episode import add_open_loop, play, to_result
 from offloadlab.methods.mec_queues.training import META_FILE
-from offloadlab.scenarios.mec_queues.comllm import Answer, read_answer
+from offloadlab.scenarios.mec_queues.comllm import Answer as AnswerKind
+from offloadlab.scenarios.mec_queues.comllm import read_answer
 from offloadlab.scenarios.mec_queues.compact import compact_messages, valid_ids
 from offloadlab.scenarios.mec_queues.dataset import chat_messages
 from offloadlab.scenarios.mec_queues.instance import MecInstance
@@ -63,6 +64,9 @@ EVAL_SAMPLING = {
 SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
 MANIFEST = "manifest.json"
 ADAPTER_FILE = "adapter.gguf"
+Answer = Annotated[
+    AnswerKind, Field(description="answer: id (the server id alone, one token) or paper (the authors' decision)")
+]
 StateFormat = Annotated[
     Literal["compact", "paper"],
     Field(description="state text: compact (a short line per server) or paper (the authors' long English)"),
