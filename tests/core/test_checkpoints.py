@@ -86,15 +86,15 @@ def test_bad_checkpoint_is_one_line(name, tmp_path, capsys, monkeypatch):
 
 
 def test_mec_queues_training_state(tmp_path, capsys, monkeypatch):
-    """`train mec-queues`: a corrupt run.json of an earlier stage is one line naming it."""
+    """`train mec-queues`: a corrupt summary of an earlier stage is one line naming it, before any training."""
     pytest.importorskip("transformers")
     stage = tmp_path / "sft"
     stage.mkdir()
-    (stage / "run.json").write_bytes(b'{"done": tr')
+    (stage / "summary.json").write_bytes(b'{"done": tr')
     code, out, err = run_cli(
-        ["train", "mec-queues", "--method", "sft", "--out", tmp_path, "--quiet"], capsys, monkeypatch
+        ["train", "mec-queues", "--method", "comllm", "--out", tmp_path, "--quiet"], capsys, monkeypatch
     )
-    _assert_names_file(code, out, err, stage / "run.json")
+    _assert_names_file(code, out, err, stage / "summary.json")
 
 
 def test_load_checkpoint_cases(tmp_path):

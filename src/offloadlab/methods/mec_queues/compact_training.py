@@ -29,6 +29,7 @@ from pydantic import Field
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
 from offloadlab.llm.finetune.answers import AnswerGroup, GRPOSchedule, SFTSchedule, accuracy, grpo, sft
+from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.compact import compact_messages, valid_ids
 from offloadlab.scenarios.mec_queues.dataset import BEHAVIOURS, Label, labelled_states
@@ -195,7 +196,9 @@ class Pipeline:
 
 
 def _done(folder: Path) -> dict[str, Any] | None:
-    return json.loads((folder / SUMMARY_FILE).read_text()) if (folder / SUMMARY_FILE).is_file() else None
+    """The summary of a finished stage (None while unfinished); a damaged one is one line naming it."""
+    path = folder / SUMMARY_FILE
+    return read_json_checkpoint(path, f"the summary of a finished {folder.name} stage") if path.exists() else None
 
 
 def run_sft(pipe: Pipeline) -> dict[str, Any]:
@@ -261,6 +264,8 @@ def train_compact(method: str, out: Path, config: Mapping[str, Any] | None, resu
 
     cfg = parse_model(CompactConfig, dict(config or {}), "config")
     _check_resume(out, method, resume)
+    for stage in ("sft", method):  # damaged summaries are refused before the minutes of loading and data
+        _done(out / stage)
     started = time.perf_counter()
     pipe = Pipeline(cfg, out)
     summary = run_sft(pipe) if method == "sft" else run_grpo(pipe, method)
