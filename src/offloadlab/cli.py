@@ -190,8 +190,6 @@ def solve(
     options: `offloadlab solvers SCENARIO --solver NAME`)."""
     from dataclasses import replace
 
-    import numpy as np
-
     from offloadlab.core.io import scratch_logdir
     from offloadlab.core.run import solve as run_solve
     from offloadlab.experiments.spec import MAX_BUDGET
@@ -208,7 +206,7 @@ def solve(
     if output:
         write_data(output, result.decision)
     # a decision or detail of more than PRINT_LIMIT numbers is only written to -o, not printed
-    big = {k for k, v in {**result.decision, **result.details}.items() if np.size(v) > PRINT_LIMIT}
+    big = {k for k, v in {**result.decision, **result.details}.items() if _numbers(v) > PRINT_LIMIT}
     res = replace(result, decision=_without(result.decision, big), details=_without(result.details, big)).to_json()
     out = {
         **res["decision"],
@@ -224,6 +222,17 @@ def solve(
     if history:
         out["history"] = res["history"]
     emit(out, table, f"{solver} on {instance_file}")
+
+
+def _numbers(value: Any) -> int:
+    """How many numbers a decision or detail field holds (arrays, nested and ragged lists, scalars)."""
+    if hasattr(value, "ndim"):  # a numpy array (numpy is imported only by the commands that need it)
+        return int(value.size)
+    if isinstance(value, list | tuple):
+        return sum(_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_numbers(v) for v in value.values())
+    return 1
 
 
 def _without(fields: dict[str, Any], names: set[str]) -> dict[str, Any]:
