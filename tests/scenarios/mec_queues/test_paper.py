@@ -190,6 +190,15 @@ def test_claims_agree_with_a_good_comllm_row():
     assert got[("Near-optimal latency", closed_w)] == AGREES  # 4.7 / 4.8 = 97.9 %
 
 
+def test_a_figure_stored_twice_is_judged_once_by_the_experiment_with_comllm_rows():
+    good = _details(4.8, 0.0, [10.0] * 6, 3.07, 0.0, BALANCED)
+    baselines_only = _experiment(mc.FIG_TABLE, _baselines(6))
+    with_llm = _experiment(mc.FIG_TABLE, {**_baselines(6), ("comllm", 6): good})
+    got = mc.check_claims([baselines_only, with_llm])
+    assert got == mc.check_claims([with_llm])  # the claims once, from the store that has the method's rows
+    assert len(got) == len(mc.check_claims([baselines_only]))
+
+
 def test_claims_disagree_with_a_poor_comllm_row():
     poor = _details(7.0, 0.05, [50.0, 10.0, 0, 0, 0, 0], 6.0, 8.0, [0, 50, 10, 0, 0, 0, 0])
     got = _by_paper(mc.check_claims([_experiment(mc.FIG_TABLE, {**_baselines(6), ("comllm", 6): poor})]))

@@ -318,6 +318,23 @@ CHECKS: dict[str, tuple[Callable[[Experiment, str], Claim], ...]] = {
 }
 
 
+def deciding(experiments: list[Experiment]) -> list[Experiment]:
+    """One experiment per figure judges its claims (a claim is one row, whatever the number of stores): the
+    first with stored runs of the paper's method ``comllm``, else the first of that figure."""
+    by_figure: dict[str, list[Experiment]] = {}
+    for exp in experiments:
+        by_figure.setdefault(exp.figure or "", []).append(exp)
+    return [
+        next((e for e in exps if any(r.ok and r.solver == "comllm" for r in e.records)), exps[0])
+        for exps in by_figure.values()
+    ]
+
+
 def check_claims(experiments: list[Experiment]) -> list[Claim]:
-    """Every COMLLM claim that applies to a stored experiment, by its figure, in both worlds."""
-    return [check(exp, world) for exp in experiments for check in CHECKS.get(exp.figure or "", ()) for world in WORLDS]
+    """Every COMLLM claim that applies to the stored experiments, by figure (judged once), in both worlds."""
+    return [
+        check(exp, world)
+        for exp in deciding(experiments)
+        for check in CHECKS.get(exp.figure or "", ())
+        for world in WORLDS
+    ]
