@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from offloadlab.rl.record import training_of
+
 TREND = 1.0  # a trend over the last third of at most one noise standard deviation: flat
 DIP = 1.0  # last fifth at most one noise standard deviation worse than the best earlier fifth
 MIN_POINTS = 10  # fewer points than this: too short to judge
@@ -88,8 +90,5 @@ def episode_returns(stats: Mapping[str, Any], details: Mapping[str, Any] | None 
 
 def training_cost(stats: Mapping[str, Any]) -> tuple[int, float]:
     """Environment steps and wall seconds of a stored run's training (the record's names, else older ones)."""
-    t = stats.get("training")
-    if isinstance(t, Mapping):
-        return int(t.get("env_steps") or 0), float(t.get("wall_s", math.nan))
-    steps = stats.get("training_steps") or stats.get("training_slots") or stats.get("training_env_steps") or 0
-    return int(steps), float(stats.get("training_wall_s", stats.get("training_seconds", math.nan)))
+    record = training_of(stats)
+    return int(record.get("env_steps") or 0), float(record.get("wall_s", math.nan))
