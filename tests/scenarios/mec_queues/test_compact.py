@@ -9,13 +9,24 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import offloadlab.papers.mec_queues.plugin  # noqa: F401  (registers the scenario and its solvers)
 from offloadlab.core.errors import InputError
 from offloadlab.llm.embedded import ChoiceConstraint, resolve_model
 from offloadlab.methods.mec_queues import llm_policies
 from offloadlab.scenarios.mec_queues import comllm
-from offloadlab.scenarios.mec_queues.compact import compact_messages, compact_text, parse_id, valid_ids
+from offloadlab.scenarios.mec_queues.compact import (
+    Naming,
+    answer_pool,
+    compact_messages,
+    compact_text,
+    id_answer,
+    parse_id,
+    random_naming,
+    valid_ids,
+)
 from offloadlab.scenarios.mec_queues.params import make_params
 from offloadlab.scenarios.mec_queues.problem import PROBLEM
 from offloadlab.scenarios.mec_queues.text import state_from_params
@@ -38,10 +49,29 @@ def test_compact_text_by_hand(servers):
     lines = text.splitlines()
     assert len(lines) == servers + 2  # header, one line per server, the task last
     assert lines[0] == "upload 1.4 Mbit/slot; server:GHz,active tasks,queue Mbit"
-    assert lines[1] == "1:42,0,1.2"  # 41.8 GHz, 0 active, 1.25 Mbit rounded half to even
-    assert lines[3] == "3:22,2,3.8"
-    assert lines[servers] == f"{servers}:{[42, 30, 22][(servers - 1) % 3]},{servers - 1},{1.25 * servers:.1f}"
+    assert lines[1] == "A:42,0,1.2"  # 41.8 GHz, 0 active, 1.25 Mbit rounded half to even
+    assert lines[3] == "C:22,2,3.8"
+    last = "ABCDEFGHIJK"[servers - 1]
+    assert lines[servers] == f"{last}:{[42, 30, 22][(servers - 1) % 3]},{servers - 1},{1.25 * servers:.1f}"
     assert lines[-1] == "task 3.5 Mbit, local wait 4, net wait 1"
+
+
+def test_a_naming_shows_servers_in_its_order_under_its_letters():
+    naming = Naming((2, 0, 1), ("B", "E", "F"))
+    lines = compact_text(hand_state(3), naming).splitlines()
+    assert lines[1:4] == ["B:22,2,3.8", "E:42,0,1.2", "F:30,1,2.5"]  # line k shows server order[k]
+    assert [naming.answer(a) for a in range(4)] == ["0", "E", "F", "B"]
+    assert parse_id("B", 3, naming) == 3 and parse_id("A", 3, naming) is None and parse_id("0", 3, naming) == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(servers=st.integers(1, 12), extra=st.integers(0, 14), seed=st.integers(0, 2**32 - 1))
+def test_random_namings_round_trip(servers, extra, seed):
+    pool = min(servers + extra, 26)
+    naming = random_naming(servers, pool, np.random.default_rng(seed))
+    assert sorted(naming.order) == list(range(servers)) and list(naming.names) == sorted(set(naming.names))
+    assert set(naming.names) <= set(answer_pool(pool)[1:])
+    assert [naming.action(naming.answer(a)) for a in range(servers + 1)] == list(range(servers + 1))
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +87,14 @@ def test_compact_prompt_fits_its_token_limit(vocab, servers, limit):
     chat = f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
     n = len(vocab.tokenize(chat.encode(), add_bos=False, special=True))
     assert 60 < n <= limit
-    for answer in valid_ids(9):  # every id a model trained at S <= 9 can give is one token
+    for answer in valid_ids(26):  # every answer is one token, at any S the compact state names
         assert len(vocab.tokenize(answer.encode(), add_bos=False, special=False)) == 1
 
 
 @pytest.mark.parametrize(
     ("text", "servers", "want"),
-    [("3", 6, 3), (" 0\n", 6, 0), ("6", 6, 6), ("7", 6, None), ("11", 11, 11), ("12", 11, None),
-     ("", 6, None), ("server 3", 6, None), ("3 4", 6, None), ("-1", 6, None)],
+    [("C", 6, 3), (" 0\n", 6, 0), ("F", 6, 6), ("G", 6, None), ("K", 11, 11), ("L", 11, None),
+     ("3", 6, None), ("", 6, None), ("server C", 6, None), ("C D", 6, None), ("c", 6, None), ("-1", 6, None)],
 )  # fmt: skip
 def test_parse_id(text, servers, want):
     assert parse_id(text, servers) == want
@@ -73,35 +103,34 @@ def test_parse_id(text, servers, want):
 def test_id_reward_keeps_the_authors_task_term():
     state = hand_state(6)
     rng = np.random.default_rng(0)
-    rewards = [comllm.reward(str(a), state, "grpo", rng, answer="id") for a in range(7)]
+    rewards = [comllm.reward(id_answer(a, 6), state, "grpo", rng, answer="id") for a in range(7)]
     costs = comllm.comllm_costs(state)
     assert int(np.argmax(rewards)) == comllm.comllm_oracle(state)
     # 0.8 (1 - C) + 0.2 x 1.5 while C <= 10
     ok = costs <= 10
     assert np.allclose(np.array(rewards)[ok], 0.8 * (1 - costs[ok]) + 0.3)
-    assert comllm.reward("9", state, "grpo", rng, answer="id") == pytest.approx(0.8 * -10 + 0.2 * -2)
+    assert comllm.reward("G", state, "grpo", rng, answer="id") == pytest.approx(0.8 * -10 + 0.2 * -2)
 
 
 class FakeVocab:
-    """Digits are one token each (as SmolLM2's); end of sequence is 99."""
+    """Every character is one token (its code point); end of sequence is 999."""
 
     def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
-        return [int(c) for c in text.decode()]
+        return [ord(c) for c in text.decode()]
 
     def token_eos(self) -> int:
-        return 99
+        return 999
 
 
 def test_choice_grammar_allows_exactly_the_valid_ids():
     grammar = ChoiceConstraint(FakeVocab(), valid_ids(11))
-    assert grammar.allowed(()) == list(range(10))  # "1" may start 1, 10 or 11
-    assert grammar.allowed((1,)) == [0, 1, 99]
-    assert grammar.allowed((2,)) == [99]
-    scores = np.zeros(100, dtype=np.float32)
+    assert grammar.allowed(()) == [ord("0"), *range(ord("A"), ord("K") + 1)]
+    assert grammar.allowed((ord("C"),)) == [999]  # one token, then the end
+    scores = np.zeros(1000, dtype=np.float32)
     first = grammar(np.array([5, 5, 5]), scores.copy())
-    assert np.isfinite(first).sum() == 10
-    after = grammar(np.array([5, 5, 5, 7]), scores.copy())
-    assert np.flatnonzero(np.isfinite(after)).tolist() == [99]
+    assert np.isfinite(first).sum() == 12
+    after = grammar(np.array([5, 5, 5, ord("D")]), scores.copy())
+    assert np.flatnonzero(np.isfinite(after)).tolist() == [999]
 
 
 def test_shipped_adapters_have_a_manifest():
@@ -112,6 +141,7 @@ def test_shipped_adapters_have_a_manifest():
         path = llm_policies.SHIPPED_ADAPTERS / f"{method}.gguf"
         total += path.stat().st_size
         assert entry["method"] == method and entry["answer"] == "id" and entry["trained_servers"] == 6
+        assert entry["names"] == "letters" and entry["transfer_servers"] == 11
         assert entry["records"]["train"] + entry["records"]["val"] >= 2000 and 0 < entry["val_accuracy"] <= 1
         assert entry["wall_s"] > 0 and len(entry["commit"]) == 40
     assert total <= 20 * 2**20

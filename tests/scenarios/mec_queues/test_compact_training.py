@@ -15,7 +15,14 @@ from offloadlab.scenarios.mec_queues.problem import PROBLEM
 
 TINY = {
     "threads": 1,
-    "data": {"train_episodes": 1, "val_episodes": 1, "grpo_episodes": 1, "states_per_episode": 12, "devices": 6},
+    "data": {
+        "train_episodes": 1,
+        "val_episodes": 1,
+        "grpo_episodes": 1,
+        "states_per_episode": 12,
+        "devices": 6,
+        "transfer_episodes": 1,
+    },
     "sft": {"max_epochs": 2},
     "grpo": {"steps": 2, "prompts": 4, "group": 4, "save_every": 1},
 }
@@ -29,6 +36,7 @@ def test_two_step_training_reloads_its_adapter(tmp_path):
     assert summary["method"] == "comllm" and summary["steps"] == 2 and summary["sft_steps"] > 0
     sft = json.loads((out / "sft" / "summary.json").read_text())
     assert sft["epochs"] == 2 and len(sft["curve"]) == 2 and 0 <= sft["val_accuracy"] <= 1
+    assert sft["names"] == "letters" and 0 <= sft["transfer_accuracy"] <= 1 and sft["transfer_servers"] == 11
     # a finished run is reused, not retrained
     again = train_compact("comllm", out, TINY)
     assert again["wall_s"] == summary["wall_s"]

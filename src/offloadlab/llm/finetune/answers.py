@@ -32,18 +32,20 @@ from offloadlab.llm.finetune.run_state import write_json
 from offloadlab.llm.finetune.trunk import Packed, TrunkModel
 
 # reward(prompt index, choice index) -> float; prompts are numbered across the groups in order
+NOT_ALLOWED = -1e4  # logit of a choice the grammar rules out (finite: no NaN in the KL term)
 ChoiceReward = Callable[[int, int], float]
 
 
 @dataclass
 class AnswerGroup:
-    """Prompts sharing a prefix: the packed tokens, their cached trunk output, the allowed answer tokens, and
-    the right one's index per prompt (SFT)."""
+    """Prompts sharing a prefix: the packed tokens, their cached trunk output, the answer tokens, the
+    right one's index per prompt (SFT) and which of the answers the group allows (its grammar)."""
 
     hidden: Any
     pack: Packed
     choices: list[int]
     targets: list[int] | None = None
+    valid: list[bool] | None = None  # which choices these prompts allow (None: all)
 
     def __len__(self) -> int:
         return len(self.pack.suffixes)
@@ -60,7 +62,7 @@ class SFTSchedule(StrictModel):
     balance: bool = Field(
         True, description="weight each answer by 1/sqrt(its share of the training targets) (rare ids count more)"
     )
-    max_epochs: int = Field(12, ge=1, le=1000, description="hard cap on epochs")
+    max_epochs: int = Field(16, ge=1, le=1000, description="hard cap on epochs (the cosine decay spans them)")
     patience: int = Field(5, ge=1, le=100, description="epochs without a gain of min_delta before stopping")
     min_delta: float = Field(0.005, ge=0, le=1, description="validation-accuracy gain that counts as progress")
 
@@ -78,9 +80,13 @@ class GRPOSchedule(StrictModel):
 
 
 def _choice_logits(model: TrunkModel, groups: Sequence[AnswerGroup]) -> Any:
-    """[prompts, choices] logits of the groups' prompts, in order (every group has the same choices)."""
-    logits = model.logits([g.hidden for g in groups], [g.pack for g in groups])
-    return logits[:, groups[0].choices]
+    """[prompts, choices] logits of the groups' prompts, in order (every group has the same choices); a
+    choice a group does not allow gets a logit far below the rest, as the grammar would."""
+    import torch
+
+    logits = model.logits([g.hidden for g in groups], [g.pack for g in groups])[:, groups[0].choices]
+    allowed = torch.tensor([g.valid or [True] * len(g.choices) for g in groups for _ in range(len(g))])
+    return logits.masked_fill(~allowed, NOT_ALLOWED)
 
 
 def _targets(groups: Sequence[AnswerGroup]) -> list[int]:
@@ -251,7 +257,7 @@ def grpo(
         optim.step()
         progress["step"] += 1
         progress["wall_s"] = time.perf_counter() - started
-        point = {"step": progress["step"], "reward": float(np.mean(rewards)), "kl": float(kl)}
+        point = {"step": progress["step"], "reward": float(np.mean(rewards)), "kl": float(kl.detach())}
         progress["curve"].append({**point, "elapsed_s": progress["wall_s"]})
         if progress["step"] % schedule.save_every == 0 or progress["step"] == schedule.steps:
             if val:

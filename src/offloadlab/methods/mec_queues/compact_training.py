@@ -24,21 +24,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
 from offloadlab.llm.finetune.answers import AnswerGroup, GRPOSchedule, SFTSchedule, accuracy, grpo, sft
 from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
-from offloadlab.scenarios.mec_queues.compact import compact_messages, valid_ids
+from offloadlab.scenarios.mec_queues.compact import (
+    MAX_COMPACT_SERVERS,
+    Naming,
+    answer_pool,
+    compact_messages,
+    id_answer,
+    plain_naming,
+    random_naming,
+)
 from offloadlab.scenarios.mec_queues.dataset import BEHAVIOURS, Label, labelled_states
 from offloadlab.scenarios.mec_queues.problem import PROBLEM
 from offloadlab.scenarios.mec_queues.text import TextState
 
 ADAPTER_FILE = "adapter.gguf"
 SUMMARY_FILE = "summary.json"
-Split = Literal["train", "val", "grpo"]
+Split = Literal["train", "val", "grpo", "transfer"]
+SPLITS: tuple[Split, ...] = ("train", "val", "grpo", "transfer")
 
 
 class CompactData(StrictModel):
@@ -50,8 +59,26 @@ class CompactData(StrictModel):
     val_episodes: int = Field(4, ge=1, le=10_000, description="episodes of the validation states")
     grpo_episodes: int = Field(3, ge=1, le=10_000, description="episodes of the GRPO prompt set")
     states_per_episode: int = Field(100, ge=1, le=100_000, description="tasks drawn from each episode")
-    servers: int = Field(6, ge=1, le=9, description="servers (ids must stay one token: at most 9)")
+    servers: int = Field(6, ge=1, le=MAX_COMPACT_SERVERS, description="servers of the training episodes")
     devices: int | None = Field(None, ge=1, le=10_000, description="devices (default: the preset's 20)")
+    name_pool: int = Field(
+        16,
+        ge=1,
+        le=MAX_COMPACT_SERVERS,
+        description="letters the training and GRPO slots draw their server names from (A.. the pool's last); "
+        "at least servers, and at least the largest S the policy is meant to choose among",
+    )
+    shuffle: bool = Field(True, description="training and GRPO slots list the servers in a random order")
+    transfer_servers: int = Field(
+        11, ge=1, le=MAX_COMPACT_SERVERS, description="servers of the transfer check (zero-shot accuracy, plain names)"
+    )
+    transfer_episodes: int = Field(2, ge=0, le=10_000, description="episodes of the transfer check (0: none)")
+
+    @model_validator(mode="after")
+    def _pool_names_every_server(self) -> CompactData:
+        if self.name_pool < self.servers:
+            raise ValueError(f"name_pool ({self.name_pool}) must be at least servers ({self.servers})")
+        return self
 
 
 class CompactConfig(StrictModel):
@@ -85,16 +112,19 @@ def slot_groups(pairs: list[Pair]) -> list[list[Pair]]:
 
 def episode_states(data: CompactData, split: Split) -> list[list[Pair]]:
     """The slots (groups of (state, label) pairs) of one split: from each episode, random slots until
-    ``states_per_episode`` tasks; episode e of the split is played by ``BEHAVIOURS[e % 3]``."""
-    first = {
-        "train": data.seed,
-        "val": data.seed + data.train_episodes,
-        "grpo": data.seed + data.train_episodes + data.val_episodes,
-    }[split]
-    count = {"train": data.train_episodes, "val": data.val_episodes, "grpo": data.grpo_episodes}[split]
-    over = {"servers": data.servers, **({"devices": data.devices} if data.devices else {})}
+    ``states_per_episode`` tasks; episode e of the split is played by ``BEHAVIOURS[e % 3]``. The transfer
+    split's episodes have ``transfer_servers`` servers, the others ``servers``."""
+    count = {
+        "train": data.train_episodes,
+        "val": data.val_episodes,
+        "grpo": data.grpo_episodes,
+        "transfer": data.transfer_episodes,
+    }
+    first = data.seed + sum(count[s] for s in SPLITS[: SPLITS.index(split)])
+    servers = data.transfer_servers if split == "transfer" else data.servers
+    over = {"servers": servers, **({"devices": data.devices} if data.devices else {})}
     out: list[list[Pair]] = []
-    for e in range(count):
+    for e in range(count[split]):
         seed = first + e
         inst = PROBLEM.load_instance(PROBLEM.make_instance(seed, "comllm", **over))
         rng = np.random.default_rng(seed)
@@ -105,6 +135,21 @@ def episode_states(data: CompactData, split: Split) -> list[list[Pair]]:
                 break
             out.append(groups[g])
             taken += len(groups[g])
+    return out
+
+
+def namings(data: CompactData, split: Split, groups: list[list[Pair]]) -> list[Naming]:
+    """How each slot of a split shows its servers: a random naming per slot for training and GRPO (seeded
+    by the data seed, the split and the slot), the plain one for validation and transfer (as deployed)."""
+    out = []
+    for g, group in enumerate(groups):
+        servers = len(group[0][0].servers)
+        if split in ("train", "grpo"):
+            rng = np.random.default_rng([data.seed, SPLITS.index(split), g])
+            naming = random_naming(servers, data.name_pool, rng)
+            out.append(naming if data.shuffle else Naming(tuple(range(servers)), naming.names))
+        else:
+            out.append(plain_naming(servers))
     return out
 
 
@@ -127,11 +172,14 @@ class Pipeline:
         t0 = time.perf_counter()
         self.model = TrunkModel(cfg.model, cfg.top_layers, cfg.lora_r, cfg.lora_alpha, cfg.threads)
         self.load_s = time.perf_counter() - t0
-        self.split = {s: episode_states(cfg.data, s) for s in ("train", "val", "grpo")}
-        ids = [self.model.answer_token(a) for a in valid_ids(cfg.data.servers)]
+        data = cfg.data
+        self.split = {s: episode_states(data, s) for s in SPLITS}
+        self.namings = {s: namings(data, s, groups) for s, groups in self.split.items()}
+        self.pool = answer_pool(max(data.name_pool, data.servers, data.transfer_servers))
+        ids = [self.model.answer_token(a) for a in self.pool]
         packs = {
-            s: [pack([self.model.encode(compact_messages(st)) for st, _ in g]) for g in groups]
-            for s, groups in self.split.items()
+            s: [pack([self.model.encode(compact_messages(st, n)) for st, _ in g]) for g, n in zip(groups, names)]
+            for (s, groups), names in zip(self.split.items(), self.namings.values())
         }
         key = {"model": cfg.model, "top_layers": cfg.top_layers, "packs": packs}
         cache = out / "trunk.pt"
@@ -144,9 +192,16 @@ class Pipeline:
         self.trunk_s = time.perf_counter() - t0
         self.tokens = {s: sum(p.length for p in v) for s, v in packs.items()}
         self.items = {
-            s: [AnswerGroup(h, p, ids, [label for _, label in g]) for h, p, g in zip(cached["hidden"][s], packs[s], v)]
+            s: [
+                AnswerGroup(h, p, ids, [self.pool.index(n.answer(label)) for _, label in g], self.allowed(n))
+                for h, p, g, n in zip(cached["hidden"][s], packs[s], v, self.namings[s])
+            ]
             for s, v in self.split.items()
         }
+
+    def allowed(self, naming: Naming) -> list[bool]:
+        """Which answers of the pool a slot shown with ``naming`` allows."""
+        return [a in naming.answers for a in self.pool]
 
     def lora_from(self, stage: str) -> None:
         """Load a finished stage's adapter into the model."""
@@ -168,6 +223,7 @@ class Pipeline:
             raise InputError("model", f"'{self.cfg.model}' has no GGUF origin: the adapter cannot be exported")
         write_lora_gguf(state, self.cfg.lora_alpha, origin, folder / ADAPTER_FILE, f"mec-queues {stage}")
         acc, per = accuracy(self.model, self.items["val"])
+        transfer = accuracy(self.model, self.items["transfer"])[0] if self.items["transfer"] else None
         summary = {
             "method": stage,
             "profile": "cpu",
@@ -176,14 +232,17 @@ class Pipeline:
             "base_model": self.cfg.model,
             "base_gguf": self.model.base.origin_gguf.name if self.model.base.origin_gguf else None,
             "trained_servers": self.cfg.data.servers,
+            "names": "letters",
             "label": self.cfg.data.label,
             "data": self.cfg.data.model_dump(),
             "records": {s: sum(map(len, v)) for s, v in self.items.items()},
             "slots": {s: len(v) for s, v in self.items.items()},
             "prompt_tokens": self.tokens,
             "val_accuracy": acc,
-            "val_accuracy_per_id": {str(k): v[0] / v[1] for k, v in sorted(per.items())},
-            "val_count_per_id": {str(k): v[1] for k, v in sorted(per.items())},
+            "val_accuracy_per_id": {self.pool[k]: v[0] / v[1] for k, v in sorted(per.items())},
+            "val_count_per_id": {self.pool[k]: v[1] for k, v in sorted(per.items())},
+            "transfer_accuracy": transfer,
+            "transfer_servers": self.cfg.data.transfer_servers if transfer is not None else None,
             "lora": {"r": self.cfg.lora_r, "alpha": self.cfg.lora_alpha, "top_layers": self.cfg.top_layers},
             "threads": self.model.threads,
             "model_load_s": round(self.load_s, 1),
@@ -229,10 +288,13 @@ def run_grpo(pipe: Pipeline, method: str) -> dict[str, Any]:
     pipe.lora_from("sft")
     variant: comllm.Variant = "grpo" if method == "grpo" else "comllm"
     rng = np.random.default_rng(pipe.cfg.reward_seed)
-    states = [s for g in pipe.split["grpo"] for s, _ in g]
+    shown = [(s, n) for g, n in zip(pipe.split["grpo"], pipe.namings["grpo"]) for s, _ in g]
 
     def reward(item: int, choice: int) -> float:
-        return comllm.reward(str(choice), states[item], variant, rng, pipe.cfg.lacs_weight, answer="id")
+        state, naming = shown[item]
+        action = naming.action(pipe.pool[choice])  # the reward reads the answer in the plain naming
+        text = id_answer(action, len(state.servers)) if action is not None else "?"  # not a name: unusable
+        return comllm.reward(text, state, variant, rng, pipe.cfg.lacs_weight, answer="id")
 
     progress = grpo(
         pipe.model, pipe.items["grpo"], reward, pipe.cfg.grpo, folder, pipe.cfg.reward_seed, pipe.items["val"]

@@ -65,7 +65,7 @@ SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
 MANIFEST = "manifest.json"
 ADAPTER_FILE = "adapter.gguf"
 Answer = Annotated[
-    AnswerKind, Field(description="answer: id (the server id alone, one token) or paper (the authors' decision)")
+    AnswerKind, Field(description="answer: id (0 = local or the server's letter, one token) or paper (the authors' decision)")
 ]
 StateFormat = Annotated[
     Literal["compact", "paper"],
@@ -284,6 +284,11 @@ def trained_adapter(method: str, adapter: str | None) -> tuple[str, dict[str, An
         raise InputError(
             "option adapter",
             f"'{path}' has no training summary beside it, so it is not a trained {method} policy ({hint})",
+        )
+    if meta.get("answer") == "id" and meta.get("names") != "letters":
+        raise InputError(
+            "option adapter",
+            f"'{path}' was trained on an older compact state (servers numbered, not lettered): retrain it ({hint})",
         )
     return str(path), meta
 
