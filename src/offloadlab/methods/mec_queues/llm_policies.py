@@ -65,7 +65,8 @@ SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
 MANIFEST = "manifest.json"
 ADAPTER_FILE = "adapter.gguf"
 Answer = Annotated[
-    AnswerKind, Field(description="answer: id (0 = local or the server's letter, one token) or paper (the authors' decision)")
+    AnswerKind,
+    Field(description="answer: id (0 = local, else the server's letter; one token) or paper (the authors' decision)"),
 ]
 StateFormat = Annotated[
     Literal["compact", "paper"],
