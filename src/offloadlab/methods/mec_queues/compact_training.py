@@ -75,7 +75,7 @@ class CompactData(StrictModel):
     )
     shuffle: bool = Field(True, description="a renamed slot also lists its servers in a random order")
     plain_share: float = Field(
-        0.5, ge=0, le=1, description="share of training and GRPO slots shown as deployed (A, B, ... in order)"
+        1.0, ge=0, le=1, description="share of training and GRPO slots shown as deployed (A, B, ... in order)"
     )
     transfer_servers: int = Field(
         11, ge=1, le=MAX_COMPACT_SERVERS, description="servers of the transfer check (zero-shot accuracy, plain names)"
