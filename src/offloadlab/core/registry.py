@@ -49,6 +49,9 @@ class SolverSpec:
     # For generic solvers: whether the solver applies to a problem (e.g. it needs prompt templates).
     applies: Callable[[Problem], bool] | None = None
     smoke: Smoke = Smoke()
+    # For solvers that play a trained file: the identity (e.g. a content hash) of the file the options
+    # select, so a stored run of an older model is not taken for one of the current model.
+    artefact: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 _SCENARIOS: dict[str, Problem] = {}
@@ -70,14 +73,17 @@ def register_solver(
     budget_unit: BudgetUnit = "evaluations",
     applies: Callable[[Problem], bool] | None = None,
     smoke: Smoke | None = None,
+    artefact: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> Callable[[F], F]:
     """Decorator registering a solver for one scenario, or for all static scenarios by default
     (``applies`` narrows a generic solver to the problems it can handle; ``smoke`` says how to run it
-    in seconds)."""
+    in seconds; ``artefact`` names the trained file its options select, for the run keys)."""
 
     def deco(fn: F) -> F:
         doc = description or (fn.__doc__ or "").strip()
-        _SOLVERS[(scenario, name)] = SolverSpec(name, scenario, fn, doc, budget_unit, applies, smoke or Smoke())
+        _SOLVERS[(scenario, name)] = SolverSpec(
+            name, scenario, fn, doc, budget_unit, applies, smoke or Smoke(), artefact
+        )
         return fn
 
     return deco

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from offloadlab.core.registry import get_solver
+from offloadlab.experiments.confine import confine_options
 from offloadlab.experiments.spec import ExperimentSpec
 
 
@@ -29,11 +32,16 @@ class RunConfig:
     # the results folder: path options resolve inside it (experiments.confine); not part of the key, so a
     # store that is moved keeps its runs
     root: str = field(default="", compare=False)
+    # identity of the trained file the solver plays (None for every other solver, and then not in the key,
+    # so the keys of stores written before it existed stay valid)
+    artefact: str | None = None
 
     @property
     def key(self) -> str:
         """Hash of the canonical JSON of the fields that determine the result (not the label)."""
         ident = {k: v for k, v in asdict(self).items() if k not in ("label", "reference", "point", "root")}
+        if self.artefact is None:
+            del ident["artefact"]
         text = json.dumps(ident, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -55,10 +63,14 @@ def expand(spec: ExperimentSpec, root: str = "") -> list[RunConfig]:
     (``root``: the results folder their path options resolve in)."""
     runs = []
     grid = spec.grid.expand()
+    artefacts = [
+        _artefact(spec.scenario, e.name, confine_options(e.options, Path(root), "spec") if root else e.options)
+        for e in spec.solvers
+    ]
     for seed in spec.seeds:
         for point in grid:
             params = {**spec.params, **point}
-            for entry in spec.solvers:
+            for entry, artefact in zip(spec.solvers, artefacts):
                 for rep in range(spec.repetitions):
                     runs.append(
                         RunConfig(
@@ -75,6 +87,13 @@ def expand(spec: ExperimentSpec, root: str = "") -> list[RunConfig]:
                             reference=entry.reference,
                             point=dict(point),
                             root=root,
+                            artefact=artefact,
                         )
                     )
     return runs
+
+
+def _artefact(scenario: str, solver: str, options: dict[str, Any]) -> str | None:
+    """The identity of the trained file a solver entry plays (None: not a solver of trained files)."""
+    identify = get_solver(scenario, solver).artefact
+    return identify(options) if identify else None

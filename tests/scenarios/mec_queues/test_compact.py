@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import offloadlab.papers.mec_queues.plugin  # noqa: F401  (registers the scenario and its solvers)
 from offloadlab.core.errors import InputError
+from offloadlab.experiments.plan import RunConfig
 from offloadlab.llm.embedded import ChoiceConstraint, resolve_model
 from offloadlab.methods.mec_queues import llm_policies
 from offloadlab.scenarios.mec_queues import comllm
@@ -190,3 +192,22 @@ def test_missing_adapter_cli_exit_2(tmp_path):
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "no trained comllm adapter" in lines[0] and "nope.gguf" in lines[0]
+
+
+def test_run_keys_name_the_adapter_they_play(tmp_path):
+    """A stored run of one adapter is not taken for another's: the key holds the adapter's content hash."""
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"GGUF" + bytes(8))
+    (tmp_path / "summary.json").write_text(json.dumps({"answer": "id", "names": "letters", "method": "comllm"}))
+    first = llm_policies.played_file("comllm", {"adapter": str(adapter)})
+    adapter.write_bytes(b"GGUF" + bytes(9))
+    second = llm_policies.played_file("comllm", {"adapter": str(adapter)})
+    assert first and second and first != second
+    assert llm_policies.played_file("comllm", {"adapter": str(tmp_path / "none.gguf")}) is None
+    spec = {"scenario": "mec-queues", "preset": "comllm", "params": {}, "instance_seed": 0, "solver": "comllm",
+            "options": {}, "budget": None, "repetition": 0, "solver_seed": 0}  # fmt: skip
+    keys = {RunConfig(**spec, artefact=a).key for a in (first, second)}
+    assert len(keys) == 2
+    # solvers of no trained file keep the keys they had before the field existed
+    plain = hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:24]
+    assert RunConfig(**spec).key == plain

@@ -26,9 +26,11 @@ their 11-server runs are zero-shot with the 6-server model.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -331,6 +333,19 @@ def training_stats(model: str, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def played_file(method: str, options: Mapping[str, Any]) -> str | None:
+    """Content hash of the adapter (or merged model) a trained solver's options select; None when there is
+    none to find (the run itself then stops with the missing-file error)."""
+    try:
+        if options.get("state", "compact") == "compact" and options.get("answer", "id") == "id":
+            path = trained_adapter(method, options.get("adapter"))[0]
+        else:
+            path = trained_model(method, options.get("model"))[0]
+        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    except (InputError, OSError):
+        return None
+
+
 def _trained_solver(method: str, name: str, label: str, description: str) -> None:
     """Register the solver that plays the model trained by ``offloadlab train mec-queues --method method``."""
 
@@ -340,6 +355,7 @@ def _trained_solver(method: str, name: str, label: str, description: str) -> Non
         description,
         budget_unit="llm_calls",
         smoke=Smoke(options={"open_loop": False}, slow=True),
+        artefact=lambda options: played_file(method, options),
     )
     @llm_method(answer_retries=0)
     def solve(
