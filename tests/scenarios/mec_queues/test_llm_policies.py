@@ -233,7 +233,9 @@ def test_bad_training_config_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="config.extra"):
         training.train("sft", tmp_path, config={"extra": 1})
     with pytest.raises(InputError, match="config.data.servers"):
-        training.train("sft", tmp_path, config={"data": {"servers": 10}})
+        training.train("sft", tmp_path, config={"data": {"servers": 27}})  # letters name at most 26
+    with pytest.raises(InputError, match="name_pool"):
+        training.train("sft", tmp_path, config={"data": {"servers": 8, "name_pool": 6}})
     with pytest.raises(UnknownNameError):
         get_trainer("mec-queues", "ppo")
 
