@@ -102,6 +102,7 @@ def _broken(d, edit):
         (lambda d: d["initial_queue"].__setitem__(0, 10**30), "initial_queue"),
         (lambda d: d["params"].__setitem__("round_s", 1e-300), "params.round_s"),
         (lambda d: d["params"].__setitem__("image_kb_max", 1e30), "params.image_kb_max"),
+        (lambda d: d["params"].__setitem__("result_kb", 1e300), "params.result_kb"),  # bounded: 1 GB a result
         (lambda d: d.pop("initial_queue"), "initial_queue"),
         (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
         (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),
