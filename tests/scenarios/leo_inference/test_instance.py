@@ -11,8 +11,8 @@ import pytest
 
 from offloadlab.core.errors import InputError, UnknownNameError
 from offloadlab.physics.orbits import Stations, contact_windows, parse_tle
-from offloadlab.scenarios.leo_inference.params import PROCESSORS
 from offloadlab.scenarios.leo_inference.problem import PROBLEM, model_of
+from offloadlab.scenarios.leo_inference.variants import load_paper_tables
 
 
 def test_contract_keys_and_paper_settings(paper_json):
@@ -62,7 +62,7 @@ def test_arrival_levels(level, mean_gap):
 def test_overrides_and_stations():
     d = PROBLEM.make_instance(1, "default", satellites=5, hours=0.5, stations=["Miyun", "Sanya"])
     assert len(d["tle"]) == 5 and [s["name"] for s in d["ground_stations"]] == ["Miyun", "Sanya"]
-    assert d["satellites"][2]["processor"] == list(PROCESSORS)[2]
+    assert d["satellites"][2]["processor"] == load_paper_tables().processors[2]
     with pytest.raises(InputError, match="unknown station 'Atlantis'"):
         PROBLEM.make_instance(1, "default", stations=["Atlantis"])
     with pytest.raises(InputError) as err:
@@ -102,6 +102,9 @@ def _broken(d, edit):
         (lambda d: d["initial_queue"].__setitem__(0, 10**30), "initial_queue"),
         (lambda d: d["params"].__setitem__("round_s", 1e-300), "params.round_s"),
         (lambda d: d["params"].__setitem__("image_kb_max", 1e30), "params.image_kb_max"),
+        (lambda d: d["params"].__setitem__("result_kb", 1e300), "params.result_kb"),  # bounded: 1 GB a result
+        (lambda d: d["satellites"][1].pop("local_accuracy"), "satellites[1].local_accuracy"),
+        (lambda d: d["satellites"][1].__setitem__("local_accuracy", 72.0), "satellites[1].local_accuracy"),
         (lambda d: d.pop("initial_queue"), "initial_queue"),
         (lambda d: d.__setitem__("epoch_utc", "yesterday"), "epoch_utc"),
         (lambda d: d.__setitem__("scenario", "satellite-mec"), "scenario"),

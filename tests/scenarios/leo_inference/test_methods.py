@@ -141,7 +141,7 @@ def test_solvers_on_a_small_instance(small_json):
 
 def test_threshold_depends_on_which_latency_feeds_local_execution():
     fast = PROBLEM.load_instance(
-        PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always", local_latency="with_adaptive")
+        PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always", local_model="adapted")
     )
     slow = PROBLEM.load_instance(PROBLEM.make_instance(2, "default", hours=0.02, contact_model="always"))
     assert _solve("threshold", fast).details["offload_fraction"] == 0.0  # adapted models are all under 20 ms

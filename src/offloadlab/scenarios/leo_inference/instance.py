@@ -3,7 +3,7 @@
 Contract (docs/contracts.md): {"scenario", "params", "epoch_utc", "tle": [[l1, l2], ...],
 "ground_stations": [{"name", "lat_deg", "lon_deg", "alt_m", "min_elevation_deg"}],
 "contact_windows": [{"sat", "station", "start_s", "end_s"}], ...} with times in seconds from the epoch.
-Further fields: "satellites" (plane, slot, processor, local_ms_per_image), "tasks" (sat, arrival_s,
+Further fields: "satellites" (plane, slot, processor, local_ms_per_image, local_accuracy), "tasks" (sat, arrival_s,
 data_bits, slots: container slots each task needs) and "initial_queue" (tasks already on each container at time 0).
 """
 
@@ -44,12 +44,12 @@ from offloadlab.scenarios.leo_inference.params import (
     MAX_MS_PER_IMAGE,
     MIYUN,
     PRESET_STATIONS,
-    PROCESSORS,
     SANYA,
     LeoParams,
     StationParams,
     preset_params,
 )
+from offloadlab.scenarios.leo_inference.variants import load_paper_tables, onboard_variant
 
 SCENARIO_ID = "leo-inference"
 KNOWN_STATIONS = {s["name"]: s for s in (MIYUN, KASHI, SANYA)}
@@ -70,6 +70,7 @@ class LeoInstance:
     slot: np.ndarray  # [K]
     processor: list[str]  # [K]
     local_ms_per_image: np.ndarray  # [K]
+    local_accuracy: np.ndarray  # [K], top-1 accuracy a_i of each satellite's on-board model
     task_sat: np.ndarray  # [N]
     task_t: np.ndarray  # [N], seconds from the epoch, sorted
     task_bits: np.ndarray  # [N]
@@ -91,6 +92,11 @@ class LeoInstance:
         """c(m_i) of each task: its images (u x images_per_task) on its satellite's processor, seconds [N]."""
         return self.params.images_per_task * self.task_slots * self.local_ms_per_image[self.task_sat] / 1000.0
 
+    @property
+    def task_local_accuracy(self) -> np.ndarray:
+        """a_i of each task: the accuracy of its satellite's on-board model [N]."""
+        return self.local_accuracy[self.task_sat]
+
     def to_json(self) -> dict[str, Any]:
         """The instance contract's JSON object."""
         p = self.params
@@ -111,8 +117,16 @@ class LeoInstance:
             ],
             "contact_windows": self.windows.to_json(),
             "satellites": [
-                {"plane": int(a), "slot": int(b), "processor": c, "local_ms_per_image": float(d)}
-                for a, b, c, d in zip(self.plane, self.slot, self.processor, self.local_ms_per_image)
+                {
+                    "plane": int(a),
+                    "slot": int(b),
+                    "processor": c,
+                    "local_ms_per_image": float(d),
+                    "local_accuracy": float(e),
+                }
+                for a, b, c, d, e in zip(
+                    self.plane, self.slot, self.processor, self.local_ms_per_image, self.local_accuracy
+                )
             ],
             "tasks": {
                 "sat": self.task_sat.tolist(),
@@ -187,11 +201,12 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
     stations_arr = _stations_array(st)
     windows = contact_windows(satrecs, stations_arr, epoch, params.hours * 3600.0, params.window_step_s)
     plane, slot, _ = plane_layout(params.satellites, params.planes)
-    # processors assigned cyclically over Table II's list (ours), so every run has the same mix
-    names = list(PROCESSORS)
+    # processors assigned cyclically over Tables II-III's list (ours), so every run has the same mix; each
+    # runs the family's original model or the variant adaptive modelling selected for it (``local_model``)
+    names = load_paper_tables().processors
     proc = [names[i % len(names)] for i in range(params.satellites)]
-    col = 0 if params.local_latency == "without_adaptive" else 1
-    ms = np.array([PROCESSORS[n][col] for n in proc])
+    variant = np.array([onboard_variant(params.model_family, n, params.local_model == "adapted") for n in proc])
+    ms, acc = variant[:, 0], variant[:, 1]
     sat, t = generate_arrivals(params, rng)
     img_bits = rng.uniform(params.image_kb_min, params.image_kb_max, size=t.size) * 8000.0
     # drawn only when tasks differ, so that instances of unit tasks keep their seeds' streams
@@ -208,6 +223,7 @@ def generate_instance(params: LeoParams, stations: list[dict[str, Any]], seed: i
         slot,
         proc,
         ms,
+        acc,
         sat,
         t,
         np.round(img_bits * params.images_per_task * units),
@@ -334,7 +350,7 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
     if len(sats) != n_k:
         raise InputError("satellites", f"has {len(sats)} entries, expected {n_k}")
     plane_ref, slot_ref, _ = plane_layout(n_k, params.planes)
-    proc, ms = [], []
+    proc, ms, acc = [], [], []
     for k, s in enumerate(sats):
         where = f"satellites[{k}]"
         if not isinstance(s, Mapping):
@@ -352,6 +368,7 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
                 low_open=True,
             )
         )
+        acc.append(check_number(s.get("local_accuracy"), f"{where}.local_accuracy", low=0.0, high=1.0))
     tasks = _require(data, "tasks", Mapping, "")
     t_sat = _int_list(_require(tasks, "sat", list, "tasks."), "tasks.sat", 0, n_k - 1)
     t_t = _float_list(_require(tasks, "arrival_s", list, "tasks."), "tasks.arrival_s", 0.0, horizon)
@@ -375,6 +392,7 @@ def load_instance(data: Mapping[str, Any]) -> LeoInstance:
         slot_ref,
         proc,
         np.asarray(ms),
+        np.asarray(acc),
         t_sat,
         t_t,
         t_bits,

@@ -38,7 +38,12 @@ def benefit_fn(x: np.ndarray, params: LeoParams) -> np.ndarray:
 
 
 def benefit_argument(
-    local_s: np.ndarray, server_s: float, transfer_s: np.ndarray, local_acc: float, server_acc: float, alpha: float
+    local_s: np.ndarray,
+    server_s: float,
+    transfer_s: np.ndarray,
+    local_acc: np.ndarray | float,
+    server_acc: float,
+    alpha: float,
 ) -> np.ndarray:
     """alpha Delta_c + (1 - alpha) Delta_a with Delta_c = c(m_i) - c(m_e) - d (eq. 3), Delta_a = a_s - a_i (eq. 4)."""
     return alpha * (local_s - server_s - transfer_s) + (1.0 - alpha) * (server_acc - local_acc)
@@ -75,7 +80,12 @@ class Model:
         """F(alpha Delta_c + (1 - alpha) Delta_a) per task, zero where unreachable [N]."""
         p = self.p
         x = benefit_argument(
-            self.inst.local_s, p.server_task_s, self.transfer_s, p.local_accuracy, p.server_accuracy, p.alpha
+            self.inst.local_s,
+            p.server_task_s,
+            self.transfer_s,
+            self.inst.task_local_accuracy,
+            p.server_accuracy,
+            p.alpha,
         )
         return np.where(self.reachable, benefit_fn(x, p), 0.0)
 
@@ -165,6 +175,10 @@ class Model:
         details = {
             "total_benefit": total,
             "mean_latency_s": float(sim["latency"].mean()) if sim["latency"].size else 0.0,
+            # top-1 accuracy of the model each task ran on: the server's or its satellite's on-board variant
+            "mean_accuracy": float(np.where(off, p.server_accuracy, self.inst.task_local_accuracy).mean())
+            if off.size
+            else 0.0,
             "offload_fraction": float(off.mean()) if off.size else 0.0,
             "mean_delivery_s": float(np.nanmean(sim["delivery"])) if off.any() else 0.0,
             "max_container_load": float(load_o.max()) if load_o.size else 0.0,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from offloadlab.core.errors import InputError
 from offloadlab.methods.leo_inference.adaptive.latency import model_bytes
 from offloadlab.methods.leo_inference.adaptive.operators import arch_ops
 from offloadlab.methods.leo_inference.adaptive.space import DEPLOY, SearchSpace, base_arch
@@ -13,7 +12,6 @@ from offloadlab.methods.leo_inference.adaptive.tables import (
     Reproduced,
     claims,
     load_paper_tables,
-    paper_latency_ms,
     reproduce_tables,
 )
 
@@ -87,10 +85,3 @@ def test_claims_rows():
     assert not risen["holds"] and "largest difference either way 10.0" in risen["measured"]
     rows[2] = _row("a", "shuffle", 17.0, 85.0, 86.5)
     assert {r["claim"].split(":")[0]: r for r in claims(rows, curves)}["ShuffleNetV2"]["holds"]
-
-
-def test_paper_latency_lookup():
-    assert paper_latency_ms("Snapdragon 835", "shuffle", adapted=False) == 34.2
-    assert paper_latency_ms("Snapdragon 835", "shuffle", adapted=True) == 19.2
-    with pytest.raises(InputError, match="known"):
-        paper_latency_ms("Apple M1", "mb", adapted=True)

@@ -8,10 +8,8 @@ every operator of that family's space then costs f x its host delay on that proc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -22,42 +20,9 @@ from offloadlab.methods.leo_inference.adaptive.latency import CpuProfile, cpu_la
 from offloadlab.methods.leo_inference.adaptive.operators import arch_ops
 from offloadlab.methods.leo_inference.adaptive.search import AccuracyFn, additive_latency, search
 from offloadlab.methods.leo_inference.adaptive.space import DEPLOY, Geometry, SearchSpace, base_arch
+from offloadlab.scenarios.leo_inference.variants import FAMILIES, PaperTables, load_paper_tables
 
-FAMILIES = ("mb", "shuffle")
 ACCURACY_TOLERANCE_PP = 2.0  # "close to the original": adapted proxy accuracy within 2 points of the base's, either way
-
-
-@dataclass(frozen=True)
-class PaperRow:
-    """One processor and model family of Tables II-III."""
-
-    processor: str
-    family: str
-    wo_ms: float
-    w_ms: float
-    acc_pct: float
-
-
-@dataclass(frozen=True)
-class PaperTables:
-    """Tables II-III with the paper's latency interval and original accuracies."""
-
-    rows: tuple[PaperRow, ...]
-    interval_ms: tuple[float, float]
-    original_acc_pct: dict[str, float]
-    family_names: dict[str, str]
-
-
-def load_paper_tables() -> PaperTables:
-    """Tables II-III as shipped in ``data/soc_tables.json``."""
-    data = json.loads(resources.files(__package__).joinpath("data", "soc_tables.json").read_text())
-    rows = tuple(
-        PaperRow(r["processor"], fam, float(r[fam]["wo_ms"]), float(r[fam]["w_ms"]), float(r[fam]["acc_pct"]))
-        for fam in FAMILIES
-        for r in data["rows"]
-    )
-    lo, hi = data["interval_ms"]
-    return PaperTables(rows, (float(lo), float(hi)), dict(data["original_accuracy_pct"]), dict(data["family_names"]))
 
 
 @dataclass(frozen=True)
@@ -134,18 +99,6 @@ def reproduce_tables(
             )
         )
     return out
-
-
-def paper_latency_ms(processor: str, family: str, adapted: bool, paper: PaperTables | None = None) -> float:
-    """A processor's printed model latency (ms) without or with adaptive modeling (for local execution)."""
-    paper = paper or load_paper_tables()
-    for r in paper.rows:
-        if r.processor == processor and r.family == family:
-            return r.w_ms if adapted else r.wo_ms
-    raise InputError(
-        "processor",
-        f"unknown ({processor!r}, {family!r}); known: {sorted({r.processor for r in paper.rows})} x {list(FAMILIES)}",
-    )
 
 
 def _claim(claim: str, paper: str, measured: str, holds: bool) -> dict[str, Any]:
