@@ -11,13 +11,18 @@ import sys
 import numpy as np
 import pytest
 
+import offloadlab.papers.mec_queues.plugin  # noqa: F401
 import offloadlab.papers.satellite_mec.plugin  # noqa: F401
+from offloadlab.core.config import parse_model
 from offloadlab.core.errors import InputError
 from offloadlab.core.run import solve
-from offloadlab.methods.satellite_mec.llm_tuned import SHIPPED_ADAPTER, find_adapter
+from offloadlab.core.trainers import get_trainer
+from offloadlab.llm.templates import PromptBook
+from offloadlab.methods.satellite_mec.llm_tuned import SHIPPED_ADAPTER, WORDING, TunedProposer, find_adapter
 from offloadlab.methods.satellite_mec.tuned_training import TunedData, questions, shape_of, train_tuned
 from offloadlab.scenarios.satellite_mec.compact import choices_of, compact_table, decided_text, decision_of
 from offloadlab.scenarios.satellite_mec.problem import PROBLEM
+from offloadlab.solvers.llm_opro import Example, ExamplePool
 
 CLI = [sys.executable, "-m", "offloadlab"]
 
@@ -68,11 +73,48 @@ def test_table_numbers_agree_with_the_problems_own_description():
 
 
 def test_training_shapes_follow_the_ranges_and_the_paper_share():
-    data = TunedData.model_validate({"paper_share": 0.0, "M": [2, 2], "N": [5, 6], "I": [3, 3]})
+    data = parse_model(TunedData, {"paper_share": 0.0, "M": [2, 2], "N": [5, 6], "I": [3, 3]}, "data")
     shapes = [shape_of(data, s) for s in range(20_000, 20_040)]
     assert {s["M"] for s in shapes} == {2} and {s["I"] for s in shapes} == {3} and {s["N"] for s in shapes} == {5, 6}
-    paper = TunedData.model_validate({"paper_share": 1.0})
+    paper = parse_model(TunedData, {"paper_share": 1.0}, "data")
+    with pytest.raises(InputError, match="N must be"):
+        parse_model(TunedData, {"N": [6, 5]}, "data")
     assert all((s["M"], s["I"]) == (3, 4) for s in (shape_of(paper, k) for k in range(30)))
+
+
+def test_proposer_writes_whole_then_rewrites_terminals_of_the_pools_best(tmp_path):
+    inst = _inst(M=2, N=4, I=3)
+    adapter = tmp_path / "a.gguf"
+    adapter.write_bytes(b"GGUF")
+    fmt = PromptBook(PROBLEM.manifest.prompt_dir, WORDING).answer_format(PROBLEM.decision_space(inst))
+    proposer = TunedProposer(inst, fmt, adapter, 1, rewrite=1)
+    asked = []
+
+    def ask(choices, n, question, temperature, seed, left):  # a scripted model: satellite 2, sub-channel 3
+        asked.append((n, question, decided_text(choices)))
+        return 2 if question == "target" else 3
+
+    proposer.ask = ask
+    pool = ExamplePool(3)
+    best = decision_of(inst, [(1, 1), (0, 0), (1, 2), (0, 0)])
+    pool.add(Example(best, 0.5, fmt.text(best)))
+    proposer.pool = pool
+    first = proposer.decide(1.0, 0, 1e9)
+    assert choices_of(first["offload"], first["power_w"]) == [(2, 3)] * 4 and len(asked) == 8
+    asked.clear()
+    second = proposer.decide(1.0, 1, 1e9)
+    changed = [
+        c for c, b in zip(choices_of(second["offload"], second["power_w"]), [(1, 1), (0, 0), (1, 2), (0, 0)]) if c != b
+    ]
+    assert len(asked) == 2 and asked[0][1] == "target" and asked[1][1] == "channel" and changed == [(2, 3)]
+    n = asked[0][0]
+    assert asked[0][2] == decided_text([(1, 1), (0, 0), (1, 2), (0, 0)][:n])  # after the best's earlier terminals
+
+
+def test_train_without_method_picks_the_only_trainer():
+    assert get_trainer("satellite-mec", None).method == "sft"
+    with pytest.raises(InputError, match="several training methods"):
+        get_trainer("mec-queues", None)
 
 
 @pytest.mark.parametrize("shape", [(3, 5, 4), (2, 4, 2)])
@@ -81,7 +123,7 @@ def test_shipped_adapter_gives_valid_decisions_in_the_loop(shape):
     data = PROBLEM.make_instance(11, "default", M=M, N=N, I=I)
     _, _, res = solve(data, "llm-tuned", 0, None, iterations=2, patience=2, llm_threads=1)
     assert res.stats["usable_answers"] >= 2 and res.stats["invalid_outputs"] == 0
-    assert res.stats["extension"] is True and res.stats["tuned_questions"] >= 2 * N
+    assert res.stats["extension"] is True and res.stats["tuned_questions"] >= N + 1
     assert res.stats["adapter"].endswith("llm-tuned.gguf") and res.feasible
     offload = np.asarray(res.decision["offload"])
     assert offload.shape == (M, N) and set(np.unique(offload)) <= {0.0, 1.0} and offload.sum(axis=0).max() <= 1

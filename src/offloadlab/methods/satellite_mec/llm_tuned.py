@@ -5,11 +5,12 @@ all-local, validation, scoring by the problem's evaluate, the pool's update, pat
 each meta-prompt comes from elsewhere: the embedded SmolLM2 with the LoRA adapter that ``offloadlab train
 satellite-mec`` fits to `reference`'s decisions writes a decision terminal by terminal, one digit per
 question (``scenarios.satellite_mec.compact``: the target, then the sub-channel that carries the whole power
-budget), each digit sampled at the options' temperature among the valid ones. It reads the instance, not the
-pool: the loop keeps the best of its samples. The answer goes through the loop's checks as written JSON in
-the ``expert`` wording's format, so acceptance and accounting are those of ``llm``; each proposal is one
-LLM call in the counts (its questions' tokens summed).
-"""
+budget), each digit sampled at the options' temperature among the valid ones. The first proposal is written
+whole; every later one is the pool's best decision with ``rewrite`` terminals (drawn at random) written again
+by the model, each after the best's earlier terminals, as the expert prompt asks ("change the best solution
+in one or two terminals"). The proposer reads the pool directly, not the meta-prompt's text. The answer goes
+through the loop's checks as written JSON in the ``expert`` wording's format, so acceptance and accounting
+are those of ``llm``; each proposal is one LLM call in the counts (its questions' tokens summed)"""
 
 from __future__ import annotations
 
@@ -34,18 +35,32 @@ from offloadlab.scenarios.satellite_mec.compact import (
     Choice,
     Question,
     check_size,
+    choices_of,
     compact_table,
     decision_of,
     question_messages,
     valid_answers,
 )
 from offloadlab.scenarios.satellite_mec.model import SCENARIO_ID, SatMecInstance
-from offloadlab.solvers.llm_opro import InitialSamples, Iterations, Patience, PoolSize, PoolStart, Settings, optimize
+from offloadlab.solvers.llm_opro import (
+    ExamplePool,
+    InitialSamples,
+    Iterations,
+    Optimizer,
+    Patience,
+    PoolSize,
+    PoolStart,
+    Settings,
+    optimize,
+)
 
 SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
 SHIPPED_ADAPTER = SHIPPED_ADAPTERS / "llm-tuned.gguf"
 WORDING = "expert"  # the answer format the proposals are written in (target + power_mw per terminal)
 HINT = "train it with `offloadlab train satellite-mec --method sft` or give --adapter PATH"
+Rewrite = Annotated[
+    int, Field(ge=1, le=1000, description="terminals written again per proposal after the first (from the pool's best)")
+]
 Adapter = Annotated[
     str | None,
     Field(description="LoRA adapter GGUF (default: train/satellite-mec/sft/adapter.gguf, else the shipped one)"),
@@ -82,7 +97,9 @@ class TunedProposer:
 
     name = "embedded"
 
-    def __init__(self, instance: SatMecInstance, fmt: AnswerFormat, adapter: Path, threads: int | None):
+    def __init__(
+        self, instance: SatMecInstance, fmt: AnswerFormat, adapter: Path, threads: int | None, rewrite: int = 2
+    ):
         check_size(instance)
         self.instance, self.fmt = instance, fmt
         self.table = compact_table(instance)
@@ -93,7 +110,9 @@ class TunedProposer:
             )
             for q in ("target", "channel")
         }
-        self.questions = self.prompt_tokens = self.completion_tokens = 0
+        self.rewrite = rewrite
+        self.pool: ExamplePool | None = None
+        self.questions = self.prompt_tokens = self.completion_tokens = self.written = 0
 
     def structured_report(self) -> dict[str, Any]:
         """Every digit is one of the valid ones (llama.cpp choice constraint), so each answer meets the schema."""
@@ -109,20 +128,34 @@ class TunedProposer:
         return int(reply.text.strip())
 
     def decide(self, temperature: float, seed: int, deadline: float) -> dict[str, np.ndarray]:
-        """One decision, terminal by terminal."""
-        choices: list[Choice] = []
-        for n in range(self.instance.params.N):
+        """One decision: written whole (terminal by terminal) while the pool holds none of the model's, else
+        the pool's best with ``rewrite`` terminals written again, each after the best's earlier terminals."""
+        N = self.instance.params.N
+        best = self.pool.items[-1].decision if self.pool is not None and self.pool.items and self.written else None
+        choices = choices_of(best["offload"], best["power_w"]) if best is not None else []
+        rng = np.random.default_rng(seed)
+        redo = set(range(N)) if best is None else set(rng.choice(N, min(self.rewrite, N), replace=False).tolist())
+        for n in range(N):
+            if n not in redo:
+                continue
+            before = choices[:n]
             left = deadline - time.perf_counter()
-            target = self.ask(choices, n, "target", temperature, seed + 2 * n, left)
+            target = self.ask(before, n, "target", temperature, seed + 2 * n, left)
             left = deadline - time.perf_counter()
             channel = (
-                self.ask([*choices, (target, 0)], n, "channel", temperature, seed + 2 * n + 1, left) if target else 0
+                self.ask([*before, (target, 0)], n, "channel", temperature, seed + 2 * n + 1, left) if target else 0
             )
-            choices.append((target, channel))
+            choices = [*before, (target, channel), *choices[n + 1 :]]
+        self.written += 1
         return decision_of(self.instance, choices)
 
+    def bind(self, optimizer: Optimizer) -> None:
+        """Read the loop's example pool from now on."""
+        self.pool = optimizer.pool
+
     def complete(self, request: Request, timeout_s: float) -> Reply:
-        """``request.n`` proposals as JSON answers in the loop's format (the meta-prompt itself is not read)."""
+        """``request.n`` proposals as JSON answers in the loop's format (the meta-prompt's text is not read:
+        the pool is read directly)."""
         start = time.perf_counter()
         before = (self.prompt_tokens, self.completion_tokens)
         base = request.seed if request.seed is not None else 0
@@ -158,6 +191,7 @@ def solve_llm_tuned(
     *,
     llm: LLMOptions,
     adapter: Adapter = None,
+    rewrite: Rewrite = 2,
     iterations: Iterations = 30,
     patience: Patience = 10,
     pool_size: PoolSize = 3,
@@ -179,13 +213,14 @@ def solve_llm_tuned(
         "option",
     )  # fmt: skip
     book = PromptBook(problem.manifest.prompt_dir, WORDING)
-    proposer = TunedProposer(instance, book.answer_format(problem.decision_space(instance)), path, llm.threads)
+    fmt = book.answer_format(problem.decision_space(instance))
+    proposer = TunedProposer(instance, fmt, path, llm.threads, rewrite)
     backend: Any = proposer
     if llm.record:
         from offloadlab.llm.replay import RecordingBackend
 
         backend = RecordingBackend(proposer, llm.record)
-    result = optimize(problem, instance, budget, rng, backend, book, settings, llm)
+    result = optimize(problem, instance, budget, rng, backend, book, settings, llm, bind=proposer.bind)
     result.stats.update(
         extension=True,
         adapter=str(path),

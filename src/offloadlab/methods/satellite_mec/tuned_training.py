@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
@@ -59,13 +59,22 @@ class TunedData(StrictModel):
     """Which instances the labelled decisions come from."""
 
     seed: int = Field(20_000, ge=100, le=2**31 - 1, description="first instance seed (benchmarks use 0-99)")
-    train_instances: int = Field(32, ge=1, le=100_000, description="instances of the training questions")
-    val_instances: int = Field(6, ge=1, le=100_000, description="instances of the validation questions")
+    train_instances: int = Field(16, ge=1, le=100_000, description="instances of the training questions")
+    val_instances: int = Field(4, ge=1, le=100_000, description="instances of the validation questions")
     M: Span = _span(2, 4, 9, "satellites")
-    N: Span = _span(4, 9, 40, "terminals")
+    N: Span = _span(4, 7, 40, "terminals")
     I: Span = _span(2, 4, 9, "sub-channels")
     paper_share: float = Field(0.6, ge=0, le=1, description="share of instances at the paper's M = 3, I = 4")
     restarts: int = Field(4, ge=1, le=100, description="restarts of `reference` per label")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> TunedData:
+        """Each range is low <= high within its bounds."""
+        for name, top in (("M", 9), ("N", 40), ("I", 9)):
+            low, high = getattr(self, name)
+            if not 1 <= low <= high <= top:
+                raise ValueError(f"{name} must be [low, high] with 1 <= low <= high <= {top} (got {[low, high]})")
+        return self
 
 
 class TunedConfig(StrictModel):
@@ -73,14 +82,14 @@ class TunedConfig(StrictModel):
 
     data: TunedData = Field(default_factory=lambda: TunedData.model_validate({}), description="instances")
     model: str = Field("smollm2", description="base model (embedded name or .gguf)")
-    top_layers: int = Field(4, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
+    top_layers: int = Field(3, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
     lora_r: int = Field(16, ge=1, le=256, description="LoRA rank")
     lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale alpha / r)")
     threads: int | None = Field(
         1, ge=1, le=256, description="torch threads (None: every core; 1: the fastest on a shared machine)"
     )
     sft: SFTSchedule = Field(
-        default_factory=lambda: SFTSchedule.model_validate({"max_epochs": 4, "patience": 2, "batch_size": 16}),
+        default_factory=lambda: SFTSchedule.model_validate({"max_epochs": 3, "patience": 2, "batch_size": 12}),
         description="SFT schedule",
     )
 
