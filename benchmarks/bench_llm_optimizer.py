@@ -12,7 +12,8 @@ random-proposal control and `reference` (minutes on 2 cores):
 Variants: ``expert`` = the default prompt and per-terminal answer format (integer mW powers); ``paper`` = the
 paper's wording with its M x N one-hot answer format; ``random`` = the same loop and format with the
 random-proposal control in place of the model (``--llm-backend random``): the LLM helps only where it beats it;
-``tuned`` = ``llm-tuned``. With ``tuned`` in the rows, its acceptance lines follow the table.
+``tuned`` = ``llm-tuned``; ``tuned-uniform`` = its loop and rewriting with uniformly drawn digits (no model: what
+the loop gains without the model). With ``tuned`` in the rows, its acceptance lines follow the table.
 Appends one JSON line per run to --out and skips runs already there (stop and resume at will), then prints a
 per-run table and the summary table of the README: mean ratio to `reference`, runs that improved on their
 starting pool, invalid answers per call, seconds per LLM call (also split into the first call, which evaluates
@@ -57,6 +58,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "paper": {"prompt": "paper"},
     "random": {"prompt": "expert", "llm_backend": "random"},
     "tuned": {"solver": "llm-tuned"},  # the extension: the same loop, the fine-tuned proposer
+    "tuned-uniform": {"solver": "llm-tuned", "digits": "uniform"},  # its rewriting with uniform digits, no model
 }
 LLM_SOLVERS = ("llm", "llm-tuned")
 
@@ -141,31 +143,42 @@ def variant_job(variant: str, llm: dict[str, Any]) -> tuple[str, dict[str, Any]]
     return solver, options
 
 
-def criteria(rows: list[dict], variant: str = "tuned", control: str = "random") -> list[str]:
-    """The acceptance lines of the tuned optimizer: runs that improved on their starting pool, paired
-    seeds against the random-proposal control, and the mean ratio to `reference` per shape (computed)."""
+def criteria(
+    rows: list[dict], variant: str = "tuned", controls: tuple[str, ...] = ("random", "tuned-uniform")
+) -> list[str]:
+    """The acceptance lines of the tuned optimizer: runs that improved on their starting pool, paired seeds
+    against the random-proposal control (and the uniform-digit control, where run), and the mean ratio to
+    `reference` per shape (computed)."""
     ref = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == "reference"}
     mine = {(r["shape"], r["instance_seed"]): r for r in rows if r["variant"] == variant}
     if not mine:
         return []
     improved = sum(r.get("improvements", 0) > 0 for r in mine.values())
     lines = [f"{variant}: improved on its starting pool in {improved} of {len(mine)} runs (criterion: >= 75 %)"]
-    rc = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == control}
-    pairs = [(mine[k]["objective"], rc[k]) for k in mine if k in rc]
-    if pairs:
-        wins = sum(a < b - 1e-12 for a, b in pairs)
-        losses = sum(a > b + 1e-12 for a, b in pairs)
-        ratio = statistics.fmean(a / b for a, b in pairs)
-        lines.append(
-            f"{variant} vs {control} on {len(pairs)} paired seeds: {wins} wins, {losses} losses, "
-            f"{len(pairs) - wins - losses} ties, mean ratio {ratio:.3f} (criterion: more wins than losses)"
-        )
+    for control in controls:
+        lines += _paired(mine, rows, variant, control)
     for shape in dict.fromkeys(k[0] for k in mine):
         ratios = [r["objective"] / ref[k] for k, r in mine.items() if k[0] == shape and k in ref]
         if ratios:
             lines.append(f"{variant} at ({shape}): mean ratio to reference {statistics.fmean(ratios):.3f} over "
                          f"{len(ratios)} seeds (criterion at (3,5,4): <= 1.25)")  # fmt: skip
     return lines
+
+
+def _paired(mine: dict, rows: list[dict], variant: str, control: str) -> list[str]:
+    """The paired-seed line of ``variant`` against ``control`` (none when the control was not run)."""
+    rc = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == control}
+    pairs = [(mine[k]["objective"], rc[k]) for k in mine if k in rc]
+    if not pairs:
+        return []
+    wins = sum(a < b - 1e-12 for a, b in pairs)
+    losses = sum(a > b + 1e-12 for a, b in pairs)
+    ratio = statistics.fmean(a / b for a, b in pairs)
+    return [
+        f"{variant} vs {control} on {len(pairs)} paired seeds: {wins} wins, {losses} losses, "
+        f"{len(pairs) - wins - losses} ties, mean ratio {ratio:.3f}"
+        + (" (criterion: more wins than losses)" if control == "random" else "")
+    ]
 
 
 def fmt(x: Any, spec: str) -> str:

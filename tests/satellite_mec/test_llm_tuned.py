@@ -110,6 +110,21 @@ def test_proposer_writes_whole_then_rewrites_terminals_of_the_pools_best(tmp_pat
     assert asked[0][2] == decided_text([(1, 1), (0, 0), (1, 2), (0, 0)][:n])  # after the best's earlier terminals
 
 
+def test_uniform_digit_control_needs_no_model():
+    inst = _inst(M=3, N=6, I=4)
+    fmt = PromptBook(PROBLEM.manifest.prompt_dir, WORDING).answer_format(PROBLEM.decision_space(inst))
+    proposer = TunedProposer(inst, fmt, None, 1)
+    choices = [choices_of(d["offload"], d["power_w"]) for d in (proposer.decide(1.0, s, 1e9) for s in range(30))]
+    assert {t for c in choices for t, _ in c} == {0, 1, 2, 3} and {ch for c in choices for _, ch in c} == {
+        0,
+        1,
+        2,
+        3,
+        4,
+    }
+    assert proposer.questions >= 30 * 6 and proposer.prompt_tokens == 0 and proposer.model == "uniform digits"
+
+
 def test_train_without_method_picks_the_only_trainer():
     assert get_trainer("satellite-mec", None).method == "sft"
     with pytest.raises(InputError, match="several training methods"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -61,6 +61,10 @@ HINT = "train it with `offloadlab train satellite-mec --method sft` or give --ad
 Rewrite = Annotated[
     int, Field(ge=1, le=1000, description="terminals written again per proposal after the first (from the pool's best)")
 ]
+Digits = Annotated[
+    Literal["model", "uniform"],
+    Field(description="model: the tuned model writes the digits; uniform: drawn uniformly (a control, no model)"),
+]
 Adapter = Annotated[
     str | None,
     Field(description="LoRA adapter GGUF (default: train/satellite-mec/sft/adapter.gguf, else the shipped one)"),
@@ -93,22 +97,24 @@ def find_adapter(adapter: str | None) -> tuple[Path, dict[str, Any]]:
 
 
 class TunedProposer:
-    """A backend that answers every meta-prompt with decisions written digit by digit by the tuned model."""
+    """A backend that answers every meta-prompt with decisions written digit by digit by the tuned model
+    (``adapter`` None: each digit drawn uniformly among the valid ones, the control of the model's share)."""
 
     name = "embedded"
 
     def __init__(
-        self, instance: SatMecInstance, fmt: AnswerFormat, adapter: Path, threads: int | None, rewrite: int = 2
+        self, instance: SatMecInstance, fmt: AnswerFormat, adapter: Path | None, threads: int | None, rewrite: int = 2
     ):
         check_size(instance)
         self.instance, self.fmt = instance, fmt
         self.table = compact_table(instance)
-        self.model = f"{DEFAULT_MODEL}+{adapter.name}"
+        self.model = f"{DEFAULT_MODEL}+{adapter.name}" if adapter else "uniform digits"
         self.ask_backend = {
             q: EmbeddedBackend(
                 DEFAULT_MODEL, threads, {"lora_path": str(adapter), "guided_choice": valid_answers(instance, q)}
             )
             for q in ("target", "channel")
+            if adapter
         }
         self.rewrite = rewrite
         self.pool: ExamplePool | None = None
@@ -120,9 +126,11 @@ class TunedProposer:
 
     def ask(self, choices: list[Choice], n: int, question: Question, temperature: float, seed: int, left: float) -> int:
         """One digit: the target or sub-channel of terminal ``n`` after ``choices``."""
+        self.questions += 1
+        if not self.ask_backend:
+            return int(np.random.default_rng(seed).choice(valid_answers(self.instance, question)))
         messages = tuple(question_messages(self.table, choices, n, question))
         reply = self.ask_backend[question].complete(Request(messages, temperature, 1, None, seed, "tuned"), left)
-        self.questions += 1
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
         return int(reply.text.strip())
@@ -192,6 +200,7 @@ def solve_llm_tuned(
     llm: LLMOptions,
     adapter: Adapter = None,
     rewrite: Rewrite = 2,
+    digits: Digits = "model",
     iterations: Iterations = 30,
     patience: Patience = 10,
     pool_size: PoolSize = 3,
@@ -205,7 +214,7 @@ def solve_llm_tuned(
         raise InputError("option llm_backend", "llm-tuned runs the embedded model with its adapter only")
     if llm.model not in (None, DEFAULT_MODEL):
         raise InputError("option llm_model", f"the adapter is trained on {DEFAULT_MODEL} (got {llm.model!r})")
-    path, meta = find_adapter(adapter)
+    path, meta = find_adapter(adapter) if digits == "model" else (None, {})
     settings = parse_model(
         Settings,
         {"iterations": iterations, "patience": patience, "pool_size": pool_size,
@@ -223,7 +232,7 @@ def solve_llm_tuned(
     result = optimize(problem, instance, budget, rng, backend, book, settings, llm, bind=proposer.bind)
     result.stats.update(
         extension=True,
-        adapter=str(path),
+        adapter=str(path) if path else None,
         adapter_val_accuracy=meta.get("val_accuracy"),
         tuned_questions=proposer.questions,
     )
