@@ -4,9 +4,16 @@ Run (the acceptance benchmark of the LLM optimizer; about an hour on 2 cores):
     .venv/bin/python benchmarks/bench_llm_optimizer.py --shapes 3,5,4 3,10,4 --instance-seeds 1-10 \
         --variants expert paper random --iterations 30 --patience 10 --out results/bench/llm_bench.jsonl
 
+The tuned optimizer (an extension: ``llm-tuned``, the same loop with the fine-tuned proposer) against the
+random-proposal control and `reference` (minutes on 2 cores):
+    .venv/bin/python benchmarks/bench_llm_optimizer.py --shapes 3,5,4 3,10,4 --instance-seeds 1-10 \
+        --variants tuned random --baselines --iterations 30 --patience 10 --out results/bench/llm_tuned.jsonl
+
 Variants: ``expert`` = the default prompt and per-terminal answer format (integer mW powers); ``paper`` = the
 paper's wording with its M x N one-hot answer format; ``random`` = the same loop and format with the
-random-proposal control in place of the model (``--llm-backend random``): the LLM helps only where it beats it.
+random-proposal control in place of the model (``--llm-backend random``): the LLM helps only where it beats it;
+``tuned`` = ``llm-tuned``; ``tuned-uniform`` = its loop and rewriting with uniformly drawn digits (no model: what
+the loop gains without the model). With ``tuned`` in the rows, its acceptance lines follow the table.
 Appends one JSON line per run to --out and skips runs already there (stop and resume at will), then prints a
 per-run table and the summary table of the README: mean ratio to `reference`, runs that improved on their
 starting pool, invalid answers per call, seconds per LLM call (also split into the first call, which evaluates
@@ -50,7 +57,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "expert": {"prompt": "expert"},
     "paper": {"prompt": "paper"},
     "random": {"prompt": "expert", "llm_backend": "random"},
+    "tuned": {"solver": "llm-tuned"},  # the extension: the same loop, the fine-tuned proposer
+    "tuned-uniform": {"solver": "llm-tuned", "digits": "uniform"},  # its rewriting with uniform digits, no model
 }
+LLM_SOLVERS = ("llm", "llm-tuned")
 
 
 def seeds(text: str) -> list[int]:
@@ -67,7 +77,7 @@ def run_one(data: dict, solver: str, seed: int, **options: Any) -> dict:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "calls.jsonl"
-        if solver == "llm":
+        if solver in LLM_SOLVERS:
             options = {**options, "llm_record": str(record)}
         _, _, res = solve(data, solver, seed, **options)
         calls = [json.loads(line)["reply"] for line in record.read_text().splitlines()] if record.is_file() else []
@@ -124,6 +134,53 @@ def _mean(values: list[float | None]) -> float | None:
     return statistics.fmean(known) if known else None
 
 
+def variant_job(variant: str, llm: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The solver and options of a variant (``llm-tuned`` has its own model and answer format)."""
+    options = {**llm, **VARIANTS[variant]}
+    solver = options.pop("solver", "llm")
+    if solver == "llm-tuned":
+        options.pop("llm_model", None)
+    return solver, options
+
+
+def criteria(
+    rows: list[dict], variant: str = "tuned", controls: tuple[str, ...] = ("random", "tuned-uniform")
+) -> list[str]:
+    """The acceptance lines of the tuned optimizer: runs that improved on their starting pool, paired seeds
+    against the random-proposal control (and the uniform-digit control, where run), and the mean ratio to
+    `reference` per shape (computed)."""
+    ref = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == "reference"}
+    mine = {(r["shape"], r["instance_seed"]): r for r in rows if r["variant"] == variant}
+    if not mine:
+        return []
+    improved = sum(r.get("improvements", 0) > 0 for r in mine.values())
+    lines = [f"{variant}: improved on its starting pool in {improved} of {len(mine)} runs (criterion: >= 75 %)"]
+    for control in controls:
+        lines += _paired(mine, rows, variant, control)
+    for shape in dict.fromkeys(k[0] for k in mine):
+        ratios = [r["objective"] / ref[k] for k, r in mine.items() if k[0] == shape and k in ref]
+        if ratios:
+            lines.append(f"{variant} at ({shape}): mean ratio to reference {statistics.fmean(ratios):.3f} over "
+                         f"{len(ratios)} seeds (criterion at (3,5,4): <= 1.25)")  # fmt: skip
+    return lines
+
+
+def _paired(mine: dict, rows: list[dict], variant: str, control: str) -> list[str]:
+    """The paired-seed line of ``variant`` against ``control`` (none when the control was not run)."""
+    rc = {(r["shape"], r["instance_seed"]): r["objective"] for r in rows if r["variant"] == control}
+    pairs = [(mine[k]["objective"], rc[k]) for k in mine if k in rc]
+    if not pairs:
+        return []
+    wins = sum(a < b - 1e-12 for a, b in pairs)
+    losses = sum(a > b + 1e-12 for a, b in pairs)
+    ratio = statistics.fmean(a / b for a, b in pairs)
+    return [
+        f"{variant} vs {control} on {len(pairs)} paired seeds: {wins} wins, {losses} losses, "
+        f"{len(pairs) - wins - losses} ties, mean ratio {ratio:.3f}"
+        + (" (criterion: more wins than losses)" if control == "random" else "")
+    ]
+
+
 def fmt(x: Any, spec: str) -> str:
     """A table cell; '-' where a figure does not apply."""
     return "-" if x is None else format(x, spec)
@@ -157,7 +214,7 @@ def main() -> None:
         for s in seeds(args.instance_seeds):
             data = problem.make_instance(s, "default", M=M, N=N, I=I)
             jobs = [(b, b, {}) for b in ["reference", *args.baselines]]
-            jobs += [(v, "llm", {**llm, **VARIANTS[v]}) for v in args.variants]
+            jobs += [(v, *variant_job(v, llm)) for v in args.variants]
             for variant, solver, options in jobs:
                 if (shape, s, variant) in done:
                     continue
@@ -182,6 +239,8 @@ def main() -> None:
             f"| {fmt(t['invalid_per_call'], '.2f')} | {fmt(t['s_per_call'], '.1f')} | {fmt(t['first_call_s'], '.1f')} "
             f"| {fmt(t['later_call_s'], '.1f')} | {fmt(t['tokens_per_s'], '.1f')} |"
         )
+    for line in criteria(rows):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -359,7 +359,9 @@ def reproduce_cmd(
 @app.command("train")
 def train_cmd(
     scenario: str = typer.Argument(..., help="scenario whose model to train"),
-    method: str = typer.Option(..., "--method", help="training method (the scenario's trainers, e.g. sft)"),
+    method: str | None = typer.Option(
+        None, "--method", help="training method (the scenario's trainers, e.g. sft; optional when it has one)"
+    ),
     profile: str = typer.Option("cpu", "--profile", help="cpu (small, minutes on a laptop) | paper (the authors')"),
     out: Path | None = typer.Option(
         None, "--out", help="output folder (default $OFFLOADLAB_TRAIN_DIR or ./train, then /SCENARIO)"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offloadlab.core.errors import UnknownNameError
+from offloadlab.core.errors import InputError, UnknownNameError
 from offloadlab.core.registry import load_plugins
 
 TRAIN_DIR_ENV = "OFFLOADLAB_TRAIN_DIR"
@@ -46,13 +46,17 @@ def trainers_for(scenario: str) -> dict[str, TrainerSpec]:
     return {m: s for (sc, m), s in sorted(_TRAINERS.items()) if sc == scenario}
 
 
-def get_trainer(scenario: str, method: str) -> TrainerSpec:
-    """The trainer of ``method`` for ``scenario`` (UnknownNameError listing the known ones)."""
+def get_trainer(scenario: str, method: str | None) -> TrainerSpec:
+    """The trainer of ``method`` for ``scenario`` (None: its only one); UnknownNameError listing the known ones."""
     table = trainers_for(scenario)
     if not table:
         load_plugins()
         known = sorted({sc for sc, _ in _TRAINERS})
         raise UnknownNameError("scenario with trainers", scenario, known)
+    if method is None:
+        if len(table) > 1:
+            raise InputError("--method", f"{scenario} has several training methods: {', '.join(table)}")
+        return next(iter(table.values()))
     if method not in table:
         raise UnknownNameError(f"training method for {scenario}", method, list(table))
     return table[method]

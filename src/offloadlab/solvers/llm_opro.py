@@ -9,6 +9,7 @@ scenario's prompt folder (templates and answer format), so it is registered for 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -254,8 +255,10 @@ def optimize(
     book: PromptBook,
     settings: Settings,
     llm: LLMOptions,
+    bind: Callable[[Optimizer], None] | None = None,
 ) -> Result:
-    """Run Algorithm 1 (``backend`` default: the options') and package the result with the LLM accounting.
+    """Run Algorithm 1 (``backend`` default: the options') and package the result with the LLM accounting;
+    ``bind`` is given the optimizer once its pool is filled (a proposer that reads the pool directly).
     A run in which no LLM answer was usable raises LLMError: it has no result of its own to report."""
     size = problem.decision_space(instance).flat_size
     if size > LLM_MAX_NUMBERS:
@@ -275,6 +278,8 @@ def optimize(
     loop = AnswerLoop(client, llm, problem, instance, book.answer_format(problem.decision_space(instance)), rng)
     opt = Optimizer(problem, instance, loop, book, settings, rng, tracker)
     opt.initialise()
+    if bind is not None:
+        bind(opt)
     initial = opt.pool.best_objective
     stop = opt.run()
     if loop.usable == 0:

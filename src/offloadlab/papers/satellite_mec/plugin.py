@@ -34,3 +34,5 @@ register_paper(
 # importing the methods registers their solvers
 import offloadlab.methods.satellite_mec.baselines  # noqa: E402,F401
 import offloadlab.methods.satellite_mec.ddpg  # noqa: E402,F401
+import offloadlab.methods.satellite_mec.llm_tuned  # noqa: E402,F401
+import offloadlab.methods.satellite_mec.tuned_training  # noqa: E402,F401
