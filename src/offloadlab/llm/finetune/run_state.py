@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -93,3 +95,9 @@ class Curve:
             {"step": step, "value": float(logs[self.metric]), "elapsed_s": round(time.time() - self.t0, 3), **extra}
         )
         write_json(self.path, {"kind": self.kind, "metric": self.metric, "points": self.points})
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process in GB."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1e6 if platform.system() != "Darwin" else kb / 1e9

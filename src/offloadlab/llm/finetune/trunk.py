@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -202,3 +203,16 @@ class TrunkModel:
         rows = torch.tensor([i for i, p in enumerate(packs) for _ in p.answer_at])
         cols = torch.tensor([a for p in packs for a in p.answer_at])
         return self.lm.lm_head(self.lm.model.norm(h[rows, cols]))
+
+
+def cached_trunk(model: TrunkModel, name: str, packs: dict[str, list[Packed]], cache: Path) -> dict[str, list[Any]]:
+    """The trunk output of every split's packed groups: read from ``cache`` when it holds the output of the
+    same base model, split point and prompts, else computed (once) and written there."""
+    import torch
+
+    key = {"model": name, "top_layers": len(model.layers) - model.split, "packs": packs}
+    cached = torch.load(cache, weights_only=False) if cache.is_file() else None
+    if cached is None or cached["key"] != key:
+        cached = {"key": key, "hidden": {s: model.trunk(p, label=f"trunk {s}") for s, p in packs.items()}}
+        torch.save(cached, cache)
+    return dict(cached["hidden"])

@@ -20,8 +20,6 @@ continues from its checkpoint when run again.
 from __future__ import annotations
 
 import json
-import platform
-import resource
 import sys
 import time
 from collections.abc import Mapping
@@ -34,6 +32,7 @@ from pydantic import Field, model_validator
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
 from offloadlab.llm.finetune.answers import AnswerGroup, GRPOSchedule, SFTSchedule, accuracy, grpo, sft
+from offloadlab.llm.finetune.run_state import peak_rss_gb
 from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.compact import (
@@ -162,19 +161,11 @@ def namings(data: CompactData, split: Split, groups: list[list[Pair]]) -> list[N
     return out
 
 
-def peak_rss_gb() -> float:
-    """Peak resident memory of this process in GB."""
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1e6 if platform.system() != "Darwin" else kb / 1e9
-
-
 class Pipeline:
     """Model, data and trunk cache of one output folder, loaded once for every stage."""
 
     def __init__(self, cfg: CompactConfig, out: Path):
-        import torch
-
-        from offloadlab.llm.finetune.trunk import TrunkModel, pack
+        from offloadlab.llm.finetune.trunk import TrunkModel, cached_trunk, pack
 
         self.cfg, self.out = cfg, out
         out.mkdir(parents=True, exist_ok=True)
@@ -190,20 +181,14 @@ class Pipeline:
             s: [pack([self.model.encode(compact_messages(st, n)) for st, _ in g]) for g, n in zip(groups, names)]
             for (s, groups), names in zip(self.split.items(), self.namings.values())
         }
-        key = {"model": cfg.model, "top_layers": cfg.top_layers, "packs": packs}
-        cache = out / "trunk.pt"
         t0 = time.perf_counter()
-        cached = torch.load(cache, weights_only=False) if cache.is_file() else None
-        if cached is None or cached["key"] != key:
-            hidden = {s: self.model.trunk(p, label=f"trunk {s}") for s, p in packs.items()}
-            cached = {"key": key, "hidden": hidden}
-            torch.save(cached, cache)
+        hidden = cached_trunk(self.model, cfg.model, packs, out / "trunk.pt")
         self.trunk_s = time.perf_counter() - t0
         self.tokens = {s: sum(p.length for p in v) for s, v in packs.items()}
         self.items = {
             s: [
                 AnswerGroup(h, p, ids, [self.pool.index(n.answer(label)) for _, label in g], self.allowed(n))
-                for h, p, g, n in zip(cached["hidden"][s], packs[s], v, self.namings[s])
+                for h, p, g, n in zip(hidden[s], packs[s], v, self.namings[s])
             ]
             for s, v in self.split.items()
         }

@@ -43,6 +43,7 @@ from offloadlab.core.result import Result
 from offloadlab.core.trainers import default_train_dir
 from offloadlab.llm import LLMClient, LLMError, LLMOptions, Request, TokenBudgetExhausted, llm_method, make_client
 from offloadlab.llm.embedded import MODELS
+from offloadlab.llm.finetune.adapters import ADAPTER_FILE, find_adapter
 from offloadlab.methods.mec_queues.episode import add_open_loop, play, to_result
 from offloadlab.methods.mec_queues.training import META_FILE
 from offloadlab.scenarios.mec_queues.comllm import Answer as AnswerKind
@@ -64,8 +65,6 @@ EVAL_SAMPLING = {
     "openai": {"top_p": 0.9, "repetition_penalty": 1.1},
 }
 SHIPPED_ADAPTERS = Path(__file__).parent / "adapters"
-MANIFEST = "manifest.json"
-ADAPTER_FILE = "adapter.gguf"
 Answer = Annotated[
     AnswerKind,
     Field(description="answer: id (0 = local, else the server's letter; one token) or paper (the authors' decision)"),
@@ -265,29 +264,8 @@ def trained_adapter(method: str, adapter: str | None) -> tuple[str, dict[str, An
     ``offloadlab train`` wrote under the default train dir, else the one shipped with the package. A missing
     or wrong file is one InputError naming what is needed."""
     hint = f"train it with `offloadlab train {SCENARIO_ID} --method {method}` or give --adapter PATH"
-    if adapter:
-        path = Path(adapter)
-    else:
-        local = default_train_dir(SCENARIO_ID) / method / ADAPTER_FILE
-        path = local if local.is_file() else SHIPPED_ADAPTERS / f"{method}.gguf"
-    if not path.is_file():
-        raise InputError("option adapter", f"no trained {method} adapter: '{path}' not found ({hint})")
-    with path.open("rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise InputError("option adapter", f"'{path}' is not a GGUF adapter ({hint})")
-    summary = path.parent / "summary.json"
-    manifest = path.parent / MANIFEST
-    if path.name == ADAPTER_FILE and summary.is_file():
-        meta = json.loads(summary.read_text())
-    elif manifest.is_file():
-        meta = json.loads(manifest.read_text())["adapters"].get(path.name, {})
-    else:
-        meta = {}
-    if not meta:
-        raise InputError(
-            "option adapter",
-            f"'{path}' has no training summary beside it, so it is not a trained {method} policy ({hint})",
-        )
+    local = default_train_dir(SCENARIO_ID) / method / ADAPTER_FILE
+    path, meta = find_adapter(adapter, local, SHIPPED_ADAPTERS / f"{method}.gguf", method, hint)
     if meta.get("answer") == "id" and meta.get("names") != "letters":
         raise InputError(
             "option adapter",

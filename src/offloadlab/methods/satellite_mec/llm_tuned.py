@@ -14,7 +14,6 @@ are those of ``llm``; each proposal is one LLM call in the counts (its questions
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +28,8 @@ from offloadlab.core.result import Result
 from offloadlab.core.trainers import default_train_dir
 from offloadlab.llm import LLMOptions, Reply, Request, llm_method
 from offloadlab.llm.embedded import DEFAULT_MODEL, EmbeddedBackend
+from offloadlab.llm.finetune.adapters import ADAPTER_FILE
+from offloadlab.llm.finetune.adapters import find_adapter as trained_adapter_file
 from offloadlab.llm.formats import AnswerFormat
 from offloadlab.llm.templates import PromptBook
 from offloadlab.scenarios.satellite_mec.compact import (
@@ -74,26 +75,8 @@ Adapter = Annotated[
 def find_adapter(adapter: str | None) -> tuple[Path, dict[str, Any]]:
     """The adapter to load and its training summary: ``adapter``, else the one ``offloadlab train`` wrote under
     the default train dir, else the shipped one. Missing, not GGUF, or without a summary: one InputError."""
-    if adapter:
-        path = Path(adapter)
-    else:
-        local = default_train_dir(SCENARIO_ID) / "sft" / "adapter.gguf"
-        path = local if local.is_file() else SHIPPED_ADAPTER
-    if not path.is_file():
-        raise InputError("option adapter", f"no trained llm-tuned adapter: '{path}' not found ({HINT})")
-    with path.open("rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise InputError("option adapter", f"'{path}' is not a GGUF adapter ({HINT})")
-    summary, manifest = path.parent / "summary.json", path.parent / "manifest.json"
-    if summary.is_file():
-        meta = json.loads(summary.read_text())
-    elif manifest.is_file():
-        meta = json.loads(manifest.read_text())["adapters"].get(path.name, {})
-    else:
-        meta = {}
-    if not meta:
-        raise InputError("option adapter", f"'{path}' has no training summary beside it ({HINT})")
-    return path, meta
+    local = default_train_dir(SCENARIO_ID) / "sft" / ADAPTER_FILE
+    return trained_adapter_file(adapter, local, SHIPPED_ADAPTER, "llm-tuned", HINT)
 
 
 class TunedProposer:

@@ -16,8 +16,6 @@ Stages under ``out``: the frozen trunk's output of every group (``trunk.pt``, co
 from __future__ import annotations
 
 import json
-import platform
-import resource
 import shutil
 import time
 from collections.abc import Mapping
@@ -32,6 +30,7 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.result import Tracker
 from offloadlab.core.trainers import register_trainer
 from offloadlab.llm.finetune.answers import AnswerGroup, SFTSchedule, accuracy, predict, sft
+from offloadlab.llm.finetune.run_state import peak_rss_gb
 from offloadlab.methods.satellite_mec.reference import reference_search
 from offloadlab.scenarios.satellite_mec.compact import (
     ANSWERS,
@@ -130,19 +129,11 @@ def questions(inst: SatMecInstance, choices: list[Choice]) -> list[tuple[list[di
     return out
 
 
-def peak_rss_gb() -> float:
-    """Peak resident memory of this process in GB."""
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1e6 if platform.system() != "Darwin" else kb / 1e9
-
-
 class Pipeline:
     """Model, labelled data and trunk cache of one output folder."""
 
     def __init__(self, cfg: TunedConfig, out: Path):
-        import torch
-
-        from offloadlab.llm.finetune.trunk import TrunkModel, pack
+        from offloadlab.llm.finetune.trunk import TrunkModel, cached_trunk, pack
 
         self.cfg, self.out = cfg, out
         out.mkdir(parents=True, exist_ok=True)
@@ -156,20 +147,12 @@ class Pipeline:
         qs = {s: [questions(inst, ch) for inst, ch in v] for s, v in self.data.items()}
         self.kinds = {s: [k for group in v for _, k, _ in group] for s, v in qs.items()}
         packs = {s: [pack([self.model.encode(m) for m, _, _ in group]) for group in v] for s, v in qs.items()}
-        key = {"model": cfg.model, "top_layers": cfg.top_layers, "packs": packs}
-        cache = out / "trunk.pt"
         t0 = time.perf_counter()
-        cached = torch.load(cache, weights_only=False) if cache.is_file() else None
-        if cached is None or cached["key"] != key:
-            cached = {"key": key, "hidden": {s: self.model.trunk(p, label=f"trunk {s}") for s, p in packs.items()}}
-            torch.save(cached, cache)
+        hidden = cached_trunk(self.model, cfg.model, packs, out / "trunk.pt")
         self.trunk_s = time.perf_counter() - t0
         self.tokens = {s: sum(p.length for p in v) for s, v in packs.items()}
         self.items = {
-            s: [
-                AnswerGroup(h, p, ids, [a for _, _, a in group])
-                for h, p, group in zip(cached["hidden"][s], packs[s], v)
-            ]
+            s: [AnswerGroup(h, p, ids, [a for _, _, a in group]) for h, p, group in zip(hidden[s], packs[s], v)]
             for s, v in qs.items()
         }
 
