@@ -32,8 +32,9 @@ from pydantic import Field
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
-from offloadlab.core.trainers import register_trainer
+from offloadlab.core.trainers import TrainingProfile, register_profiles, register_trainer
 from offloadlab.llm.finetune.config import FinetuneConfig, make_config
+from offloadlab.methods.mec_queues import train_profiles
 from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.dataset import Behaviour, Label, build_records
@@ -227,3 +228,33 @@ def _trainer(method: str) -> Any:
 
 for _method in METHODS:
     register_trainer(SCENARIO_ID, _method, _trainer(_method))
+
+
+def _compact_config() -> type:
+    from offloadlab.methods.mec_queues.compact_training import CompactConfig
+
+    return CompactConfig
+
+
+register_profiles(
+    SCENARIO_ID,
+    {
+        "cpu": TrainingProfile(
+            "compact state text, one-token server id, the frozen trunk computed once, LoRA on the top layers; "
+            "SFT then GRPO/COMLLM (for 2 CPU cores)",
+            _compact_config,
+            train_profiles.measured_cpu,
+        ),
+        "cpu-long": TrainingProfile(
+            "the authors' long state text and answer with TRL and the finetune cpu settings (checks that the "
+            "long path runs; too slow to train a policy on a CPU)",
+            lambda: MecTrainConfig,
+            train_profiles.measured_cpu_long,
+        ),
+        "paper": TrainingProfile(
+            "the authors' long state text and answer with TRL and their settings (for a GPU)",
+            lambda: MecTrainConfig,
+            train_profiles.measured_paper,
+        ),
+    },
+)
