@@ -406,22 +406,21 @@ def train_cmd(
 
 @contextlib.contextmanager
 def progress_to_stderr() -> Iterator[None]:
-    """Send what is printed to stdout, by Python or by a library's C code, to stderr while the block runs."""
+    """Send what is printed to stdout, by Python or by a library's C code, to stderr while the block runs
+    (descriptors 1 and 2 at the OS level, whatever ``sys.stdout`` is at the Python level)."""
     sys.stdout.flush()
     try:
-        fd, err = sys.stdout.fileno(), sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured stream (tests) has no descriptor
-        fd = err = -1
-    saved = os.dup(fd) if fd >= 0 else -1
-    if saved >= 0:
-        os.dup2(err, fd)
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 1 or 2 (a detached process): Python-level redirection only
+        saved = -1
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
         sys.stdout.flush()
         if saved >= 0:
-            os.dup2(saved, fd)
+            os.dup2(saved, 1)
             os.close(saved)
 
 

@@ -31,8 +31,9 @@ def _bench_line(profile: str) -> str:
     return (
         f"{row['s_per_step']:.2f} s per optimiser step of {row['records_per_step']} records "
         f"({row['prompt_tokens_per_record']:.0f} prompt tokens each, {row['tokens_per_s']:.0f} tokens/s), "
-        f"peak {row['peak_rss_gb']:.2f} GB, model load {row['model_load_s']:.0f} s "
-        f"[bench_finetune.py, {m['cpus']} cores, {m['threads']} torch thread(s), load average "
+        f"peak {row['peak_rss_gb']:.2f} GB"
+        + (f", model load {row['model_load_s']:.0f} s" if "model_load_s" in row else "")
+        + f" [bench_finetune.py, {m['cpus']} cores, {m['threads']} torch thread(s), load average "
         f"{m['load_average']:.1f}, {bench['date']}]"
     )
 

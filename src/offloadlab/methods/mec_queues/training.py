@@ -32,7 +32,7 @@ from pydantic import Field
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
-from offloadlab.core.trainers import TrainingProfile, register_profiles, register_trainer
+from offloadlab.core.trainers import TrainingProfile, default_train_dir, register_profiles, register_trainer
 from offloadlab.llm.finetune.config import FinetuneConfig, make_config
 from offloadlab.methods.mec_queues import train_profiles
 from offloadlab.rl.common import read_json_checkpoint
@@ -191,9 +191,9 @@ def train(
     if profile not in PROFILES:
         raise InputError("profile", f"must be one of {', '.join(PROFILES)} (got {profile!r})")
     if profile == "cpu":
-        from offloadlab.methods.mec_queues.compact_training import train_compact
+        from offloadlab.methods.mec_queues.compact_training import ADAPTER_FILE, train_compact
 
-        return train_compact(method, out, config, resume)
+        return {**train_compact(method, out, config, resume), **where_solvers_find(out / method / ADAPTER_FILE)}
     cfg = parse_train_config(config)
     finetune_config(method, profile, cfg)  # a bad override fails here, before any data or model is built
     n = cfg.data.records or PROFILE_RECORDS[profile]
@@ -210,6 +210,14 @@ def train(
         grpo(records, reward, finetune_config(method, profile, cfg), folder, base=sft_dir, progress=progress)
         _write_meta(folder, method, profile, cfg, n, sft_dir)
     return read_json_checkpoint(folder / META_FILE, STAGE_SUMMARY)
+
+
+def where_solvers_find(adapter: Path) -> dict[str, Any]:
+    """The summary's lines on the trained adapter: its path, and whether the solvers load it with no option
+    (it lies under the default train dir) or need ``--adapter PATH``."""
+    default = default_train_dir(SCENARIO_ID).resolve() / adapter.parent.name / adapter.name
+    found = adapter.resolve() == default
+    return {"adapter_file": str(adapter), "solver_option": "" if found else f"--adapter {adapter}"}
 
 
 def _trainer(method: str) -> Any:
