@@ -159,7 +159,7 @@ def training_listing(scenario: str | None = None) -> str:
             out.append(f"{sc} profiles (--profile; the first is the default), measured time and memory:")
             for name, prof in profiles.items():
                 out += [f"  {name}: {prof.description}", f"    measured: {prof.measured()}"]
-            models: dict[type, list[str]] = {}  # profiles sharing a config model are listed once
+            models: dict[type[BaseModel], list[str]] = {}  # profiles sharing a config model are listed once
             for name, prof in profiles.items():
                 models.setdefault(prof.config_model(), []).append(name)
             for model, names in models.items():

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from offloadlab.core.errors import UnknownNameError
 from offloadlab.core.registry import load_plugins
 
@@ -75,7 +77,7 @@ class TrainingProfile:
     measured time and memory (read from the files a benchmark or a training run wrote)."""
 
     description: str
-    config_model: Callable[[], type]
+    config_model: Callable[[], type[BaseModel]]
     measured: Callable[[], str]
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
@@ -238,7 +238,7 @@ for _method in METHODS:
     register_trainer(SCENARIO_ID, _method, _trainer(_method))
 
 
-def _compact_config() -> type:
+def _compact_config() -> type[BaseModel]:
     from offloadlab.methods.mec_queues.compact_training import CompactConfig
 
     return CompactConfig

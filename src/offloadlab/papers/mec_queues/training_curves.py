@@ -93,7 +93,7 @@ def draw_curves(curves: dict[str, Curve], title: str) -> plt.Figure | None:
     left.set_ylabel("validation exact-label accuracy (%)")
     left.set_title("SFT", fontsize=9)
     left.grid(alpha=0.3)
-    acc = None
+    acc: Any = None  # the validation-accuracy axis, made when a stage measured it
     for stage in ("grpo", "comllm"):
         curve = curves.get(stage)
         if not curve:
