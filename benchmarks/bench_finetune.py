@@ -1,6 +1,6 @@
 """mec-queues fine-tuning on a CPU: the long-format TRL path against the compact cached-trunk path, side by side.
 
-Run from the repository root: .venv/bin/python benchmarks/bench_finetune.py [--threads 1] [--old-steps 2]
+Run from the repository root: .venv/bin/python benchmarks/bench_finetune.py [--threads 1] [--old-steps 2] [--write]
 Each path runs in its own subprocess (so its peak memory is its own) on the same machine, one after the other:
 
 - old: ``offloadlab train mec-queues --method sft --profile cpu-long`` (the authors' long state text and
@@ -12,11 +12,14 @@ Each path runs in its own subprocess (so its peak memory is its own) on the same
 Printed per path: prompt tokens per record, tokens/s of the forward pass that dominates it (new: the trunk),
 seconds per optimiser step (records per step alongside), model-load seconds and peak resident memory (GB).
 Timings depend on what else runs on the machine: compare the two rows of one run, not runs across machines.
+``--write`` stores the rows, with the machine's cores, the torch threads and the load average, in
+``src/offloadlab/methods/mec_queues/training_measured.json``: ``offloadlab train mec-queues --help`` shows them.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -93,11 +96,13 @@ def main() -> None:
     ap.add_argument("--new-epochs", type=int, default=2)
     ap.add_argument("--child", choices=["old", "new"])
     ap.add_argument("--arg", type=int, default=0)
+    ap.add_argument("--write", action="store_true", help="store the rows for `offloadlab train --help`")
     a = ap.parse_args()
     if a.child:
         child(a.child, a.arg, a.threads)
         return
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    load = os.getloadavg()[0]
     rows = []
     for which, arg in (("new", a.new_epochs), ("old", a.old_steps)):
         cmd = [sys.executable, __file__, "--child", which, "--arg", str(arg), "--threads", str(a.threads)]
@@ -112,6 +117,22 @@ def main() -> None:
           f"({old['s_per_step'] / 2 / (new['s_per_step'] / 32):.0f}x); peak memory "
           f"{old['peak_rss_gb'] / new['peak_rss_gb']:.1f}x lower")  # fmt: skip
     print(json.dumps(rows))
+    if a.write:
+        write_measured(rows, a, (load + os.getloadavg()[0]) / 2)
+
+
+def write_measured(rows: list[dict[str, Any]], a: argparse.Namespace, load: float) -> None:
+    """Store the rows by profile (new = cpu, old = cpu-long) with the machine they ran on."""
+    out = ROOT / "src" / "offloadlab" / "methods" / "mec_queues" / "training_measured.json"
+    measured = {
+        "benchmark": f"benchmarks/bench_finetune.py --threads {a.threads} --old-steps {a.old_steps} "
+        f"--new-epochs {a.new_epochs}",
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+        "machine": {"cpus": os.cpu_count(), "threads": a.threads, "load_average": round(load, 2)},
+        "profiles": {"cpu": rows[0], "cpu-long": rows[1]},
+    }
+    out.write_text(json.dumps(measured, indent=1) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

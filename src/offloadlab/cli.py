@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 try:  # typer >= 0.20 vendors click; its command-line errors are typer._click's, not click's
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -34,6 +38,7 @@ app = typer.Typer(
     help="Task-offloading models, solvers and paper figures for edge and satellite computing.",
 )
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+TRAIN_ARGS = "offloadlab.train.args"
 PRINT_LIMIT = 100_000  # numbers: a larger decision field or detail goes to -o only, not to stdout
 
 
@@ -44,8 +49,6 @@ def _global_options(
     ),
 ) -> None:
     """Task-offloading models, solvers and paper figures for edge and satellite computing."""
-    import os
-
     from offloadlab.core.resources import MEMORY_ENV, parse_size
 
     if max_memory is not None:
@@ -356,15 +359,37 @@ def reproduce_cmd(
         raise typer.Exit(1)
 
 
-@app.command("train")
+class TrainCommand(TyperCommand):
+    """``offloadlab train``: its help ends with the trainers' methods, profiles (with their measured time and
+    memory) and config keys, of the scenario named on the command line, else of every scenario."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[TRAIN_ARGS] = list(args)  # --help is handled before the arguments: keep them for format_help
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from offloadlab.core.trainers import scenarios_with_trainers
+        from offloadlab.options_listing import training_listing
+
+        super().format_help(ctx, formatter)
+        named = [a for a in ctx.meta.get(TRAIN_ARGS, []) if a in scenarios_with_trainers()]
+        formatter.write("\n" + training_listing(named[0] if named else None))
+
+
+@app.command("train", cls=TrainCommand)
 def train_cmd(
     scenario: str = typer.Argument(..., help="scenario whose model to train"),
     method: str | None = typer.Option(
         None, "--method", help="training method (the scenario's trainers, e.g. sft; optional when it has one)"
     ),
-    profile: str = typer.Option("cpu", "--profile", help="cpu (small, minutes on a laptop) | paper (the authors')"),
+    profile: str = typer.Option(
+        "cpu", "--profile", help="training profile of the scenario (listed below with its measured time and memory)"
+    ),
     out: Path | None = typer.Option(
-        None, "--out", help="output folder (default $OFFLOADLAB_TRAIN_DIR or ./train, then /SCENARIO)"
+        None,
+        "--out",
+        help="output folder (default $OFFLOADLAB_TRAIN_DIR or ./train, then /SCENARIO: where the trained solvers "
+        "look by default; for another folder give them --adapter or --model)",
     ),
     config: Path | None = typer.Option(None, "--config", help="JSON object of the trainer's settings"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run from its last checkpoint"),
@@ -376,8 +401,29 @@ def train_cmd(
     spec = get_trainer(scenario, method)
     settings = read_json(config, "config") if config else None
     folder = output_dir(out or default_train_dir(scenario), "out")
-    summary = spec.fn(folder, profile, settings, resume, not quiet)
+    with progress_to_stderr():  # stdout carries the JSON summary alone
+        summary = spec.fn(folder, profile, settings, resume, not quiet)
     typer.echo(dumps(summary))
+
+
+@contextlib.contextmanager
+def progress_to_stderr() -> Iterator[None]:
+    """Send what is printed to stdout, by Python or by a library's C code, to stderr while the block runs
+    (descriptors 1 and 2 at the OS level, whatever ``sys.stdout`` is at the Python level)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 1 or 2 (a detached process): Python-level redirection only
+        saved = -1
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        if saved >= 0:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _scenario_of(data: Any) -> str:

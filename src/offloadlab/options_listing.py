@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import annotated_types as at
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from offloadlab.core.options import options_model
@@ -107,6 +108,25 @@ def option_rows(fn: Any) -> list[OptionRow]:
     ]
 
 
+def model_rows(model: type[BaseModel], prefix: str = "") -> list[OptionRow]:
+    """The rows of a config model's keys, nested models flattened to dotted keys (``data.seed``)."""
+    rows = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            rows += model_rows(info.annotation, f"{key}.")
+            continue
+        meaning = (info.description or UNDOCUMENTED).splitlines()[0]
+        rows.append(OptionRow(key, type_name(info.annotation), bounds_text(info), default_text(info), meaning))
+    return rows
+
+
+def aligned(rows: list[OptionRow]) -> list[str]:
+    """Rows as text lines with their columns aligned."""
+    widths = tuple(max((len(getattr(r, k)) for r in rows), default=0) for k in ("flag", "type", "bounds", "default"))
+    return [r.line(widths) for r in rows]  # type: ignore[arg-type]
+
+
 def listing(scenario: str, solver: str | None = None) -> str:
     """The text of ``offloadlab solvers SCENARIO [--solver NAME]``."""
     from offloadlab.core.registry import get_solver, solvers_for
@@ -118,9 +138,33 @@ def listing(scenario: str, solver: str | None = None) -> str:
         out.append(f"{name} ({spec.budget_unit}): {spec.description.splitlines()[0] if spec.description else ''}")
         if not rows:
             out.append("  (no options)")
-        widths = tuple(
-            max((len(getattr(r, k)) for r in rows), default=0) for k in ("flag", "type", "bounds", "default")
-        )
-        out += [r.line(widths) for r in rows]  # type: ignore[arg-type]
+        out += aligned(rows)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def training_listing(scenario: str | None = None) -> str:
+    """The trainers part of ``offloadlab train [SCENARIO] --help``: per scenario (every one with trainers when
+    none is named) its methods, its profiles with their measured time and memory, and each profile's
+    ``--config`` keys with type, bounds, default and meaning."""
+    from offloadlab.core.trainers import profiles_for, scenarios_with_trainers, trainers_for
+
+    scenarios = [scenario] if scenario else scenarios_with_trainers()
+    out = []
+    for sc in scenarios:
+        out += [f"{sc} methods (--method):"]
+        out += [f"  {m:8s}  {spec.description.splitlines()[0]}" for m, spec in trainers_for(sc).items()]
+        profiles = profiles_for(sc)
+        if profiles:
+            out.append(f"{sc} profiles (--profile; the first is the default), measured time and memory:")
+            for name, prof in profiles.items():
+                out += [f"  {name}: {prof.description}", f"    measured: {prof.measured()}"]
+            models: dict[type[BaseModel], list[str]] = {}  # profiles sharing a config model are listed once
+            for name, prof in profiles.items():
+                models.setdefault(prof.config_model(), []).append(name)
+            for model, names in models.items():
+                which = ", ".join(names)
+                out.append(f"{sc} --config keys of the {which} profile(s) (a JSON object; dotted keys nest):")
+                out += aligned(model_rows(model))
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from offloadlab.core.errors import InputError, UnknownNameError
 from offloadlab.core.registry import load_plugins
 
@@ -70,3 +72,34 @@ def train_root() -> Path:
 def default_train_dir(scenario: str) -> Path:
     """The default output folder of a scenario's trainers (and where its trained solvers look)."""
     return train_root() / scenario
+
+
+@dataclass(frozen=True)
+class TrainingProfile:
+    """A training profile as ``offloadlab train --help`` lists it: its meaning, the model of its ``--config``
+    object (given lazily: a heavy module is imported only when the listing is asked for) and a line of the
+    measured time and memory (read from the files a benchmark or a training run wrote)."""
+
+    description: str
+    config_model: Callable[[], type[BaseModel]]
+    measured: Callable[[], str]
+
+
+_PROFILES: dict[str, dict[str, TrainingProfile]] = {}
+
+
+def register_profiles(scenario: str, profiles: Mapping[str, TrainingProfile]) -> None:
+    """Declare the training profiles of a scenario's trainers (the first is the default)."""
+    _PROFILES[scenario] = dict(profiles)
+
+
+def profiles_for(scenario: str) -> dict[str, TrainingProfile]:
+    """The declared training profiles of a scenario ({} when none)."""
+    load_plugins()
+    return dict(_PROFILES.get(scenario, {}))
+
+
+def scenarios_with_trainers() -> list[str]:
+    """The scenarios that registered at least one trainer, sorted."""
+    load_plugins()
+    return sorted({sc for sc, _ in _TRAINERS})

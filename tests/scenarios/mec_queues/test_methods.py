@@ -80,6 +80,46 @@ def test_greedy_sees_earlier_devices_of_the_same_slot():
     assert shared[1] == 4.0  # with device 0 on the server: 0.5 per slot from slot 1 -> slots 1, 2, 3
 
 
+def _played(inst, slots: int, copies: int) -> tuple[QueueSim, list[QueueSim]]:
+    """``copies`` copies of ``inst`` played ``slots`` slots with different random actions, as one batched
+    simulator and as one one-copy simulator per copy (same actions)."""
+    batch = QueueSim(inst.params, np.repeat(inst.arrivals[None], copies, axis=0))
+    ones = [QueueSim(inst.params, inst.arrivals) for _ in range(copies)]
+    rng = np.random.default_rng(3)
+    for _ in range(slots):
+        acts = rng.integers(0, inst.params.servers + 1, (copies, batch.D))
+        batch.step(acts)
+        for b, one in enumerate(ones):
+            one.step(acts[b])
+    return batch, ones
+
+
+@pytest.mark.parametrize("slots", [4, 9, 14])
+def test_batched_oracles_decide_each_copy_as_the_one_copy_rules(inst, slots):
+    sim, ones = _played(inst, slots, copies=3)
+    label, greedy = oracles.comllm_oracle_batch(sim), oracles.greedy_oracle_batch(sim)
+    for b, one in enumerate(ones):
+        assert label[b].tolist() == oracles.comllm_oracle_actions(one).tolist()
+        assert greedy[b].tolist() == oracles.greedy_oracle_actions(one).tolist()
+    assert (label[:, sim.arr[0, sim.t] == 0] == 0).all()  # no task, no decision
+    backlog = sim.server_backlog_mbit().sum(axis=1) + sim.upload_backlog_by_server()
+    assert len({backlog[b].round(9).tobytes() for b in range(3)}) == 3  # the copies' states differ
+
+
+@pytest.mark.parametrize("policy", ["comllm-oracle", "least-loaded"])
+def test_lookahead_is_at_least_as_good_as_its_rollout_policy(policy):
+    # fixed small instances: each task tries every action in rollouts continued by ``policy``, so playing the
+    # argmin cannot lose to playing ``policy`` itself by more than the sampling noise (here: not at all)
+    for seed in (0, 1):
+        inst = PROBLEM.load_instance(PROBLEM.make_instance(seed, "comllm", devices=5, servers=3, slots=10))
+        base = get_solver("mec-queues", policy).fn(PROBLEM, inst, None, np.random.default_rng(seed)).objective
+        look = get_solver("mec-queues", "lookahead-oracle").fn(
+            PROBLEM, inst, None, np.random.default_rng(seed), rollout_policy=policy
+        )
+        assert look.stats["rollout_policy"] == policy
+        assert look.objective <= base
+
+
 def test_records_and_reward_function(inst):
     recs = build_records(inst, "comllm-oracle", limit=6)
     assert len(recs) == 6 and set(recs[0]) == {"instruction", "input", "output"}

@@ -263,3 +263,29 @@ def test_drawers_return_figures_and_the_table_marks_dqn():
     assert "dqn (trained at S = 11)" in md and "dqn (trained at S = 6) | not applicable" in md
     greedy6 = next(r for r in rows(_experiment(mc.FIG_TABLE, cases)) if r.label == "random")
     assert greedy6.closed["ratio_to_greedy_pct"] == pytest.approx(4.7 / 6.1 * 100)
+
+
+def test_every_spec_that_compares_against_dqn_trains_it_to_its_plateau():
+    from offloadlab.methods.mec_queues.dqn_params import DQN, PLATEAU_SLOTS
+
+    paper = get_paper("mec-queues")
+    budgets = {
+        path.name: run.budget
+        for path in paper.spec_paths(False) + paper.spec_paths(True)
+        for run in expand(load_spec(path))
+        if run.solver == "dqn"
+    }
+    assert {"mecq_comllm.yaml", "mecq_zeroshot.yaml", "mecq_arrival.yaml", "mecq_comllm_quick.yaml"} <= set(budgets)
+    assert set(budgets.values()) == {PLATEAU_SLOTS}
+    assert DQN.episodes * make_params("comllm").horizon == PLATEAU_SLOTS  # the solver's default budget too
+
+
+def test_training_specs_reuse_the_llm_runs():
+    paper = get_paper("mec-queues")
+    for quick, llm in ((False, "mecq_llm.yaml"), (True, "mecq_llm_quick.yaml")):
+        paths = {p.name: p for p in paper.spec_paths(quick)}
+        training = "mecq_training_quick.yaml" if quick else "mecq_training.yaml"
+        keys = {r.key for r in expand(load_spec(paths[llm]))}
+        mine = expand(load_spec(paths[training]))
+        assert mine and {r.key for r in mine} <= keys  # nothing runs twice
+        assert load_spec(paths[training]).figure == "training" and "training" in DRAWERS

@@ -142,6 +142,22 @@ def test_tile_continues_like_the_original():
     np.testing.assert_array_equal(twin.delay[1], sim.delay[0])
 
 
+def test_tile_of_several_copies_repeats_each_copy_in_place():
+    p = make_params("comllm", devices=4, servers=3, slots=12)
+    rng = np.random.default_rng(5)
+    arr = rng.uniform(2, 5, (3, 12, 4)) * (rng.uniform(size=(3, 12, 4)) < 0.7)
+    acts = rng.integers(0, 4, (3, 12, 4))
+    sim = QueueSim(p, arr)
+    for t in range(5):
+        sim.step(acts[:, t])
+    twin = sim.tile(2)  # copies b = 0, 1, 2 -> 0 1 | 2 3 | 4 5
+    sim.run(acts)
+    twin.run(np.repeat(acts, 2, axis=0))
+    np.testing.assert_array_equal(twin.delay, np.repeat(sim.delay, 2, axis=0))
+    np.testing.assert_array_equal(twin.work, np.repeat(sim.work, 2, axis=0))
+    assert not np.array_equal(sim.delay[0], sim.delay[1])  # the copies differ, so an order mix-up would show
+
+
 def test_backlogs_match_a_scan_of_the_queues():
     p = make_params("comllm", devices=6, servers=3, slots=30)
     rng = np.random.default_rng(8)

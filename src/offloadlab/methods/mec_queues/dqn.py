@@ -157,7 +157,7 @@ def train_agents(
 
 
 def dqn(problem: Any, instance: Any, budget: int | None, rng: np.random.Generator, **options: Any) -> Result:
-    """Train one agent per device for ``budget`` slots (default ``episodes`` episodes), then play the instance
+    """Train one agent per device for ``budget`` slots (default ``episodes`` whole episodes), then play the instance
     greedily; ``options`` are fields of ``DqnParams``."""
     inst = instance if isinstance(instance, MecInstance) else problem.load_instance(instance)
     hp = parse_model(DqnParams, options, "option")

@@ -8,9 +8,15 @@ from typing import Annotated
 from pydantic import Field
 
 from offloadlab.rl.common import BatchSize, Gamma, HyperParams, LearningRate, Threads
+from offloadlab.scenarios.mec_queues.params import make_params
 
 EpsIncrement = Annotated[float, Field(gt=0, le=1, description="rise of the greedy probability per learning step")]
 Slots = Annotated[int, Field(ge=1, le=1_000_000)]
+# Training slots at which the convergence rule (experiments.convergence) rates the comllm preset's learning curve
+# converged and the closed-loop delay is within a few percent of greedy-oracle's (measured: docs/mec-queues.md,
+# "DQN at its plateau"); every spec that compares against dqn trains it for this many slots (tested).
+PLATEAU_SLOTS = 4400
+COMLLM_EPISODE_SLOTS = make_params("comllm").horizon  # arrival + drain slots of one episode
 
 
 class DqnParams(HyperParams):
@@ -27,7 +33,12 @@ class DqnParams(HyperParams):
     learn_every: Slots = Field(default=10, description="slots between learning steps")
     hidden: int = Field(default=20, ge=1, le=4096, description="width of the two ReLU layers")
     lstm: int = Field(default=20, ge=1, le=4096, description="LSTM units over the last 10 load vectors")
-    episodes: int = Field(default=5, ge=1, le=100_000, description="training episodes when no budget is given")
+    episodes: int = Field(
+        default=PLATEAU_SLOTS // COMLLM_EPISODE_SLOTS,
+        ge=1,
+        le=100_000,
+        description="training episodes when no budget is given (default: the comllm preset's plateau budget)",
+    )
     threads: Threads = Field(default=1, description="torch threads: one is as fast for these small networks")
 
 

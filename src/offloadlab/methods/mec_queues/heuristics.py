@@ -16,7 +16,7 @@ from offloadlab.core.registry import register_solver
 from offloadlab.core.resources import check_batch
 from offloadlab.core.result import Result
 from offloadlab.methods.mec_queues.episode import run_policy
-from offloadlab.methods.mec_queues.lookahead import lookahead_actions
+from offloadlab.methods.mec_queues.lookahead import DEFAULT_ROLLOUT, RolloutPolicy, lookahead_actions
 from offloadlab.scenarios.mec_queues import oracles
 from offloadlab.scenarios.mec_queues.instance import MecInstance
 from offloadlab.scenarios.mec_queues.params import SCENARIO_ID
@@ -99,6 +99,14 @@ def lookahead_oracle(
     rng: np.random.Generator,
     horizon: Annotated[int, Field(description="slots simulated ahead (0 to 100)")] = 3,
     rollouts: Annotated[int, Field(description="simulated futures per task (1 to 1000)")] = 4,
+    rollout_policy: Annotated[
+        RolloutPolicy,
+        Field(
+            description="who places the sampled later tasks in a rollout: comllm-oracle (the authors' one-step "
+            "label, every copy at once; default, chosen by measurement), greedy-oracle (simulator greedy, about "
+            "S + 1 times dearer) or least-loaded (never computes locally)"
+        ),
+    ] = DEFAULT_ROLLOUT,
 ) -> Result:
     """Each task: the action of least total delay over ``rollouts`` simulated futures of ``horizon`` slots."""
     if not 0 <= horizon <= 100:
@@ -109,8 +117,9 @@ def lookahead_oracle(
     check_batch(inst, (inst.params.servers + 1) * rollouts, "option rollouts")  # copies per action and rollout
     return run_policy(
         inst,
-        lambda sim: lookahead_actions(sim, rng, horizon, rollouts),
+        lambda sim: lookahead_actions(sim, rng, horizon, rollouts, rollout_policy),
         label="extension",
         horizon=horizon,
         rollouts=rollouts,
+        rollout_policy=rollout_policy,
     )

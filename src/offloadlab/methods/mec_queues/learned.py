@@ -29,7 +29,8 @@ def dqn(
     eps_increment: EpsIncrement = DQN.eps_increment,
     lr: LearningRate = DQN.lr,
 ) -> Result:
-    """Train per-device agents for ``budget`` slots (default 5 episodes), then play the instance greedily."""
+    """Train per-device agents for ``budget`` slots (default ``DqnParams.episodes`` episodes, the comllm preset's
+    plateau), then play the instance greedily."""
     from offloadlab.methods.mec_queues.dqn import dqn as run
 
     return run(problem, instance, budget, rng, threads=threads, eps_increment=eps_increment, lr=lr)

@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from offloadlab.core.config import StrictModel, parse_model
 from offloadlab.core.errors import InputError
-from offloadlab.core.trainers import register_trainer
+from offloadlab.core.trainers import TrainingProfile, default_train_dir, register_profiles, register_trainer
 from offloadlab.llm.finetune.config import FinetuneConfig, make_config
+from offloadlab.methods.mec_queues import train_profiles
 from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.dataset import Behaviour, Label, build_records
@@ -190,9 +191,9 @@ def train(
     if profile not in PROFILES:
         raise InputError("profile", f"must be one of {', '.join(PROFILES)} (got {profile!r})")
     if profile == "cpu":
-        from offloadlab.methods.mec_queues.compact_training import train_compact
+        from offloadlab.methods.mec_queues.compact_training import ADAPTER_FILE, train_compact
 
-        return train_compact(method, out, config, resume)
+        return {**train_compact(method, out, config, resume), **where_solvers_find(out / method / ADAPTER_FILE)}
     cfg = parse_train_config(config)
     finetune_config(method, profile, cfg)  # a bad override fails here, before any data or model is built
     n = cfg.data.records or PROFILE_RECORDS[profile]
@@ -211,6 +212,14 @@ def train(
     return read_json_checkpoint(folder / META_FILE, STAGE_SUMMARY)
 
 
+def where_solvers_find(adapter: Path) -> dict[str, Any]:
+    """The summary's lines on the trained adapter: its path, and whether the solvers load it with no option
+    (it lies under the default train dir) or need ``--adapter PATH``."""
+    default = default_train_dir(SCENARIO_ID).resolve() / adapter.parent.name / adapter.name
+    found = adapter.resolve() == default
+    return {"adapter_file": str(adapter), "solver_option": "" if found else f"--adapter {adapter}"}
+
+
 def _trainer(method: str) -> Any:
     """The registry's trainer of one method."""
 
@@ -227,3 +236,33 @@ def _trainer(method: str) -> Any:
 
 for _method in METHODS:
     register_trainer(SCENARIO_ID, _method, _trainer(_method))
+
+
+def _compact_config() -> type[BaseModel]:
+    from offloadlab.methods.mec_queues.compact_training import CompactConfig
+
+    return CompactConfig
+
+
+register_profiles(
+    SCENARIO_ID,
+    {
+        "cpu": TrainingProfile(
+            "compact state text, one-token server id, the frozen trunk computed once, LoRA on the top layers; "
+            "SFT then GRPO/COMLLM (for 2 CPU cores)",
+            _compact_config,
+            train_profiles.measured_cpu,
+        ),
+        "cpu-long": TrainingProfile(
+            "the authors' long state text and answer with TRL and the finetune cpu settings (checks that the "
+            "long path runs; too slow to train a policy on a CPU)",
+            lambda: MecTrainConfig,
+            train_profiles.measured_cpu_long,
+        ),
+        "paper": TrainingProfile(
+            "the authors' long state text and answer with TRL and their settings (for a GPU)",
+            lambda: MecTrainConfig,
+            train_profiles.measured_paper,
+        ),
+    },
+)

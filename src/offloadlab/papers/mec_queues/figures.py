@@ -5,6 +5,7 @@
 * ``zeroshot``: bars per method at each server count (trained at the smallest), both worlds, latency and drops;
   policies trained for one count are marked retrained.
 * ``arrival``: latency and drops against the arrival probability in both worlds (our extension).
+* ``training``: the training curves of the LLM adapters the experiment's runs loaded (training_curves.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from offloadlab.papers.mec_queues.data import (  # noqa: E402
     rows,
     table_cells,
 )
+from offloadlab.papers.mec_queues.training_curves import FIG_TRAINING, draw_training  # noqa: E402
 
 Metric = Callable[[Row, str], float]
 PANELS: tuple[tuple[str, Metric, str], ...] = (
@@ -170,4 +172,9 @@ def draw_arrival(exp: Experiment) -> plt.Figure | None:
     return fig
 
 
-DRAWERS: dict[str, Drawer] = {FIG_TABLE: draw_two_worlds, FIG_ZEROSHOT: draw_zeroshot, FIG_ARRIVAL: draw_arrival}
+DRAWERS: dict[str, Drawer] = {
+    FIG_TABLE: draw_two_worlds,
+    FIG_ZEROSHOT: draw_zeroshot,
+    FIG_ARRIVAL: draw_arrival,
+    FIG_TRAINING: draw_training,
+}

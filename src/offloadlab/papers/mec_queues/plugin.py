@@ -27,6 +27,7 @@ register_paper(
             "mecq_arrival.yaml",
             "mecq_llm.yaml",
             "mecq_llm_zeroshot.yaml",
+            "mecq_training.yaml",
         ),
         quick_specs=(
             "mecq_comllm_quick.yaml",
@@ -34,6 +35,7 @@ register_paper(
             "mecq_arrival_quick.yaml",
             "mecq_llm_quick.yaml",
             "mecq_llm_zeroshot_quick.yaml",
+            "mecq_training_quick.yaml",
         ),
         claims=check_claims,
         drawers=DRAWERS,

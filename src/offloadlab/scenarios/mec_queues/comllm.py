@@ -41,8 +41,23 @@ def _server_costs(
     state: TextState, size: np.ndarray, ghz: np.ndarray, active: np.ndarray, queue: np.ndarray, net_wait: float
 ) -> np.ndarray:
     """[..., S] edge costs of tasks ``size`` [..., 1]: wait + upload + (queue + size) / shared rate."""
-    shared = (ghz * state.slot_s / (active + 1)) / state.density  # the new task joins: active + 1
-    return net_wait + size / state.upload_mbit_per_slot + queue / shared + size / shared
+    return edge_costs(size, net_wait, ghz, active, queue, state.slot_s, state.density, state.upload_mbit_per_slot)
+
+
+def edge_costs(
+    size: np.ndarray,
+    net_wait: np.ndarray | float,
+    ghz: np.ndarray,
+    active: np.ndarray,
+    queue: np.ndarray,
+    slot_s: float,
+    density: float,
+    upload: float,
+) -> np.ndarray:
+    """[..., S] edge costs in slots of tasks ``size`` [..., 1] with network waits [..., 1] at servers of
+    ``ghz`` [S] with ``active`` tasks and ``queue`` Mbit [..., S]: wait + upload + (queue + size) / shared rate."""
+    shared = (ghz * slot_s / (active + 1)) / density  # the new task joins: active + 1
+    return net_wait + size / upload + queue / shared + size / shared
 
 
 def comllm_costs(state: TextState) -> np.ndarray:

@@ -124,27 +124,21 @@ class QueueSim:
         return _copy.deepcopy(self)
 
     def tile(self, k: int) -> QueueSim:
-        """k copies of the state of a single-copy simulator (B must be 1), e.g. one per candidate action."""
-        if self.B != 1:
-            raise ValueError("tile needs a single-copy simulator")
+        """k copies of the state of every copy, e.g. one per candidate action: copy b's are b k, ..., b k + k - 1."""
+        B = self.B
         out = QueueSim(self.p, np.repeat(self.arr[:, : self.H - self.p.drain_slots], k, axis=0))
         out.t = self.t
         for name in _PER_COPY:
             setattr(out, name, np.repeat(getattr(self, name), k, axis=0))
+
+        def rows(a: np.ndarray) -> np.ndarray:  # flat rows are copy-major: repeat each copy's block of rows
+            return np.repeat(a.reshape(B, -1, *a.shape[1:]), k, axis=0).reshape(-1, *a.shape[1:])
+
         for name in _PER_ROW:
-            setattr(out, name, np.tile(getattr(self, name), (k, 1)))
-        for name in ("local", "tx", "srv"):  # flat queue rows are copy-major, so tiling repeats copies
+            setattr(out, name, rows(getattr(self, name)))
+        for name in ("local", "tx", "srv"):
             src = getattr(self, name)
-            setattr(
-                out,
-                name,
-                Fifo(
-                    *(
-                        np.tile(a, (k,) + (1,) * (a.ndim - 1))
-                        for a in (src.buf, src.head, src.tail, src.cur, src.rem, src.qsum)
-                    )
-                ),
-            )
+            setattr(out, name, Fifo(*(rows(a) for a in (src.buf, src.head, src.tail, src.cur, src.rem, src.qsum))))
         return out
 
     # -- one slot ---------------------------------------------------------------------------------
