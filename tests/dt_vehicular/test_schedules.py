@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offloadlab.methods.dt_vehicular.hyper import MaddpgParams, SarlParams
@@ -15,6 +15,7 @@ from offloadlab.methods.dt_vehicular.learners import NOISE_FLOOR, ActorCritics, 
 N, OBS, ACT = 2, 5, 4
 
 
+@settings(deadline=None)  # wall time says nothing on a loaded machine
 @given(st.floats(0.05, 1.0), st.integers(10, 10_000))
 def test_exploration_noise_reaches_its_floor_at_the_decay_share_and_stays(share, steps):
     hp = MaddpgParams(noise=0.3, noise_decay=share)
@@ -33,18 +34,22 @@ def test_the_default_noise_decays_over_the_whole_budget():
     assert exploration_std(hp, 500, 1000) == pytest.approx(0.5 * hp.noise)
 
 
-@pytest.mark.parametrize("floor", [1.0, 0.1])
-def test_learning_rates_fall_linearly_to_their_floor(floor):
-    hp = SarlParams(hidden=[8, 8, 8], lr_floor=floor)
+@pytest.mark.parametrize(("floor", "decay"), [(1.0, 1.0), (0.1, 1.0), (0.05, 0.5)])
+def test_learning_rates_fall_linearly_to_their_floor_and_stay(floor, decay):
+    hp = SarlParams(hidden=[8, 8, 8], lr_floor=floor, lr_decay=decay)
     agents = ActorCritics(N, OBS, ACT, hp)
-    lrs = {}
-    for progress in (0.0, 0.5, 1.0, 2.0):
+
+    def rates(progress: float) -> tuple[float, float]:
         agents.anneal(progress)
-        lrs[progress] = (agents.actor_opt.param_groups[0]["lr"], agents.critic_opt.param_groups[0]["lr"])
-    assert lrs[0.0] == pytest.approx((hp.lr_actor, hp.lr_critic))
-    assert lrs[0.5] == pytest.approx((hp.lr_actor * (1 + floor) / 2, hp.lr_critic * (1 + floor) / 2))
-    assert lrs[1.0] == pytest.approx((hp.lr_actor * floor, hp.lr_critic * floor))
-    assert lrs[2.0] == lrs[1.0]  # past the budget: stays at the floor
+        return agents.actor_opt.param_groups[0]["lr"], agents.critic_opt.param_groups[0]["lr"]
+
+    assert rates(0.0) == pytest.approx((hp.lr_actor, hp.lr_critic))
+    half = (1 + floor) / 2  # halfway through the decay
+    assert rates(decay / 2) == pytest.approx((hp.lr_actor * half, hp.lr_critic * half))
+    at_floor = (hp.lr_actor * floor, hp.lr_critic * floor)
+    assert rates(decay) == pytest.approx(at_floor)
+    assert rates((1 + decay) / 2) == pytest.approx(at_floor)  # after the decay: stays at the floor
+    assert rates(2.0) == pytest.approx(at_floor)
 
 
 def _weights(stack) -> list[torch.Tensor]:

@@ -23,6 +23,9 @@ NoiseDecay = Annotated[
 LrFloor = Annotated[
     float, Field(gt=0, le=1, description="final learning rates as a share of the initial ones (linear decay)")
 ]
+LrDecay = Annotated[
+    float, Field(gt=0, le=1, description="share of the training budget over which the learning rates fall to lr_floor")
+]
 PolicyDelay = Annotated[int, Field(ge=1, le=100, description="critic updates per actor and target update")]
 Checkpoint = Annotated[str, Field(min_length=1, max_length=4096, description="checkpoint path template")]
 
@@ -46,7 +49,10 @@ class LearnerParams(HyperParams):
         default=1.0, description="share of the training budget over which the exploration std falls to its floor"
     )
     lr_floor: LrFloor = Field(
-        default=1.0, description="learning rates at the end of training, as a share of the initial ones (linear)"
+        default=1.0, description="learning rates at the end of their decay, as a share of the initial ones"
+    )
+    lr_decay: LrDecay = Field(
+        default=1.0, description="share of the training budget over which the rates fall linearly to lr_floor"
     )
     policy_delay: PolicyDelay = Field(
         default=1, description="critic updates per actor and target update (TD3's delay; 1: every update, DDPG)"

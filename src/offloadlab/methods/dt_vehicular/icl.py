@@ -42,6 +42,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Gamma,
     Hidden,
     LearningRate,
+    LrDecay,
     LrFloor,
     MaddpgParams,
     Noise,
@@ -253,6 +254,7 @@ def solve_icl(
     noise: Noise = MADDPG.noise,
     noise_decay: NoiseDecay = MADDPG.noise_decay,
     lr_floor: LrFloor = MADDPG.lr_floor,
+    lr_decay: LrDecay = MADDPG.lr_decay,
     policy_delay: PolicyDelay = MADDPG.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:

@@ -170,8 +170,8 @@ class ActorCritics:
 
     def anneal(self, progress: float) -> None:
         """Set both learning rates for training ``progress`` in [0, 1]: linear from the initial rates down to
-        ``lr_floor`` times them at the end of the budget."""
-        scale = 1 - (1 - self.hp.lr_floor) * min(max(progress, 0.0), 1.0)
+        ``lr_floor`` times them at ``lr_decay`` of the budget, constant after."""
+        scale = 1 - (1 - self.hp.lr_floor) * min(max(progress / self.hp.lr_decay, 0.0), 1.0)
         for opt, lr in ((self.actor_opt, self.hp.lr_actor), (self.critic_opt, self.hp.lr_critic)):
             for group in opt.param_groups:
                 group["lr"] = lr * scale

@@ -24,6 +24,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Hidden,
     LearnerParams,
     LearningRate,
+    LrDecay,
     LrFloor,
     MaddpgParams,
     Noise,
@@ -113,6 +114,7 @@ def solve_marl(
     noise: Noise = MADDPG.noise,
     noise_decay: NoiseDecay = MADDPG.noise_decay,
     lr_floor: LrFloor = MADDPG.lr_floor,
+    lr_decay: LrDecay = MADDPG.lr_decay,
     policy_delay: PolicyDelay = MADDPG.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:

@@ -25,6 +25,7 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Gamma,
     Hidden,
     LearningRate,
+    LrDecay,
     LrFloor,
     Noise,
     NoiseDecay,
@@ -63,6 +64,7 @@ def solve_sarl(
     noise: Noise = SARL.noise,
     noise_decay: NoiseDecay = SARL.noise_decay,
     lr_floor: LrFloor = SARL.lr_floor,
+    lr_decay: LrDecay = SARL.lr_decay,
     policy_delay: PolicyDelay = SARL.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
