@@ -17,6 +17,16 @@ from offloadlab.scenarios.dt_vehicular.env import Observation
 Episodes = Annotated[int, Field(ge=1, le=100_000, description="training episodes (budget: training slots instead)")]
 Tau = Annotated[float, Field(gt=0, le=1, description="soft target update rate (the paper's lambda)")]
 Noise = Annotated[float, Field(ge=0, le=10, description="std of the Gaussian exploration noise on [0, 1] actions")]
+NoiseDecay = Annotated[
+    float, Field(gt=0, le=1, description="share of the training budget over which the exploration std falls to a tenth")
+]
+LrFloor = Annotated[
+    float, Field(gt=0, le=1, description="final learning rates as a share of the initial ones (linear decay)")
+]
+LrDecay = Annotated[
+    float, Field(gt=0, le=1, description="share of the training budget over which the learning rates fall to lr_floor")
+]
+PolicyDelay = Annotated[int, Field(ge=1, le=100, description="critic updates per actor and target update")]
 Checkpoint = Annotated[str, Field(min_length=1, max_length=4096, description="checkpoint path template")]
 
 
@@ -35,6 +45,18 @@ class LearnerParams(HyperParams):
     tau: Tau = Field(default=0.01, description="soft update rate lambda, Table I")
     batch_size: BatchSize = Field(default=64, description="replay minibatch")
     noise: Noise = Field(default=0.2, description="initial exploration std, decayed linearly to 10 % of it")
+    noise_decay: NoiseDecay = Field(
+        default=1.0, description="share of the training budget over which the exploration std falls to its floor"
+    )
+    lr_floor: LrFloor = Field(
+        default=1.0, description="learning rates at the end of their decay, as a share of the initial ones"
+    )
+    lr_decay: LrDecay = Field(
+        default=1.0, description="share of the training budget over which the rates fall linearly to lr_floor"
+    )
+    policy_delay: PolicyDelay = Field(
+        default=1, description="critic updates per actor and target update (TD3's delay; 1: every update, DDPG)"
+    )
     buffer_size: int = Field(default=200_000, ge=1, le=10_000_000, description="replay capacity (transitions)")
     warmup_batches: int = Field(
         default=10,

@@ -42,8 +42,12 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Gamma,
     Hidden,
     LearningRate,
+    LrDecay,
+    LrFloor,
     MaddpgParams,
     Noise,
+    NoiseDecay,
+    PolicyDelay,
     Tau,
 )
 from offloadlab.methods.dt_vehicular.marl import HIDDEN, learned_agents, maddpg_policy
@@ -248,6 +252,10 @@ def solve_icl(
     tau: Tau = MADDPG.tau,
     batch_size: BatchSize = MADDPG.batch_size,
     noise: Noise = MADDPG.noise,
+    noise_decay: NoiseDecay = MADDPG.noise_decay,
+    lr_floor: LrFloor = MADDPG.lr_floor,
+    lr_decay: LrDecay = MADDPG.lr_decay,
+    policy_delay: PolicyDelay = MADDPG.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train or load MARL (same options as ``marl``; ``budget`` = its training slots), collect its case set on

@@ -166,6 +166,15 @@ class ActorCritics:
         self.actor_opt = torch.optim.Adam(self.actors.parameters(), lr=hp.lr_actor, fused=True)
         self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=hp.lr_critic, fused=True)
         self.own = torch.eye(n, dtype=torch.bool)[:, None, :, None]  # [i, 1, j, 1]: j is agent i itself
+        self.critic_updates = 0
+
+    def anneal(self, progress: float) -> None:
+        """Set both learning rates for training ``progress`` in [0, 1]: linear from the initial rates down to
+        ``lr_floor`` times them at ``lr_decay`` of the budget, constant after."""
+        scale = 1 - (1 - self.hp.lr_floor) * min(max(progress / self.hp.lr_decay, 0.0), 1.0)
+        for opt, lr in ((self.actor_opt, self.hp.lr_actor), (self.critic_opt, self.hp.lr_critic)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic joint action [N, act_dim] for observations [N, obs_dim]."""
@@ -192,7 +201,8 @@ class ActorCritics:
     def update(self, o: Any, a: Any, r: Any, o2: Any) -> float:
         """One gradient step of every critic and actor on a batch (``ReplayBuffer.sample``) as N independent
         updates: every critic first, then every actor against its updated critic (agent i's networks depend
-        on no other agent's, so this is the order of a loop over agents); returns the mean critic loss."""
+        on no other agent's, so this is the order of a loop over agents); the actors and the targets move on
+        every ``policy_delay``-th call only. Returns the mean critic loss."""
         import torch
 
         hp = self.hp
@@ -204,6 +214,9 @@ class ActorCritics:
         self.critic_opt.zero_grad()
         losses.sum().backward()
         self.critic_opt.step()
+        self.critic_updates += 1
+        if self.critic_updates % hp.policy_delay:
+            return float(losses.detach().mean())
         own = self.actors(o.transpose(0, 1))  # [N, B, a]
         q = self.critics(self._critic_input(o, a, own), frozen=True)  # the critics only pass the gradient on
         self.actor_opt.zero_grad()
@@ -241,6 +254,15 @@ class ActorCritics:
         self.target_actors = copy.deepcopy(self.actors)
 
 
+NOISE_FLOOR = 0.1  # the exploration std ends at a tenth of ``noise``
+
+
+def exploration_std(hp: LearnerParams, done: int, steps: int) -> float:
+    """The exploration std after ``done`` of ``steps`` training slots: ``noise`` falling linearly to
+    ``NOISE_FLOOR`` times it over the first ``noise_decay`` share of the budget, constant after."""
+    return hp.noise * max(NOISE_FLOOR, 1 - done / (hp.noise_decay * steps))
+
+
 def train(
     params: DtVehicularParams, rng: np.random.Generator, steps: int, hp: LearnerParams, what: str, progress: bool
 ) -> tuple[ActorCritics, TrainingRecord]:
@@ -260,10 +282,10 @@ def train(
             obs = np.stack(list(obs_d.values()))
             while env.agents and record.env_steps < steps:
                 done = record.env_steps
-                sigma = hp.noise * max(0.1, 1 - done / steps)
                 if done < warmup:
                     act = rng.uniform(size=(N, act_dim)).astype(np.float32)
                 else:
+                    sigma = exploration_std(hp, done, steps)
                     act = np.clip(agents.act(obs) + rng.normal(0, sigma, (N, act_dim)), 0, 1).astype(np.float32)
                 nxt_d, rew, _, _, _ = env.step({a: act[i] for i, a in enumerate(env.possible_agents)})
                 nxt = np.stack(list(nxt_d.values()))
@@ -272,6 +294,7 @@ def train(
                 obs = nxt
                 record.step(r)
                 if record.env_steps >= warmup and buffer.size >= hp.batch_size:
+                    agents.anneal(record.env_steps / steps)
                     record.update(agents.update(*buffer.sample(rng, hp.batch_size)))
             if not env.agents:  # an episode cut short by the budget is not recorded
                 record.end_episode()

@@ -24,8 +24,12 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Hidden,
     LearnerParams,
     LearningRate,
+    LrDecay,
+    LrFloor,
     MaddpgParams,
     Noise,
+    NoiseDecay,
+    PolicyDelay,
     Tau,
 )
 from offloadlab.methods.dt_vehicular.learners import ActorCritics, actor_policy, train
@@ -108,6 +112,10 @@ def solve_marl(
     tau: Tau = MADDPG.tau,
     batch_size: BatchSize = MADDPG.batch_size,
     noise: Noise = MADDPG.noise,
+    noise_decay: NoiseDecay = MADDPG.noise_decay,
+    lr_floor: LrFloor = MADDPG.lr_floor,
+    lr_decay: LrDecay = MADDPG.lr_decay,
+    policy_delay: PolicyDelay = MADDPG.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load MADDPG, then run it through the episode."""

@@ -25,7 +25,11 @@ from offloadlab.methods.dt_vehicular.hyper import (
     Gamma,
     Hidden,
     LearningRate,
+    LrDecay,
+    LrFloor,
     Noise,
+    NoiseDecay,
+    PolicyDelay,
     SarlParams,
     Tau,
 )
@@ -58,6 +62,10 @@ def solve_sarl(
     tau: Tau = SARL.tau,
     batch_size: BatchSize = SARL.batch_size,
     noise: Noise = SARL.noise,
+    noise_decay: NoiseDecay = SARL.noise_decay,
+    lr_floor: LrFloor = SARL.lr_floor,
+    lr_decay: LrDecay = SARL.lr_decay,
+    policy_delay: PolicyDelay = SARL.policy_delay,
     progress: Annotated[bool, Field(description="show a training progress bar")] = True,
 ) -> Result:
     """Train (``budget`` slots, default ``episodes`` episodes) or load the learners, then run them."""
