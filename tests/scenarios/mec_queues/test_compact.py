@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import offloadlab.papers.mec_queues.plugin  # noqa: F401  (registers the scenario and its solvers)
 from offloadlab.core.errors import InputError
 from offloadlab.experiments.plan import RunConfig
+from offloadlab.llm.finetune.adapters import MANIFEST
 from offloadlab.llm.embedded import ChoiceConstraint, resolve_model
 from offloadlab.methods.mec_queues import llm_policies
 from offloadlab.scenarios.mec_queues import comllm
@@ -136,7 +137,7 @@ def test_choice_grammar_allows_exactly_the_valid_ids():
 
 
 def test_shipped_adapters_have_a_manifest():
-    manifest = json.loads((llm_policies.SHIPPED_ADAPTERS / llm_policies.MANIFEST).read_text())
+    manifest = json.loads((llm_policies.SHIPPED_ADAPTERS / MANIFEST).read_text())
     total = 0
     for method in ("sft", "grpo", "comllm"):
         entry = manifest["adapters"][f"{method}.gguf"]
