@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import offloadlab.papers.mec_queues.plugin  # noqa: F401  (registers the scenario and its solvers)
 from offloadlab.core.errors import InputError
 from offloadlab.experiments.plan import RunConfig
-from offloadlab.llm.finetune.adapters import MANIFEST
 from offloadlab.llm.embedded import ChoiceConstraint, resolve_model
+from offloadlab.llm.finetune.adapters import MANIFEST
 from offloadlab.methods.mec_queues import llm_policies
 from offloadlab.scenarios.mec_queues import comllm
 from offloadlab.scenarios.mec_queues.compact import (
