@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from offloadlab.llm.finetune.config import ALL_PROJECTIONS
 from offloadlab.llm.finetune.model import BaseModel, load_model, load_tokenizer, resolve_base
 
 Messages = Sequence[dict[str, str]]
+K = TypeVar("K")  # the split names of a training data set
 
 
 def set_threads(threads: int | None) -> int:
@@ -205,7 +206,7 @@ class TrunkModel:
         return self.lm.lm_head(self.lm.model.norm(h[rows, cols]))
 
 
-def cached_trunk(model: TrunkModel, name: str, packs: dict[str, list[Packed]], cache: Path) -> dict[str, list[Any]]:
+def cached_trunk(model: TrunkModel, name: str, packs: dict[K, list[Packed]], cache: Path) -> dict[K, list[Any]]:
     """The trunk output of every split's packed groups: read from ``cache`` when it holds the output of the
     same base model, split point and prompts, else computed (once) and written there."""
     import torch
