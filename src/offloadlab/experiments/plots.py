@@ -264,3 +264,11 @@ def draw_bars(exp: Experiment, plot: dict[str, Any]) -> plt.Figure:
     ax.grid(True, axis="y", alpha=0.3)
     legend(ax, exp)
     return fig
+
+
+def moving_average(y: np.ndarray, width: int) -> np.ndarray:
+    """Trailing moving average of a learning curve (shorter at the start)."""
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    lo = np.maximum(idx - width, 0)
+    return (c[idx] - c[lo]) / (idx - lo)

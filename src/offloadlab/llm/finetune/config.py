@@ -28,6 +28,15 @@ SYSTEM_PROMPT = (
 )
 
 
+class TrunkSettings(StrictModel):
+    """The base model and the LoRA on its top layers, of a pipeline that computes the frozen trunk once."""
+
+    model: str = Field("smollm2", description="base model (embedded name or .gguf)")
+    top_layers: int = Field(3, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
+    lora_r: int = Field(16, ge=1, le=256, description="LoRA rank")
+    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale alpha / r)")
+
+
 class LoraSettings(StrictModel):
     """LoRA adapter (PEFT) trained on top of the frozen base model."""
 

@@ -32,6 +32,7 @@ from pydantic import Field, model_validator
 from offloadlab.core.config import StrictModel
 from offloadlab.core.errors import InputError
 from offloadlab.llm.finetune.answers import AnswerGroup, GRPOSchedule, SFTSchedule, accuracy, grpo, sft
+from offloadlab.llm.finetune.config import TrunkSettings
 from offloadlab.llm.finetune.run_state import peak_rss_gb
 from offloadlab.rl.common import read_json_checkpoint
 from offloadlab.scenarios.mec_queues import comllm
@@ -88,14 +89,10 @@ class CompactData(StrictModel):
         return self
 
 
-class CompactConfig(StrictModel):
+class CompactConfig(TrunkSettings):
     """The ``--config`` object of the cpu profile."""
 
     data: CompactData = Field(default_factory=lambda: CompactData.model_validate({}), description="states")
-    model: str = Field("smollm2", description="base model (embedded name or .gguf)")
-    top_layers: int = Field(3, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
-    lora_r: int = Field(16, ge=1, le=256, description="LoRA rank")
-    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale alpha / r)")
     threads: int | None = Field(None, ge=1, le=256, description="torch threads (default: every core)")
     sft: SFTSchedule = Field(default_factory=lambda: SFTSchedule.model_validate({}), description="SFT")
     grpo: GRPOSchedule = Field(default_factory=lambda: GRPOSchedule.model_validate({}), description="GRPO")

@@ -30,6 +30,7 @@ from offloadlab.core.errors import InputError
 from offloadlab.core.result import Tracker
 from offloadlab.core.trainers import register_trainer
 from offloadlab.llm.finetune.answers import AnswerGroup, SFTSchedule, accuracy, predict, sft
+from offloadlab.llm.finetune.config import TrunkSettings
 from offloadlab.llm.finetune.run_state import peak_rss_gb
 from offloadlab.methods.satellite_mec.reference import reference_search
 from offloadlab.scenarios.satellite_mec.compact import (
@@ -76,14 +77,10 @@ class TunedData(StrictModel):
         return self
 
 
-class TunedConfig(StrictModel):
+class TunedConfig(TrunkSettings):
     """The ``--config`` object of ``offloadlab train satellite-mec``."""
 
     data: TunedData = Field(default_factory=lambda: TunedData.model_validate({}), description="instances")
-    model: str = Field("smollm2", description="base model (embedded name or .gguf)")
-    top_layers: int = Field(3, ge=1, le=64, description="top decoder layers that get LoRA (the rest is frozen)")
-    lora_r: int = Field(16, ge=1, le=256, description="LoRA rank")
-    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale alpha / r)")
     threads: int | None = Field(
         1, ge=1, le=256, description="torch threads (None: every core; 1: the fastest on a shared machine)"
     )

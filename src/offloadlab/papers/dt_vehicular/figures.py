@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
 from offloadlab.experiments.convergence import judge_curve  # noqa: E402
+from offloadlab.experiments.plots import moving_average  # noqa: E402
 from offloadlab.experiments.training import draw_losses, record_note, stored_record  # noqa: E402
 from offloadlab.papers.dt_vehicular.data import (  # noqa: E402
     TERMS,
@@ -131,14 +132,6 @@ def draw_queues(exp: Experiment) -> plt.Figure | None:
     return fig
 
 
-def smooth(y: np.ndarray, width: int) -> np.ndarray:
-    """Trailing moving average (shorter at the start)."""
-    c = np.cumsum(np.insert(y, 0, 0.0))
-    idx = np.arange(1, len(y) + 1)
-    lo = np.maximum(idx - width, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
-
-
 def draw_learning(exp: Experiment) -> plt.Figure | None:
     """Episode return (sum of -P2 over its slots) per training episode vs training slots, one panel per N,
     one curve per learner labelled with the convergence rule's verdict on it, its mean critic loss per
@@ -162,7 +155,7 @@ def draw_learning(exp: Experiment) -> plt.Figure | None:
             verdict = "converged" if judge_curve(returns).converged else "NOT converged"
             ax.plot(
                 x,
-                smooth(returns, max(1, len(returns) // 10)),
+                moving_average(returns, max(1, len(returns) // 10)),
                 color=line.get_color(),
                 label=f"{name(solver)}: {record_note(record)}, {verdict}",
             )

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from offloadlab.experiments.analysis import Experiment  # noqa: E402
+from offloadlab.experiments.plots import moving_average  # noqa: E402
 from offloadlab.methods.mec_queues.llm_policies import SHIPPED_ADAPTERS  # noqa: E402
 
 Curve = list[dict[str, Any]]
@@ -64,14 +65,6 @@ def experiment_curves(exp: Experiment) -> dict[str, tuple[Curve, str]]:
     return found
 
 
-def _moving_average(y: np.ndarray, width: int) -> np.ndarray:
-    """Trailing moving average (shorter at the start)."""
-    c = np.cumsum(np.insert(y, 0, 0.0))
-    idx = np.arange(1, len(y) + 1)
-    lo = np.maximum(idx - width, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
-
-
 def draw_curves(curves: dict[str, Curve], title: str) -> plt.Figure | None:
     """SFT accuracy per epoch and GRPO/COMLLM reward per step, from the curves of each stage present."""
     if not curves:
@@ -101,7 +94,7 @@ def draw_curves(curves: dict[str, Curve], title: str) -> plt.Figure | None:
         steps = np.array([p["step"] for p in curve])
         reward = np.array([p["reward"] for p in curve], dtype=float)
         (raw,) = right.plot(steps, reward, alpha=0.25)
-        right.plot(steps, _moving_average(reward, max(1, len(reward) // 15)), color=raw.get_color(),
+        right.plot(steps, moving_average(reward, max(1, len(reward) // 15)), color=raw.get_color(),
                    label=f"{stage.upper()}: mean group reward")  # fmt: skip
         checks = [p for p in curve if "val_accuracy" in p]
         if checks:
